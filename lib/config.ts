@@ -1,0 +1,106 @@
+/**
+ * What a connection is configured with, and what it reports once the
+ * handshake is done. Randomness, time and key shares are injectable, so that
+ * tests can replay a connection byte for byte.
+ *
+ * @module
+ */
+
+import type { KeyShareFactory } from "./crypto/key_share.ts";
+import type { SigningKey } from "./crypto/signing_key.ts";
+import type { TraceEvent } from "./trace.ts";
+
+/** A certificate chain (leaf first, DER) with the private key of the leaf. */
+export interface CertifiedKey {
+  readonly chain: readonly Uint8Array[];
+  readonly key: SigningKey;
+}
+
+/** What a certificate verifier is told about the connection. */
+export interface VerifyContext {
+  /** Whose chain this is: the server's (checked for serverAuth) or a client's (clientAuth). */
+  readonly peer: "server" | "client";
+  /** The DNS name or IP address the client asked for (server chains only). */
+  readonly serverName?: string;
+  /** The validation time. */
+  readonly now: Date;
+}
+
+/**
+ * Decides whether to trust a peer's certificate chain. Throws a `TlsError`
+ * carrying the alert to send (bad_certificate, unknown_ca, ...) to refuse.
+ */
+export interface CertificateVerifier {
+  verify(chain: readonly Uint8Array[], context: VerifyContext): Promise<void>;
+}
+
+/** Settings common to both sides. */
+export interface CommonConfig {
+  /** ALPN protocols, in order of preference (RFC 7301). */
+  alpn?: readonly string[];
+  /** Named groups to offer or accept, in order of preference. */
+  groups?: readonly number[];
+  /** Cipher suites to offer or accept, in order of preference. */
+  cipherSuites?: readonly number[];
+  /** Signature schemes accepted in the peer's CertificateVerify, in order of preference. */
+  signatureSchemes?: readonly number[];
+  /** Largest handshake message accepted, in bytes (default 65536). */
+  maxHandshakeMessage?: number;
+  /** Source of random bytes (default: crypto.getRandomValues). */
+  random?: (n: number) => Uint8Array;
+  /** The clock (default: the system clock). */
+  now?: () => Date;
+  /** Source of ephemeral key shares (default: fresh WebCrypto keys). */
+  keyShares?: KeyShareFactory;
+  /** Receives NSS key log lines (SSLKEYLOGFILE format), only when set. */
+  keyLog?: (line: string) => void;
+  /** Receives every step of the handshake, for `--trace`. */
+  trace?: (event: TraceEvent) => void;
+}
+
+/** Client settings. */
+export interface ClientConfig extends CommonConfig {
+  /**
+   * The name the server must prove: a DNS name (also sent as SNI) or an IP
+   * address (never sent as SNI, RFC 6066 §3).
+   */
+  serverName?: string;
+  /** Decides whether the server's chain is trusted. */
+  verifier: CertificateVerifier;
+  /** Our certificate, sent when the server asks for one (RFC 8446 §4.4.2). */
+  certificate?: CertifiedKey;
+}
+
+/** Server settings. */
+export interface ServerConfig extends CommonConfig {
+  /** The chain and key the server proves itself with. */
+  certificate: CertifiedKey;
+  /** Ask clients for a certificate (RFC 8446 §4.3.2) and check it with this verifier. */
+  clientAuth?: {
+    verifier: CertificateVerifier;
+    /** Refuse clients that send none (alert certificate_required). */
+    required: boolean;
+    /** DER DistinguishedNames sent in certificate_authorities. */
+    authorities?: readonly Uint8Array[];
+  };
+}
+
+/** What a completed handshake negotiated. */
+export interface HandshakeInfo {
+  /** Always "TLSv1.3". */
+  readonly version: "TLSv1.3";
+  /** e.g. `TLS_AES_128_GCM_SHA256`. */
+  readonly cipherSuite: string;
+  /** e.g. `x25519`. */
+  readonly group: string;
+  /** The scheme of the server's CertificateVerify, e.g. `ecdsa_secp256r1_sha256`. */
+  readonly signatureScheme: string;
+  /** The negotiated application protocol, if any. */
+  readonly alpn?: string;
+  /** The server name the client sent (SNI), if any. */
+  readonly serverName?: string;
+  /** Whether a HelloRetryRequest was needed. */
+  readonly helloRetry: boolean;
+  /** The peer's certificate chain as sent (DER, leaf first); empty if it sent none. */
+  readonly peerCertificates: readonly Uint8Array[];
+}

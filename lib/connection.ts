@@ -1,0 +1,592 @@
+/**
+ * The sans-IO TLS 1.3 engine: fed the bytes received from the peer, it
+ * produces bytes to send and events (handshake done, data, close_notify).
+ * It never touches a socket, a clock or randomness of its own: see
+ * `config.ts` for what is injected. The handshake itself lives in
+ * `handshake/client.ts` and `handshake/server.ts`; this file holds the
+ * record layer around it (RFC 8446 §5), alerts (§6) and the
+ * post-handshake messages (§4.6).
+ *
+ * @module
+ */
+
+import { AlertDescription, AlertLevel, PeerAlert, TlsError, TruncationError } from "./errors.ts";
+import { ContentType, HandshakeType } from "./codepoints.ts";
+import type { ClientConfig, HandshakeInfo, ServerConfig } from "./config.ts";
+import { RecordCipher, trafficKeys } from "./crypto/aead.ts";
+import type { KeySchedule } from "./crypto/key_schedule.ts";
+import { ClientHandshake } from "./handshake/client.ts";
+import type { HandshakeIO } from "./handshake/io.ts";
+import {
+  decodeKeyUpdate,
+  decodeNewSessionTicket,
+  encodeKeyUpdate,
+  frameHandshake,
+  type HandshakeMessage,
+  messageName,
+} from "./handshake/messages.ts";
+import { ServerHandshake } from "./handshake/server.ts";
+import { Deframer, type RawRecord } from "./record/deframer.ts";
+import { HandshakeJoiner } from "./record/handshake_joiner.ts";
+import { Direction, type Epoch, openRecord, sealRecords } from "./record/record_layer.ts";
+import { Serial } from "./serial.ts";
+import type { Side, TraceEvent } from "./trace.ts";
+import { concat } from "./wire/writer.ts";
+
+/** What a connection reports to its driver. */
+export type ConnectionEvent =
+  /** The handshake completed. */
+  | { type: "handshake"; info: HandshakeInfo }
+  /** Application data arrived. */
+  | { type: "data"; data: Uint8Array }
+  /** The peer sent close_notify: it will send no more data (RFC 8446 §6.1). */
+  | { type: "close_notify" };
+
+/** NSS key log labels (SSLKEYLOGFILE) of the secrets RFC 8446 §7.1 derives. */
+const KEY_LOG_LABELS: Record<string, string> = {
+  client_handshake_traffic_secret: "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+  server_handshake_traffic_secret: "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+  exporter_master_secret: "EXPORTER_SECRET",
+};
+
+/** A queued outgoing item: handshake bytes (sealed under the current keys) or the plaintext CCS. */
+type Pending = { type: "handshake"; data: Uint8Array } | { type: "ccs" };
+
+/**
+ * One TLS 1.3 connection, client or server. Drive it with `start()`,
+ * `receive()`, `write()` and `close()`, then send what `takeOutput()` returns
+ * and act on `takeEvents()`. A failure rejects with `TlsError` (our alert
+ * is then in the output) or `PeerAlert` (the peer's alert).
+ */
+export class Connection implements HandshakeIO {
+  /** Which side this is. */
+  readonly role: Side;
+  readonly #config: ClientConfig | ServerConfig;
+  readonly #handshake: ClientHandshake | ServerHandshake;
+  readonly #deframer = new Deframer();
+  readonly #joiner: HandshakeJoiner;
+  readonly #read = new Direction();
+  readonly #write = new Direction();
+  readonly #receiving = new Serial();
+  readonly #sending = new Serial();
+  #schedule?: KeySchedule;
+  #generation = { read: 0, write: 0 };
+
+  #out: Uint8Array[] = [];
+  #events: ConnectionEvent[] = [];
+  #pending: Pending[] = [];
+  #ccsSent = false;
+
+  #run?: Promise<HandshakeInfo>;
+  #waiter?: (m: HandshakeMessage) => void;
+  #blocked?: () => void;
+  #info?: HandshakeInfo;
+  #error?: Error;
+  #peerClosed = false;
+  #closeSent = false;
+
+  private constructor(role: Side, config: ClientConfig | ServerConfig) {
+    this.role = role;
+    this.#config = config;
+    this.#joiner = new HandshakeJoiner(config.maxHandshakeMessage ?? 65536);
+    this.#handshake = role === "client"
+      ? new ClientHandshake(this, config as ClientConfig)
+      : new ServerHandshake(this, config as ServerConfig);
+  }
+
+  /** A client connection; call `start()` to produce the ClientHello. */
+  static client(config: ClientConfig): Connection {
+    return new Connection("client", config);
+  }
+
+  /** A server connection; feed it the client's bytes with `receive()`. */
+  static server(config: ServerConfig): Connection {
+    return new Connection("server", config);
+  }
+
+  /** What the handshake negotiated, once it is complete. */
+  get handshakeInfo(): HandshakeInfo | undefined {
+    return this.#info;
+  }
+
+  /** The error that ended the connection, if one did. */
+  get error(): Error | undefined {
+    return this.#error;
+  }
+
+  /** Whether the peer has sent close_notify. */
+  get peerClosed(): boolean {
+    return this.#peerClosed;
+  }
+
+  /** Bytes received and held (partial records and handshake messages): for limits. */
+  get buffered(): number {
+    return this.#deframer.buffered + this.#joiner.buffered;
+  }
+
+  /** Starts the handshake: a client queues its ClientHello. Idempotent. */
+  start(): Promise<void> {
+    return this.#receiving.run(() => this.#guard(() => this.#begin()));
+  }
+
+  /** Processes bytes received from the peer. */
+  receive(bytes: Uint8Array): Promise<void> {
+    return this.#receiving.run(() =>
+      this.#guard(async () => {
+        await this.#begin();
+        if (this.#peerClosed) return; // RFC 8446 §6.1: data after close_notify is ignored.
+        this.#deframer.push(bytes);
+        for (let rec = this.#deframer.next(); rec; rec = this.#deframer.next()) {
+          await this.#handleRecord(rec);
+          if (this.#peerClosed) break;
+        }
+      })
+    );
+  }
+
+  /** Encrypts application data (after the handshake) into records for the output. */
+  async write(data: Uint8Array): Promise<void> {
+    if (this.#error) throw this.#error;
+    if (!this.#info) {
+      throw new Error("cannot write application data before the handshake is complete");
+    }
+    if (this.#closeSent) throw new Error("cannot write after close()");
+    try {
+      await this.#sending.run(() => this.#emit(ContentType.application_data, data));
+    } catch (e) {
+      throw await this.#fail(e);
+    }
+  }
+
+  /**
+   * RFC 8446 §4.6.3: sends a KeyUpdate and moves our sending keys forward;
+   * with `requestPeer`, asks the peer to do the same.
+   */
+  async keyUpdate(requestPeer = false): Promise<void> {
+    if (this.#error) throw this.#error;
+    if (!this.#info) throw new Error("cannot update keys before the handshake is complete");
+    try {
+      await this.#sending.run(() => this.#sendKeyUpdate(requestPeer));
+    } catch (e) {
+      throw await this.#fail(e);
+    }
+  }
+
+  /** RFC 8446 §6.1: sends close_notify; nothing more can be written. */
+  async close(): Promise<void> {
+    if (this.#closeSent || this.#error) return;
+    this.#closeSent = true;
+    await this.#sending.run(() => this.#sendAlert(AlertDescription.close_notify));
+  }
+
+  /**
+   * The transport reached end of input. Without a close_notify first, this
+   * is a truncation (RFC 8446 §6.1), returned as an error.
+   */
+  endOfInput(): Error | undefined {
+    if (this.#peerClosed || this.#error) return undefined;
+    this.#error = new TruncationError(
+      this.#info
+        ? "the peer closed the connection without close_notify (the data may be truncated)"
+        : "the peer closed the connection during the handshake",
+    );
+    return this.#error;
+  }
+
+  /** Ends the connection with `alert` (for a limit or timeout the driver enforces). */
+  async abort(alert: number, message: string): Promise<Error> {
+    return await this.#fail(new TlsError(alert, message));
+  }
+
+  /** Bytes to send to the peer, in order; empty when there are none. */
+  takeOutput(): Uint8Array {
+    if (this.#out.length === 0) return new Uint8Array(0);
+    const out = this.#out.length === 1 ? this.#out[0] : concat(...this.#out);
+    this.#out = [];
+    return out;
+  }
+
+  /** Events since the last call. */
+  takeEvents(): ConnectionEvent[] {
+    const e = this.#events;
+    this.#events = [];
+    return e;
+  }
+
+  // --- records in (RFC 8446 §5) ---
+
+  async #handleRecord(rec: RawRecord): Promise<void> {
+    if (this.#joiner.pending && rec.type !== ContentType.handshake) {
+      // RFC 8446 §5.1: handshake messages must not be interleaved with other record types.
+      throw new TlsError(
+        AlertDescription.unexpected_message,
+        `a ${ContentType.name(rec.type)} record arrived in the middle of a handshake message`,
+      );
+    }
+    if (rec.type === ContentType.change_cipher_spec) return this.#handleChangeCipherSpec(rec);
+    if (this.#read.cipher && rec.type !== ContentType.application_data) {
+      // A peer that fails before it has keys sends its alert in the clear (e.g. a client refusing our ServerHello).
+      if (!(rec.type === ContentType.alert && !this.#info)) {
+        throw new TlsError(
+          AlertDescription.unexpected_message,
+          `received a plaintext ${ContentType.name(rec.type)} record after encryption started`,
+        );
+      }
+    }
+    const epoch = this.#read.epoch;
+    const opened = await openRecord(this.#read, rec);
+    if (this.#config.trace) {
+      this.trace({
+        kind: "record",
+        from: this.#peer,
+        epoch: opened.encrypted ? epoch : "plaintext",
+        bytes: concat(rec.header, rec.fragment),
+        contentType: opened.type,
+        content: opened.content,
+      });
+    }
+    switch (opened.type) {
+      case ContentType.handshake:
+        return await this.#handleHandshake(opened.content);
+      case ContentType.alert:
+        return this.#handleAlert(opened.content);
+      case ContentType.application_data:
+        if (!this.#info) {
+          throw new TlsError(
+            AlertDescription.unexpected_message,
+            "received application data before the handshake was complete",
+          );
+        }
+        if (opened.content.length) this.#events.push({ type: "data", data: opened.content });
+        return;
+      default:
+        throw new TlsError(
+          AlertDescription.unexpected_message,
+          `received an encrypted ${ContentType.name(opened.type)} record`,
+        );
+    }
+  }
+
+  /** RFC 8446 §5: a plaintext CCS of one byte 0x01 during the handshake is ignored; anything else is an error. */
+  #handleChangeCipherSpec(rec: RawRecord): void {
+    if (this.#info) {
+      throw new TlsError(
+        AlertDescription.unexpected_message,
+        "received ChangeCipherSpec after the handshake",
+      );
+    }
+    if (rec.fragment.length !== 1 || rec.fragment[0] !== 1) {
+      throw new TlsError(
+        AlertDescription.unexpected_message,
+        "received a ChangeCipherSpec record whose body is not the single byte 0x01",
+      );
+    }
+  }
+
+  async #handleHandshake(content: Uint8Array): Promise<void> {
+    this.#joiner.push(content);
+    for (let msg = this.#joiner.next(); msg; msg = this.#joiner.next()) {
+      if (this.#info) await this.#handlePostHandshake(msg);
+      else await this.#deliver(msg);
+    }
+  }
+
+  /** RFC 8446 §6: alerts. close_notify ends the peer's sending; every other alert but user_canceled is fatal. */
+  #handleAlert(content: Uint8Array): void {
+    if (content.length !== 2) {
+      throw new TlsError(
+        AlertDescription.decode_error,
+        `received an alert record of ${content.length} bytes, not 2`,
+      );
+    }
+    const [level, description] = content;
+    this.trace({ kind: "alert", from: this.#peer, level, description });
+    if (level !== AlertLevel.warning && level !== AlertLevel.fatal) {
+      throw new TlsError(
+        AlertDescription.illegal_parameter,
+        `received an alert with unknown level ${level}`,
+      );
+    }
+    if (description === AlertDescription.user_canceled) return;
+    if (description === AlertDescription.close_notify && this.#info) {
+      this.#peerClosed = true;
+      this.#events.push({ type: "close_notify" });
+      return;
+    }
+    throw new PeerAlert(description);
+  }
+
+  // --- the handshake coroutine ---
+
+  async #begin(): Promise<void> {
+    if (this.#run) return;
+    const blocked = new Promise<void>((r) => this.#blocked = r);
+    this.#run = this.#handshake.run().then((info) => {
+      this.#info = info;
+      this.#events.push({ type: "handshake", info });
+      return info;
+    });
+    this.#run.catch(() => {}); // surfaced through #deliver and #begin instead
+    await Promise.race([blocked, this.#run]);
+  }
+
+  /** Hands one message to the waiting handshake and waits until it needs the next one (or ends). */
+  async #deliver(msg: HandshakeMessage): Promise<void> {
+    const waiter = this.#waiter;
+    if (!waiter) {
+      throw new TlsError(
+        AlertDescription.internal_error,
+        "the handshake is not waiting for a message",
+      );
+    }
+    this.#waiter = undefined;
+    const blocked = new Promise<void>((r) => this.#blocked = r);
+    waiter(msg);
+    await Promise.race([blocked, this.#run]);
+  }
+
+  /** RFC 8446 §4.6: what may follow the handshake: NewSessionTicket (to clients) and KeyUpdate. */
+  async #handlePostHandshake(msg: HandshakeMessage): Promise<void> {
+    this.trace({
+      kind: "message",
+      from: this.#peer,
+      type: msg.type,
+      raw: msg.raw,
+      epoch: this.#read.epoch,
+    });
+    if (msg.type === HandshakeType.new_session_ticket && this.role === "client") {
+      decodeNewSessionTicket(msg.body); // checked, then set aside: this engine does not resume sessions
+      return;
+    }
+    if (msg.type === HandshakeType.key_update) {
+      const requested = decodeKeyUpdate(msg.body);
+      this.trace({ kind: "key_update", from: this.#peer, requestUpdate: requested });
+      await this.#rekey(this.#read, "read");
+      // RFC 8446 §4.6.3: answer update_requested with our own KeyUpdate before more data.
+      if (requested && !this.#closeSent) await this.#sending.run(() => this.#sendKeyUpdate(false));
+      return;
+    }
+    throw new TlsError(
+      AlertDescription.unexpected_message,
+      `received ${messageName(msg.type)} after the handshake`,
+    );
+  }
+
+  async #sendKeyUpdate(requestPeer: boolean): Promise<void> {
+    this.trace({ kind: "key_update", from: this.role, requestUpdate: requestPeer });
+    const raw = frameHandshake(HandshakeType.key_update, encodeKeyUpdate(requestPeer));
+    this.trace({
+      kind: "message",
+      from: this.role,
+      type: HandshakeType.key_update,
+      raw,
+      epoch: this.#write.epoch,
+    });
+    await this.#emit(ContentType.handshake, raw);
+    await this.#rekey(this.#write, "write");
+  }
+
+  /** RFC 8446 §7.2: application_traffic_secret_N+1 for one direction. */
+  async #rekey(dir: Direction, which: "read" | "write"): Promise<void> {
+    const secret = await this.#schedule!.nextTrafficSecret(dir.secret!);
+    const n = ++this.#generation[which];
+    const side = (which === "write") === (this.role === "client") ? "client" : "server";
+    this.trace({ kind: "secret", name: `${side}_application_traffic_secret_${n}`, value: secret });
+    await this.#install(dir, side, secret, "application");
+  }
+
+  // --- HandshakeIO: what the handshake code may do ---
+
+  /** {@inheritDoc HandshakeIO.expect} */
+  async expect(...types: number[]): Promise<HandshakeMessage> {
+    await this.#flush();
+    const msg = await new Promise<HandshakeMessage>((resolve) => {
+      this.#waiter = resolve;
+      const blocked = this.#blocked;
+      this.#blocked = undefined;
+      blocked?.();
+    });
+    this.trace({
+      kind: "message",
+      from: this.#peer,
+      type: msg.type,
+      raw: msg.raw,
+      epoch: this.#read.epoch,
+    });
+    if (!types.includes(msg.type)) {
+      throw new TlsError(
+        AlertDescription.unexpected_message,
+        `expected ${types.map(messageName).join(" or ")}, received ${messageName(msg.type)}`,
+      );
+    }
+    return msg;
+  }
+
+  /** {@inheritDoc HandshakeIO.send} */
+  send(type: number, body: Uint8Array): Uint8Array {
+    const raw = frameHandshake(type, body);
+    this.trace({ kind: "message", from: this.role, type, raw, epoch: this.#write.epoch });
+    this.#pending.push({ type: "handshake", data: raw });
+    return raw;
+  }
+
+  /** {@inheritDoc HandshakeIO.sendChangeCipherSpec} */
+  sendChangeCipherSpec(): void {
+    if (this.#ccsSent) return;
+    this.#ccsSent = true;
+    this.#pending.push({ type: "ccs" });
+  }
+
+  /** {@inheritDoc HandshakeIO.setWriteKeys} */
+  async setWriteKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void> {
+    await this.#flush();
+    this.#schedule = schedule;
+    await this.#sending.run(() => this.#install(this.#write, this.role, secret, epoch));
+  }
+
+  /** {@inheritDoc HandshakeIO.setReadKeys} */
+  async setReadKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void> {
+    this.#schedule = schedule;
+    await this.#install(this.#read, this.#peer, secret, epoch);
+  }
+
+  /** {@inheritDoc HandshakeIO.writeEpoch} */
+  get writeEpoch(): Epoch {
+    return this.#write.epoch;
+  }
+
+  /** {@inheritDoc HandshakeIO.random} */
+  random(n: number): Uint8Array {
+    return this.#config.random ? this.#config.random(n) : crypto.getRandomValues(new Uint8Array(n));
+  }
+
+  /** {@inheritDoc HandshakeIO.now} */
+  now(): Date {
+    return this.#config.now ? this.#config.now() : new Date();
+  }
+
+  /** {@inheritDoc HandshakeIO.trace} Also writes the key log, when one is configured. */
+  trace(event: TraceEvent): void {
+    if (event.kind === "secret" && this.#config.keyLog) {
+      const label = KEY_LOG_LABELS[event.name] ??
+        event.name.replace(
+          /^(client|server)_application_traffic_secret_(\d+)$/,
+          (_, s: string, n: string) => `${s.toUpperCase()}_TRAFFIC_SECRET_${n}`,
+        );
+      const random = this.#handshake.clientRandom;
+      if (random && /^[A-Z_0-9]+$/.test(label)) {
+        this.#config.keyLog(`${label} ${random.toHex()} ${event.value.toHex()}\n`);
+      }
+    }
+    this.#config.trace?.(event);
+  }
+
+  // --- records out ---
+
+  get #peer(): Side {
+    return this.role === "client" ? "server" : "client";
+  }
+
+  /** Derives keys from `secret` and installs them on one direction (RFC 8446 §7.3). */
+  async #install(dir: Direction, side: Side, secret: Uint8Array, epoch: Epoch): Promise<void> {
+    if (dir === this.#read && this.#joiner.pending) {
+      // RFC 8446 §5.1: handshake messages must not span a key change.
+      throw new TlsError(
+        AlertDescription.unexpected_message,
+        "a handshake message spans a change of keys",
+      );
+    }
+    const keys = await trafficKeys(this.#schedule!.suite, secret);
+    this.trace({ kind: "keys", direction: side, epoch, key: keys.key, iv: keys.iv });
+    dir.set(await RecordCipher.fromKeys(keys.key, keys.iv), secret, epoch);
+  }
+
+  /** Seals what the handshake queued, in order. */
+  async #flush(): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const items = this.#pending;
+    this.#pending = [];
+    await this.#sending.run(async () => {
+      for (let i = 0; i < items.length;) {
+        const item = items[i];
+        if (item.type === "ccs") {
+          // RFC 8446 §5: the compatibility CCS is always a plaintext record.
+          this.#out.push(new Uint8Array([ContentType.change_cipher_spec, 3, 3, 0, 1, 1]));
+          i++;
+          continue;
+        }
+        const run: Uint8Array[] = [];
+        for (; i < items.length && items[i].type === "handshake"; i++) {
+          run.push((items[i] as { data: Uint8Array }).data);
+        }
+        await this.#emit(ContentType.handshake, run.length === 1 ? run[0] : concat(...run));
+      }
+    });
+  }
+
+  /** Seals `content` of `type` into records under the current keys (call only inside #sending). */
+  async #emit(type: number, content: Uint8Array): Promise<void> {
+    const epoch = this.#write.epoch;
+    const records = await sealRecords(this.#write, type, content);
+    if (this.#config.trace) {
+      let at = 0;
+      for (const bytes of records) {
+        const n = Math.min(content.length - at, 1 << 14);
+        this.trace({
+          kind: "record",
+          from: this.role,
+          epoch,
+          bytes,
+          contentType: type,
+          content: content.subarray(at, at + n),
+        });
+        at += n;
+      }
+    }
+    this.#out.push(...records);
+  }
+
+  async #sendAlert(description: number): Promise<void> {
+    const closing = description === AlertDescription.close_notify ||
+      description === AlertDescription.user_canceled;
+    const level = closing ? AlertLevel.warning : AlertLevel.fatal;
+    this.trace({ kind: "alert", from: this.role, level, description });
+    await this.#emit(ContentType.alert, new Uint8Array([level, description]));
+  }
+
+  // --- failure (RFC 8446 §6.2) ---
+
+  async #guard(work: () => Promise<void>): Promise<void> {
+    if (this.#error) throw this.#error;
+    try {
+      await work();
+    } catch (e) {
+      throw await this.#fail(e);
+    }
+  }
+
+  /**
+   * Ends the connection: the error becomes a `TlsError` (anything unexpected
+   * is internal_error) whose alert is queued for the peer, unless the peer
+   * ended it with its own alert. Returns the error to surface.
+   */
+  async #fail(e: unknown): Promise<Error> {
+    if (this.#error) return this.#error;
+    const err = e instanceof TlsError || e instanceof PeerAlert ? e : new TlsError(
+      AlertDescription.internal_error,
+      `internal error: ${(e as Error)?.message ?? e}`,
+      { cause: e },
+    );
+    this.#error = err;
+    this.#pending = [];
+    if (err instanceof TlsError && !this.#closeSent) {
+      this.#closeSent = true;
+      try {
+        await this.#sending.run(() => this.#sendAlert(err.alert));
+      } catch {
+        // The alert could not be sealed; the connection ends without it.
+      }
+    }
+    return err;
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * HMAC and HKDF (RFC 5869) with TLS 1.3's HKDF-Expand-Label and
+ * Derive-Secret (RFC 8446 §7.1), on WebCrypto's HMAC. WebCrypto's own HKDF
+ * always extracts before expanding, and TLS needs the two steps apart.
+ *
+ * @module
+ */
+
+import { Writer } from "../wire/writer.ts";
+import type { HashName } from "./suites.ts";
+
+const encoder = new TextEncoder();
+
+/** HMAC-`hash`(key, data). */
+export async function hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
+  const k = await crypto.subtle.importKey(
+    "raw",
+    key as BufferSource,
+    { name: "HMAC", hash },
+    false,
+    ["sign"],
+  );
+  return new Uint8Array(await crypto.subtle.sign("HMAC", k, data as BufferSource));
+}
+
+/** The hash of `data`. */
+export async function digest(hash: HashName, data: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest(hash, data as BufferSource));
+}
+
+/** Output length of `hash` in bytes. */
+export function hashLength(hash: HashName): number {
+  return hash === "SHA-256" ? 32 : 48;
+}
+
+/** RFC 5869 §2.2: HKDF-Extract(salt, IKM); an empty salt means HashLen zeros. */
+export function hkdfExtract(
+  hash: HashName,
+  salt: Uint8Array,
+  ikm: Uint8Array,
+): Promise<Uint8Array> {
+  return hmac(hash, salt.length ? salt : new Uint8Array(hashLength(hash)), ikm);
+}
+
+/** RFC 5869 §2.3: HKDF-Expand(PRK, info, L). */
+export async function hkdfExpand(
+  hash: HashName,
+  prk: Uint8Array,
+  info: Uint8Array,
+  length: number,
+): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    prk as BufferSource,
+    { name: "HMAC", hash },
+    false,
+    ["sign"],
+  );
+  const out = new Uint8Array(length);
+  let prev = new Uint8Array(0);
+  for (let i = 1, at = 0; at < length; i++) {
+    const input = new Uint8Array(prev.length + info.length + 1);
+    input.set(prev);
+    input.set(info, prev.length);
+    input[input.length - 1] = i;
+    prev = new Uint8Array(await crypto.subtle.sign("HMAC", key, input));
+    out.set(prev.subarray(0, Math.min(prev.length, length - at)), at);
+    at += prev.length;
+  }
+  return out;
+}
+
+/**
+ * RFC 8446 §7.1: HKDF-Expand-Label(Secret, Label, Context, Length), where
+ * the info is the HkdfLabel structure with the label prefixed by "tls13 ".
+ */
+export function hkdfExpandLabel(
+  hash: HashName,
+  secret: Uint8Array,
+  label: string,
+  context: Uint8Array,
+  length: number,
+): Promise<Uint8Array> {
+  const info = new Writer(10 + label.length + context.length)
+    .u16(length)
+    .vec8(encoder.encode("tls13 " + label))
+    .vec8(context)
+    .finish();
+  return hkdfExpand(hash, secret, info, length);
+}
+
+/** RFC 8446 §7.1: Derive-Secret(Secret, Label, Messages), given Transcript-Hash(Messages). */
+export function deriveSecret(
+  hash: HashName,
+  secret: Uint8Array,
+  label: string,
+  transcriptHash: Uint8Array,
+): Promise<Uint8Array> {
+  return hkdfExpandLabel(hash, secret, label, transcriptHash, hashLength(hash));
+}

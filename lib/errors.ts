@@ -1,0 +1,106 @@
+/**
+ * The one error type of the engine, and the alerts it carries.
+ *
+ * RFC 8446 §6: every failure ends the connection with an alert. The alert a
+ * failure sends is decided where the failure is detected (as `TlsError.alert`)
+ * and turned into bytes in one place, the connection's `fail()`.
+ *
+ * @module
+ */
+
+import { openEnum } from "./wire/open_enum.ts";
+
+/** RFC 8446 §6: AlertDescription (an open enum: unknown values are kept). */
+export const AlertDescription = openEnum({
+  close_notify: 0,
+  unexpected_message: 10,
+  bad_record_mac: 20,
+  record_overflow: 22,
+  handshake_failure: 40,
+  bad_certificate: 42,
+  unsupported_certificate: 43,
+  certificate_revoked: 44,
+  certificate_expired: 45,
+  certificate_unknown: 46,
+  illegal_parameter: 47,
+  unknown_ca: 48,
+  access_denied: 49,
+  decode_error: 50,
+  decrypt_error: 51,
+  protocol_version: 70,
+  insufficient_security: 71,
+  internal_error: 80,
+  inappropriate_fallback: 86,
+  user_canceled: 90,
+  missing_extension: 109,
+  unsupported_extension: 110,
+  unrecognized_name: 112,
+  bad_certificate_status_response: 113,
+  unknown_psk_identity: 115,
+  certificate_required: 116,
+  no_application_protocol: 120,
+});
+
+/** RFC 8446 §6: AlertLevel. TLS 1.3 treats every alert but close_notify and user_canceled as fatal. */
+export const AlertLevel = openEnum({ warning: 1, fatal: 2 });
+
+/**
+ * A failure detected by this side: the connection ends, and `alert` is sent
+ * to the peer (RFC 8446 §6.2). The message is meant for a person.
+ */
+export class TlsError extends Error {
+  /** The alert description sent to the peer. */
+  readonly alert: number;
+
+  constructor(alert: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TlsError";
+    this.alert = alert;
+  }
+
+  /** The alert's RFC name, e.g. `decode_error`. */
+  get alertName(): string {
+    return AlertDescription.name(this.alert);
+  }
+}
+
+/**
+ * The peer sent a fatal alert (RFC 8446 §6.2). Nothing is sent back: the
+ * connection is already over.
+ */
+export class PeerAlert extends Error {
+  /** The alert description the peer sent. */
+  readonly alert: number;
+
+  constructor(alert: number) {
+    super(`the peer sent alert ${AlertDescription.name(alert)} (${alert})`);
+    this.name = "PeerAlert";
+    this.alert = alert;
+  }
+
+  /** The alert's RFC name, e.g. `bad_certificate`. */
+  get alertName(): string {
+    return AlertDescription.name(this.alert);
+  }
+}
+
+/**
+ * The transport ended without a close_notify alert (RFC 8446 §6.1): the data
+ * received so far may have been cut short by an attacker.
+ */
+export class TruncationError extends Error {
+  constructor(message = "the connection was closed without close_notify (truncated)") {
+    super(message);
+    this.name = "TruncationError";
+  }
+}
+
+/** Shorthand constructors for the errors raised most often. */
+export const fail = {
+  decode: (what: string) => new TlsError(AlertDescription.decode_error, what),
+  unexpected: (what: string) => new TlsError(AlertDescription.unexpected_message, what),
+  illegal: (what: string) => new TlsError(AlertDescription.illegal_parameter, what),
+  handshake: (what: string) => new TlsError(AlertDescription.handshake_failure, what),
+  internal: (what: string, cause?: unknown) =>
+    new TlsError(AlertDescription.internal_error, what, { cause }),
+};

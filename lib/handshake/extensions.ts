@@ -1,0 +1,267 @@
+/**
+ * Extension blocks and the bodies of the extensions TLS 1.3 negotiates
+ * (RFC 8446 §4.2), encoded and decoded with bounds checks. Each decoder
+ * reads exactly its body: trailing bytes are a decode_error.
+ *
+ * @module
+ */
+
+import { AlertDescription, TlsError } from "../errors.ts";
+import { ExtensionType } from "../codepoints.ts";
+import { Reader } from "../wire/reader.ts";
+import { Writer } from "../wire/writer.ts";
+
+/** One extension as it appeared on the wire. */
+export interface Extension {
+  readonly type: number;
+  readonly data: Uint8Array;
+}
+
+/** A KeyShareEntry (RFC 8446 §4.2.8). */
+export interface KeyShareEntry {
+  readonly group: number;
+  readonly keyExchange: Uint8Array;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+
+/**
+ * Reads an extension list (RFC 8446 §4.2), refusing duplicates ("There MUST
+ * NOT be more than one extension of the same type in a given extension
+ * block").
+ */
+export function readExtensions(r: Reader, what: string, min = 0): Extension[] {
+  const list = r.sub16(`${what} extensions`, min);
+  const out: Extension[] = [];
+  const seen = new Set<number>();
+  while (list.remaining) {
+    const type = list.u16("extension type");
+    const data = list.vec16(`${ExtensionType.name(type)} extension`);
+    if (seen.has(type)) {
+      throw new TlsError(
+        AlertDescription.illegal_parameter,
+        `${what}: the ${ExtensionType.name(type)} extension appears twice`,
+      );
+    }
+    seen.add(type);
+    out.push({ type, data });
+  }
+  return out;
+}
+
+/** Writes an extension list with its 2-byte length. */
+export function writeExtensions(w: Writer, exts: readonly Extension[]): void {
+  w.u16Prefixed(() => {
+    for (const e of exts) w.u16(e.type).vec16(e.data);
+  });
+}
+
+/** The body of extension `type`, if present. */
+export function findExtension(exts: readonly Extension[], type: number): Uint8Array | undefined {
+  return exts.find((e) => e.type === type)?.data;
+}
+
+/** Runs `decode` over an extension body and checks that it consumed all of it. */
+function body<T>(data: Uint8Array, type: number, decode: (r: Reader) => T): T {
+  const r = new Reader(data, `${ExtensionType.name(type)} extension`);
+  const v = decode(r);
+  r.end();
+  return v;
+}
+
+function build(fill: (w: Writer) => void): Uint8Array {
+  const w = new Writer(64);
+  fill(w);
+  return w.finish();
+}
+
+// --- server_name (RFC 6066 §3) ---
+
+/** Decodes a ClientHello server_name: the host_name entry, if any. */
+export function decodeServerName(data: Uint8Array): string | undefined {
+  return body(data, ExtensionType.server_name, (r) => {
+    const list = r.sub16("server_name_list", 1);
+    let host: string | undefined;
+    while (list.remaining) {
+      const nameType = list.u8("name_type");
+      const name = list.vec16("host_name", 1);
+      if (nameType !== 0) continue;
+      if (host !== undefined) {
+        throw new TlsError(
+          AlertDescription.illegal_parameter,
+          "server_name: more than one host_name",
+        );
+      }
+      try {
+        host = decoder.decode(name);
+      } catch {
+        throw new TlsError(
+          AlertDescription.decode_error,
+          "server_name: host_name is not valid UTF-8",
+        );
+      }
+      if (!/^[\x21-\x7e]+$/.test(host)) {
+        throw new TlsError(
+          AlertDescription.illegal_parameter,
+          "server_name: host_name is not printable ASCII",
+        );
+      }
+    }
+    return host;
+  });
+}
+
+/** Encodes a server_name with one host_name. */
+export function encodeServerName(host: string): Uint8Array {
+  return build((w) => w.u16Prefixed(() => w.u8(0).vec16(encoder.encode(host))));
+}
+
+// --- lists of u16: supported_groups, signature_algorithms(_cert) ---
+
+/** Decodes a 2-byte-length-prefixed list of 16-bit code points (at least one). */
+export function decodeU16List(data: Uint8Array, type: number): number[] {
+  return body(data, type, (r) => r.u16List(ExtensionType.name(type)));
+}
+
+/** Encodes a 2-byte-length-prefixed list of 16-bit code points. */
+export function encodeU16List(values: readonly number[]): Uint8Array {
+  return build((w) => w.u16Prefixed(() => values.forEach((v) => w.u16(v))));
+}
+
+// --- application_layer_protocol_negotiation (RFC 7301 §3.1) ---
+
+/** Decodes a ProtocolNameList. */
+export function decodeAlpn(data: Uint8Array): string[] {
+  return body(data, ExtensionType.application_layer_protocol_negotiation, (r) => {
+    const list = r.sub16("protocol_name_list", 2);
+    const out: string[] = [];
+    while (list.remaining) {
+      const name = list.vec8("protocol name", 1);
+      out.push(new TextDecoder().decode(name));
+    }
+    return out;
+  });
+}
+
+/** Encodes a ProtocolNameList. */
+export function encodeAlpn(protocols: readonly string[]): Uint8Array {
+  return build((w) => w.u16Prefixed(() => protocols.forEach((p) => w.vec8(encoder.encode(p)))));
+}
+
+// --- supported_versions (RFC 8446 §4.2.1) ---
+
+/** Decodes the ClientHello form: a 1-byte-prefixed list of versions. */
+export function decodeClientVersions(data: Uint8Array): number[] {
+  return body(data, ExtensionType.supported_versions, (r) => {
+    const list = r.sub8("versions", 2);
+    if (list.remaining % 2) {
+      throw new TlsError(AlertDescription.decode_error, "supported_versions has an odd length");
+    }
+    const out: number[] = [];
+    while (list.remaining) out.push(list.u16());
+    return out;
+  });
+}
+
+/** Encodes the ClientHello form. */
+export function encodeClientVersions(versions: readonly number[]): Uint8Array {
+  return build((w) => w.u8Prefixed(() => versions.forEach((v) => w.u16(v))));
+}
+
+/** Decodes the ServerHello form: the one selected version. */
+export function decodeSelectedVersion(data: Uint8Array): number {
+  return body(data, ExtensionType.supported_versions, (r) => r.u16("selected_version"));
+}
+
+/** Encodes the ServerHello form. */
+export function encodeSelectedVersion(version: number): Uint8Array {
+  return build((w) => w.u16(version));
+}
+
+// --- key_share (RFC 8446 §4.2.8) ---
+
+function readKeyShareEntry(r: Reader): KeyShareEntry {
+  const group = r.u16("group");
+  const keyExchange = r.vec16("key_exchange", 1);
+  return { group, keyExchange };
+}
+
+/** Decodes the ClientHello form: client_shares, each group at most once. */
+export function decodeClientKeyShares(data: Uint8Array): KeyShareEntry[] {
+  return body(data, ExtensionType.key_share, (r) => {
+    const list = r.sub16("client_shares");
+    const out: KeyShareEntry[] = [];
+    while (list.remaining) {
+      const e = readKeyShareEntry(list);
+      // RFC 8446 §4.2.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same group."
+      if (out.some((o) => o.group === e.group)) {
+        throw new TlsError(
+          AlertDescription.illegal_parameter,
+          "key_share: two shares for one group",
+        );
+      }
+      out.push(e);
+    }
+    return out;
+  });
+}
+
+/** Encodes the ClientHello form. */
+export function encodeClientKeyShares(shares: readonly KeyShareEntry[]): Uint8Array {
+  return build((w) =>
+    w.u16Prefixed(() => shares.forEach((s) => w.u16(s.group).vec16(s.keyExchange)))
+  );
+}
+
+/** Decodes the ServerHello form: one KeyShareEntry. */
+export function decodeServerKeyShare(data: Uint8Array): KeyShareEntry {
+  return body(data, ExtensionType.key_share, readKeyShareEntry);
+}
+
+/** Encodes the ServerHello form. */
+export function encodeServerKeyShare(share: KeyShareEntry): Uint8Array {
+  return build((w) => w.u16(share.group).vec16(share.keyExchange));
+}
+
+/** Decodes the HelloRetryRequest form: the selected group. */
+export function decodeSelectedGroup(data: Uint8Array): number {
+  return body(data, ExtensionType.key_share, (r) => r.u16("selected_group"));
+}
+
+/** Encodes the HelloRetryRequest form. */
+export function encodeSelectedGroup(group: number): Uint8Array {
+  return build((w) => w.u16(group));
+}
+
+// --- cookie (RFC 8446 §4.2.2) ---
+
+/** Decodes a cookie. */
+export function decodeCookie(data: Uint8Array): Uint8Array {
+  return body(data, ExtensionType.cookie, (r) => r.vec16("cookie", 1));
+}
+
+/** Encodes a cookie. */
+export function encodeCookie(cookie: Uint8Array): Uint8Array {
+  return build((w) => w.vec16(cookie));
+}
+
+// --- certificate_authorities (RFC 8446 §4.2.4) ---
+
+/** Decodes a list of DER DistinguishedNames. */
+export function decodeCertificateAuthorities(data: Uint8Array): Uint8Array[] {
+  return body(data, ExtensionType.certificate_authorities, (r) => {
+    const list = r.sub16("authorities", 3);
+    const out: Uint8Array[] = [];
+    while (list.remaining) out.push(list.vec16("DistinguishedName", 1));
+    return out;
+  });
+}
+
+/** Encodes a list of DER DistinguishedNames. */
+export function encodeCertificateAuthorities(names: readonly Uint8Array[]): Uint8Array {
+  return build((w) => w.u16Prefixed(() => names.forEach((n) => w.vec16(n))));
+}
+
+/** An empty extension body (server_name acknowledgement, RFC 6066 §3). */
+export const EMPTY = new Uint8Array(0);

@@ -1,0 +1,86 @@
+/**
+ * What a handshake state machine may do: read the next handshake message,
+ * queue messages to send, and change keys. The connection implements it;
+ * the handshake code never sees records or sockets.
+ *
+ * @module
+ */
+
+import { AlertDescription, TlsError } from "../errors.ts";
+import { ExtensionType } from "../codepoints.ts";
+import type { KeySchedule } from "../crypto/key_schedule.ts";
+import type { Epoch } from "../record/record_layer.ts";
+import type { TraceEvent } from "../trace.ts";
+import type { Extension } from "./extensions.ts";
+import type { HandshakeMessage } from "./messages.ts";
+import { messageName } from "./messages.ts";
+
+/** The connection as the handshake sees it. */
+export interface HandshakeIO {
+  /**
+   * The next handshake message, which must be one of `types`
+   * (unexpected_message otherwise). Flushes what is queued first.
+   */
+  expect(...types: number[]): Promise<HandshakeMessage>;
+  /** Queues a handshake message under the current write keys; returns its encoding. */
+  send(type: number, body: Uint8Array): Uint8Array;
+  /** Sends the middlebox-compatibility ChangeCipherSpec record (RFC 8446 §D.4), at most once. */
+  sendChangeCipherSpec(): void;
+  /** Protects what we send from now on with keys from `secret` (queued messages go out first). */
+  setWriteKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void>;
+  /** Opens what we receive from now on with keys from `secret`. */
+  setReadKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void>;
+  /** The epoch of the keys that protect what we send. */
+  readonly writeEpoch: Epoch;
+  /** Random bytes. */
+  random(n: number): Uint8Array;
+  /** The current time. */
+  now(): Date;
+  /** Reports a step, if tracing. */
+  trace(event: TraceEvent): void;
+}
+
+/** RFC 8446 §4.4.3: the content covered by a CertificateVerify signature. */
+export function certificateVerifyContent(
+  side: "server" | "client",
+  transcriptHash: Uint8Array,
+): Uint8Array {
+  const context = new TextEncoder().encode(`TLS 1.3, ${side} CertificateVerify`);
+  const out = new Uint8Array(64 + context.length + 1 + transcriptHash.length);
+  out.fill(0x20, 0, 64);
+  out.set(context, 64);
+  out[64 + context.length] = 0;
+  out.set(transcriptHash, 65 + context.length);
+  return out;
+}
+
+/**
+ * RFC 8446 §4.2: checks the extensions of a message received in reply to
+ * ours: one we did not offer is unsupported_extension; one we offered that
+ * does not belong in this message is illegal_parameter.
+ */
+export function checkReplyExtensions(
+  exts: readonly Extension[],
+  message: number,
+  offered: ReadonlySet<number>,
+  allowed: ReadonlySet<number>,
+): void {
+  for (const e of exts) {
+    if (!offered.has(e.type)) {
+      throw new TlsError(
+        AlertDescription.unsupported_extension,
+        `${messageName(message)} carries the ${
+          ExtensionType.name(e.type)
+        } extension, which was not offered`,
+      );
+    }
+    if (!allowed.has(e.type)) {
+      throw new TlsError(
+        AlertDescription.illegal_parameter,
+        `${messageName(message)} carries the ${
+          ExtensionType.name(e.type)
+        } extension, which does not belong there`,
+      );
+    }
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Record protection (RFC 8446 §5.2–§5.4): wraps content into
+ * TLSPlaintext or TLSCiphertext records and opens received ones, with the
+ * inner content type, padding, sequence numbers and size limits.
+ *
+ * @module
+ */
+
+import { AlertDescription, TlsError } from "../errors.ts";
+import { ContentType } from "../codepoints.ts";
+import { type RecordCipher, TAG_LENGTH } from "../crypto/aead.ts";
+import { HEADER_LENGTH, MAX_PLAINTEXT, type RawRecord } from "./deframer.ts";
+
+/** Which keys protect a direction, for traces and errors. */
+export type Epoch = "plaintext" | "handshake" | "application";
+
+/** A record's content after removing protection. */
+export interface OpenedRecord {
+  readonly type: number;
+  readonly content: Uint8Array;
+  /** Whether the record was encrypted. */
+  readonly encrypted: boolean;
+}
+
+/** One direction's protection state. */
+export class Direction {
+  cipher?: RecordCipher;
+  epoch: Epoch = "plaintext";
+  /** The traffic secret in use (for KeyUpdate), if encrypted. */
+  secret?: Uint8Array;
+
+  /** Installs new keys; the sequence number starts again at zero (RFC 8446 §5.3). */
+  set(cipher: RecordCipher, secret: Uint8Array, epoch: Epoch): void {
+    this.cipher = cipher;
+    this.secret = secret;
+    this.epoch = epoch;
+  }
+}
+
+function header(type: number, length: number): Uint8Array {
+  // RFC 8446 §5.1: legacy_record_version 0x0303 for all records but the first ClientHello (may be 0x0301).
+  return new Uint8Array([type, 3, 3, length >> 8, length & 0xff]);
+}
+
+/**
+ * Seals content of `type` into records of at most 2^14 bytes of content
+ * each. With keys, the content type goes inside (TLSInnerPlaintext) and the
+ * outer type is application_data. Seals run concurrently; the records come
+ * back in order.
+ */
+export async function sealRecords(
+  dir: Direction,
+  type: number,
+  content: Uint8Array,
+  maxFragment = MAX_PLAINTEXT,
+): Promise<Uint8Array[]> {
+  const chunks: Uint8Array[] = [];
+  let at = 0;
+  do {
+    chunks.push(content.subarray(at, at + maxFragment));
+    at += maxFragment;
+  } while (at < content.length);
+  const cipher = dir.cipher;
+  if (!cipher) {
+    return chunks.map((c) => {
+      const rec = new Uint8Array(HEADER_LENGTH + c.length);
+      rec.set(header(type, c.length));
+      rec.set(c, HEADER_LENGTH);
+      return rec;
+    });
+  }
+  return await Promise.all(chunks.map((c) => {
+    const inner = new Uint8Array(c.length + 1);
+    inner.set(c);
+    inner[c.length] = type;
+    const length = inner.length + TAG_LENGTH;
+    const aad = header(ContentType.application_data, length);
+    const sealed = cipher.seal(inner, aad);
+    return sealed.then((body) => {
+      const rec = new Uint8Array(HEADER_LENGTH + body.length);
+      rec.set(aad);
+      rec.set(body, HEADER_LENGTH);
+      return rec;
+    });
+  }));
+}
+
+/**
+ * Opens one received record. Plaintext records pass through (a copy of the
+ * fragment, since the deframer reuses its buffer); encrypted ones are
+ * decrypted and their inner type and padding removed (RFC 8446 §5.4).
+ */
+export async function openRecord(dir: Direction, rec: RawRecord): Promise<OpenedRecord> {
+  const cipher = dir.cipher;
+  if (!cipher || rec.type !== ContentType.application_data) {
+    if (rec.fragment.length > MAX_PLAINTEXT) {
+      throw new TlsError(
+        AlertDescription.record_overflow,
+        `received a plaintext record of ${rec.fragment.length} bytes, more than 2^14`,
+      );
+    }
+    return { type: rec.type, content: rec.fragment.slice(), encrypted: false };
+  }
+  if (rec.fragment.length < TAG_LENGTH + 1) {
+    throw new TlsError(
+      AlertDescription.bad_record_mac,
+      "received an encrypted record too short to hold a tag",
+    );
+  }
+  let inner: Uint8Array;
+  try {
+    inner = await cipher.open(rec.fragment, rec.header);
+  } catch {
+    throw new TlsError(
+      AlertDescription.bad_record_mac,
+      `a record failed to decrypt (bad_record_mac) under the ${dir.epoch} keys`,
+    );
+  }
+  // RFC 8446 §5.4: the content type is the last non-zero byte; zeros after it are padding.
+  let end = inner.length - 1;
+  while (end >= 0 && inner[end] === 0) end--;
+  if (end < 0) {
+    throw new TlsError(
+      AlertDescription.unexpected_message,
+      "a decrypted record holds only padding, no content type",
+    );
+  }
+  // RFC 8446 §5.4: "The full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets."
+  if (inner.length > MAX_PLAINTEXT + 1) {
+    throw new TlsError(
+      AlertDescription.record_overflow,
+      `a decrypted record holds ${inner.length} bytes, more than 2^14 + 1`,
+    );
+  }
+  return { type: inner[end], content: inner.subarray(0, end), encrypted: true };
+}

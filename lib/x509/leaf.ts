@@ -1,0 +1,28 @@
+/**
+ * The one thing the handshake needs from a certificate without trusting it:
+ * the SubjectPublicKeyInfo that checks CertificateVerify (RFC 8446 §4.4.3).
+ *
+ * @module
+ */
+
+import { AlertDescription, TlsError } from "../errors.ts";
+import { DerReader, Tag } from "../wire/der.ts";
+
+/** The DER SubjectPublicKeyInfo of a DER certificate (RFC 5280 §4.1). */
+export function leafPublicKey(certificate: Uint8Array): Uint8Array {
+  try {
+    const tbs = new DerReader(certificate).sequence().sequence();
+    if (tbs.peekTag() === 0xa0) tbs.read(0xa0); // [0] EXPLICIT version
+    tbs.read(Tag.INTEGER); // serialNumber
+    tbs.read(Tag.SEQUENCE); // signature
+    tbs.read(Tag.SEQUENCE); // issuer
+    tbs.read(Tag.SEQUENCE); // validity
+    tbs.read(Tag.SEQUENCE); // subject
+    return tbs.readElement(Tag.SEQUENCE); // subjectPublicKeyInfo
+  } catch (e) {
+    throw new TlsError(
+      AlertDescription.bad_certificate,
+      `the peer's certificate cannot be parsed: ${(e as Error).message}`,
+    );
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * handshake: TLS 1.3 from scratch, as one command with three modes.
+ *
+ *   handshake ca       make a private CA and the certificates it signs
+ *   handshake serve    a TLS 1.3 server (echo)
+ *   handshake connect  a TLS 1.3 client, like `openssl s_client`, failing closed
+ *   handshake demo     all three, end to end, on loopback
+ *
+ * @module
+ */
+
+import { describeError, UsageError } from "./cli/common.ts";
+
+const USAGE = `handshake: TLS 1.3 written from scratch on WebCrypto
+
+Usage:
+  handshake ca       [--out certs] [--name NAME ...] [--key-type TYPE] [--days N] [--force]
+  handshake serve    [--host 127.0.0.1] [--port 8443] [--cert FILE] [--key FILE] [--alpn LIST]
+  handshake connect  [HOST:PORT] [--ca FILE] [--servername NAME] [--alpn LIST]
+  handshake demo     make certificates if missing, serve, connect, exchange data
+
+Run \`handshake MODE --help\` for the flags of a mode.`;
+
+type Mode = (argv: string[]) => Promise<number>;
+
+const MODES: Record<string, () => Promise<Mode>> = {
+  ca: async () => (await import("./cli/ca.ts")).ca,
+  serve: async () => (await import("./cli/serve.ts")).serve,
+  connect: async () => (await import("./cli/connect.ts")).connect,
+  demo: async () => (await import("./cli/demo.ts")).demo,
+};
+
+/** Runs one mode and returns the process exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const [mode, ...rest] = argv;
+  if (!mode || mode === "--help" || mode === "-h" || mode === "help") {
+    console.log(USAGE);
+    return mode ? 0 : 2;
+  }
+  const load = MODES[mode];
+  if (!load) {
+    console.error(
+      `handshake: unknown mode "${mode}" (use ca, serve, connect or demo; see \`handshake --help\`)`,
+    );
+    return 2;
+  }
+  try {
+    return await (await load())(rest);
+  } catch (e) {
+    console.error(`handshake ${mode}: ${describeError(e)}`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
