@@ -24,6 +24,8 @@ export interface VerifyContext {
   readonly serverName?: string;
   /** The validation time. */
   readonly now: Date;
+  /** Reports each link checked (`certificate_link` events), when tracing. */
+  readonly trace?: (event: TraceEvent) => void;
 }
 
 /**

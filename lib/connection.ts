@@ -109,6 +109,14 @@ export class Connection implements HandshakeIO {
     return this.#info;
   }
 
+  /**
+   * The peer's certificate chain (DER, leaf first) as received, available
+   * even when verification refused it.
+   */
+  get peerCertificates(): readonly Uint8Array[] {
+    return this.#handshake.peerCertificates;
+  }
+
   /** The error that ended the connection, if one did. */
   get error(): Error | undefined {
     return this.#error;

@@ -40,8 +40,13 @@ export type TraceEvent =
   }
   /** New keys protect one direction from now on. */
   | { kind: "keys"; direction: Side; epoch: Epoch; key: Uint8Array; iv: Uint8Array }
-  /** A certificate chain was checked. */
+  /** A certificate chain was checked: the verdict on the whole chain. */
   | { kind: "certificate_check"; peer: Side; ok: boolean; detail: string }
+  /**
+   * One link of a certificate path was checked by the verifier: `subject`'s
+   * signature against `issuer`'s public key, and the certificate's other rules.
+   */
+  | { kind: "certificate_link"; subject: string; issuer: string; ok: boolean; detail: string }
   /** A CertificateVerify signature was made or checked. */
   | { kind: "signature"; from: Side; scheme: number; transcriptHash: Uint8Array; ok: boolean }
   /** A Finished message was computed or checked. */

@@ -115,6 +115,11 @@ export class ClientHandshake {
     this.#schemes = config.signatureSchemes ?? HANDSHAKE_SCHEMES;
   }
 
+  /** The peer's certificate chain as received (DER, leaf first), whether or not it was trusted. */
+  get peerCertificates(): readonly Uint8Array[] {
+    return this.#peerChain;
+  }
+
   /** The client random, once the ClientHello is built (for the key log). */
   get clientRandom(): Uint8Array | undefined {
     return this.#hello?.random;
@@ -446,6 +451,7 @@ export class ClientHandshake {
         peer: "server",
         serverName: this.#config.serverName,
         now: this.#io.now(),
+        trace: (event) => this.#io.trace(event),
       });
       this.#io.trace({ kind: "certificate_check", peer: "server", ok: true, detail: "trusted" });
     } catch (e) {

@@ -113,6 +113,11 @@ export class ServerHandshake {
     this.#schemes = config.signatureSchemes ?? HANDSHAKE_SCHEMES;
   }
 
+  /** The peer's certificate chain as received (DER, leaf first), whether or not it was trusted. */
+  get peerCertificates(): readonly Uint8Array[] {
+    return this.#peerChain;
+  }
+
   /** The client random, once the ClientHello is read (for the key log). */
   get clientRandom(): Uint8Array | undefined {
     return this.#hello?.random;
@@ -520,7 +525,11 @@ export class ServerHandshake {
     }
     this.#peerChain = cert.entries.map((e) => e.certificate);
     try {
-      await auth.verifier.verify(this.#peerChain, { peer: "client", now: this.#io.now() });
+      await auth.verifier.verify(this.#peerChain, {
+        peer: "client",
+        now: this.#io.now(),
+        trace: (event) => this.#io.trace(event),
+      });
       this.#io.trace({ kind: "certificate_check", peer: "client", ok: true, detail: "trusted" });
     } catch (e) {
       this.#io.trace({

@@ -1,0 +1,34 @@
+/**
+ * handshake: TLS 1.3 (RFC 8446) written in TypeScript on WebCrypto.
+ *
+ * - `connect()` / `listen()` give `TlsConn`s over Deno's TCP, shaped like
+ *   `Deno.TlsConn`.
+ * - `Connection` is the sans-IO engine underneath: bytes in, bytes and
+ *   events out, usable over any transport (see `TlsConn` for a driver).
+ *
+ * @example
+ * ```ts
+ * import { connect } from "./lib/mod.ts";
+ * const conn = await connect({ hostname: "127.0.0.1", port: 8443, serverName: "localhost", verifier });
+ * await conn.write(new TextEncoder().encode("hi\n"));
+ * ```
+ *
+ * @module
+ */
+
+export { connect, type ConnectOptions, listen, type ListenOptions, TlsListener } from "./net.ts";
+export { TlsConn, type TlsConnOptions, type Transport } from "./tls_conn.ts";
+export { Connection, type ConnectionEvent } from "./connection.ts";
+export type {
+  CertificateVerifier,
+  CertifiedKey,
+  ClientConfig,
+  CommonConfig,
+  HandshakeInfo,
+  ServerConfig,
+  VerifyContext,
+} from "./config.ts";
+export { AlertDescription, PeerAlert, TlsError, TruncationError } from "./errors.ts";
+export { CipherSuite, NamedGroup, SignatureScheme } from "./codepoints.ts";
+export { SigningKey } from "./crypto/signing_key.ts";
+export type { TraceEvent } from "./trace.ts";
