@@ -118,5 +118,14 @@ export const ProtocolVersion = openEnum({
   TLSv1_3: 0x0304,
 });
 
+/** "TLS 1.2", "SSL 3.0", or the hex code of an unknown version, for messages to people. */
+export function versionName(version: number): string {
+  if (version === ProtocolVersion.SSLv3) return "SSL 3.0";
+  if (version >= ProtocolVersion.TLSv1_0 && version <= ProtocolVersion.TLSv1_3) {
+    return `TLS 1.${version - ProtocolVersion.TLSv1_0}`;
+  }
+  return ProtocolVersion.name(version);
+}
+
 /** RFC 8446 §4.6.3: KeyUpdateRequest. */
 export const KeyUpdateRequest = openEnum({ update_not_requested: 0, update_requested: 1 });

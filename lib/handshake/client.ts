@@ -17,6 +17,7 @@ import {
   NamedGroup,
   ProtocolVersion,
   SignatureScheme,
+  versionName,
 } from "../codepoints.ts";
 import type { ClientConfig, HandshakeInfo } from "../config.ts";
 import { KeySchedule, type TrafficSecrets } from "../crypto/key_schedule.ts";
@@ -230,7 +231,7 @@ export class ClientHandshake {
       throw new TlsError(
         AlertDescription.protocol_version,
         `the server chose ${
-          ProtocolVersion.name(sh.legacyVersion)
+          versionName(sh.legacyVersion)
         }, but this client speaks only TLS 1.3${why}`,
       );
     }
@@ -238,7 +239,7 @@ export class ClientHandshake {
     if (version !== ProtocolVersion.TLSv1_3) {
       throw new TlsError(
         AlertDescription.illegal_parameter,
-        `the server selected version ${ProtocolVersion.name(version)}, which was not offered`,
+        `the server selected version ${versionName(version)}, which was not offered`,
       );
     }
     if (sh.legacyVersion !== ProtocolVersion.TLSv1_2) {

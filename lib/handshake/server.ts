@@ -18,6 +18,7 @@ import {
   NamedGroup,
   ProtocolVersion,
   SignatureScheme,
+  versionName,
 } from "../codepoints.ts";
 import type { HandshakeInfo, ServerConfig } from "../config.ts";
 import { KeySchedule, type TrafficSecrets } from "../crypto/key_schedule.ts";
@@ -164,13 +165,13 @@ export class ServerHandshake {
       throw new TlsError(
         AlertDescription.protocol_version,
         `the client offers only ${
-          ProtocolVersion.name(ch.legacyVersion)
+          versionName(ch.legacyVersion)
         } (no supported_versions); this server speaks only TLS 1.3`,
       );
     }
     const offered = decodeClientVersions(versions);
     if (!offered.includes(ProtocolVersion.TLSv1_3)) {
-      const names = offered.filter((v) => !isGrease(v)).map((v) => ProtocolVersion.name(v)).join(
+      const names = offered.filter((v) => !isGrease(v)).map((v) => versionName(v)).join(
         ", ",
       );
       throw new TlsError(

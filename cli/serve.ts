@@ -1,0 +1,245 @@
+/**
+ * `handshake serve`: a TLS 1.3 server on Deno.listen. Each connection runs
+ * on its own; one client's failure never touches another. One line per
+ * connection says who it was, what was negotiated and how it ended.
+ *
+ * @module
+ */
+
+import { listen, type TlsListener } from "../lib/net.ts";
+import type { TlsConn } from "../lib/tls_conn.ts";
+import type { HandshakeInfo, ServerConfig } from "../lib/config.ts";
+import { CertifiedKeyError, loadCertifiedKey } from "../lib/x509/certified_key.ts";
+import { parseFlags, readTextFile, UsageError } from "./common.ts";
+import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
+import { errorSummary } from "./report.ts";
+
+const HELP = `handshake serve: a TLS 1.3 server that echoes what each client sends
+
+Usage: handshake serve [options]
+
+  --host ADDR         address to listen on (default 127.0.0.1; use :: or 0.0.0.0 for all)
+  --port N            TCP port (default 8443; 0 picks a free one)
+  --cert FILE         certificate chain, PEM, leaf first (default certs/server.pem)
+  --key FILE          private key of the leaf, PEM PKCS#8 (default certs/server-key.pem)
+  --alpn LIST         ALPN protocols to accept, in order of preference (e.g. h2,http/1.1)
+  --groups LIST       key exchange groups, in order of preference (x25519, P-256, P-384)
+  --suites LIST       cipher suites, in order of preference
+  --handshake-timeout SECONDS   drop clients that do not finish the handshake (default 10)
+  -h, --help          this help
+
+Run \`deno task certs\` first to make certs/ca.pem and certs/server.pem.`;
+
+const FLAGS = {
+  host: { type: "string", default: "127.0.0.1" },
+  port: { type: "string", default: "8443" },
+  cert: { type: "string", default: "certs/server.pem" },
+  key: { type: "string", default: "certs/server-key.pem" },
+  alpn: { type: "string" },
+  groups: { type: "string" },
+  suites: { type: "string" },
+  "handshake-timeout": { type: "string", default: "10" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** A running server: its address and a way to stop it. */
+export interface RunningServer {
+  readonly addr: Deno.NetAddr;
+  /** Stops accepting, waits for open connections to end. */
+  close(): Promise<void>;
+  /** Resolves when the server has stopped. */
+  readonly finished: Promise<void>;
+}
+
+/** What `serve` prints about each connection. */
+export type ConnectionLog = (line: string) => void;
+
+/** Options of a server, parsed from flags or given by the demo. */
+export interface ServeOptions {
+  host: string;
+  port: number;
+  config: ServerConfig;
+  handshakeTimeoutMs: number;
+  log: ConnectionLog;
+}
+
+/** `handshake serve`: runs until interrupted. */
+export async function serve(argv: string[]): Promise<number> {
+  const { values } = parseFlags("serve", argv, FLAGS);
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const port = parsePort(values.port);
+  const timeout = Number(values["handshake-timeout"]);
+  if (!Number.isFinite(timeout) || timeout <= 0) {
+    throw new UsageError(
+      `--handshake-timeout must be a positive number of seconds, not "${
+        values["handshake-timeout"]
+      }"`,
+    );
+  }
+  const certificate = await loadServerCertificate(values.cert, values.key);
+  const config: ServerConfig = {
+    certificate,
+    alpn: values.alpn ? parseAlpn(values.alpn) : undefined,
+    groups: values.groups ? parseGroups(values.groups) : undefined,
+    cipherSuites: values.suites ? parseSuites(values.suites) : undefined,
+  };
+  const server = startServer({
+    host: values.host,
+    port,
+    config,
+    handshakeTimeoutMs: timeout * 1000,
+    log: (line) => console.log(line),
+  });
+  const where = server.addr.hostname.includes(":")
+    ? `[${server.addr.hostname}]`
+    : server.addr.hostname;
+  console.error(
+    `handshake serve: listening on ${where}:${server.addr.port} (echo; Ctrl-C to stop)`,
+  );
+  const stop = () => server.close();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  try {
+    await server.finished;
+  } finally {
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+  }
+  return 0;
+}
+
+/** Parses a TCP port number. */
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) {
+    throw new UsageError(`"${value}" is not a TCP port`, "use a number from 0 to 65535");
+  }
+  return port;
+}
+
+/** Loads and checks the server's certificate and key, with messages that say what to do. */
+export async function loadServerCertificate(certPath: string, keyPath: string) {
+  const hint = "run `deno task certs` first, or pass --cert and --key";
+  const chainPem = await readTextFile(certPath, "certificate file", hint);
+  const keyPem = await readTextFile(keyPath, "key file", hint);
+  try {
+    return await loadCertifiedKey(chainPem, keyPem);
+  } catch (e) {
+    if (e instanceof CertifiedKeyError) {
+      const where = e.which === "certificate"
+        ? certPath
+        : e.which === "key"
+        ? keyPath
+        : `${keyPath} and ${certPath}`;
+      throw new UsageError(
+        `${where}: ${e.message}`,
+        e.which === "pair"
+          ? "pass the key that belongs to this certificate, or run `deno task certs --force`"
+          : undefined,
+      );
+    }
+    throw e;
+  }
+}
+
+/** Starts listening and serving; returns at once. */
+export function startServer(options: ServeOptions): RunningServer {
+  let listener: TlsListener;
+  try {
+    listener = listen({
+      hostname: options.host,
+      port: options.port,
+      ...options.config,
+      handshakeTimeoutMs: options.handshakeTimeoutMs,
+    });
+  } catch (e) {
+    if (e instanceof Deno.errors.AddrInUse) {
+      throw new UsageError(
+        `port ${options.port} on ${options.host} is already in use`,
+        `stop the other server or pick another port, e.g. --port ${options.port + 1}`,
+      );
+    }
+    if (e instanceof Deno.errors.PermissionDenied) {
+      throw new UsageError(
+        `not allowed to listen on port ${options.port}`,
+        "use a port above 1023",
+      );
+    }
+    if (e instanceof Deno.errors.AddrNotAvailable) {
+      throw new UsageError(
+        `cannot listen on ${options.host}: no such local address`,
+        "use 127.0.0.1, ::1, 0.0.0.0 or ::",
+      );
+    }
+    throw e;
+  }
+  const open = new Set<Promise<void>>();
+  const finished = (async () => {
+    for await (const conn of listener) {
+      const task = handleConnection(conn, options.log).finally(() => open.delete(task));
+      open.add(task);
+    }
+    await Promise.allSettled([...open]);
+  })();
+  return {
+    addr: listener.addr,
+    finished,
+    close: async () => {
+      try {
+        listener.close();
+      } catch {
+        // already closed
+      }
+      await finished;
+    },
+  };
+}
+
+/** One client: handshake, echo until it closes, one line of log. Never throws. */
+async function handleConnection(
+  conn: TlsConn & { remoteAddr: Deno.NetAddr },
+  log: ConnectionLog,
+): Promise<void> {
+  const peer = formatAddr(conn.remoteAddr);
+  const started = performance.now();
+  let info: HandshakeInfo | undefined;
+  let bytesIn = 0;
+  try {
+    info = await conn.handshake();
+    const buf = new Uint8Array(1 << 14);
+    for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+      bytesIn += n;
+      await conn.write(buf.subarray(0, n));
+    }
+    await conn.close();
+    log(connectionLine(peer, info, `ok, echoed ${bytesIn} bytes`, started));
+  } catch (e) {
+    await conn.close().catch(() => {});
+    log(connectionLine(peer, info, `failed: ${errorSummary(e)}`, started));
+  }
+}
+
+function connectionLine(
+  peer: string,
+  info: HandshakeInfo | undefined,
+  outcome: string,
+  started: number,
+): string {
+  const ms = Math.round(performance.now() - started);
+  const what = info
+    ? `${info.group} ${info.cipherSuite}${info.alpn ? ` alpn=${info.alpn}` : ""}${
+      info.helloRetry ? " (after HelloRetryRequest)" : ""
+    }`
+    : "no handshake";
+  return `${peer}  ${what}  ${outcome}  ${ms} ms`;
+}
+
+/** `127.0.0.1:5000` or `[::1]:5000`. */
+export function formatAddr(addr: Deno.NetAddr): string {
+  return addr.hostname.includes(":")
+    ? `[${addr.hostname}]:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
+}

@@ -1,0 +1,67 @@
+/**
+ * Loads a server's (or client's) certificate chain and private key from PEM
+ * and checks that they belong together, so that a mismatched pair is refused
+ * at start rather than by every peer.
+ *
+ * @module
+ */
+
+import type { CertifiedKey } from "../config.ts";
+import { SigningKey } from "../crypto/signing_key.ts";
+import { verifySignature } from "../crypto/signature.ts";
+import { leafPublicKey } from "./leaf.ts";
+import { decodePem } from "./pem.ts";
+
+/** Why a certificate/key pair could not be loaded; `which` says which input is at fault. */
+export class CertifiedKeyError extends Error {
+  readonly which: "certificate" | "key" | "pair";
+
+  constructor(which: "certificate" | "key" | "pair", message: string) {
+    super(message);
+    this.name = "CertifiedKeyError";
+    this.which = which;
+  }
+}
+
+/**
+ * Reads a PEM chain (leaf first) and a PEM PKCS#8 private key and proves
+ * they match by signing a fresh challenge with the key and verifying it with
+ * the certificate's public key.
+ */
+export async function loadCertifiedKey(chainPem: string, keyPem: string): Promise<CertifiedKey> {
+  const chain = decodePem(chainPem).filter((b) => b.label === "CERTIFICATE").map((b) => b.der);
+  if (chain.length === 0) {
+    throw new CertifiedKeyError("certificate", "holds no PEM CERTIFICATE block");
+  }
+  const blocks = decodePem(keyPem);
+  const block = blocks.find((b) => b.label.endsWith("PRIVATE KEY"));
+  if (!block) throw new CertifiedKeyError("key", "holds no PEM PRIVATE KEY block");
+  if (block.label !== "PRIVATE KEY") {
+    throw new CertifiedKeyError(
+      "key",
+      `holds a "${block.label}" block; convert it to PKCS#8 with \`openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY8\``,
+    );
+  }
+  let key: SigningKey;
+  try {
+    key = await SigningKey.fromPkcs8(block.der);
+  } catch (e) {
+    throw new CertifiedKeyError("key", (e as Error).message);
+  }
+  let spki: Uint8Array;
+  try {
+    spki = leafPublicKey(chain[0]);
+  } catch (e) {
+    throw new CertifiedKeyError("certificate", (e as Error).message);
+  }
+  const scheme = key.schemes[0];
+  const challenge = crypto.getRandomValues(new Uint8Array(32));
+  const signature = await key.sign(scheme, challenge);
+  if (!(await verifySignature(scheme, spki, challenge, signature))) {
+    throw new CertifiedKeyError(
+      "pair",
+      "the private key does not match the certificate's public key",
+    );
+  }
+  return { chain, key };
+}
