@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import * as V from "./vectors/rfc8448.ts";
 import { cat } from "./vectors/hex.ts";
+import { body, messages, records } from "./vectors/wire.ts";
 import {
   CipherSuite,
   ContentType,
@@ -51,11 +52,8 @@ import {
   encodeEncryptedExtensions,
   encodeServerHello,
   frameHandshake,
-  type HandshakeMessage,
 } from "../lib/handshake/messages.ts";
 import { Transcript } from "../lib/handshake/transcript.ts";
-import { Deframer, type RawRecord } from "../lib/record/deframer.ts";
-import { HandshakeJoiner } from "../lib/record/handshake_joiner.ts";
 import { Direction, openRecord, sealRecords } from "../lib/record/record_layer.ts";
 import type { TraceEvent } from "../lib/trace.ts";
 import { leafPublicKey } from "../lib/x509/leaf.ts";
@@ -68,40 +66,6 @@ function transcriptHash(...messages: Uint8Array[]): Promise<Uint8Array> {
   const t = new Transcript();
   for (const m of messages) t.add(m);
   return t.hash("SHA-256");
-}
-
-/** The body of a framed handshake message, after checking its type and length. */
-function body(message: Uint8Array, type: number): Uint8Array {
-  assert.equal(message[0], type);
-  assert.equal((message[1] << 16) | (message[2] << 8) | message[3], message.length - 4);
-  return message.subarray(4);
-}
-
-/** The records in `bytes`, each copied out of the deframer's buffer. */
-function records(bytes: Uint8Array): RawRecord[] {
-  const d = new Deframer();
-  d.push(bytes);
-  const out: RawRecord[] = [];
-  for (let r = d.next(); r; r = d.next()) {
-    out.push({
-      type: r.type,
-      version: r.version,
-      header: r.header.slice(),
-      fragment: r.fragment.slice(),
-    });
-  }
-  assert.equal(d.buffered, 0, "trailing bytes after the last record");
-  return out;
-}
-
-/** The handshake messages in `content`, in order. */
-function messages(content: Uint8Array): HandshakeMessage[] {
-  const j = new HandshakeJoiner(1 << 16);
-  j.push(content);
-  const out: HandshakeMessage[] = [];
-  for (let m = j.next(); m; m = j.next()) out.push(m);
-  assert.equal(j.pending, false);
-  return out;
 }
 
 /** A sending or receiving direction keyed from a traffic secret. */
