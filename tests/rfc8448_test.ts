@@ -239,6 +239,18 @@ Deno.test("RFC 8448 §3: finished keys and both Finished verify_data", async () 
 
 // --- record protection ---
 
+Deno.test("RFC 8448 §3: the ServerHello record, framed in the clear byte for byte", async () => {
+  const [rec] = await sealRecords(new Direction(), ContentType.handshake, V.SERVER_HELLO);
+  assert.equal(rec.toHex(), cat(V.SERVER_HELLO_RECORD_HEADER, V.SERVER_HELLO).toHex());
+  // The ClientHello record is 16 03 01 ...: RFC 8446 §5.1 lets an initial
+  // ClientHello say 0x0301; we always write 0x0303, which it also allows.
+  const [ch] = records(cat(V.CLIENT_HELLO_RECORD_HEADER, V.CLIENT_HELLO));
+  assert.equal(ch.version, 0x0301);
+  const opened = await openRecord(new Direction(), ch);
+  assert.equal(opened.encrypted, false);
+  assert.equal(opened.content.toHex(), V.CLIENT_HELLO.toHex());
+});
+
 Deno.test("RFC 8448 §3: the server's encrypted flight, sealed and opened byte for byte", async () => {
   const flight = cat(
     V.ENCRYPTED_EXTENSIONS,
