@@ -35,7 +35,10 @@ export interface IssueOptions {
   commonName?: string;
   /** Key type of the new certificate's key; default ecdsa-p256. */
   keyType?: KeyType;
-  /** Lifetime from notBefore, in whole days: default CA_DAYS for CAs, LEAF_DAYS for leaves. */
+  /**
+   * Lifetime from notBefore, in whole days: default CA_DAYS for CAs,
+   * LEAF_DAYS for leaves; never past the issuer's notAfter.
+   */
   days?: number;
   /** Start of validity; default an hour ago, to tolerate clocks running a little behind. */
   notBefore?: Date;
@@ -90,7 +93,7 @@ export async function createIntermediateCa(
     key,
     issuer,
     name: (keyId) => subjectName(ORG_CA, opts.commonName ?? `handshake intermediate CA ${keyId}`),
-    validity: validity(opts, CA_DAYS),
+    validity: validity(opts, CA_DAYS, issuer),
     extensions: caExtensions(opts.pathLen === undefined ? 0 : opts.pathLen),
   });
 }
@@ -125,7 +128,7 @@ export async function issueLeaf(
     key,
     issuer,
     name: () => subjectName(ORG_LEAF, commonName),
-    validity: validity(opts, LEAF_DAYS),
+    validity: validity(opts, LEAF_DAYS, issuer),
     extensions,
   });
 }
@@ -146,15 +149,26 @@ function subjectName(organization: string, commonName: string): x509.Name {
   ]);
 }
 
-/** notBefore and notAfter, in whole seconds, as certificates hold them. */
-function validity(opts: IssueOptions, defaultDays: number): { notBefore: Date; notAfter: Date } {
+/**
+ * notBefore and notAfter, in whole seconds, as certificates hold them. A
+ * notAfter derived from `days` is cut to the issuer's (a certificate that
+ * outlives its issuer is of no use); an explicit one is kept as given.
+ */
+function validity(
+  opts: IssueOptions,
+  defaultDays: number,
+  issuer?: Issued,
+): { notBefore: Date; notAfter: Date } {
   const days = opts.days ?? defaultDays;
   if (!Number.isInteger(days) || days < 1) {
     throw new RangeError(`days must be a positive whole number, not ${days}`);
   }
   const second = (t: number) => new Date(Math.floor(t / 1000) * 1000);
   const notBefore = second(opts.notBefore?.getTime() ?? Date.now() - BACKDATE_MS);
-  const notAfter = second(opts.notAfter?.getTime() ?? notBefore.getTime() + days * DAY_MS);
+  const notAfter = second(
+    opts.notAfter?.getTime() ??
+      Math.min(notBefore.getTime() + days * DAY_MS, issuer?.notAfter.getTime() ?? Infinity),
+  );
   if (notAfter <= notBefore) {
     throw new RangeError(`notAfter (${notAfter.toISOString()}) is not after notBefore`);
   }
