@@ -1,0 +1,214 @@
+/**
+ * `handshake ca`: a private certificate authority for development, in the
+ * spirit of mkcert. The first run makes a root CA in `--out`; later runs
+ * reuse it to issue new leaves, so clients that trust `ca.pem` keep working.
+ * Only `--new-ca` replaces the root; leaf files are replaced only with
+ * `--force`.
+ *
+ * @module
+ */
+
+import { parseFlags, UsageError } from "./common.ts";
+import { caFiles, inspectOut, writeFiles } from "./ca_files.ts";
+import { printSummary } from "./ca_summary.ts";
+import { isKeyType, KEY_TYPES } from "../lib/crypto/certificate_keys.ts";
+import {
+  createIntermediateCa,
+  createRootCa,
+  type Issued,
+  issueLeaf,
+  type KeyType,
+  LEAF_DAYS,
+} from "../lib/x509/issue.ts";
+import { checkCertificateName } from "../lib/x509/san.ts";
+
+const HELP = `Usage: handshake ca [flags]
+
+Makes a private certificate authority and certificates it signs, in --out:
+  ca.pem, ca-key.pem                      the root CA: made once, then reused
+  server.pem, server-key.pem              a server certificate for the --name names
+  client.pem, client-key.pem              with --client NAME
+  intermediate.pem, intermediate-key.pem  with --intermediate; server.pem then holds
+                                          the leaf followed by the intermediate
+
+Flags:
+  --out DIR         where to write (default certs)
+  --name NAME       a DNS name or IP address for the server certificate; repeat for
+                    more (default: localhost, 127.0.0.1 and ::1)
+  --key-type TYPE   ${KEY_TYPES.join(", ")} (default ${KEY_TYPES[0]})
+  --days N          lifetime of the new leaves in days (default ${LEAF_DAYS})
+  --client NAME     also issue a client certificate with common name NAME
+  --intermediate    sign the leaves with a new intermediate CA, not the root
+  --force           replace existing server, client and intermediate files
+  --new-ca          replace the root CA in --out with a new one (certificates from
+                    the old one stop being trusted)
+  -h, --help        show this
+
+A root CA already in --out is reused to sign the new leaves. Keys are written
+with mode 0600 and never printed. Trust ca.pem in clients, for example
+  curl --cacert certs/ca.pem https://localhost:8443/
+  handshake connect localhost:8443 --ca certs/ca.pem`;
+
+const DEFAULT_NAMES = ["localhost", "127.0.0.1", "::1"];
+const MAX_DAYS = 3650;
+
+/** What the person asked for, checked. */
+interface Request {
+  out: string;
+  names: string[];
+  keyType: KeyType;
+  days?: number;
+  client?: string;
+  intermediate: boolean;
+  force: boolean;
+  newCa: boolean;
+}
+
+/** Runs `handshake ca` with `argv` (the arguments after `ca`); returns the exit status. */
+export async function ca(argv: string[]): Promise<number> {
+  const flags = parseFlags("ca", argv, {
+    out: { type: "string", default: "certs" },
+    name: { type: "string", multiple: true },
+    "key-type": { type: "string", default: KEY_TYPES[0] },
+    days: { type: "string" },
+    client: { type: "string" },
+    intermediate: { type: "boolean", default: false },
+    force: { type: "boolean", default: false },
+    "new-ca": { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  });
+  if (flags.values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const req = checkRequest(flags.values, flags.positionals);
+  const files = caFiles(req.out, {
+    client: req.client !== undefined,
+    intermediate: req.intermediate,
+  });
+  const existing = await inspectOut(files, req);
+
+  const root = existing.ca ?? await createRootCa({ keyType: req.keyType });
+  const intermediate = req.intermediate
+    ? await createIntermediateCa(root, { keyType: req.keyType })
+    : undefined;
+  const issuer = intermediate ?? root;
+  const server = await issueLeaf(issuer, {
+    keyType: req.keyType,
+    names: req.names,
+    usage: "server",
+    days: req.days,
+  });
+  const client = req.client === undefined ? undefined : await issueLeaf(issuer, {
+    keyType: req.keyType,
+    names: [],
+    commonName: req.client,
+    usage: "client",
+    days: req.days,
+  });
+
+  const chain = (leaf: Issued) => leaf.certificatePem + (intermediate?.certificatePem ?? "");
+  await writeFiles(files.dir, [
+    ...(existing.ca ? [] : [
+      { path: files.ca, text: root.certificatePem },
+      { path: files.caKey, text: root.privateKeyPem, secret: true },
+    ]),
+    ...(intermediate
+      ? [
+        { path: files.intermediate!, text: intermediate.certificatePem },
+        { path: files.intermediateKey!, text: intermediate.privateKeyPem, secret: true },
+      ]
+      : []),
+    { path: files.server, text: chain(server) },
+    { path: files.serverKey, text: server.privateKeyPem, secret: true },
+    ...(client
+      ? [
+        { path: files.client!, text: chain(client) },
+        { path: files.clientKey!, text: client.privateKeyPem, secret: true },
+      ]
+      : []),
+  ]);
+
+  printSummary({
+    files,
+    reusedCa: existing.ca !== undefined,
+    replacedCa: existing.replacedCa,
+    made: [
+      { role: "root", issued: root },
+      ...(intermediate ? [{ role: "intermediate" as const, issued: intermediate }] : []),
+      { role: "server", issued: server },
+      ...(client ? [{ role: "client" as const, issued: client }] : []),
+    ],
+  });
+  return 0;
+}
+
+/** Checks flag values, turning each mistake into a one-line UsageError. */
+function checkRequest(
+  v: {
+    out: string;
+    name?: string[];
+    "key-type": string;
+    days?: string;
+    client?: string;
+    intermediate: boolean;
+    force: boolean;
+    "new-ca": boolean;
+  },
+  positionals: string[],
+): Request {
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `unexpected argument "${positionals[0]}"`,
+      "give certificate names with --name, e.g. --name example.test",
+    );
+  }
+  const keyType = v["key-type"].toLowerCase();
+  if (!isKeyType(keyType)) {
+    throw new UsageError(
+      `unknown key type "${v["key-type"]}"`,
+      `use --key-type with one of: ${KEY_TYPES.join(", ")}`,
+    );
+  }
+  let days: number | undefined;
+  if (v.days !== undefined) {
+    days = /^[0-9]+$/.test(v.days) ? Number(v.days) : NaN;
+    if (!(days >= 1 && days <= MAX_DAYS)) {
+      throw new UsageError(
+        `--days must be a whole number of days from 1 to ${MAX_DAYS}, not "${v.days}"`,
+        `leaves last ${LEAF_DAYS} days by default, the most Apple platforms accept`,
+      );
+    }
+  }
+  const names: string[] = [];
+  for (const name of v.name ?? DEFAULT_NAMES) {
+    let canonical: string;
+    try {
+      canonical = checkCertificateName(name).value;
+    } catch (e) {
+      throw new UsageError(
+        (e as Error).message,
+        "use --name with a DNS name like example.test or an IP address like 127.0.0.1",
+      );
+    }
+    if (!names.includes(canonical)) names.push(canonical);
+  }
+  const client = v.client?.trim();
+  if (client !== undefined && (client === "" || client.length > 64)) {
+    throw new UsageError(
+      "--client needs a name of 1 to 64 characters",
+      "it becomes the client certificate's common name, e.g. --client alice",
+    );
+  }
+  if (!v.out) throw new UsageError("--out needs a directory", "e.g. --out certs");
+  return {
+    out: v.out.replace(/(.)\/+$/, "$1"),
+    names,
+    keyType,
+    days,
+    client,
+    intermediate: v.intermediate,
+    force: v.force,
+    newCa: v["new-ca"],
+  };
+}
