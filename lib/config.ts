@@ -46,6 +46,12 @@ export interface CommonConfig {
   cipherSuites?: readonly number[];
   /** Signature schemes accepted in the peer's CertificateVerify, in order of preference. */
   signatureSchemes?: readonly number[];
+  /**
+   * Largest record content this side sends, in bytes (default and maximum
+   * 2^14, RFC 8446 §5.1). Smaller values split handshake messages across
+   * records, to exercise a peer's reassembly.
+   */
+  maxFragmentSize?: number;
   /** Largest handshake message accepted, in bytes (default 65536). */
   maxHandshakeMessage?: number;
   /** Source of random bytes (default: crypto.getRandomValues). */

@@ -26,7 +26,7 @@ import {
   messageName,
 } from "./handshake/messages.ts";
 import { ServerHandshake } from "./handshake/server.ts";
-import { Deframer, type RawRecord } from "./record/deframer.ts";
+import { Deframer, MAX_PLAINTEXT, type RawRecord } from "./record/deframer.ts";
 import { HandshakeJoiner } from "./record/handshake_joiner.ts";
 import { Direction, type Epoch, openRecord, sealRecords } from "./record/record_layer.ts";
 import { Serial } from "./serial.ts";
@@ -69,6 +69,7 @@ export class Connection implements HandshakeIO {
   readonly #write = new Direction();
   readonly #receiving = new Serial();
   readonly #sending = new Serial();
+  readonly #maxFragment: number;
   #schedule?: KeySchedule;
   #generation = { read: 0, write: 0 };
 
@@ -89,6 +90,7 @@ export class Connection implements HandshakeIO {
     this.role = role;
     this.#config = config;
     this.#joiner = new HandshakeJoiner(config.maxHandshakeMessage ?? 65536);
+    this.#maxFragment = Math.max(1, Math.min(config.maxFragmentSize ?? MAX_PLAINTEXT, MAX_PLAINTEXT));
     this.#handshake = role === "client"
       ? new ClientHandshake(this, config as ClientConfig)
       : new ServerHandshake(this, config as ServerConfig);
@@ -224,14 +226,10 @@ export class Connection implements HandshakeIO {
   // --- records in (RFC 8446 §5) ---
 
   async #handleRecord(rec: RawRecord): Promise<void> {
-    if (this.#joiner.pending && rec.type !== ContentType.handshake) {
-      // RFC 8446 §5.1: handshake messages must not be interleaved with other record types.
-      throw new TlsError(
-        AlertDescription.unexpected_message,
-        `a ${ContentType.name(rec.type)} record arrived in the middle of a handshake message`,
-      );
+    if (rec.type === ContentType.change_cipher_spec) {
+      this.#checkNotInterleaved(rec.type);
+      return this.#handleChangeCipherSpec(rec);
     }
-    if (rec.type === ContentType.change_cipher_spec) return this.#handleChangeCipherSpec(rec);
     if (this.#read.cipher && rec.type !== ContentType.application_data) {
       // A peer that fails before it has keys sends its alert in the clear (e.g. a client refusing our ServerHello).
       if (!(rec.type === ContentType.alert && !this.#info)) {
@@ -253,6 +251,7 @@ export class Connection implements HandshakeIO {
         content: opened.content,
       });
     }
+    if (opened.type !== ContentType.handshake) this.#checkNotInterleaved(opened.type);
     switch (opened.type) {
       case ContentType.handshake:
         return await this.#handleHandshake(opened.content);
@@ -272,6 +271,16 @@ export class Connection implements HandshakeIO {
           AlertDescription.unexpected_message,
           `received an encrypted ${ContentType.name(opened.type)} record`,
         );
+    }
+  }
+
+  /** RFC 8446 §5.1: handshake messages must not be interleaved with other record types. */
+  #checkNotInterleaved(type: number): void {
+    if (this.#joiner.pending) {
+      throw new TlsError(
+        AlertDescription.unexpected_message,
+        `a ${ContentType.name(type)} record arrived in the middle of a handshake message`,
+      );
     }
   }
 
@@ -535,11 +544,11 @@ export class Connection implements HandshakeIO {
   /** Seals `content` of `type` into records under the current keys (call only inside #sending). */
   async #emit(type: number, content: Uint8Array): Promise<void> {
     const epoch = this.#write.epoch;
-    const records = await sealRecords(this.#write, type, content);
+    const records = await sealRecords(this.#write, type, content, this.#maxFragment);
     if (this.#config.trace) {
       let at = 0;
       for (const bytes of records) {
-        const n = Math.min(content.length - at, 1 << 14);
+        const n = Math.min(content.length - at, this.#maxFragment);
         this.trace({
           kind: "record",
           from: this.role,

@@ -1,0 +1,90 @@
+/**
+ * Runs a client and a server engine against each other in memory, moving
+ * bytes between them (optionally in small pieces) until neither has
+ * anything more to say.
+ *
+ * @module
+ */
+
+import { Connection } from "../../lib/connection.ts";
+import type { ClientConfig, HandshakeInfo, ServerConfig } from "../../lib/config.ts";
+import type { CertificateVerifier } from "../../lib/config.ts";
+import { SigningKey } from "../../lib/crypto/signing_key.ts";
+import type { CertSet } from "./certs.ts";
+
+/** Accepts any chain: for tests of the engine, not of trust. */
+export const acceptAnything: CertificateVerifier = { verify: () => Promise.resolve() };
+
+/** The outcome of a pair run. */
+export interface PairResult {
+  client: Connection;
+  server: Connection;
+  clientInfo?: HandshakeInfo;
+  serverInfo?: HandshakeInfo;
+  clientError?: Error;
+  serverError?: Error;
+  /** Application data each side received. */
+  clientReceived: Uint8Array[];
+  serverReceived: Uint8Array[];
+}
+
+/** Moves bytes between the two engines until both are quiet; `chunk` splits each delivery. */
+export async function pump(r: PairResult, chunk = Infinity): Promise<void> {
+  const deliver = async (bytes: Uint8Array, to: Connection, side: "client" | "server") => {
+    for (let at = 0; at < bytes.length; at += chunk) {
+      try {
+        await to.receive(bytes.subarray(at, Math.min(at + chunk, bytes.length)));
+      } catch (e) {
+        if (side === "client") r.clientError ??= e as Error;
+        else r.serverError ??= e as Error;
+        return;
+      }
+    }
+  };
+  for (let rounds = 0; rounds < 100; rounds++) {
+    const a = r.client.takeOutput();
+    if (a.length && !r.serverError) await deliver(a, r.server, "server");
+    const b = r.server.takeOutput();
+    if (b.length && !r.clientError) await deliver(b, r.client, "client");
+    for (const e of r.client.takeEvents()) {
+      if (e.type === "handshake") r.clientInfo = e.info;
+      if (e.type === "data") r.clientReceived.push(e.data);
+    }
+    for (const e of r.server.takeEvents()) {
+      if (e.type === "handshake") r.serverInfo = e.info;
+      if (e.type === "data") r.serverReceived.push(e.data);
+    }
+    if (!a.length && !b.length) return;
+  }
+  throw new Error("the engines kept talking for 100 rounds");
+}
+
+/** Creates both engines and runs the handshake. */
+export async function handshakePair(
+  client: Partial<ClientConfig>,
+  server: ServerConfig,
+  chunk = Infinity,
+): Promise<PairResult> {
+  const r: PairResult = {
+    client: Connection.client({ verifier: acceptAnything, serverName: "localhost", ...client }),
+    server: Connection.server(server),
+    clientReceived: [],
+    serverReceived: [],
+  };
+  await r.client.start();
+  await pump(r, chunk);
+  return r;
+}
+
+/** The server settings for a certificate set. */
+export async function serverConfigFor(set: CertSet, extra: Partial<ServerConfig> = {}): Promise<ServerConfig> {
+  return {
+    certificate: { chain: set.serverChain, key: await SigningKey.fromPkcs8(set.server.privateKey) },
+    ...extra,
+  };
+}
+
+/** Concatenates what one side received, as text. */
+export function text(chunks: Uint8Array[]): string {
+  return chunks.map((c) => new TextDecoder().decode(c)).join("");
+}
