@@ -1,0 +1,221 @@
+/**
+ * Interop with OpenSSL 3.0 on loopback, both directions: `openssl s_server`
+ * against our client and `openssl s_client` against our server, for every
+ * group and suite, a HelloRetryRequest each way, data both ways and a clean
+ * close.
+ */
+
+import assert from "node:assert/strict";
+import { connect, listen } from "../lib/net.ts";
+import { NamedGroup } from "../lib/codepoints.ts";
+import { AlertDescription, PeerAlert } from "../lib/errors.ts";
+import type { HandshakeInfo } from "../lib/config.ts";
+import { makeCertSet } from "./helpers/certs.ts";
+import { acceptAnything, serverConfigFor } from "./helpers/pair.ts";
+import { freePort, Peer, utf8 } from "./helpers/peer.ts";
+
+const set = await makeCertSet({ keyType: "ecdsa-p256", dir: true });
+const paths = set.paths!;
+const OPENSSL_GROUPS = { x25519: "X25519", secp256r1: "P-256", secp384r1: "P-384" } as const;
+const SUITES = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"] as const;
+const encode = (s: string) => new TextEncoder().encode(s);
+
+async function readLine(conn: { read(p: Uint8Array): Promise<number | null> }): Promise<string> {
+  let text = "";
+  const buf = new Uint8Array(1024);
+  while (!text.includes("\n")) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    text += utf8(buf.subarray(0, n));
+  }
+  return text;
+}
+
+/** `openssl s_server -rev` (echoes each line reversed) with extra flags. */
+async function sServer(...args: string[]): Promise<{ peer: Peer; port: number }> {
+  const port = freePort();
+  const peer = new Peer("openssl", [
+    "s_server",
+    "-accept",
+    `127.0.0.1:${port}`,
+    "-cert",
+    paths.server,
+    "-key",
+    paths.serverKey,
+    "-tls1_3",
+    "-rev",
+    ...args,
+  ]);
+  await peer.waitFor(/ACCEPT/);
+  return { peer, port };
+}
+
+for (const [rfc, ossl] of Object.entries(OPENSSL_GROUPS)) {
+  for (const suite of SUITES) {
+    Deno.test(`openssl s_server ← our client: ${rfc}, ${suite}`, async () => {
+      const { peer, port } = await sServer("-groups", ossl, "-ciphersuites", suite);
+      try {
+        const conn = await connect({ hostname: "127.0.0.1", port, serverName: "localhost", verifier: acceptAnything });
+        const info = await conn.handshake();
+        assert.equal(info.group, rfc);
+        assert.equal(info.cipherSuite, suite);
+        await conn.write(encode("hello openssl\n"));
+        assert.equal((await readLine(conn)).trim(), "lssnepo olleh");
+        await conn.close();
+        await peer.waitFor(/CONNECTION CLOSED|DONE/);
+        assert.match(peer.output, /Protocol version: TLSv1.3/);
+        assert.match(peer.output, new RegExp(`Ciphersuite: ${suite}`));
+      } finally {
+        await peer.kill();
+      }
+    });
+  }
+}
+
+Deno.test("openssl s_server ← our client: HelloRetryRequest for P-384", async () => {
+  const { peer, port } = await sServer("-groups", "P-384");
+  try {
+    const conn = await connect({ hostname: "127.0.0.1", port, serverName: "localhost", verifier: acceptAnything });
+    const info = await conn.handshake();
+    assert.equal(info.helloRetry, true);
+    assert.equal(info.group, "secp384r1");
+    await conn.write(encode("retry\n"));
+    assert.equal((await readLine(conn)).trim(), "yrter");
+    await conn.close();
+  } finally {
+    await peer.kill();
+  }
+});
+
+Deno.test("openssl s_server ← our client: a TLS 1.2-only server refuses us with protocol_version", async () => {
+  const port = freePort();
+  const peer = new Peer("openssl", [
+    "s_server",
+    "-accept",
+    `127.0.0.1:${port}`,
+    "-cert",
+    paths.server,
+    "-key",
+    paths.serverKey,
+    "-tls1_2",
+  ]);
+  try {
+    await peer.waitFor(/ACCEPT/);
+    const conn = await connect({ hostname: "127.0.0.1", port, serverName: "localhost", verifier: acceptAnything });
+    const err = await conn.handshake().then(() => undefined, (e) => e);
+    assert.ok(err instanceof PeerAlert, String(err));
+    assert.equal(err.alert, AlertDescription.protocol_version);
+    await peer.waitFor(/unsupported protocol|wrong version/i);
+  } finally {
+    await peer.kill();
+  }
+});
+
+/** Our echo server on a free port; resolves each handshake's info as it completes. */
+async function ourServer(extra: Parameters<typeof serverConfigFor>[1] = {}) {
+  const config = await serverConfigFor(set, extra);
+  const listener = listen({ port: 0, ...config });
+  const infos: HandshakeInfo[] = [];
+  const errors: Error[] = [];
+  const done = (async () => {
+    for await (const conn of listener) {
+      (async () => {
+        try {
+          infos.push(await conn.handshake());
+          const buf = new Uint8Array(4096);
+          for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+            await conn.write(buf.subarray(0, n));
+          }
+          await conn.close();
+        } catch (e) {
+          errors.push(e as Error);
+          await conn.close();
+        }
+      })();
+    }
+  })();
+  return {
+    port: listener.addr.port,
+    infos,
+    errors,
+    close: async () => {
+      listener.close();
+      await done;
+    },
+  };
+}
+
+/** Runs `openssl s_client` against `port`, sends a line, waits for its echo, then ends stdin. */
+async function sClient(port: number, ...args: string[]): Promise<Peer> {
+  const peer = new Peer("openssl", [
+    "s_client",
+    "-connect",
+    `127.0.0.1:${port}`,
+    "-servername",
+    "localhost",
+    "-CAfile",
+    paths.ca,
+    "-verify_return_error",
+    ...args,
+  ]);
+  await peer.waitFor(/Verify return code: 0 \(ok\)|Verification: OK/);
+  await peer.write("hello from openssl\n");
+  await peer.waitFor(/^hello from openssl$/m);
+  await peer.closeStdin();
+  await peer.exited();
+  return peer;
+}
+
+for (const [rfc, ossl] of Object.entries(OPENSSL_GROUPS)) {
+  for (const suite of SUITES) {
+    Deno.test(`openssl s_client → our server: ${rfc}, ${suite}`, async () => {
+      const server = await ourServer();
+      try {
+        const peer = await sClient(server.port, "-groups", ossl, "-ciphersuites", suite);
+        assert.match(peer.output, /New, TLSv1.3, Cipher is /);
+        assert.match(peer.output, new RegExp(suite));
+        assert.equal(server.infos.length, 1);
+        assert.equal(server.infos[0].group, rfc);
+        assert.equal(server.infos[0].cipherSuite, suite);
+        assert.equal(server.infos[0].helloRetry, false);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+}
+
+Deno.test("openssl s_client → our server: HelloRetryRequest to get the server's preferred group", async () => {
+  const server = await ourServer({ groups: [NamedGroup.x25519, NamedGroup.secp256r1] });
+  try {
+    // s_client sends a key share for its first group only (P-256); the server prefers x25519.
+    await sClient(server.port, "-groups", "P-256:X25519");
+    assert.equal(server.infos[0].helloRetry, true);
+    assert.equal(server.infos[0].group, "x25519");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("openssl s_client → our server: a TLS 1.2-only client gets protocol_version", async () => {
+  const server = await ourServer();
+  try {
+    const peer = new Peer("openssl", ["s_client", "-connect", `127.0.0.1:${server.port}`, "-tls1_2"]);
+    await peer.closeStdin();
+    await peer.exited();
+    assert.match(peer.output, /alert protocol version/);
+    assert.match(server.errors[0]?.message ?? "", /offers only TLS 1.2/);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("openssl s_client → our server: messages and records fragmented by the client", async () => {
+  const server = await ourServer();
+  try {
+    await sClient(server.port, "-split_send_frag", "1", "-max_send_frag", "512");
+    assert.equal(server.infos.length, 1);
+  } finally {
+    await server.close();
+  }
+});
