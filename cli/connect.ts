@@ -17,7 +17,8 @@ import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { parsePort } from "./serve.ts";
 import { buildVerifier } from "./trust.ts";
 
-const HELP = `handshake connect: a TLS 1.3 client; stdin goes to the server, the server's data to stdout
+const HELP =
+  `handshake connect: a TLS 1.3 client; stdin goes to the server, the server's data to stdout
 
 Usage: handshake connect [HOST:PORT] [options]       (default localhost:8443)
 
@@ -54,7 +55,10 @@ export function parseTarget(target: string): { host: string; port: number } {
   const v6 = target.match(/^\[([^\]]+)\](?::(\d+))?$/);
   if (v6) return { host: v6[1], port: v6[2] ? parsePort(v6[2]) : 8443 };
   if ((target.match(/:/g) ?? []).length > 1) {
-    throw new UsageError(`"${target}" is ambiguous`, "write IPv6 addresses in brackets, e.g. [::1]:8443");
+    throw new UsageError(
+      `"${target}" is ambiguous`,
+      "write IPv6 addresses in brackets, e.g. [::1]:8443",
+    );
   }
   const [host, port] = target.split(":");
   if (!host) throw new UsageError(`"${target}" has no host`, "e.g. localhost:8443");
@@ -69,7 +73,10 @@ export async function connect(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 1) {
-    throw new UsageError(`expected one HOST:PORT, got ${positionals.length}`, "see `handshake connect --help`");
+    throw new UsageError(
+      `expected one HOST:PORT, got ${positionals.length}`,
+      "see `handshake connect --help`",
+    );
   }
   const { host, port } = parseTarget(positionals[0] ?? "localhost:8443");
   const serverName = values.servername ?? host;
@@ -101,15 +108,23 @@ async function dial(host: string, port: number): Promise<Deno.TcpConn> {
   let last: unknown;
   for (const hostname of candidates) {
     try {
-      return await Deno.connect({ hostname: isIpAddress(hostname) ? hostname.replace(/^\[|\]$/g, "") : hostname, port });
+      return await Deno.connect({
+        hostname: isIpAddress(hostname) ? hostname.replace(/^\[|\]$/g, "") : hostname,
+        port,
+      });
     } catch (e) {
       last = e;
     }
   }
   if (last instanceof Deno.errors.ConnectionRefused) {
-    throw new ConnectFailure(`connection to ${host}:${port} refused`, "is `handshake serve` running there?");
+    throw new ConnectFailure(
+      `connection to ${host}:${port} refused`,
+      "is `handshake serve` running there?",
+    );
   }
-  if (last instanceof Deno.errors.NotFound || /lookup|resolve|Name or service/i.test(String(last))) {
+  if (
+    last instanceof Deno.errors.NotFound || /lookup|resolve|Name or service/i.test(String(last))
+  ) {
     throw new ConnectFailure(`cannot resolve host "${host}"`);
   }
   throw new ConnectFailure(`cannot connect to ${host}:${port}: ${(last as Error).message}`);
@@ -146,7 +161,10 @@ async function pipe(conn: TlsConn): Promise<void> {
   await conn.close();
 }
 
-async function writeAll(w: { write(p: Uint8Array): Promise<number> }, data: Uint8Array): Promise<void> {
+async function writeAll(
+  w: { write(p: Uint8Array): Promise<number> },
+  data: Uint8Array,
+): Promise<void> {
   for (let at = 0; at < data.length;) at += await w.write(data.subarray(at));
 }
 
@@ -175,7 +193,9 @@ function explain(e: unknown, defaultCa: boolean): Error {
       ? "try --ca with the CA that issued the server's certificate"
       : undefined;
     return new ConnectFailure(
-      `${verification ? "server certificate refused: " : ""}${e.message} (sent alert ${e.alertName})`,
+      `${
+        verification ? "server certificate refused: " : ""
+      }${e.message} (sent alert ${e.alertName})`,
       hint,
     );
   }

@@ -90,7 +90,10 @@ export class Connection implements HandshakeIO {
     this.role = role;
     this.#config = config;
     this.#joiner = new HandshakeJoiner(config.maxHandshakeMessage ?? 65536);
-    this.#maxFragment = Math.max(1, Math.min(config.maxFragmentSize ?? MAX_PLAINTEXT, MAX_PLAINTEXT));
+    this.#maxFragment = Math.max(
+      1,
+      Math.min(config.maxFragmentSize ?? MAX_PLAINTEXT, MAX_PLAINTEXT),
+    );
     this.#handshake = role === "client"
       ? new ClientHandshake(this, config as ClientConfig)
       : new ServerHandshake(this, config as ServerConfig);

@@ -163,7 +163,8 @@ Deno.test("engine: a verifier's refusal is sent to the server as its alert", asy
   const r = await handshakePair(
     {
       verifier: {
-        verify: () => Promise.reject(new TlsError(AlertDescription.unknown_ca, "no path to a trusted root")),
+        verify: () =>
+          Promise.reject(new TlsError(AlertDescription.unknown_ca, "no path to a trusted root")),
       },
     },
     await serverConfigFor(p256),
@@ -201,7 +202,9 @@ Deno.test("engine: client certificate requested, sent and verified", async () =>
 Deno.test("engine: a required client certificate that is missing is certificate_required", async () => {
   const r = await handshakePair(
     {},
-    await serverConfigFor(p256, { clientAuth: { required: true, verifier: { verify: () => Promise.resolve() } } }),
+    await serverConfigFor(p256, {
+      clientAuth: { required: true, verifier: { verify: () => Promise.resolve() } },
+    }),
   );
   assert.ok(r.serverError instanceof TlsError);
   assert.equal(r.serverError.alert, AlertDescription.certificate_required);
@@ -217,7 +220,8 @@ Deno.test("engine: key log lines in NSS format for both sides", async () => {
   );
   await r.client.keyUpdate(true);
   await pump(r);
-  const labels = (side: string) => lines.filter((l) => l.startsWith(side)).map((l) => l.split(" ")[1]);
+  const labels = (side: string) =>
+    lines.filter((l) => l.startsWith(side)).map((l) => l.split(" ")[1]);
   for (const side of ["c", "s"]) {
     assert.deepEqual(labels(side).slice(0, 5), [
       "CLIENT_HANDSHAKE_TRAFFIC_SECRET",

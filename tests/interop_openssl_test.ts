@@ -6,10 +6,10 @@
  */
 
 import assert from "node:assert/strict";
-import { connect, listen } from "../lib/net.ts";
+import { connect } from "../lib/net.ts";
+import { startEchoServer } from "./helpers/echo_server.ts";
 import { NamedGroup } from "../lib/codepoints.ts";
 import { AlertDescription, PeerAlert } from "../lib/errors.ts";
-import type { HandshakeInfo } from "../lib/config.ts";
 import { makeCertSet } from "./helpers/certs.ts";
 import { acceptAnything, serverConfigFor } from "./helpers/pair.ts";
 import { freePort, Peer, utf8 } from "./helpers/peer.ts";
@@ -55,7 +55,12 @@ for (const [rfc, ossl] of Object.entries(OPENSSL_GROUPS)) {
     Deno.test(`openssl s_server ← our client: ${rfc}, ${suite}`, async () => {
       const { peer, port } = await sServer("-groups", ossl, "-ciphersuites", suite);
       try {
-        const conn = await connect({ hostname: "127.0.0.1", port, serverName: "localhost", verifier: acceptAnything });
+        const conn = await connect({
+          hostname: "127.0.0.1",
+          port,
+          serverName: "localhost",
+          verifier: acceptAnything,
+        });
         const info = await conn.handshake();
         assert.equal(info.group, rfc);
         assert.equal(info.cipherSuite, suite);
@@ -75,7 +80,12 @@ for (const [rfc, ossl] of Object.entries(OPENSSL_GROUPS)) {
 Deno.test("openssl s_server ← our client: HelloRetryRequest for P-384", async () => {
   const { peer, port } = await sServer("-groups", "P-384");
   try {
-    const conn = await connect({ hostname: "127.0.0.1", port, serverName: "localhost", verifier: acceptAnything });
+    const conn = await connect({
+      hostname: "127.0.0.1",
+      port,
+      serverName: "localhost",
+      verifier: acceptAnything,
+    });
     const info = await conn.handshake();
     assert.equal(info.helloRetry, true);
     assert.equal(info.group, "secp384r1");
@@ -101,7 +111,12 @@ Deno.test("openssl s_server ← our client: a TLS 1.2-only server refuses us wit
   ]);
   try {
     await peer.waitFor(/ACCEPT/);
-    const conn = await connect({ hostname: "127.0.0.1", port, serverName: "localhost", verifier: acceptAnything });
+    const conn = await connect({
+      hostname: "127.0.0.1",
+      port,
+      serverName: "localhost",
+      verifier: acceptAnything,
+    });
     const err = await conn.handshake().then(() => undefined, (e) => e);
     assert.ok(err instanceof PeerAlert, String(err));
     assert.equal(err.alert, AlertDescription.protocol_version);
@@ -111,38 +126,9 @@ Deno.test("openssl s_server ← our client: a TLS 1.2-only server refuses us wit
   }
 });
 
-/** Our echo server on a free port; resolves each handshake's info as it completes. */
+/** Our echo server with the test certificate. */
 async function ourServer(extra: Parameters<typeof serverConfigFor>[1] = {}) {
-  const config = await serverConfigFor(set, extra);
-  const listener = listen({ port: 0, ...config });
-  const infos: HandshakeInfo[] = [];
-  const errors: Error[] = [];
-  const done = (async () => {
-    for await (const conn of listener) {
-      (async () => {
-        try {
-          infos.push(await conn.handshake());
-          const buf = new Uint8Array(4096);
-          for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
-            await conn.write(buf.subarray(0, n));
-          }
-          await conn.close();
-        } catch (e) {
-          errors.push(e as Error);
-          await conn.close();
-        }
-      })();
-    }
-  })();
-  return {
-    port: listener.addr.port,
-    infos,
-    errors,
-    close: async () => {
-      listener.close();
-      await done;
-    },
-  };
+  return startEchoServer(await serverConfigFor(set, extra));
 }
 
 /** Runs `openssl s_client` against `port`, sends a line, waits for its echo, then ends stdin. */
@@ -200,7 +186,12 @@ Deno.test("openssl s_client → our server: HelloRetryRequest to get the server'
 Deno.test("openssl s_client → our server: a TLS 1.2-only client gets protocol_version", async () => {
   const server = await ourServer();
   try {
-    const peer = new Peer("openssl", ["s_client", "-connect", `127.0.0.1:${server.port}`, "-tls1_2"]);
+    const peer = new Peer("openssl", [
+      "s_client",
+      "-connect",
+      `127.0.0.1:${server.port}`,
+      "-tls1_2",
+    ]);
     await peer.closeStdin();
     await peer.exited();
     assert.match(peer.output, /alert protocol version/);

@@ -77,7 +77,10 @@ export async function handshakePair(
 }
 
 /** The server settings for a certificate set. */
-export async function serverConfigFor(set: CertSet, extra: Partial<ServerConfig> = {}): Promise<ServerConfig> {
+export async function serverConfigFor(
+  set: CertSet,
+  extra: Partial<ServerConfig> = {},
+): Promise<ServerConfig> {
   return {
     certificate: { chain: set.serverChain, key: await SigningKey.fromPkcs8(set.server.privateKey) },
     ...extra,

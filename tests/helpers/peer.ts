@@ -18,7 +18,11 @@ export class Peer {
   /** The exit status, once it has exited. */
   status?: Deno.CommandStatus;
 
-  constructor(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
+  constructor(
+    cmd: string,
+    args: string[],
+    opts: { cwd?: string; env?: Record<string, string> } = {},
+  ) {
     this.#child = new Deno.Command(cmd, {
       args,
       cwd: opts.cwd,
@@ -53,7 +57,9 @@ export class Peer {
     while (true) {
       const m = this.#out.match(pattern);
       if (m) return m;
-      if (this.status) throw new Error(`process exited (${this.status.code}) before ${pattern}:\n${this.#out}`);
+      if (this.status) {
+        throw new Error(`process exited (${this.status.code}) before ${pattern}:\n${this.#out}`);
+      }
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${pattern}:\n${this.#out}`);
       let timer: ReturnType<typeof setTimeout> | undefined;
