@@ -209,6 +209,7 @@ Deno.test("issue: loadIssuer reloads a CA and refuses a wrong one, saying which 
     assert.ok(e instanceof IssuerError, String(e));
     assert.equal(e.file, file);
     assert.match(e.message, message);
+    assert.equal(e.mismatch, /not the private key/.test(e.message));
   };
   await fails(
     ca.certificatePem,
