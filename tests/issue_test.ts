@@ -169,6 +169,13 @@ Deno.test("issue: validity defaults, --days, and leaves cut to their issuer's ex
     await issueLeaf(ca, { names: ["a.test"], usage: "server", notBefore, notAfter }),
   );
   assert.deepEqual([expired.notBefore, expired.notAfter], [notBefore, notAfter]);
+  const lapsed = parse(
+    await issueLeaf(ca, { names: ["a.test"], usage: "server", notAfter, days: 2 }),
+  );
+  assert.deepEqual([lapsed.notBefore.getTime(), lapsed.notAfter], [
+    notAfter.getTime() - 2 * DAY,
+    notAfter,
+  ]);
   await assert.rejects(
     issueLeaf(ca, { names: ["a.test"], usage: "server", notBefore: notAfter, notAfter: notBefore }),
     RangeError,
