@@ -249,6 +249,7 @@ Deno.test("issue: checkCertificateName accepts host names and IP literals, refus
     ["Example.TEST.", "dns", "example.test"],
     ["*.example.test", "dns", "*.example.test"],
     ["bücher.example", "dns", "xn--bcher-kva.example"],
+    ["*.Bücher.example", "dns", "*.xn--bcher-kva.example"],
     ["a-b.c9.test", "dns", "a-b.c9.test"],
     ["127.0.0.1", "ip", "127.0.0.1"],
     ["::1", "ip", "::1"],
@@ -269,6 +270,8 @@ Deno.test("issue: checkCertificateName accepts host names and IP literals, refus
     ["*.*.example.test", /neither/],
     ["f*o.example.test", /neither/],
     ["fe80::1%eth0", /neither/],
+    ["bücher.example:8443", /neither/],
+    ["bücher.example/x", /neither/],
     [`${"a".repeat(64)}.test`, /neither/],
   ];
   for (const [name, message] of bad) assert.throws(() => checkCertificateName(name), message, name);
