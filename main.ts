@@ -15,6 +15,7 @@ const USAGE = `handshake: TLS 1.3 written from scratch on WebCrypto
 
 Usage:
   handshake ca       [--out certs] [--name NAME ...] [--key-type TYPE] [--days N] [--force]
+                     [--client NAME] [--intermediate] [--new-ca]
   handshake serve    [--host 127.0.0.1] [--port 8443] [--cert FILE] [--key FILE] [--alpn LIST]
   handshake connect  [HOST:PORT] [--ca FILE] [--servername NAME] [--alpn LIST]
   handshake demo     make certificates if missing, serve, connect, exchange data

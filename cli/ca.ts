@@ -35,10 +35,13 @@ Flags:
   --out DIR         where to write (default certs)
   --name NAME       a DNS name or IP address for the server certificate; repeat for
                     more (default: localhost, 127.0.0.1 and ::1)
-  --key-type TYPE   ${KEY_TYPES.join(", ")} (default ${KEY_TYPES[0]})
+  --key-type TYPE   key type of the new certificates (a reused CA keeps its own):
+                    ${KEY_TYPES.join(", ")}
+                    (default ${KEY_TYPES[0]}; Chromium does not accept ed25519)
   --days N          lifetime of the new leaves in days (default ${LEAF_DAYS})
   --client NAME     also issue a client certificate with common name NAME
-  --intermediate    sign the leaves with a new intermediate CA, not the root
+  --intermediate    sign the leaves with an intermediate CA, new on each run,
+                    signed by the root
   --force           replace existing server, client and intermediate files
   --new-ca          replace the root CA in --out with a new one (certificates from
                     the old one stop being trusted)

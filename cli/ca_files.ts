@@ -83,11 +83,10 @@ export async function inspectOut(
   const taken = [];
   for (const p of leaves) if (await exists(p)) taken.push(p);
   if (taken.length > 0 && !req.force) {
+    const one = taken.length === 1;
     throw new UsageError(
-      `${taken.join(", ")} already exist${taken.length === 1 ? "s" : ""}`,
-      state.ca
-        ? `pass --force to replace ${taken.length === 1 ? "it" : "them"}; the CA is kept`
-        : "pass --force to replace them",
+      `${taken.join(", ")} already exist${one ? "s" : ""}`,
+      `pass --force to replace ${one ? "it" : "them"}${state.ca ? "; the CA is kept" : ""}`,
     );
   }
   await ensureWritable(files.dir);
@@ -106,7 +105,7 @@ async function loadCa(files: CaFiles, intermediate: boolean): Promise<Issued> {
   } catch (e) {
     if (!(e instanceof IssuerError)) throw e;
     const path = e.file === "certificate" ? files.ca : files.caKey;
-    const fix = e.file === "key" && e.message.startsWith("it is not the private key")
+    const fix = e.mismatch
       ? `restore the key that belongs to ${files.ca}, ${replace}`
       : `fix it, ${replace}`;
     throw new UsageError(`${path}: ${e.message}`, fix);

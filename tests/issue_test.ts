@@ -169,6 +169,13 @@ Deno.test("issue: validity defaults, --days, and leaves cut to their issuer's ex
     await issueLeaf(ca, { names: ["a.test"], usage: "server", notBefore, notAfter }),
   );
   assert.deepEqual([expired.notBefore, expired.notAfter], [notBefore, notAfter]);
+  const lapsed = parse(
+    await issueLeaf(ca, { names: ["a.test"], usage: "server", notAfter, days: 2 }),
+  );
+  assert.deepEqual([lapsed.notBefore.getTime(), lapsed.notAfter], [
+    notAfter.getTime() - 2 * DAY,
+    notAfter,
+  ]);
   await assert.rejects(
     issueLeaf(ca, { names: ["a.test"], usage: "server", notBefore: notAfter, notAfter: notBefore }),
     RangeError,
@@ -209,6 +216,7 @@ Deno.test("issue: loadIssuer reloads a CA and refuses a wrong one, saying which 
     assert.ok(e instanceof IssuerError, String(e));
     assert.equal(e.file, file);
     assert.match(e.message, message);
+    assert.equal(e.mismatch, /not the private key/.test(e.message));
   };
   await fails(
     ca.certificatePem,
@@ -241,6 +249,7 @@ Deno.test("issue: checkCertificateName accepts host names and IP literals, refus
     ["Example.TEST.", "dns", "example.test"],
     ["*.example.test", "dns", "*.example.test"],
     ["bücher.example", "dns", "xn--bcher-kva.example"],
+    ["*.Bücher.example", "dns", "*.xn--bcher-kva.example"],
     ["a-b.c9.test", "dns", "a-b.c9.test"],
     ["127.0.0.1", "ip", "127.0.0.1"],
     ["::1", "ip", "::1"],
@@ -261,6 +270,8 @@ Deno.test("issue: checkCertificateName accepts host names and IP literals, refus
     ["*.*.example.test", /neither/],
     ["f*o.example.test", /neither/],
     ["fe80::1%eth0", /neither/],
+    ["bücher.example:8443", /neither/],
+    ["bücher.example/x", /neither/],
     [`${"a".repeat(64)}.test`, /neither/],
   ];
   for (const [name, message] of bad) assert.throws(() => checkCertificateName(name), message, name);

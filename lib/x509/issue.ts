@@ -40,7 +40,10 @@ export interface IssueOptions {
    * LEAF_DAYS for leaves; never past the issuer's notAfter.
    */
   days?: number;
-  /** Start of validity; default an hour ago, to tolerate clocks running a little behind. */
+  /**
+   * Start of validity; default an hour ago, to tolerate clocks running a
+   * little behind, or `days` before a notAfter that has already passed.
+   */
   notBefore?: Date;
   /** End of validity; default notBefore + days. */
   notAfter?: Date;
@@ -164,9 +167,13 @@ function validity(
     throw new RangeError(`days must be a positive whole number, not ${days}`);
   }
   const second = (t: number) => new Date(Math.floor(t / 1000) * 1000);
-  const notBefore = second(opts.notBefore?.getTime() ?? Date.now() - BACKDATE_MS);
+  const now = Date.now(), end = opts.notAfter?.getTime();
+  const notBefore = second(
+    opts.notBefore?.getTime() ??
+      (end !== undefined && end < now ? end - days * DAY_MS : now - BACKDATE_MS),
+  );
   const notAfter = second(
-    opts.notAfter?.getTime() ??
+    end ??
       Math.min(notBefore.getTime() + days * DAY_MS, issuer?.notAfter.getTime() ?? Infinity),
   );
   if (notAfter <= notBefore) {

@@ -50,14 +50,19 @@ export interface CertificateInfo {
   canSignCertificates: boolean;
 }
 
-/** A problem with an existing CA: `file` says whether the certificate or the key is at fault. */
+/**
+ * A problem with an existing CA: `file` says whether the certificate or the
+ * key is at fault; `mismatch`, that the key is fine but not the certificate's.
+ */
 export class IssuerError extends Error {
   readonly file: "certificate" | "key";
+  readonly mismatch: boolean;
 
-  constructor(file: "certificate" | "key", message: string) {
+  constructor(file: "certificate" | "key", message: string, mismatch = false) {
     super(message);
     this.name = "IssuerError";
     this.file = file;
+    this.mismatch = mismatch;
   }
 }
 
@@ -124,7 +129,7 @@ export async function loadIssuer(certificatePem: string, keyPem: string): Promis
   const key = await readKey(keyPem);
   const certSpki = new Uint8Array(cert.publicKey.rawData);
   if (certSpki.toHex() !== key.spki.toHex()) {
-    throw new IssuerError("key", `it is not the private key of ${info.subject}`);
+    throw new IssuerError("key", `it is not the private key of ${info.subject}`, true);
   }
   return toIssued(cert, key);
 }

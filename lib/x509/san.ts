@@ -36,16 +36,19 @@ export function checkCertificateName(name: string): SanEntry {
   const ip = parseIp(name);
   if (ip) return { type: "ip", value: formatIp(ip) };
   let host = name.toLowerCase().replace(/\.$/, "");
-  // deno-lint-ignore no-control-regex
-  if (/[^\x00-\x7f]/.test(host)) {
+  const wildcard = host.startsWith("*.");
+  if (wildcard) host = host.slice(2);
+  // Internationalised names: letters, marks, digits, dots and hyphens only, so that the URL
+  // parser's A-label conversion (UTS #46) cannot take a port or path out of the name.
+  if (/[^\x20-\x7e]/.test(host) && /^[\p{L}\p{M}\p{N}.-]+$/u.test(host)) {
     try {
       host = new URL(`http://${host}/`).hostname;
     } catch {
       // Left as it is: the label check below says what is wrong.
     }
   }
-  const wildcard = host.startsWith("*.");
-  const labels = (wildcard ? host.slice(2) : host).split(".");
+  const labels = host.split(".");
+  if (wildcard) host = `*.${host}`;
   const bad = `"${name}" is neither a DNS name nor an IP address`;
   if (host.length > 253 || !labels.every((l) => LABEL.test(l))) {
     throw new Error(`${bad}: DNS labels are 1-63 letters, digits and inner hyphens`);
