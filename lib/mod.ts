@@ -31,4 +31,8 @@ export type {
 export { AlertDescription, PeerAlert, TlsError, TruncationError } from "./errors.ts";
 export { CipherSuite, NamedGroup, SignatureScheme } from "./codepoints.ts";
 export { SigningKey } from "./crypto/signing_key.ts";
+export { PathVerifier, type PathVerifierOptions } from "./x509/verify.ts";
+export { loadTrustAnchors, SYSTEM_BUNDLE, TrustStoreError } from "./x509/anchors.ts";
+export { parsePin, PinnedKeyVerifier, spkiPin } from "./x509/pin.ts";
+export { InsecureVerifier } from "./x509/insecure.ts";
 export type { TraceEvent } from "./trace.ts";

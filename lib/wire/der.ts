@@ -1,8 +1,9 @@
 /**
- * A strict reader for the few DER structures the crypto code needs without a
- * certificate library: SubjectPublicKeyInfo and PKCS#8 headers (RFC 5280
- * §4.1, RFC 5208) and ECDSA signature values (RFC 8446 §4.2.3, RFC 3279
- * §2.2.3). Definite, minimal lengths only (X.690 §10.1).
+ * A strict reader for the DER structures this engine reads without a
+ * certificate library: X.509 certificates and their extensions (RFC 5280
+ * §4), SubjectPublicKeyInfo and PKCS#8 headers (RFC 5208) and ECDSA
+ * signature values (RFC 8446 §4.2.3, RFC 3279 §2.2.3). Definite, minimal
+ * lengths and single-byte tags only (X.690 §10.1).
  *
  * @module
  */
@@ -17,13 +18,35 @@ export class DerError extends Error {
 
 /** DER tags used here. */
 export const Tag = {
+  BOOLEAN: 0x01,
   INTEGER: 0x02,
   BIT_STRING: 0x03,
   OCTET_STRING: 0x04,
   NULL: 0x05,
   OID: 0x06,
+  UTF8String: 0x0c,
+  PrintableString: 0x13,
+  TeletexString: 0x14,
+  IA5String: 0x16,
+  UTCTime: 0x17,
+  GeneralizedTime: 0x18,
+  UniversalString: 0x1c,
+  BMPString: 0x1e,
   SEQUENCE: 0x30,
+  SET: 0x31,
 } as const;
+
+/** The tag of a context-specific `[n]` item: primitive (IMPLICIT) or constructed. */
+export function contextTag(n: number, constructed: boolean): number {
+  return 0x80 | (constructed ? 0x20 : 0) | n;
+}
+
+/** One DER item: its tag, its contents and the whole encoding. */
+export interface DerItem {
+  readonly tag: number;
+  readonly content: Uint8Array;
+  readonly element: Uint8Array;
+}
 
 /** Reads DER tag-length-value items in order. */
 export class DerReader {
@@ -54,12 +77,30 @@ export class DerReader {
     return this.#item(tag).element;
   }
 
-  #item(tag: number): { content: Uint8Array; element: Uint8Array } {
+  /** Reads the next item, whatever its tag. */
+  readAny(): DerItem {
+    return this.#item(-1);
+  }
+
+  /** Reads the next item if it has the given tag, and returns its contents. */
+  optional(tag: number): Uint8Array | undefined {
+    return this.peekTag() === tag ? this.read(tag) : undefined;
+  }
+
+  /** Reads a BOOLEAN (X.690 §11.1: FALSE is 0x00, TRUE is 0xFF). */
+  boolean(): boolean {
+    const v = this.read(Tag.BOOLEAN);
+    if (v.length !== 1 || (v[0] !== 0 && v[0] !== 0xff)) throw new DerError("bad BOOLEAN");
+    return v[0] === 0xff;
+  }
+
+  #item(tag: number): DerItem {
     const b = this.#b;
     const start = this.#pos;
     if (this.#pos + 2 > b.length) throw new DerError("truncated DER item");
     const got = b[this.#pos];
-    if (got !== tag) {
+    if ((got & 0x1f) === 0x1f) throw new DerError("multi-byte DER tags are not supported");
+    if (tag >= 0 && got !== tag) {
       throw new DerError(`expected DER tag 0x${tag.toString(16)}, found 0x${got.toString(16)}`);
     }
     let len = b[this.#pos + 1];
@@ -74,7 +115,7 @@ export class DerReader {
     }
     if (at + len > b.length) throw new DerError("DER item runs past its container");
     this.#pos = at + len;
-    return { content: b.subarray(at, at + len), element: b.subarray(start, at + len) };
+    return { tag: got, content: b.subarray(at, at + len), element: b.subarray(start, at + len) };
   }
 
   /** Reads a SEQUENCE and returns a reader over its contents. */

@@ -88,6 +88,21 @@ export function normalizeDnsName(name: string): string {
   return name.toLowerCase().replace(/\.$/, "");
 }
 
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+/**
+ * Whether `name` is in the preferred name syntax of RFC 1034 §3.5 as
+ * relaxed by RFC 1123 §2.1 (letters, digits and inner hyphens; labels of at
+ * most 63 and names of at most 253 characters), which RFC 5280 §4.2.1.6
+ * requires of dNSName. With `wildcard`, the left-most label may be `*`
+ * (RFC 9525 §6.3). No trailing dot, no underscore.
+ */
+export function isDnsName(name: string, wildcard = false): boolean {
+  if (name.length === 0 || name.length > 253) return false;
+  const labels = name.split(".");
+  return labels.every((l, i) => LABEL.test(l) || (wildcard && i === 0 && l === "*"));
+}
+
 /**
  * RFC 9525 §6.3: whether the DNS-ID `pattern` from a certificate matches the
  * reference `host`. A wildcard is allowed only as the entire left-most label

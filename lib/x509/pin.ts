@@ -1,0 +1,60 @@
+/**
+ * Public key pinning (`--pin sha256/BASE64`, the pin format of RFC 7469
+ * §2.4): the server is trusted if and only if its certificate's
+ * SubjectPublicKeyInfo hashes to the pin. No path, no name, no dates: the
+ * key is the whole proof, as with SSH's known_hosts.
+ *
+ * @module
+ */
+
+import type { CertificateVerifier, VerifyContext } from "../config.ts";
+import { digest } from "../crypto/hkdf.ts";
+import { leafPublicKey } from "./leaf.ts";
+import { refuse } from "./refusal.ts";
+
+/** `sha256/` + the base64 SHA-256 of a DER SubjectPublicKeyInfo. */
+export async function spkiPin(spki: Uint8Array): Promise<string> {
+  return `sha256/${(await digest("SHA-256", spki)).toBase64()}`;
+}
+
+/** Parses `sha256/BASE64`; throws an Error that shows the expected form. */
+export function parsePin(text: string): Uint8Array {
+  const m = text.match(/^sha256\/([A-Za-z0-9+/]{43}=)$/);
+  if (!m) {
+    throw new Error(
+      `"${text}" is not a pin: expected sha256/ followed by the base64 SHA-256 of the server's ` +
+        `SubjectPublicKeyInfo (44 characters)`,
+    );
+  }
+  return Uint8Array.fromBase64(m[1]);
+}
+
+/** Trusts exactly the keys whose SHA-256 pins it was given. */
+export class PinnedKeyVerifier implements CertificateVerifier {
+  readonly #pins: readonly string[];
+
+  /** @param pins one or more `sha256/BASE64` pins (checked by `parsePin`). */
+  constructor(pins: readonly string[]) {
+    for (const p of pins) parsePin(p);
+    this.#pins = pins;
+  }
+
+  async verify(chain: readonly Uint8Array[], context: VerifyContext): Promise<void> {
+    if (chain.length === 0) throw refuse.bad("the peer sent no certificate");
+    const pin = await spkiPin(leafPublicKey(chain[0]));
+    const ok = this.#pins.includes(pin);
+    context.trace?.({
+      kind: "certificate_link",
+      subject: "the peer's certificate",
+      issuer: "(pinned key)",
+      ok,
+      detail: ok ? `public key ${pin} is pinned` : `public key ${pin} is not pinned`,
+    });
+    if (!ok) {
+      throw refuse.bad(
+        `the ${context.peer}'s public key is ${pin}, which does not match the pinned ` +
+          `${this.#pins.join(" or ")}`,
+      );
+    }
+  }
+}
