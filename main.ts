@@ -33,7 +33,9 @@ const MODES: Record<string, () => Promise<Mode>> = {
 
 /** Runs one mode and returns the process exit status. */
 export async function main(argv: string[]): Promise<number> {
-  const [mode, ...rest] = argv;
+  const [mode, ...flags] = argv;
+  // `deno task connect -- --quiet` passes the "--" along; it means nothing here.
+  const rest = flags[0] === "--" ? flags.slice(1) : flags;
   if (!mode || mode === "--help" || mode === "-h" || mode === "help") {
     console.log(USAGE);
     return mode ? 0 : 2;

@@ -16,6 +16,7 @@ import { parseFlags, UsageError } from "./common.ts";
 import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { parsePort } from "./serve.ts";
 import { buildVerifier } from "./trust.ts";
+import { loadCertificatePair } from "./credentials.ts";
 
 const HELP =
   `handshake connect: a TLS 1.3 client; stdin goes to the server, the server's data to stdout
@@ -84,7 +85,8 @@ export async function connect(argv: string[]): Promise<number> {
   const note = (line: string) => quiet || console.error(line);
   const config: ClientConfig = {
     serverName,
-    verifier: await buildVerifier(values, note),
+    verifier: await buildVerifier(values, (line) => console.error(line)),
+    certificate: await clientCertificate(values.cert, values.key),
     alpn: values.alpn ? parseAlpn(values.alpn) : undefined,
     groups: values.groups ? parseGroups(values.groups) : undefined,
     cipherSuites: values.suites ? parseSuites(values.suites) : undefined,
@@ -100,6 +102,18 @@ export async function connect(argv: string[]): Promise<number> {
     await conn.close().catch(() => {});
     throw explain(e, values.ca === FLAGS.ca.default && !values.insecure);
   }
+}
+
+/** `--cert` and `--key` go together. */
+async function clientCertificate(cert?: string, key?: string) {
+  if (!cert && !key) return undefined;
+  if (!cert || !key) {
+    throw new UsageError(
+      "--cert and --key go together",
+      "pass both, e.g. --cert certs/client.pem --key certs/client-key.pem",
+    );
+  }
+  return await loadCertificatePair(cert, key);
 }
 
 /** Opens TCP; `localhost` tries 127.0.0.1 then ::1. Refusals become a readable UsageError. */

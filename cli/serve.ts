@@ -9,8 +9,8 @@
 import { listen, type TlsListener } from "../lib/net.ts";
 import type { TlsConn } from "../lib/tls_conn.ts";
 import type { HandshakeInfo, ServerConfig } from "../lib/config.ts";
-import { CertifiedKeyError, loadCertifiedKey } from "../lib/x509/certified_key.ts";
-import { parseFlags, readTextFile, UsageError } from "./common.ts";
+import { parseFlags, UsageError } from "./common.ts";
+import { loadCertificatePair } from "./credentials.ts";
 import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { errorSummary } from "./report.ts";
 
@@ -79,7 +79,7 @@ export async function serve(argv: string[]): Promise<number> {
       }"`,
     );
   }
-  const certificate = await loadServerCertificate(values.cert, values.key);
+  const certificate = await loadCertificatePair(values.cert, values.key);
   const config: ServerConfig = {
     certificate,
     alpn: values.alpn ? parseAlpn(values.alpn) : undefined,
@@ -118,31 +118,6 @@ export function parsePort(value: string): number {
     throw new UsageError(`"${value}" is not a TCP port`, "use a number from 0 to 65535");
   }
   return port;
-}
-
-/** Loads and checks the server's certificate and key, with messages that say what to do. */
-export async function loadServerCertificate(certPath: string, keyPath: string) {
-  const hint = "run `deno task certs` first, or pass --cert and --key";
-  const chainPem = await readTextFile(certPath, "certificate file", hint);
-  const keyPem = await readTextFile(keyPath, "key file", hint);
-  try {
-    return await loadCertifiedKey(chainPem, keyPem);
-  } catch (e) {
-    if (e instanceof CertifiedKeyError) {
-      const where = e.which === "certificate"
-        ? certPath
-        : e.which === "key"
-        ? keyPath
-        : `${keyPath} and ${certPath}`;
-      throw new UsageError(
-        `${where}: ${e.message}`,
-        e.which === "pair"
-          ? "pass the key that belongs to this certificate, or run `deno task certs --force`"
-          : undefined,
-      );
-    }
-    throw e;
-  }
 }
 
 /** Starts listening and serving; returns at once. */
