@@ -1,0 +1,109 @@
+/**
+ * Sections 1 and 2: the server's CPU time per full handshake under the same
+ * client load (`openssl s_time -new`), for `handshake serve`,
+ * `Deno.listenTls` and `openssl s_server`; and the floor, the WebCrypto
+ * calls a server handshake cannot avoid, timed alone.
+ *
+ * @module
+ */
+
+import { Background, cpuMicros, freePort, runMeasured, waitForPort, waitIdle } from "./proc.ts";
+import { opensslServer, oursServe, peer, type Setup } from "./setup.ts";
+
+/** One server's cost. */
+export interface HandshakeCost {
+  server: string;
+  handshakes: number;
+  /** Server CPU time per handshake, µs. */
+  cpuMicrosPerHandshake: number;
+  /** Handshakes per second of wall time under the single s_time client. */
+  handshakesPerSecond: number;
+  /** s_time's own CPU per handshake (the client), µs. */
+  clientCpuMicrosPerHandshake: number;
+}
+
+/** The floor, as measured by `peers.ts floor`. */
+export interface Floor {
+  iterations: number;
+  cpuMicros: number;
+  wallMicros: number;
+}
+
+/** Runs s_time against `port` for `seconds`; returns the number of handshakes and its measurement. */
+async function sTime(s: Setup, port: number, seconds: number) {
+  const m = await runMeasured(
+    [
+      "openssl",
+      "s_time",
+      "-connect",
+      `127.0.0.1:${port}`,
+      "-new",
+      "-tls1_3",
+      "-ciphersuites",
+      "TLS_AES_128_GCM_SHA256",
+      "-time",
+      String(seconds),
+    ],
+    { env: s.opensslEnv },
+  );
+  const found = m.stdout.match(/(\d+) connections in [\d.]+ real seconds/);
+  if (m.code !== 0 || !found) throw new Error(`s_time failed:\n${m.stdout}\n${m.stderr}`);
+  return { handshakes: Number(found[1]), measured: m };
+}
+
+/** Starts `cmd` (a server on `port`), warms it up, measures it under s_time, stops it. */
+async function measureServer(
+  name: string,
+  s: Setup,
+  port: number,
+  cmd: string[],
+  seconds: number,
+  opts: { openssl?: boolean } = {},
+): Promise<HandshakeCost> {
+  const server = new Background(cmd[0], cmd.slice(1), {
+    stdin: opts.openssl,
+    discardStdout: opts.openssl,
+    env: s.opensslEnv,
+  });
+  try {
+    await waitForPort(port);
+    await sTime(s, port, Math.max(1, Math.round(seconds / 4))); // warm-up (JIT, caches)
+    await waitIdle(server.pid);
+    const before = cpuMicros(server.pid);
+    const { handshakes, measured } = await sTime(s, port, seconds);
+    await waitIdle(server.pid);
+    const used = cpuMicros(server.pid) - before;
+    return {
+      server: name,
+      handshakes,
+      cpuMicrosPerHandshake: used / handshakes,
+      handshakesPerSecond: handshakes / (measured.wallMs / 1000),
+      clientCpuMicrosPerHandshake: measured.cpuMicros / handshakes,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Section 1: the three servers in turn, under the same load. */
+export async function handshakeCosts(s: Setup, seconds: number): Promise<HandshakeCost[]> {
+  const out: HandshakeCost[] = [];
+  let port = freePort();
+  out.push(await measureServer("handshake serve", s, port, oursServe(s, port), seconds));
+  port = freePort();
+  out.push(await measureServer("Deno.listenTls", s, port, peer("deno-server", s, port), seconds));
+  port = freePort();
+  out.push(
+    await measureServer("openssl s_server", s, port, opensslServer(s, port), seconds, {
+      openssl: true,
+    }),
+  );
+  return out;
+}
+
+/** Section 2: the WebCrypto floor of a server handshake, in a process of its own. */
+export async function floor(s: Setup, iterations: number): Promise<Floor> {
+  const m = await runMeasured(peer("floor", s, 0, "--iterations", String(iterations)));
+  if (m.code !== 0) throw new Error(`floor failed:\n${m.stderr}`);
+  return JSON.parse(m.stdout.trim().split("\n").pop()!);
+}

@@ -1,0 +1,126 @@
+/**
+ * `deno task bench`: handshake cost, bulk throughput, latency and memory of
+ * handshake beside Deno's native TLS and OpenSSL, measured in one run.
+ * Prints Markdown tables and writes bench/results.json. See bench/README.md.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { aeadRate, bulk } from "./bulk.ts";
+import { floor, handshakeCosts } from "./handshake_cost.ts";
+import { latency } from "./latency.ts";
+import { memory } from "./memory.ts";
+import { checkTargets, markdown, type Results } from "./report.ts";
+import { makeSetup, removeSetup } from "./setup.ts";
+
+const HELP = `deno task bench [options]: measure handshake beside Deno's native TLS and OpenSSL
+
+  --only LIST              sections to run: handshake,bulk,latency,memory (default all)
+  --handshake-seconds N    s_time duration per server (default 10)
+  --floor-iterations N     WebCrypto floor iterations (default 2000)
+  --bulk-mib N             MiB per bulk transfer (default 1024)
+  --aead-mib N             MiB for the raw AES-GCM rate (default 128)
+  --connections N          idle connections held for memory (default 2000)
+  --latency-runs N         runs per latency client (default 10)
+  --quick                  small amounts (about 40 s): 3 s, 500, 128 MiB, 32 MiB, 300, 5
+  --out FILE               results file (default bench/results.json)
+  -h, --help               this help
+
+The default run takes about two to three minutes on two cores.`;
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    only: { type: "string" },
+    "handshake-seconds": { type: "string" },
+    "floor-iterations": { type: "string" },
+    "bulk-mib": { type: "string" },
+    "aead-mib": { type: "string" },
+    connections: { type: "string" },
+    "latency-runs": { type: "string" },
+    quick: { type: "boolean", default: false },
+    out: { type: "string", default: new URL("results.json", import.meta.url).pathname },
+    help: { type: "boolean", short: "h" },
+  },
+});
+if (values.help) {
+  console.log(HELP);
+  Deno.exit(0);
+}
+
+const q = values.quick;
+const num = (v: string | undefined, full: number, quick: number) => {
+  const n = v === undefined ? (q ? quick : full) : Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`not a positive number: ${v}`);
+  return n;
+};
+const settings = {
+  handshakeSeconds: num(values["handshake-seconds"], 10, 3),
+  floorIterations: num(values["floor-iterations"], 2000, 500),
+  bulkMiB: num(values["bulk-mib"], 1024, 128),
+  aeadMiB: num(values["aead-mib"], 128, 32),
+  connections: num(values.connections, 2000, 300),
+  latencyRuns: num(values["latency-runs"], 10, 5),
+};
+const SECTIONS = ["handshake", "bulk", "latency", "memory"];
+const only = values.only ? values.only.split(",").map((s) => s.trim()) : SECTIONS;
+for (const s of only) {
+  if (!SECTIONS.includes(s)) throw new Error(`unknown section "${s}" (${SECTIONS.join(", ")})`);
+}
+
+async function text(cmd: string, ...args: string[]): Promise<string> {
+  try {
+    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).output();
+    return new TextDecoder().decode(out.stdout).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+const results: Results = {
+  date: new Date().toISOString(),
+  commit: await text("git", "-C", new URL("..", import.meta.url).pathname, "rev-parse", "HEAD"),
+  machine: {
+    cpu: cpuinfo.match(/^model name\s*:\s*(.*)$/m)?.[1] ?? "unknown",
+    cores: navigator.hardwareConcurrency,
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    openssl: await text("openssl", "version"),
+  },
+  settings,
+};
+
+const log = (line: string) => console.error(`bench: ${line}`);
+const started = performance.now();
+const setup = await makeSetup();
+try {
+  if (only.includes("handshake")) {
+    log(`server handshake cost, ${settings.handshakeSeconds} s of s_time per server`);
+    const servers = await handshakeCosts(setup, settings.handshakeSeconds);
+    log("WebCrypto floor");
+    results.handshake = { servers, floor: await floor(setup, settings.floorIterations) };
+  }
+  if (only.includes("bulk")) {
+    log(`bulk, ${settings.bulkMiB} MiB per pair`);
+    const pairs = await bulk(setup, settings.bulkMiB * 2 ** 20);
+    const records = settings.aeadMiB * 64;
+    const aead = [await aeadRate(setup, records, 1), await aeadRate(setup, records, 4)];
+    results.bulk = { pairs, aead };
+  }
+  if (only.includes("latency")) {
+    log(`latency, ${settings.latencyRuns} runs per client`);
+    results.latency = await latency(setup, settings.latencyRuns);
+  }
+  if (only.includes("memory")) {
+    log(`memory, ${settings.connections} idle connections per server`);
+    results.memory = await memory(setup, settings.connections);
+  }
+} finally {
+  await removeSetup(setup);
+}
+results.targets = checkTargets(results);
+await Deno.writeTextFile(values.out, JSON.stringify(results, null, 2) + "\n");
+console.log(markdown(results));
+log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s; wrote ${values.out}`);

@@ -1,0 +1,74 @@
+/**
+ * Section 5: resident memory per idle established connection, with many
+ * connections held open (each proven by a one-byte echo), for
+ * `handshake serve` and a `Deno.listenTls` echo server. Both servers run a
+ * full garbage collection (SIGUSR2, `--expose-gc`) before each reading, so
+ * that the figure is what live connections hold.
+ *
+ * @module
+ */
+
+import { Background, freePort, rssBytes, sleep, waitForPort, waitIdle } from "./proc.ts";
+import { oursServeGc, peer, type Setup } from "./setup.ts";
+
+/** One server's memory. */
+export interface MemoryResult {
+  server: string;
+  connections: number;
+  baselineBytes: number;
+  loadedBytes: number;
+  bytesPerConnection: number;
+}
+
+/** Collects garbage in the server, lets it settle, and reads its RSS. */
+async function settledRss(pid: number): Promise<number> {
+  await waitIdle(pid, 200);
+  Deno.kill(pid, "SIGUSR2");
+  await sleep(500);
+  await waitIdle(pid, 200);
+  return rssBytes(pid);
+}
+
+async function holdConnections(s: Setup, port: number, n: number): Promise<Background> {
+  const cmd = peer("hold", s, port, "--conns", String(n));
+  const holder = new Background(cmd[0], cmd.slice(1), { stdin: true });
+  await holder.waitFor(/ready (\d+)/, 300_000);
+  return holder;
+}
+
+async function measure(name: string, s: Setup, cmd: string[], port: number, n: number) {
+  const server = new Background(cmd[0], cmd.slice(1));
+  try {
+    await waitForPort(port);
+    // Warm up: the same work on a few connections, so code and caches are in place.
+    await (await holdConnections(s, port, Math.min(100, n))).stop();
+    const baselineBytes = await settledRss(server.pid);
+    const holder = await holdConnections(s, port, n);
+    const loadedBytes = await settledRss(server.pid);
+    await holder.stop();
+    return {
+      server: name,
+      connections: n,
+      baselineBytes,
+      loadedBytes,
+      bytesPerConnection: (loadedBytes - baselineBytes) / n,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Section 5: our server, then Deno's. */
+export async function memory(s: Setup, connections: number): Promise<MemoryResult[]> {
+  let port = freePort();
+  const ours = await measure("handshake serve", s, oursServeGc(s, port), port, connections);
+  port = freePort();
+  const deno = await measure(
+    "Deno.listenTls",
+    s,
+    peer("deno-server", s, port),
+    port,
+    connections,
+  );
+  return [ours, deno];
+}
