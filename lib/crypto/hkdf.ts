@@ -11,15 +11,42 @@ import type { HashName } from "./suites.ts";
 
 const encoder = new TextEncoder();
 
-/** HMAC-`hash`(key, data). */
-export async function hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
-  const k = await crypto.subtle.importKey(
+/**
+ * The HMAC keys imported for secrets this module derived, kept with each
+ * secret (by object identity), so that a secret several labels are derived
+ * from (a traffic secret gives a key, an IV and a Finished key) is imported
+ * into WebCrypto once. Only secrets returned by this module are registered,
+ * and the engine never changes a secret's bytes once derived.
+ */
+const importedKeys = new WeakMap<Uint8Array, { hash?: HashName; key?: Promise<CryptoKey> }>();
+
+/** Registers a secret derived here, so that its HMAC key is imported at most once. */
+function derived(secret: Uint8Array): Uint8Array {
+  importedKeys.set(secret, {});
+  return secret;
+}
+
+/** The WebCrypto HMAC key for `secret`: imported once for secrets this module derived. */
+function hmacKey(hash: HashName, secret: Uint8Array): Promise<CryptoKey> {
+  const entry = importedKeys.get(secret);
+  if (entry?.key && entry.hash === hash) return entry.key;
+  const key = crypto.subtle.importKey(
     "raw",
-    key as BufferSource,
+    secret as BufferSource,
     { name: "HMAC", hash },
     false,
     ["sign"],
   );
+  if (entry) {
+    entry.hash = hash;
+    entry.key = key;
+  }
+  return key;
+}
+
+/** HMAC-`hash`(key, data). */
+export async function hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
+  const k = await hmacKey(hash, key);
   return new Uint8Array(await crypto.subtle.sign("HMAC", k, data as BufferSource));
 }
 
@@ -34,12 +61,12 @@ export function hashLength(hash: HashName): number {
 }
 
 /** RFC 5869 §2.2: HKDF-Extract(salt, IKM); an empty salt means HashLen zeros. */
-export function hkdfExtract(
+export async function hkdfExtract(
   hash: HashName,
   salt: Uint8Array,
   ikm: Uint8Array,
 ): Promise<Uint8Array> {
-  return hmac(hash, salt.length ? salt : new Uint8Array(hashLength(hash)), ikm);
+  return derived(await hmac(hash, salt.length ? salt : new Uint8Array(hashLength(hash)), ikm));
 }
 
 /** RFC 5869 §2.3: HKDF-Expand(PRK, info, L). */
@@ -49,13 +76,7 @@ export async function hkdfExpand(
   info: Uint8Array,
   length: number,
 ): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    prk as BufferSource,
-    { name: "HMAC", hash },
-    false,
-    ["sign"],
-  );
+  const key = await hmacKey(hash, prk);
   const out = new Uint8Array(length);
   let prev = new Uint8Array(0);
   for (let i = 1, at = 0; at < length; i++) {
@@ -67,7 +88,7 @@ export async function hkdfExpand(
     out.set(prev.subarray(0, Math.min(prev.length, length - at)), at);
     at += prev.length;
   }
-  return out;
+  return derived(out);
 }
 
 /**

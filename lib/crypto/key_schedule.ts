@@ -34,6 +34,9 @@ export class KeySchedule {
   readonly suite: Suite;
   #observe: SecretObserver;
   #handshakeSecret?: Uint8Array;
+  #masterSecret?: Promise<Uint8Array>;
+  /** finished_key per base key (RFC 8446 §4.4.4), derived once, as soon as the base key is known. */
+  #finishedKeys = new Map<Uint8Array, Promise<Uint8Array>>();
 
   constructor(suite: Suite, observe: SecretObserver = () => {}) {
     this.suite = suite;
@@ -46,18 +49,27 @@ export class KeySchedule {
    */
   async handshakeSecrets(sharedSecret: Uint8Array, helloHash: Uint8Array): Promise<TrafficSecrets> {
     const { hash, hashLen } = this.suite;
-    const early = await hkdfExtract(hash, new Uint8Array(0), new Uint8Array(hashLen));
+    const { early, salt } = await noPskSecrets(this.suite);
     this.#observe("early_secret", early);
-    const salt = await deriveSecret(hash, early, "derived", await emptyHash(this.suite));
     const hs = await hkdfExtract(hash, salt, sharedSecret);
     this.#handshakeSecret = hs;
     this.#observe("handshake_secret", hs);
+    const empty = await emptyHash(this.suite);
+    // The master secret depends on no transcript: derive it beside the traffic secrets.
+    const master = deriveSecret(hash, hs, "derived", empty).then((salt) =>
+      hkdfExtract(hash, salt, new Uint8Array(hashLen))
+    );
+    master.catch(() => {}); // awaited (and its failure surfaced) by applicationSecrets
+    this.#masterSecret = master;
     const [client, server] = await Promise.all([
       deriveSecret(hash, hs, "c hs traffic", helloHash),
       deriveSecret(hash, hs, "s hs traffic", helloHash),
     ]);
     this.#observe("client_handshake_traffic_secret", client);
     this.#observe("server_handshake_traffic_secret", server);
+    // Both Finished keys will be needed: derive them beside the traffic keys.
+    this.#finishedKey(client);
+    this.#finishedKey(server);
     return { client, server };
   }
 
@@ -66,15 +78,11 @@ export class KeySchedule {
    * application traffic secrets (and the exporter master secret).
    */
   async applicationSecrets(finishedHash: Uint8Array): Promise<TrafficSecrets> {
-    const { hash, hashLen } = this.suite;
-    if (!this.#handshakeSecret) throw new Error("applicationSecrets before handshakeSecrets");
-    const salt = await deriveSecret(
-      hash,
-      this.#handshakeSecret,
-      "derived",
-      await emptyHash(this.suite),
-    );
-    const master = await hkdfExtract(hash, salt, new Uint8Array(hashLen));
+    const { hash } = this.suite;
+    if (!this.#handshakeSecret || !this.#masterSecret) {
+      throw new Error("applicationSecrets before handshakeSecrets");
+    }
+    const master = await this.#masterSecret;
     this.#observe("master_secret", master);
     const [client, server, exporter] = await Promise.all([
       deriveSecret(hash, master, "c ap traffic", finishedHash),
@@ -89,15 +97,19 @@ export class KeySchedule {
 
   /** RFC 8446 §4.4.4: verify_data = HMAC(finished_key, Transcript-Hash(...)). */
   async finishedVerifyData(baseKey: Uint8Array, transcriptHash: Uint8Array): Promise<Uint8Array> {
-    const { hash, hashLen } = this.suite;
-    const finishedKey = await hkdfExpandLabel(
-      hash,
-      baseKey,
-      "finished",
-      new Uint8Array(0),
-      hashLen,
-    );
-    return hmac(hash, finishedKey, transcriptHash);
+    return hmac(this.suite.hash, await this.#finishedKey(baseKey), transcriptHash);
+  }
+
+  /** RFC 8446 §4.4.4: finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length). */
+  #finishedKey(baseKey: Uint8Array): Promise<Uint8Array> {
+    let key = this.#finishedKeys.get(baseKey);
+    if (!key) {
+      const { hash, hashLen } = this.suite;
+      key = hkdfExpandLabel(hash, baseKey, "finished", new Uint8Array(0), hashLen);
+      key.catch(() => {}); // awaited (and its failure surfaced) by finishedVerifyData
+      this.#finishedKeys.set(baseKey, key);
+    }
+    return key;
   }
 
   /** RFC 8446 §7.2: application_traffic_secret_N+1. */
@@ -114,4 +126,25 @@ function emptyHash(suite: Suite): Promise<Uint8Array> {
   let h = emptyHashes.get(suite.hash);
   if (!h) emptyHashes.set(suite.hash, h = digest(suite.hash, new Uint8Array(0)));
   return h;
+}
+
+const noPsk = new Map<string, Promise<{ early: Uint8Array; salt: Uint8Array }>>();
+
+/**
+ * Without a PSK, the early secret, HKDF-Extract(0, 0), and the salt of the
+ * handshake secret, Derive-Secret(early, "derived", ""), are the same for
+ * every connection with this hash: computed once.
+ */
+function noPskSecrets(suite: Suite): Promise<{ early: Uint8Array; salt: Uint8Array }> {
+  let p = noPsk.get(suite.hash);
+  if (!p) {
+    p = (async () => {
+      const early = await hkdfExtract(suite.hash, new Uint8Array(0), new Uint8Array(suite.hashLen));
+      const salt = await deriveSecret(suite.hash, early, "derived", await emptyHash(suite));
+      return { early, salt };
+    })();
+    p.catch(() => noPsk.delete(suite.hash));
+    noPsk.set(suite.hash, p);
+  }
+  return p;
 }

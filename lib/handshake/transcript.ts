@@ -14,6 +14,8 @@ import type { HashName } from "../crypto/suites.ts";
 export class Transcript {
   #buf = new Uint8Array(4096);
   #len = 0;
+  /** The last hash computed, kept until a message is added (several steps need the same one). */
+  #last?: { len: number; hash: HashName; value: Promise<Uint8Array> };
 
   /** Appends one handshake message (header and body). */
   add(message: Uint8Array): void {
@@ -24,11 +26,16 @@ export class Transcript {
     }
     this.#buf.set(message, this.#len);
     this.#len += message.length;
+    this.#last = undefined;
   }
 
   /** Transcript-Hash of everything added so far. */
   hash(hash: HashName): Promise<Uint8Array> {
-    return digest(hash, this.#buf.subarray(0, this.#len));
+    const last = this.#last;
+    if (last && last.len === this.#len && last.hash === hash) return last.value;
+    const value = digest(hash, this.#buf.subarray(0, this.#len));
+    this.#last = { len: this.#len, hash, value };
+    return value;
   }
 
   /**
@@ -38,6 +45,7 @@ export class Transcript {
   async replaceWithMessageHash(hash: HashName): Promise<void> {
     const h = await this.hash(hash);
     this.#len = 0;
+    this.#last = undefined;
     this.add(new Uint8Array([HandshakeType.message_hash, 0, 0, h.length, ...h]));
   }
 }
