@@ -49,8 +49,20 @@ const KEY_LOG_LABELS: Record<string, string> = {
   exporter_master_secret: "EXPORTER_SECRET",
 };
 
-/** A queued outgoing item: handshake bytes (sealed under the current keys) or the plaintext CCS. */
-type Pending = { type: "handshake"; data: Uint8Array } | { type: "ccs" };
+/**
+ * A queued outgoing item: handshake bytes (sealed under the keys in force
+ * when their turn comes), the plaintext CCS, or a change of our sending keys
+ * (derived while the handshake goes on, installed in its place in the queue).
+ */
+type Pending =
+  | { type: "handshake"; data: Uint8Array }
+  | { type: "ccs" }
+  | {
+    type: "keys";
+    cipher: Promise<RecordCipher>;
+    secret: Promise<Uint8Array>;
+    epoch: Epoch;
+  };
 
 /**
  * One TLS 1.3 connection, client or server. Drive it with `start()`,
@@ -76,6 +88,10 @@ export class Connection implements HandshakeIO {
   #out: Uint8Array[] = [];
   #events: ConnectionEvent[] = [];
   #pending: Pending[] = [];
+  /** The epoch of the last key change queued for sending (what queued messages will be sealed under). */
+  #queuedWriteEpoch: Epoch = "plaintext";
+  /** Read keys being derived: installed before the next record is opened. */
+  #readKeys?: Promise<void>;
   #ccsSent = false;
 
   #run?: Promise<HandshakeInfo>;
@@ -229,6 +245,11 @@ export class Connection implements HandshakeIO {
   // --- records in (RFC 8446 §5) ---
 
   async #handleRecord(rec: RawRecord): Promise<void> {
+    if (this.#readKeys) {
+      const ready = this.#readKeys;
+      this.#readKeys = undefined;
+      await ready;
+    }
     if (rec.type === ContentType.change_cipher_spec) {
       this.#checkNotInterleaved(rec.type);
       return this.#handleChangeCipherSpec(rec);
@@ -341,7 +362,9 @@ export class Connection implements HandshakeIO {
   async #begin(): Promise<void> {
     if (this.#run) return;
     const blocked = new Promise<void>((r) => this.#blocked = r);
-    this.#run = this.#handshake.run().then((info) => {
+    this.#run = this.#handshake.run().then(async (info) => {
+      await this.#flush(); // what the handshake queued last (a client's Finished)
+      await this.#installQueuedKeys();
       this.#info = info;
       this.#events.push({ type: "handshake", info });
       return info;
@@ -445,7 +468,7 @@ export class Connection implements HandshakeIO {
   /** {@inheritDoc HandshakeIO.send} */
   send(type: number, body: Uint8Array): Uint8Array {
     const raw = frameHandshake(type, body);
-    this.trace({ kind: "message", from: this.role, type, raw, epoch: this.#write.epoch });
+    this.trace({ kind: "message", from: this.role, type, raw, epoch: this.#queuedWriteEpoch });
     this.#pending.push({ type: "handshake", data: raw });
     return raw;
   }
@@ -457,22 +480,51 @@ export class Connection implements HandshakeIO {
     this.#pending.push({ type: "ccs" });
   }
 
-  /** {@inheritDoc HandshakeIO.setWriteKeys} */
-  async setWriteKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void> {
-    await this.#flush();
+  /**
+   * {@inheritDoc HandshakeIO.setWriteKeys} The keys are derived from now on
+   * and take effect in their place in the output queue: what was queued
+   * before is sealed under the old keys, what is queued after under these.
+   */
+  setWriteKeys(
+    schedule: KeySchedule,
+    secret: Uint8Array | Promise<Uint8Array>,
+    epoch: Epoch,
+  ): Promise<void> {
     this.#schedule = schedule;
-    await this.#sending.run(() => this.#install(this.#write, this.role, secret, epoch));
+    const ready = Promise.resolve(secret);
+    const cipher = ready.then((s) => this.#cipherFor(this.role, s, epoch));
+    cipher.catch(() => {}); // awaited (and its failure surfaced) by #flush
+    this.#pending.push({ type: "keys", cipher, secret: ready, epoch });
+    this.#queuedWriteEpoch = epoch;
+    return Promise.resolve();
   }
 
-  /** {@inheritDoc HandshakeIO.setReadKeys} */
-  async setReadKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void> {
+  /**
+   * {@inheritDoc HandshakeIO.setReadKeys} The keys are derived from now on
+   * and installed before the next record is opened.
+   */
+  setReadKeys(
+    schedule: KeySchedule,
+    secret: Uint8Array | Promise<Uint8Array>,
+    epoch: Epoch,
+  ): Promise<void> {
     this.#schedule = schedule;
-    await this.#install(this.#read, this.#peer, secret, epoch);
+    this.#checkKeyChange();
+    const previous = this.#readKeys;
+    const ready = (async () => {
+      const s = await secret;
+      const cipher = await this.#cipherFor(this.#peer, s, epoch);
+      await previous;
+      this.#read.set(cipher, s, epoch);
+    })();
+    ready.catch(() => {}); // awaited (and its failure surfaced) by #handleRecord
+    this.#readKeys = ready;
+    return Promise.resolve();
   }
 
   /** {@inheritDoc HandshakeIO.writeEpoch} */
   get writeEpoch(): Epoch {
-    return this.#write.epoch;
+    return this.#queuedWriteEpoch;
   }
 
   /** {@inheritDoc HandshakeIO.random} */
@@ -509,29 +561,50 @@ export class Connection implements HandshakeIO {
 
   /** Derives keys from `secret` and installs them on one direction (RFC 8446 §7.3). */
   async #install(dir: Direction, side: Side, secret: Uint8Array, epoch: Epoch): Promise<void> {
-    if (dir === this.#read && this.#joiner.pending) {
-      // RFC 8446 §5.1: handshake messages must not span a key change.
+    if (dir === this.#read) this.#checkKeyChange();
+    dir.set(await this.#cipherFor(side, secret, epoch), secret, epoch);
+  }
+
+  /** RFC 8446 §5.1: handshake messages must not span a key change. */
+  #checkKeyChange(): void {
+    if (this.#joiner.pending) {
       throw new TlsError(
         AlertDescription.unexpected_message,
         "a handshake message spans a change of keys",
       );
     }
-    const keys = await trafficKeys(this.#schedule!.suite, secret);
-    this.trace({ kind: "keys", direction: side, epoch, key: keys.key, iv: keys.iv });
-    dir.set(await RecordCipher.fromKeys(keys.key, keys.iv), secret, epoch);
   }
 
-  /** Seals what the handshake queued, in order. */
+  /** RFC 8446 §7.3: the record protection keys of `side` from its traffic secret. */
+  async #cipherFor(side: Side, secret: Uint8Array, epoch: Epoch): Promise<RecordCipher> {
+    const keys = await trafficKeys(this.#schedule!.suite, secret);
+    this.trace({ kind: "keys", direction: side, epoch, key: keys.key, iv: keys.iv });
+    return await RecordCipher.fromKeys(keys.key, keys.iv);
+  }
+
+  /**
+   * Seals what the handshake queued, in order. A key change at the end of the
+   * queue stays queued (nothing is sealed under it yet), so that sending does
+   * not wait for its derivation; the next flush, at the latest when the
+   * handshake completes, installs it.
+   */
   async #flush(): Promise<void> {
-    if (this.#pending.length === 0) return;
-    const items = this.#pending;
-    this.#pending = [];
+    let end = this.#pending.length;
+    while (end > 0 && this.#pending[end - 1].type === "keys") end--;
+    if (end === 0) return;
+    const items = this.#pending.slice(0, end);
+    this.#pending = this.#pending.slice(end);
     await this.#sending.run(async () => {
       for (let i = 0; i < items.length;) {
         const item = items[i];
         if (item.type === "ccs") {
           // RFC 8446 §5: the compatibility CCS is always a plaintext record.
           this.#out.push(new Uint8Array([ContentType.change_cipher_spec, 3, 3, 0, 1, 1]));
+          i++;
+          continue;
+        }
+        if (item.type === "keys") {
+          await this.#installQueued([item]);
           i++;
           continue;
         }
@@ -542,6 +615,31 @@ export class Connection implements HandshakeIO {
         await this.#emit(ContentType.handshake, run.length === 1 ? run[0] : concat(...run));
       }
     });
+  }
+
+  /** Installs the key changes #flush left at the end of the queue (when the handshake completes). */
+  async #installQueuedKeys(): Promise<void> {
+    const keys = this.#leadingKeys();
+    if (keys.length !== this.#pending.length) {
+      throw new Error("only key changes may be left queued");
+    }
+    this.#pending = [];
+    await this.#sending.run(() => this.#installQueued(keys));
+  }
+
+  /** The key changes at the head of the queue (left there by #flush). */
+  #leadingKeys(): Extract<Pending, { type: "keys" }>[] {
+    const keys: Extract<Pending, { type: "keys" }>[] = [];
+    for (const item of this.#pending) {
+      if (item.type !== "keys") break;
+      keys.push(item);
+    }
+    return keys;
+  }
+
+  /** Installs queued key changes on our sending direction, in order (call only inside #sending). */
+  async #installQueued(keys: Extract<Pending, { type: "keys" }>[]): Promise<void> {
+    for (const item of keys) this.#write.set(await item.cipher, await item.secret, item.epoch);
   }
 
   /** Seals `content` of `type` into records under the current keys (call only inside #sending). */
@@ -598,11 +696,18 @@ export class Connection implements HandshakeIO {
       { cause: e },
     );
     this.#error = err;
+    // Key changes left at the head of the queue follow everything already sent: the peer
+    // expects our alert under them (a server's alert after its Finished is under its
+    // application keys). What was queued but not sent is dropped.
+    const keys = this.#leadingKeys();
     this.#pending = [];
     if (err instanceof TlsError && !this.#closeSent) {
       this.#closeSent = true;
       try {
-        await this.#sending.run(() => this.#sendAlert(err.alert));
+        await this.#sending.run(async () => {
+          await this.#installQueued(keys).catch(() => {}); // if they cannot be had, the current keys
+          await this.#sendAlert(err.alert);
+        });
       } catch {
         // The alert could not be sealed; the connection ends without it.
       }

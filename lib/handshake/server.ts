@@ -3,7 +3,7 @@
  * per step, called in protocol order from `run()`:
  *
  *   readClientHello → negotiate [→ sendHelloRetryRequest → readSecondClientHello]
- *   → computeSharedSecret → sendServerHello → deriveHandshakeKeys → sendEncryptedExtensions →
+ *   → generateKeyShare → sendServerHello → deriveHandshakeKeys → sendEncryptedExtensions →
  *   [sendCertificateRequest] → sendCertificate → sendCertificateVerify →
  *   sendFinished → [readClientCertificate → readCertificateVerify] →
  *   readFinished
@@ -22,7 +22,7 @@ import {
 } from "../codepoints.ts";
 import type { HandshakeInfo, ServerConfig } from "../config.ts";
 import { KeySchedule, type TrafficSecrets } from "../crypto/key_schedule.ts";
-import { generateKeyShare, GROUPS, isSupportedGroup } from "../crypto/key_share.ts";
+import { generateKeyShare, GROUPS, isSupportedGroup, type KeyShare } from "../crypto/key_share.ts";
 import { inspectPublicKey } from "../crypto/public_key.ts";
 import { HANDSHAKE_SCHEMES, schemeFitsKey, verifySignature } from "../crypto/signature.ts";
 import { type Suite, suiteById, SUITES } from "../crypto/suites.ts";
@@ -102,7 +102,9 @@ export class ServerHandshake {
   #cookie?: Uint8Array;
   #schedule!: KeySchedule;
   #handshakeSecrets!: TrafficSecrets;
-  #applicationSecrets!: TrafficSecrets;
+  #applicationSecrets!: Promise<TrafficSecrets>;
+  /** The client's Finished as expected, computed ahead when nothing comes between (no client auth). */
+  #expectedClientFinished?: Promise<Uint8Array>;
   #helloRetry = false;
   #peerChain: Uint8Array[] = [];
 
@@ -135,7 +137,7 @@ export class ServerHandshake {
       await this.sendHelloRetryRequest(first.raw);
       this.readSecondClientHello(await this.#io.expect(HandshakeType.client_hello));
     }
-    await this.computeSharedSecret();
+    await this.generateKeyShare();
     this.sendServerHello();
     await this.deriveHandshakeKeys();
     this.sendEncryptedExtensions();
@@ -374,8 +376,7 @@ export class ServerHandshake {
     this.#transcript.add(msg.raw);
   }
 
-  #ourShare?: Uint8Array;
-  #sharedSecret?: Uint8Array;
+  #ourShare?: KeyShare;
 
   /** RFC 8446 §4.1.3: ServerHello with our key share; then the compatibility ChangeCipherSpec. */
   sendServerHello(): void {
@@ -392,7 +393,10 @@ export class ServerHandshake {
         },
         {
           type: ExtensionType.key_share,
-          data: encodeServerKeyShare({ group: this.#choice.group, keyExchange: this.#ourShare! }),
+          data: encodeServerKeyShare({
+            group: this.#choice.group,
+            keyExchange: this.#ourShare!.publicKey,
+          }),
         },
       ],
     };
@@ -401,24 +405,29 @@ export class ServerHandshake {
     if (this.#hello.legacySessionId.length && !this.#helloRetry) this.#io.sendChangeCipherSpec();
   }
 
-  /** Generates our share and computes the shared secret (before the ServerHello is built). */
-  async computeSharedSecret(): Promise<void> {
+  /** RFC 8446 §4.2.8: our ephemeral key share for the chosen group. */
+  async generateKeyShare(): Promise<void> {
     const keyShares = this.#config.keyShares ?? generateKeyShare;
-    const ours = await keyShares(this.#choice.group);
-    this.#ourShare = ours.publicKey;
-    this.#sharedSecret = await ours.deriveSecret(this.#choice.share!.keyExchange);
-    this.#io.trace({ kind: "shared_secret", group: this.#choice.group, value: this.#sharedSecret });
+    this.#ourShare = await keyShares(this.#choice.group);
   }
 
-  /** RFC 8446 §7.1: the handshake traffic secrets; handshake keys protect both directions. */
+  /**
+   * RFC 8446 §7.1: the (EC)DHE shared secret and Transcript-Hash(ClientHello..ServerHello)
+   * (computed at once), then the handshake traffic secrets; handshake keys protect both
+   * directions.
+   */
   async deriveHandshakeKeys(): Promise<void> {
-    const { suite } = this.#choice;
+    const { suite, group } = this.#choice;
     this.#schedule = new KeySchedule(
       suite,
       (name, value) => this.#io.trace({ kind: "secret", name, value }),
     );
-    const helloHash = await this.#transcriptHash("ServerHello");
-    this.#handshakeSecrets = await this.#schedule.handshakeSecrets(this.#sharedSecret!, helloHash);
+    const [shared, helloHash] = await Promise.all([
+      this.#ourShare!.deriveSecret(this.#choice.share!.keyExchange),
+      this.#transcriptHash("ServerHello"),
+    ]);
+    this.#io.trace({ kind: "shared_secret", group, value: shared });
+    this.#handshakeSecrets = await this.#schedule.handshakeSecrets(shared, helloHash);
     await this.#io.setWriteKeys(this.#schedule, this.#handshakeSecrets.server, "handshake");
     await this.#io.setReadKeys(this.#schedule, this.#handshakeSecrets.client, "handshake");
   }
@@ -496,10 +505,21 @@ export class ServerHandshake {
     );
     this.#io.trace({ kind: "finished", from: "server", verifyData, ok: true });
     this.#transcript.add(this.#io.send(HandshakeType.finished, verifyData));
-    this.#applicationSecrets = await this.#schedule.applicationSecrets(
-      await this.#transcriptHash("server Finished"),
-    );
-    await this.#io.setWriteKeys(this.#schedule, this.#applicationSecrets.server, "application");
+    // Derived while our flight is sealed and sent: nothing is sent under these keys before
+    // the client's Finished.
+    const finishedHash = this.#transcriptHash("server Finished");
+    const app = finishedHash.then((h) => this.#schedule.applicationSecrets(h));
+    app.catch(() => {}); // awaited (and its failure surfaced) below and in readFinished
+    this.#applicationSecrets = app;
+    if (!this.#config.clientAuth) {
+      // The client's Finished covers the same transcript: compute what it must be now.
+      const expected = finishedHash.then((h) =>
+        this.#schedule.finishedVerifyData(this.#handshakeSecrets.client, h)
+      );
+      expected.catch(() => {}); // awaited in readFinished
+      this.#expectedClientFinished = expected;
+    }
+    await this.#io.setWriteKeys(this.#schedule, app.then((a) => a.server), "application");
   }
 
   /** RFC 8446 §4.4.2, §4.4.3: the client's certificate (possibly none) and its signature. */
@@ -587,10 +607,10 @@ export class ServerHandshake {
   async readFinished(): Promise<void> {
     const msg = await this.#io.expect(HandshakeType.finished);
     const got = decodeFinished(msg.body, this.#choice.suite.hashLen);
-    const expected = await this.#schedule.finishedVerifyData(
+    const expected = await (this.#expectedClientFinished ?? this.#schedule.finishedVerifyData(
       this.#handshakeSecrets.client,
       await this.#transcript.hash(this.#choice.suite.hash),
-    );
+    ));
     const ok = constantTimeEqual(got, expected);
     this.#io.trace({ kind: "finished", from: "client", verifyData: got, ok });
     if (!ok) {
@@ -600,7 +620,8 @@ export class ServerHandshake {
       );
     }
     this.#transcript.add(msg.raw);
-    await this.#io.setReadKeys(this.#schedule, this.#applicationSecrets.client, "application");
+    const app = this.#applicationSecrets;
+    await this.#io.setReadKeys(this.#schedule, app.then((a) => a.client), "application");
   }
 
   async #transcriptHash(after: string): Promise<Uint8Array> {
