@@ -1,9 +1,9 @@
 /**
  * Section 5: resident memory per idle established connection, with many
  * connections held open (each proven by a one-byte echo), for
- * `handshake serve` and a `Deno.listenTls` echo server. Both servers run a
- * full garbage collection (SIGUSR2, `--expose-gc`) before each reading, so
- * that the figure is what live connections hold.
+ * `handshake serve` and a `Deno.listenTls` echo server. Both servers collect
+ * all garbage (SIGUSR2, see gc.ts) before each reading, so that the figure
+ * is what live connections hold.
  *
  * @module
  */

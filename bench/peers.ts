@@ -24,6 +24,7 @@ import { CipherSuite, NamedGroup } from "../lib/codepoints.ts";
 import { loadTrustAnchors } from "../lib/x509/anchors.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";
 import { loadCertificatePair } from "../cli/credentials.ts";
+import { collectOnSignal } from "./gc.ts";
 
 const { positionals, values } = parseArgs({
   args: Deno.args,
@@ -44,9 +45,7 @@ const { positionals, values } = parseArgs({
 });
 
 const port = Number(values.port);
-// With --v8-flags=--expose-gc, SIGUSR2 runs a full collection (for the memory section).
-const gc = (globalThis as { gc?: () => void }).gc;
-if (gc) Deno.addSignalListener("SIGUSR2", () => gc());
+collectOnSignal(); // for the memory section
 const SUITE = CipherSuite.TLS_AES_128_GCM_SHA256;
 
 /** Own CPU time (user + system) in microseconds, from /proc/self/stat. */

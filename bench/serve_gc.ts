@@ -1,13 +1,13 @@
 /**
  * `handshake serve` exactly as main.ts runs it, plus a SIGUSR2 handler that
- * runs a full garbage collection (with `--v8-flags=--expose-gc`), so that
- * the memory section measures what live connections hold, not garbage.
+ * collects all garbage (see gc.ts), so that the memory section measures what
+ * live connections hold.
  *
  * @module
  */
 
 import { main } from "../main.ts";
+import { collectOnSignal } from "./gc.ts";
 
-const gc = (globalThis as { gc?: () => void }).gc;
-if (gc) Deno.addSignalListener("SIGUSR2", () => gc());
+collectOnSignal();
 Deno.exit(await main(Deno.args));
