@@ -184,10 +184,10 @@ async function handleConnection(
   let bytesIn = 0;
   try {
     info = await conn.handshake();
-    const buf = new Uint8Array(1 << 14);
-    for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
-      bytesIn += n;
-      await conn.write(buf.subarray(0, n));
+    // The stream hands over each chunk as decrypted: an idle client costs no read buffer.
+    for await (const chunk of conn.readable) {
+      bytesIn += chunk.length;
+      await conn.write(chunk);
     }
     await conn.close();
     log(connectionLine(peer, info, `ok, echoed ${bytesIn} bytes`, started));

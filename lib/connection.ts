@@ -74,7 +74,11 @@ export class Connection implements HandshakeIO {
   /** Which side this is. */
   readonly role: Side;
   readonly #config: ClientConfig | ServerConfig;
-  readonly #handshake: ClientHandshake | ServerHandshake;
+  /** The handshake state machine, dropped (with its transcript and secrets) once it is done. */
+  #handshake?: ClientHandshake | ServerHandshake;
+  /** What is kept of it: the peer's chain, and the client random (for the key log). */
+  #peerChain: readonly Uint8Array[] = [];
+  #clientRandom?: Uint8Array;
   readonly #deframer = new Deframer();
   readonly #joiner: HandshakeJoiner;
   readonly #read = new Direction();
@@ -135,7 +139,7 @@ export class Connection implements HandshakeIO {
    * even when verification refused it.
    */
   get peerCertificates(): readonly Uint8Array[] {
-    return this.#handshake.peerCertificates;
+    return this.#handshake?.peerCertificates ?? this.#peerChain;
   }
 
   /** The error that ended the connection, if one did. */
@@ -362,15 +366,27 @@ export class Connection implements HandshakeIO {
   async #begin(): Promise<void> {
     if (this.#run) return;
     const blocked = new Promise<void>((r) => this.#blocked = r);
-    this.#run = this.#handshake.run().then(async (info) => {
+    this.#run = this.#handshake!.run().then(async (info) => {
       await this.#flush(); // what the handshake queued last (a client's Finished)
       await this.#installQueuedKeys();
+      this.#forgetHandshake();
       this.#info = info;
       this.#events.push({ type: "handshake", info });
       return info;
     });
     this.#run.catch(() => {}); // surfaced through #deliver and #begin instead
     await Promise.race([blocked, this.#run]);
+  }
+
+  /**
+   * Drops what only the handshake needed (its state, transcript, handshake
+   * and master secrets), keeping what the connection still reports.
+   */
+  #forgetHandshake(): void {
+    this.#peerChain = this.#handshake!.peerCertificates;
+    this.#clientRandom = this.#handshake!.clientRandom?.slice(); // not a view of the whole hello
+    this.#handshake = undefined;
+    this.#schedule?.forgetHandshakeSecrets();
   }
 
   /** Hands one message to the waiting handshake and waits until it needs the next one (or ends). */
@@ -545,7 +561,7 @@ export class Connection implements HandshakeIO {
           /^(client|server)_application_traffic_secret_(\d+)$/,
           (_, s: string, n: string) => `${s.toUpperCase()}_TRAFFIC_SECRET_${n}`,
         );
-      const random = this.#handshake.clientRandom;
+      const random = this.#handshake?.clientRandom ?? this.#clientRandom;
       if (random && /^[A-Z_0-9]+$/.test(label)) {
         this.#config.keyLog(`${label} ${random.toHex()} ${event.value.toHex()}\n`);
       }

@@ -26,6 +26,13 @@ export interface TlsConnOptions {
 
 /** Received application data held before `read()` takes it; reading the socket pauses above this. */
 const HIGH_WATER = 1 << 16;
+/**
+ * Sizes of the buffer the transport is read into: an idle connection waits
+ * with the smallest, a busy one grows to the largest (reads that fill the
+ * buffer grow it, small ones shrink it back).
+ */
+const READ_MIN = 1 << 10;
+const READ_MAX = 1 << 16;
 
 /** A TLS connection over a transport. */
 export class TlsConn {
@@ -99,12 +106,7 @@ export class TlsConn {
 
   /** Reads application data into `p`; null at a clean end (the peer's close_notify). */
   async read(p: Uint8Array): Promise<number | null> {
-    await this.handshake();
-    while (this.#received.length === 0) {
-      if (this.#error) throw this.#error;
-      if (this.#eof) return null;
-      await this.#waitForProgress();
-    }
+    if (!(await this.#dataReady())) return null;
     const head = this.#received[0];
     const n = Math.min(p.length, head.length);
     p.set(head.subarray(0, n));
@@ -141,14 +143,29 @@ export class TlsConn {
     this.#shutdown();
   }
 
-  /** Application data as a stream. */
+  /** Waits until application data is held (true) or the peer has closed cleanly (false). */
+  async #dataReady(): Promise<boolean> {
+    await this.handshake();
+    while (this.#received.length === 0) {
+      if (this.#error) throw this.#error;
+      if (this.#eof) return false;
+      await this.#waitForProgress();
+    }
+    return true;
+  }
+
+  /**
+   * Application data as a stream of the chunks as they were decrypted: no
+   * buffer is held while waiting, and nothing is copied.
+   */
   get readable(): ReadableStream<Uint8Array> {
     this.#readable ??= new ReadableStream<Uint8Array>({
       pull: async (controller) => {
-        const buf = new Uint8Array(1 << 14);
-        const n = await this.read(buf);
-        if (n === null) controller.close();
-        else controller.enqueue(buf.subarray(0, n));
+        if (!(await this.#dataReady())) return controller.close();
+        const chunk = this.#received.shift()!;
+        this.#receivedBytes -= chunk.length;
+        this.#pump();
+        controller.enqueue(chunk);
       },
       cancel: () => this.close(),
     }, { highWaterMark: 0 });
@@ -190,7 +207,7 @@ export class TlsConn {
     if (this.#pumping || this.#eof || this.#error) return;
     this.#pumping = true;
     (async () => {
-      const buf = new Uint8Array(1 << 16);
+      let buf: Uint8Array = new Uint8Array(READ_MIN);
       while (!this.#eof && !this.#error && this.#receivedBytes < HIGH_WATER) {
         let n: number | null;
         try {
@@ -206,11 +223,13 @@ export class TlsConn {
           break;
         }
         try {
+          // The engine reads records in place: buf is reused only once this settles.
           await this.#engine.receive(buf.subarray(0, n));
         } catch (e) {
           await this.#failWith(e as Error);
           break;
         }
+        buf = nextReadBuffer(buf, n);
         for (const ev of this.#engine.takeEvents()) {
           if (ev.type === "data") {
             this.#received.push(ev.data);
@@ -254,6 +273,15 @@ export class TlsConn {
     }
     this.#notify();
   }
+}
+
+/** The buffer for the next read: larger after a read that filled it, smaller after a short one. */
+function nextReadBuffer(buf: Uint8Array, n: number): Uint8Array {
+  if (n === buf.length && buf.length < READ_MAX) return new Uint8Array(buf.length * 4);
+  if (n <= buf.length / 8 && buf.length > READ_MIN) {
+    return new Uint8Array(Math.max(READ_MIN, buf.length / 8));
+  }
+  return buf;
 }
 
 /** A transport failure as a readable error. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { hkdfExpandLabel } from "./hkdf.ts";
+import { hkdfExpandLabel, releaseKey } from "./hkdf.ts";
 import type { Suite } from "./suites.ts";
 
 /** AES-GCM authentication tag length (RFC 5116). */
@@ -25,6 +25,9 @@ export async function trafficKeys(suite: Suite, secret: Uint8Array): Promise<Tra
     hkdfExpandLabel(suite.hash, secret, "key", empty, suite.keyLen),
     hkdfExpandLabel(suite.hash, secret, "iv", empty, 12),
   ]);
+  // The secret is kept (for a KeyUpdate) but its HMAC key need not be: what else is derived
+  // from it (a Finished key) has been started already.
+  releaseKey(secret);
   return { key, iv };
 }
 

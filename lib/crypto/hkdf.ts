@@ -44,6 +44,16 @@ function hmacKey(hash: HashName, secret: Uint8Array): Promise<CryptoKey> {
   return key;
 }
 
+/**
+ * Lets go of the HMAC key imported for `secret` (it is imported again if
+ * needed): for a secret kept long after its last derivation, such as a
+ * traffic secret held for a KeyUpdate.
+ */
+export function releaseKey(secret: Uint8Array): void {
+  const entry = importedKeys.get(secret);
+  if (entry) entry.key = undefined;
+}
+
 /** HMAC-`hash`(key, data). */
 export async function hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
   const k = await hmacKey(hash, key);

@@ -112,6 +112,18 @@ export class KeySchedule {
     return key;
   }
 
+  /**
+   * Drops the handshake and master secrets and the Finished keys, which
+   * nothing needs once the handshake is complete (KeyUpdate starts from the
+   * traffic secrets), and the observer (which may hold the handshake).
+   */
+  forgetHandshakeSecrets(): void {
+    this.#observe = () => {};
+    this.#handshakeSecret = undefined;
+    this.#masterSecret = undefined;
+    this.#finishedKeys.clear();
+  }
+
   /** RFC 8446 §7.2: application_traffic_secret_N+1. */
   nextTrafficSecret(secret: Uint8Array): Promise<Uint8Array> {
     const { hash, hashLen } = this.suite;
