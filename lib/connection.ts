@@ -28,7 +28,13 @@ import {
 import { ServerHandshake } from "./handshake/server.ts";
 import { Deframer, MAX_PLAINTEXT, type RawRecord } from "./record/deframer.ts";
 import { HandshakeJoiner } from "./record/handshake_joiner.ts";
-import { Direction, type Epoch, openRecord, sealRecords } from "./record/record_layer.ts";
+import {
+  Direction,
+  type Epoch,
+  type OpenedRecord,
+  openRecord,
+  sealRecords,
+} from "./record/record_layer.ts";
 import { Serial } from "./serial.ts";
 import type { Side, TraceEvent } from "./trace.ts";
 import { concat } from "./wire/writer.ts";
@@ -41,6 +47,24 @@ export type ConnectionEvent =
   | { type: "data"; data: Uint8Array }
   /** The peer sent close_notify: it will send no more data (RFC 8446 §6.1). */
   | { type: "close_notify" };
+
+/**
+ * Joins output in order: consecutive views of one buffer (records sealed
+ * together) are taken as they are, without a copy, when nothing else is queued.
+ */
+function joinOutput(parts: Uint8Array[]): Uint8Array {
+  const first = parts[0];
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i];
+    if (p.buffer !== first.buffer || p.byteOffset !== end) return concat(...parts);
+    end += p.length;
+  }
+  return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
+}
+
+/** How many received records are opened at once after the handshake (see #handleRun). */
+const OPEN_AHEAD = 16;
 
 /** NSS key log labels (SSLKEYLOGFILE) of the secrets RFC 8446 §7.1 derives. */
 const KEY_LOG_LABELS: Record<string, string> = {
@@ -169,12 +193,47 @@ export class Connection implements HandshakeIO {
         await this.#begin();
         if (this.#peerClosed) return; // RFC 8446 §6.1: data after close_notify is ignored.
         this.#deframer.push(bytes);
-        for (let rec = this.#deframer.next(); rec; rec = this.#deframer.next()) {
-          await this.#handleRecord(rec);
-          if (this.#peerClosed) break;
+        let rec = this.#deframer.next();
+        while (rec && !this.#peerClosed) {
+          if (this.#info && this.#read.cipher && rec.type === ContentType.application_data) {
+            rec = await this.#handleRun(rec);
+          } else {
+            await this.#handleRecord(rec);
+            rec = this.#deframer.next();
+          }
         }
       })
     );
+  }
+
+  /**
+   * Handles a run of encrypted records after the handshake: up to
+   * OPEN_AHEAD are opened at once (WebCrypto works on them in parallel),
+   * then handled in order. A record that changes the keys (a KeyUpdate)
+   * makes the ones opened after it worthless: they are opened again, under
+   * the new keys. Returns the record after the run, if one was read.
+   */
+  async #handleRun(first: RawRecord): Promise<RawRecord | undefined> {
+    const run = [first];
+    let next = this.#deframer.next();
+    while (next && run.length < OPEN_AHEAD && next.type === ContentType.application_data) {
+      run.push(next);
+      next = this.#deframer.next();
+    }
+    for (let i = 0; i < run.length && !this.#peerClosed;) {
+      await this.#readKeysReady();
+      const cipher = this.#read.cipher;
+      const opening = run.slice(i).map((rec) => {
+        const open = openRecord(this.#read, rec);
+        open.catch(() => {}); // a failure surfaces when its turn comes; after a key change, none does
+        return open;
+      });
+      for (const open of opening) {
+        await this.#handleRecord(run[i++], open);
+        if (this.#peerClosed || this.#readKeys || this.#read.cipher !== cipher) break;
+      }
+    }
+    return next;
   }
 
   /** Encrypts application data (after the handshake) into records for the output. */
@@ -234,7 +293,7 @@ export class Connection implements HandshakeIO {
   /** Bytes to send to the peer, in order; empty when there are none. */
   takeOutput(): Uint8Array {
     if (this.#out.length === 0) return new Uint8Array(0);
-    const out = this.#out.length === 1 ? this.#out[0] : concat(...this.#out);
+    const out = this.#out.length === 1 ? this.#out[0] : joinOutput(this.#out);
     this.#out = [];
     return out;
   }
@@ -248,12 +307,18 @@ export class Connection implements HandshakeIO {
 
   // --- records in (RFC 8446 §5) ---
 
-  async #handleRecord(rec: RawRecord): Promise<void> {
+  /** Installs read keys still being derived (see setReadKeys). */
+  async #readKeysReady(): Promise<void> {
     if (this.#readKeys) {
       const ready = this.#readKeys;
       this.#readKeys = undefined;
       await ready;
     }
+  }
+
+  /** Handles one record; `opening` is its opening already under way (see #handleRun). */
+  async #handleRecord(rec: RawRecord, opening?: Promise<OpenedRecord>): Promise<void> {
+    await this.#readKeysReady();
     if (rec.type === ContentType.change_cipher_spec) {
       this.#checkNotInterleaved(rec.type);
       return this.#handleChangeCipherSpec(rec);
@@ -268,7 +333,7 @@ export class Connection implements HandshakeIO {
       }
     }
     const epoch = this.#read.epoch;
-    const opened = await openRecord(this.#read, rec);
+    const opened = await (opening ?? openRecord(this.#read, rec));
     if (this.#config.trace) {
       this.trace({
         kind: "record",
@@ -367,8 +432,7 @@ export class Connection implements HandshakeIO {
     if (this.#run) return;
     const blocked = new Promise<void>((r) => this.#blocked = r);
     this.#run = this.#handshake!.run().then(async (info) => {
-      await this.#flush(); // what the handshake queued last (a client's Finished)
-      await this.#installQueuedKeys();
+      await this.#flush(); // what the handshake queued last (a client's Finished, its new keys)
       this.#forgetHandshake();
       this.#info = info;
       this.#events.push({ type: "handshake", info });
@@ -599,17 +663,13 @@ export class Connection implements HandshakeIO {
   }
 
   /**
-   * Seals what the handshake queued, in order. A key change at the end of the
-   * queue stays queued (nothing is sealed under it yet), so that sending does
-   * not wait for its derivation; the next flush, at the latest when the
-   * handshake completes, installs it.
+   * Seals what the handshake queued, in order, installing the key changes
+   * queued between (their derivation has run meanwhile).
    */
   async #flush(): Promise<void> {
-    let end = this.#pending.length;
-    while (end > 0 && this.#pending[end - 1].type === "keys") end--;
-    if (end === 0) return;
-    const items = this.#pending.slice(0, end);
-    this.#pending = this.#pending.slice(end);
+    if (this.#pending.length === 0) return;
+    const items = this.#pending;
+    this.#pending = [];
     await this.#sending.run(async () => {
       for (let i = 0; i < items.length;) {
         const item = items[i];
@@ -620,7 +680,7 @@ export class Connection implements HandshakeIO {
           continue;
         }
         if (item.type === "keys") {
-          await this.#installQueued([item]);
+          this.#write.set(await item.cipher, await item.secret, item.epoch);
           i++;
           continue;
         }
@@ -631,31 +691,6 @@ export class Connection implements HandshakeIO {
         await this.#emit(ContentType.handshake, run.length === 1 ? run[0] : concat(...run));
       }
     });
-  }
-
-  /** Installs the key changes #flush left at the end of the queue (when the handshake completes). */
-  async #installQueuedKeys(): Promise<void> {
-    const keys = this.#leadingKeys();
-    if (keys.length !== this.#pending.length) {
-      throw new Error("only key changes may be left queued");
-    }
-    this.#pending = [];
-    await this.#sending.run(() => this.#installQueued(keys));
-  }
-
-  /** The key changes at the head of the queue (left there by #flush). */
-  #leadingKeys(): Extract<Pending, { type: "keys" }>[] {
-    const keys: Extract<Pending, { type: "keys" }>[] = [];
-    for (const item of this.#pending) {
-      if (item.type !== "keys") break;
-      keys.push(item);
-    }
-    return keys;
-  }
-
-  /** Installs queued key changes on our sending direction, in order (call only inside #sending). */
-  async #installQueued(keys: Extract<Pending, { type: "keys" }>[]): Promise<void> {
-    for (const item of keys) this.#write.set(await item.cipher, await item.secret, item.epoch);
   }
 
   /** Seals `content` of `type` into records under the current keys (call only inside #sending). */
@@ -712,18 +747,11 @@ export class Connection implements HandshakeIO {
       { cause: e },
     );
     this.#error = err;
-    // Key changes left at the head of the queue follow everything already sent: the peer
-    // expects our alert under them (a server's alert after its Finished is under its
-    // application keys). What was queued but not sent is dropped.
-    const keys = this.#leadingKeys();
     this.#pending = [];
     if (err instanceof TlsError && !this.#closeSent) {
       this.#closeSent = true;
       try {
-        await this.#sending.run(async () => {
-          await this.#installQueued(keys).catch(() => {}); // if they cannot be had, the current keys
-          await this.#sendAlert(err.alert);
-        });
+        await this.#sending.run(() => this.#sendAlert(err.alert));
       } catch {
         // The alert could not be sealed; the connection ends without it.
       }

@@ -32,7 +32,7 @@ const HIGH_WATER = 1 << 16;
  * buffer grow it, small ones shrink it back).
  */
 const READ_MIN = 1 << 10;
-const READ_MAX = 1 << 16;
+const READ_MAX = 1 << 18;
 
 /** A TLS connection over a transport. */
 export class TlsConn {
@@ -47,6 +47,7 @@ export class TlsConn {
   #wake?: () => void;
   #handshake?: Promise<HandshakeInfo>;
   #pumping = false;
+  #readBuffer: Uint8Array = new Uint8Array(READ_MIN);
   #closed = false;
   #readable?: ReadableStream<Uint8Array>;
   #writable?: WritableStream<Uint8Array>;
@@ -207,7 +208,7 @@ export class TlsConn {
     if (this.#pumping || this.#eof || this.#error) return;
     this.#pumping = true;
     (async () => {
-      let buf: Uint8Array = new Uint8Array(READ_MIN);
+      let buf = this.#readBuffer;
       while (!this.#eof && !this.#error && this.#receivedBytes < HIGH_WATER) {
         let n: number | null;
         try {
@@ -241,6 +242,7 @@ export class TlsConn {
         await this.#flush().catch((e) => this.#failWith(transportError(e)));
         this.#notify();
       }
+      this.#readBuffer = buf; // a pump paused at HIGH_WATER resumes at the same pace
       this.#pumping = false;
       this.#notify();
     })();
@@ -279,7 +281,9 @@ export class TlsConn {
 function nextReadBuffer(buf: Uint8Array, n: number): Uint8Array {
   if (n === buf.length && buf.length < READ_MAX) return new Uint8Array(buf.length * 4);
   if (n <= buf.length / 8 && buf.length > READ_MIN) {
-    return new Uint8Array(Math.max(READ_MIN, buf.length / 8));
+    let size = READ_MIN;
+    while (size < 2 * n) size *= 2;
+    return new Uint8Array(size);
   }
   return buf;
 }

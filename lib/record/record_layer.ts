@@ -46,7 +46,8 @@ function header(type: number, length: number): Uint8Array {
  * Seals content of `type` into records of at most 2^14 bytes of content
  * each. With keys, the content type goes inside (TLSInnerPlaintext) and the
  * outer type is application_data. Seals run concurrently; the records come
- * back in order.
+ * back in order, as consecutive views of one buffer (so that they can be
+ * sent with one write and no further copy).
  */
 export async function sealRecords(
   dir: Direction,
@@ -69,20 +70,27 @@ export async function sealRecords(
       return rec;
     });
   }
-  return await Promise.all(chunks.map((c) => {
+  const headers: Uint8Array[] = [];
+  const bodies = await Promise.all(chunks.map((c) => {
     const inner = new Uint8Array(c.length + 1);
     inner.set(c);
     inner[c.length] = type;
-    const length = inner.length + TAG_LENGTH;
-    const aad = header(ContentType.application_data, length);
-    const sealed = cipher.seal(inner, aad);
-    return sealed.then((body) => {
-      const rec = new Uint8Array(HEADER_LENGTH + body.length);
-      rec.set(aad);
-      rec.set(body, HEADER_LENGTH);
-      return rec;
-    });
+    const aad = header(ContentType.application_data, inner.length + TAG_LENGTH);
+    headers.push(aad);
+    return cipher.seal(inner, aad);
   }));
+  let total = 0;
+  for (const b of bodies) total += HEADER_LENGTH + b.length;
+  const out = new Uint8Array(total);
+  const records: Uint8Array[] = [];
+  for (let i = 0, pos = 0; i < bodies.length; i++) {
+    const start = pos;
+    out.set(headers[i], pos);
+    out.set(bodies[i], pos + HEADER_LENGTH);
+    pos += HEADER_LENGTH + bodies[i].length;
+    records.push(out.subarray(start, pos));
+  }
+  return records;
 }
 
 /**

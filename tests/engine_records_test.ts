@@ -1,0 +1,107 @@
+/**
+ * The record paths made for speed: records read in place from a buffer the
+ * driver reuses, several opened at once after the handshake (and opened
+ * again after a KeyUpdate among them), and the records of one write sent
+ * as one piece.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { Connection } from "../lib/connection.ts";
+import { Deframer } from "../lib/record/deframer.ts";
+import { makeCertSet } from "./helpers/certs.ts";
+import { handshakePair, pump, serverConfigFor } from "./helpers/pair.ts";
+
+const p256 = await makeCertSet({ keyType: "ecdsa-p256" });
+
+/** Deterministic bytes: a counter mod 251, so that misplaced bytes show. */
+function pattern(n: number, seed = 0): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (i + seed) % 251;
+  return out;
+}
+
+/** Delivers `bytes` to `to` in pieces of the given sizes, through one buffer reused for each piece. */
+async function deliverThroughOneBuffer(to: Connection, bytes: Uint8Array, sizes: number[]) {
+  const buf = new Uint8Array(1 << 16);
+  let at = 0;
+  for (let i = 0; at < bytes.length; i++) {
+    const n = Math.min(sizes[i % sizes.length], bytes.length - at, buf.length);
+    buf.set(bytes.subarray(at, at + n));
+    await to.receive(buf.subarray(0, n));
+    buf.fill(0xee); // as a driver does when it reads again into the same buffer
+    at += n;
+  }
+}
+
+function joined(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+Deno.test("records: a record split across reads of a reused buffer arrives whole", async () => {
+  const r = await handshakePair({}, await serverConfigFor(p256));
+  assert.ok(r.serverInfo);
+  const data = pattern(100_000);
+  await r.client.write(data);
+  const wire = r.client.takeOutput();
+  // Odd sizes, so that records and headers are cut everywhere.
+  await deliverThroughOneBuffer(r.server, wire, [1, 3, 4, 5, 6, 1000, 7919, 16_389, 40_000]);
+  const got = r.server.takeEvents().filter((e) => e.type === "data").map((e) =>
+    (e as { data: Uint8Array }).data
+  );
+  assert.deepEqual(joined(got), data);
+});
+
+Deno.test("records: records after a KeyUpdate in the same read are opened under the new keys", async () => {
+  const r = await handshakePair({}, await serverConfigFor(p256));
+  const before = pattern(70_000, 1);
+  const after = pattern(70_000, 2);
+  await r.client.write(before);
+  await r.client.keyUpdate(false);
+  await r.client.write(after);
+  await r.client.keyUpdate(true);
+  await r.client.write(pattern(5, 3));
+  // One delivery: the server opens records ahead under the old keys and must open again.
+  await r.server.receive(r.client.takeOutput());
+  const got = r.server.takeEvents().filter((e) => e.type === "data").map((e) =>
+    (e as { data: Uint8Array }).data
+  );
+  assert.deepEqual(joined(got), joined([before, after, pattern(5, 3)]));
+  // The server answered update_requested; the client reads under the server's new keys.
+  await r.server.write(pattern(20_000, 4));
+  await pump(r);
+  assert.deepEqual(joined(r.clientReceived), pattern(20_000, 4));
+  assert.equal(r.server.error, undefined);
+  assert.equal(r.client.error, undefined);
+});
+
+Deno.test("records: a bad record among those opened at once is bad_record_mac, after the good ones", async () => {
+  const r = await handshakePair({}, await serverConfigFor(p256));
+  await r.client.write(pattern(50_000));
+  const wire = r.client.takeOutput().slice();
+  wire[2 * (16_384 + 22) + 100] ^= 1; // inside the third record
+  await assert.rejects(() => r.server.receive(wire), /bad_record_mac/);
+  const got = r.server.takeEvents().filter((e) => e.type === "data").map((e) =>
+    (e as { data: Uint8Array }).data
+  );
+  assert.deepEqual(joined(got), pattern(50_000).subarray(0, 2 * 16_384));
+});
+
+Deno.test("records: the records of one write are sent as one piece", async () => {
+  const r = await handshakePair({}, await serverConfigFor(p256));
+  await r.client.write(pattern(3 * 16_384 + 10));
+  const out = r.client.takeOutput();
+  assert.equal(out.length, 4 * (5 + 16) + 3 * 16_384 + 10 + 4);
+  const d = new Deframer();
+  d.push(out);
+  let n = 0;
+  while (d.next()) n++;
+  assert.equal(n, 4);
+});
