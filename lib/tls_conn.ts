@@ -32,6 +32,8 @@ const HIGH_WATER = 1 << 16;
  * buffer grow it, small ones shrink it back).
  */
 const READ_MIN = 1 << 10;
+/** Sealed bytes that may wait for the transport while write() returns (see write()). */
+const WRITE_BEHIND = 1 << 18;
 const READ_MAX = 1 << 18;
 
 /** A TLS connection over a transport. */
@@ -47,6 +49,8 @@ export class TlsConn {
   #wake?: () => void;
   #handshake?: Promise<HandshakeInfo>;
   #pumping = false;
+  /** Bytes given to the transport's write queue and not yet written. */
+  #unwritten = 0;
   #readBuffer: Uint8Array = new Uint8Array(READ_MIN);
   #closed = false;
   #readable?: ReadableStream<Uint8Array>;
@@ -118,12 +122,19 @@ export class TlsConn {
     return n;
   }
 
-  /** Encrypts and sends all of `p`; returns its length. */
+  /**
+   * Encrypts all of `p` and sends it; returns its length. It returns once
+   * `p` is sealed and its records are queued for the transport, while less
+   * than WRITE_BEHIND bytes wait there (so the next write is sealed while
+   * this one is written); a transport failure then fails the next call.
+   */
   async write(p: Uint8Array): Promise<number> {
     await this.handshake();
     if (this.#error) throw this.#error;
     await this.#engine.write(p);
-    await this.#flush();
+    const flushed = this.#flush();
+    if (this.#unwritten > WRITE_BEHIND) await flushed;
+    else flushed.catch((e) => this.#failWith(transportError(e)));
     return p.length;
   }
 
@@ -252,8 +263,13 @@ export class TlsConn {
   #flush(): Promise<void> {
     const out = this.#engine.takeOutput();
     if (out.length === 0 || this.#closed) return this.#writes.run(() => Promise.resolve());
+    this.#unwritten += out.length;
     return this.#writes.run(async () => {
-      for (let at = 0; at < out.length;) at += await this.#transport.write(out.subarray(at));
+      try {
+        for (let at = 0; at < out.length;) at += await this.#transport.write(out.subarray(at));
+      } finally {
+        this.#unwritten -= out.length;
+      }
     });
   }
 
