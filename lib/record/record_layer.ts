@@ -37,6 +37,9 @@ export class Direction {
   }
 }
 
+/** Where each TLSInnerPlaintext is assembled before it is sealed (see sealRecords). */
+const innerScratch = new Uint8Array(MAX_PLAINTEXT + 1);
+
 function header(type: number, length: number): Uint8Array {
   // RFC 8446 §5.1: legacy_record_version 0x0303 for all records but the first ClientHello (may be 0x0301).
   return new Uint8Array([type, 3, 3, length >> 8, length & 0xff]);
@@ -72,7 +75,9 @@ export async function sealRecords(
   }
   const headers: Uint8Array[] = [];
   const bodies = await Promise.all(chunks.map((c) => {
-    const inner = new Uint8Array(c.length + 1);
+    // TLSInnerPlaintext: the content, then its type. WebCrypto copies its input when called,
+    // so one scratch buffer serves every record of every connection.
+    const inner = innerScratch.subarray(0, c.length + 1);
     inner.set(c);
     inner[c.length] = type;
     const aad = header(ContentType.application_data, inner.length + TAG_LENGTH);
