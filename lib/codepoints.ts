@@ -99,7 +99,10 @@ export const SignatureScheme = openEnum({
   ecdsa_sha1: 0x0203,
 });
 
-/** RFC 8446 §B.4: CipherSuite. */
+/**
+ * RFC 8446 §B.4: CipherSuite; and, to print what clients offer, the TLS 1.2
+ * suites browsers and curl still list (RFC 5289, RFC 7905, RFC 5246).
+ */
 export const CipherSuite = openEnum({
   TLS_AES_128_GCM_SHA256: 0x1301,
   TLS_AES_256_GCM_SHA384: 0x1302,
@@ -107,6 +110,18 @@ export const CipherSuite = openEnum({
   TLS_AES_128_CCM_SHA256: 0x1304,
   TLS_AES_128_CCM_8_SHA256: 0x1305,
   TLS_EMPTY_RENEGOTIATION_INFO_SCSV: 0x00ff,
+  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: 0xc02b,
+  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: 0xc02c,
+  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: 0xc02f,
+  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: 0xc030,
+  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: 0xcca9,
+  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 0xcca8,
+  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: 0xc013,
+  TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA: 0xc014,
+  TLS_RSA_WITH_AES_128_GCM_SHA256: 0x009c,
+  TLS_RSA_WITH_AES_256_GCM_SHA384: 0x009d,
+  TLS_RSA_WITH_AES_128_CBC_SHA: 0x002f,
+  TLS_RSA_WITH_AES_256_CBC_SHA: 0x0035,
 });
 
 /** RFC 8446 §4.2.1: the protocol versions seen in supported_versions. */
