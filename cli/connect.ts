@@ -17,6 +17,8 @@ import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { parsePort } from "./serve.ts";
 import { buildVerifier } from "./trust.ts";
 import { loadCertificatePair } from "./credentials.ts";
+import { connectionSummary } from "./connect_json.ts";
+import { bareTraceFlag, observe, OBSERVE_FLAGS, OBSERVE_HELP, tracePrinter } from "./observe.ts";
 
 const HELP =
   `handshake connect: a TLS 1.3 client; stdin goes to the server, the server's data to stdout
@@ -33,6 +35,8 @@ Usage: handshake connect [HOST:PORT] [options]       (default localhost:8443)
   --cert FILE         client certificate chain, PEM, sent if the server asks
   --key FILE          private key of --cert, PEM PKCS#8
   -q, --quiet         print only the data
+      --json          print a summary of the connection as one JSON object, then close
+${OBSERVE_HELP}
   -h, --help          this help
 
 Exit status: 0 after a clean close (close_notify), 1 on any failure, 2 on a usage error.`;
@@ -48,6 +52,8 @@ const FLAGS = {
   cert: { type: "string" },
   key: { type: "string" },
   quiet: { type: "boolean", short: "q" },
+  json: { type: "boolean" },
+  ...OBSERVE_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -68,7 +74,7 @@ export function parseTarget(target: string): { host: string; port: number } {
 
 /** `handshake connect`. */
 export async function connect(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags("connect", argv, FLAGS);
+  const { values, positionals } = parseFlags("connect", bareTraceFlag(argv), FLAGS);
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -82,6 +88,10 @@ export async function connect(argv: string[]): Promise<number> {
   const { host, port } = parseTarget(positionals[0] ?? "localhost:8443");
   const serverName = values.servername ?? host;
   const quiet = values.quiet ?? false;
+  if (quiet && values.trace !== undefined) {
+    throw new UsageError("--quiet and --trace ask for opposite things", "drop one of them");
+  }
+  const seen = observe(values);
   const note = (line: string) => quiet || console.error(line);
   const config: ClientConfig = {
     serverName,
@@ -90,11 +100,20 @@ export async function connect(argv: string[]): Promise<number> {
     alpn: values.alpn ? parseAlpn(values.alpn) : undefined,
     groups: values.groups ? parseGroups(values.groups) : undefined,
     cipherSuites: values.suites ? parseSuites(values.suites) : undefined,
+    keyLog: seen.keyLog,
+    trace: seen.trace && tracePrinter(seen.trace),
   };
+  const started = performance.now();
   const tcp = await dial(host, port);
   const conn = new TlsConn(Connection.client(config), tcp);
   try {
     const info = await conn.handshake();
+    if (values.json) {
+      const ms = performance.now() - started;
+      console.log(JSON.stringify(await connectionSummary(host, port, info, ms)));
+      await conn.close();
+      return 0;
+    }
     note(summary(host, port, info));
     await pipe(conn);
     return 0;
