@@ -64,6 +64,9 @@ function openKeyLog(path: string): (line: string) => void {
   let file: Deno.FsFile;
   try {
     file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
+    // A new key log is ours alone. "New" includes empty: Deno's runtime itself creates the
+    // SSLKEYLOGFILE at start-up (for its own TLS), with the umask's mode.
+    if (file.statSync().size === 0) Deno.chmodSync(path, 0o600);
   } catch (e) {
     const why = e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied
       ? "permission denied"

@@ -29,6 +29,8 @@ export class ChatRoom {
   async join(conn: TlsConn, id: number, peer: string): Promise<string> {
     const name = `client #${id}`;
     this.#announce(`${name} (${peer}) joined`);
+    const here = ["server", ...[...this.#members.values()].map((m) => m.name)].join(", ");
+    await conn.write(encoder.encode(`* you are ${name} (${peer}); here: ${here}\n`));
     this.#members.set(id, { name, conn });
     let said = 0;
     try {
