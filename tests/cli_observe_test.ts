@@ -16,7 +16,7 @@ const set = await makeCertSet({ dir: true });
 const paths = set.paths!;
 const serveArgs = ["--cert", paths.server, "--key", paths.serverKey];
 const ca = ["--ca", paths.ca];
-const ESC = /\x1b\[/;
+const ESC = new RegExp(String.fromCharCode(27) + "\\[");
 const hasScript = await need("the TTY color tests", "script");
 
 Deno.test("cli: --trace on both sides goes to stderr, in protocol order; stdout is the data", async () => {
@@ -28,26 +28,26 @@ Deno.test("cli: --trace on both sides goes to stderr, in protocol order; stdout 
     assert.equal(a.stdout, "first\n");
     assert.equal(b.stdout, "second\n");
     const order = [
-      /client → server  ClientHello · plaintext/,
+      /client → server {2}ClientHello · plaintext/,
       /SNI localhost/,
-      /server → client  ServerHello · plaintext/,
+      /server → client {2}ServerHello · plaintext/,
       /transcript SHA-256 after ClientHello: [0-9a-f]{64}/,
       /transcript SHA-256 after ServerHello: [0-9a-f]{64}/,
       /shared secret computed: x25519/,
       /key schedule \(RFC 8446 §7\.1\): early_secret → handshake_secret/,
-      /server → client  EncryptedExtensions · handshake keys/,
-      /server → client  Certificate · handshake keys/,
+      /server → client {2}EncryptedExtensions · handshake keys/,
+      /server → client {2}Certificate · handshake keys/,
       /\[0\] CN=localhost/,
       /SAN DNS:localhost, IP:127\.0\.0\.1, IP:::1 · serial [0-9a-f]+ · \S+ → \S+ · ECDSA P-256/,
       /✓ CN=localhost.*signed by trust anchor/,
       /the server's chain is trusted/,
-      /server → client  CertificateVerify · handshake keys/,
+      /server → client {2}CertificateVerify · handshake keys/,
       /ecdsa_secp256r1_sha256 signature over transcript hash [0-9a-f]{64} with the server's ECDSA P-256 key: verified/,
-      /server → client  Finished · handshake keys/,
+      /server → client {2}Finished · handshake keys/,
       /application keys now protect server → client/,
-      /client → server  Finished · handshake keys/,
+      /client → server {2}Finished · handshake keys/,
       /application keys now protect client → server/,
-      /client → server  application data, 6 bytes · application keys/,
+      /client → server {2}application data, 6 bytes · application keys/,
       /alert warning close_notify/,
     ];
     let at = 0;
@@ -62,8 +62,8 @@ Deno.test("cli: --trace on both sides goes to stderr, in protocol order; stdout 
     const out = server.peer.output;
     assert.match(out, /^#1 connection from 127\.0\.0\.1:\d+$/m);
     assert.match(out, /^#2 connection from 127\.0\.0\.1:\d+$/m);
-    assert.match(out, /^#1 client → server  ClientHello/m);
-    assert.match(out, /^#2 server → client  Finished/m);
+    assert.match(out, /^#1 client → server {2}ClientHello/m);
+    assert.match(out, /^#2 server → client {2}Finished/m);
   } finally {
     await server.peer.kill();
   }

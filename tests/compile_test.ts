@@ -98,7 +98,7 @@ Deno.test({
         const status = await client.exited();
         assert.equal(status.code, 0, client.output);
         assert.match(client.output, /hello from the binary/);
-        assert.match(client.output, /client → server  ClientHello · plaintext/);
+        assert.match(client.output, /client → server {2}ClientHello · plaintext/);
         assert.match(await Deno.readTextFile(`${dir}/keys`), /^CLIENT_TRAFFIC_SECRET_0 /m);
       } finally {
         await server.kill();

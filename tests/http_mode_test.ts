@@ -76,7 +76,7 @@ Deno.test({
       ]);
       assert.equal(missing.stdout, "404");
       await server.peer.waitFor(
-        /alpn=http\/1\.1  ok, served 1 request[\s\S]*served 1 request[\s\S]*served 1 request/,
+        /alpn=http\/1\.1 {2}ok, served 1 request[\s\S]*served 1 request[\s\S]*served 1 request/,
       );
     } finally {
       await server.peer.kill();
