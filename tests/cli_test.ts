@@ -88,9 +88,7 @@ Deno.test("cli: --groups and --suites with OpenSSL names force a HelloRetryReque
 Deno.test("cli: --quiet prints only the data; a refused address is one line", async () => {
   const { peer, port } = await serve();
   try {
-    const r = await connect("quiet\n", `[::1]:${port}`, "--ca", set.paths!.ca, "-q").catch((e) =>
-      e
-    );
+    const r = await connect("quiet\n", `[::1]:${port}`, "--ca", set.paths!.ca, "-q");
     // The server listens on 127.0.0.1 only: [::1] is refused, and says so in one line.
     assert.equal(r.code, 1);
     assert.match(
