@@ -178,6 +178,20 @@ Deno.test("openssl: weak keys and SHA-1 are refused", async () => {
     "unsupported_certificate",
     "ecdsa-with-SHA1",
   );
+  await key("rsaca", "rsa:2048");
+  await sign("rsaca", "/CN=RSA Intermediate", "root", CA_EXT);
+  await key("rsasha1");
+  await sign("rsasha1", "/CN=localhost", "rsaca", LEAF_EXT, "-sha1");
+  await assertRefused(
+    verifier,
+    [await der("rsasha1"), await der("rsaca")],
+    at("localhost"),
+    "unsupported_certificate",
+    "signed with sha1WithRSAEncryption, which is refused: SHA-1 signatures are forgeable",
+  );
+  await key("rsaleaf");
+  await sign("rsaleaf", "/CN=localhost", "rsaca", LEAF_EXT);
+  await verifier.verify([await der("rsaleaf"), await der("rsaca")], at("localhost"));
 });
 
 Deno.test("openssl: an unknown critical extension", async () => {
