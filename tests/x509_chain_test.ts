@@ -369,6 +369,13 @@ Deno.test("bad: a self-signed leaf", async () => {
   );
 });
 
+Deno.test("good: a self-signed leaf that is itself a trust anchor, still held to its name", async () => {
+  const self = await issue({ subject: "CN=localhost", dns: ["localhost"] });
+  const pinned = new PathVerifier([self.der]);
+  assert.deepEqual(await pinned.verifyPath([self.der], server("localhost")), [self.der]);
+  await assertRefused(pinned, [self], server("other.test"), "bad_certificate", "is not valid for");
+});
+
 Deno.test("bad: unknown CA, missing intermediate, and a different CA with the same name", async () => {
   const otherRoot = await ca("CN=Other Root");
   const stranger = await leaf("CN=localhost", otherRoot, ["localhost"]);
