@@ -142,7 +142,11 @@ if (stale.length > 0) {
 
 await Deno.writeTextFile(
   flags.out,
-  JSON.stringify({ version: 1, harness: "handshake", results: [...results.values()] }, null, 1) +
+  JSON.stringify(
+    { version: 1, harness: "handshake", results: cases.map((tc) => results.get(tc.id)) },
+    null,
+    1,
+  ) +
     "\n",
 );
 // Head to head, on the cases both validators ran.
