@@ -143,11 +143,8 @@ async function clientAuth(
     if (e instanceof TrustStoreError) throw new UsageError(e.message, e.hint);
     throw e;
   }
-  return {
-    verifier: new PathVerifier(anchors),
-    required,
-    authorities: anchors.map((der) => parseCertificate(der).subject.der),
-  };
+  const verifier = new PathVerifier(anchors);
+  return { verifier, required, authorities: verifier.anchorSubjects };
 }
 
 /** Parses a TCP port number. */
