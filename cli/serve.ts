@@ -16,6 +16,9 @@ import { bareTraceFlag, observe, OBSERVE_FLAGS, OBSERVE_HELP, tracePrinter } fro
 import { ChatRoom } from "./serve_chat.ts";
 import { HttpSite } from "./serve_http.ts";
 import { loadCertificatePair } from "./credentials.ts";
+import { loadTrustAnchors, TrustStoreError } from "../lib/x509/anchors.ts";
+import { parseCertificate } from "../lib/x509/certificate.ts";
+import { PathVerifier } from "../lib/x509/verify.ts";
 import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { errorSummary } from "./report.ts";
 
@@ -35,6 +38,8 @@ Usage: handshake serve [options]
   --alpn LIST         ALPN protocols to accept, in order of preference (e.g. h2,http/1.1)
   --groups LIST       key exchange groups, in order of preference (x25519, P-256, P-384)
   --suites LIST       cipher suites, in order of preference
+  --client-ca FILE    ask clients for a certificate and verify it against these roots (PEM)
+  --require-client-cert   refuse clients without a certificate (needs --client-ca)
   --handshake-timeout SECONDS   drop clients that do not finish the handshake (default 10)
 ${OBSERVE_HELP}
   -h, --help          this help
@@ -49,6 +54,8 @@ const FLAGS = {
   alpn: { type: "string" },
   groups: { type: "string" },
   suites: { type: "string" },
+  "client-ca": { type: "string" },
+  "require-client-cert": { type: "boolean" },
   "handshake-timeout": { type: "string", default: "10" },
   mode: { type: "string", default: "echo" },
   ...OBSERVE_FLAGS,
@@ -117,6 +124,7 @@ export async function serve(argv: string[]): Promise<number> {
     alpn: values.alpn ? parseAlpn(values.alpn) : mode === "http" ? ["http/1.1"] : undefined,
     groups: values.groups ? parseGroups(values.groups) : undefined,
     cipherSuites: values.suites ? parseSuites(values.suites) : undefined,
+    clientAuth: await clientAuth(values["client-ca"], values["require-client-cert"] ?? false),
   };
   const server = startServer({
     host: values.host,
@@ -170,6 +178,34 @@ function sessions(
       end: () => site?.forget(id),
     };
   };
+}
+
+/**
+ * RFC 8446 §4.3.2: with `--client-ca`, the server sends a CertificateRequest
+ * naming those CAs and checks the client's chain for clientAuth.
+ */
+async function clientAuth(
+  caPath: string | undefined,
+  required: boolean,
+): Promise<ServerConfig["clientAuth"]> {
+  if (!caPath) {
+    if (required) {
+      throw new UsageError(
+        "--require-client-cert needs --client-ca",
+        "e.g. --client-ca certs/ca.pem",
+      );
+    }
+    return undefined;
+  }
+  let anchors: Uint8Array[];
+  try {
+    anchors = await loadTrustAnchors(caPath);
+  } catch (e) {
+    if (e instanceof TrustStoreError) throw new UsageError(e.message, e.hint);
+    throw e;
+  }
+  const verifier = new PathVerifier(anchors);
+  return { verifier, required, authorities: verifier.anchorSubjects };
 }
 
 /** Parses a TCP port number. */
@@ -286,9 +322,15 @@ function connectionLine(
   const what = info
     ? `${info.group} ${info.cipherSuite}${info.alpn ? ` alpn=${info.alpn}` : ""}${
       info.helloRetry ? " (after HelloRetryRequest)" : ""
-    }`
+    }${clientName(info)}`
     : "no handshake";
   return `${peer}  ${what}  ${outcome}  ${ms} ms`;
+}
+
+/** ` client "CN=alice"` when the client proved a certificate. */
+function clientName(info: HandshakeInfo): string {
+  const leaf = info.peerCertificates[0];
+  return leaf ? ` client "${parseCertificate(leaf).subject.text}"` : "";
 }
 
 /** `127.0.0.1:5000` or `[::1]:5000`. */

@@ -12,6 +12,7 @@ import { Peer, utf8 } from "./helpers/peer.ts";
 import { have } from "./helpers/commands.ts";
 
 const set = await makeCertSet({ keyType: "ecdsa-p256", dir: true });
+globalThis.addEventListener("unload", () => Deno.removeSync(set.paths!.dir, { recursive: true }));
 const caPem = set.ca.certificatePem;
 const encode = (s: string) => new TextEncoder().encode(s);
 

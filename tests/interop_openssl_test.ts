@@ -15,6 +15,7 @@ import { acceptAnything, serverConfigFor } from "./helpers/pair.ts";
 import { freePort, Peer, utf8 } from "./helpers/peer.ts";
 
 const set = await makeCertSet({ keyType: "ecdsa-p256", dir: true });
+globalThis.addEventListener("unload", () => Deno.removeSync(set.paths!.dir, { recursive: true }));
 const paths = set.paths!;
 const OPENSSL_GROUPS = { x25519: "X25519", secp256r1: "P-256", secp384r1: "P-384" } as const;
 const SUITES = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"] as const;
