@@ -188,8 +188,13 @@ async function pipe(conn: TlsConn): Promise<void> {
       await writeAll(Deno.stdout, buf.subarray(0, n));
     }
   })();
-  // The server's close ends the session even if stdin is still open.
-  await Promise.race([download, upload.then(() => download)]);
+  // The server's close ends the session even if stdin is still open. A failed upload (a
+  // broken pipe) waits for the download, which says why: the server's alert, usually.
+  const uploaded = upload.then(() => download, async (e) => {
+    await download;
+    throw e;
+  });
+  await Promise.race([download, uploaded]);
   upload.catch(() => {});
   await conn.close();
 }
