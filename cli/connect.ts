@@ -83,13 +83,17 @@ export async function connect(argv: string[]): Promise<number> {
   const serverName = values.servername ?? host;
   const quiet = values.quiet ?? false;
   const note = (line: string) => quiet || console.error(line);
+  // Flags first, files second: a typo is reported before a missing file.
+  const alpn = values.alpn ? parseAlpn(values.alpn) : undefined;
+  const groups = values.groups ? parseGroups(values.groups) : undefined;
+  const cipherSuites = values.suites ? parseSuites(values.suites) : undefined;
   const config: ClientConfig = {
     serverName,
+    alpn,
+    groups,
+    cipherSuites,
     verifier: await buildVerifier(values, (line) => console.error(line)),
     certificate: await clientCertificate(values.cert, values.key),
-    alpn: values.alpn ? parseAlpn(values.alpn) : undefined,
-    groups: values.groups ? parseGroups(values.groups) : undefined,
-    cipherSuites: values.suites ? parseSuites(values.suites) : undefined,
   };
   const tcp = await dial(host, port);
   const conn = new TlsConn(Connection.client(config), tcp);

@@ -86,12 +86,15 @@ export async function serve(argv: string[]): Promise<number> {
       }"`,
     );
   }
-  const certificate = await loadCertificatePair(values.cert, values.key);
+  // Flags first, files second: a typo is reported before a missing file.
+  const alpn = values.alpn ? parseAlpn(values.alpn) : undefined;
+  const groups = values.groups ? parseGroups(values.groups) : undefined;
+  const cipherSuites = values.suites ? parseSuites(values.suites) : undefined;
   const config: ServerConfig = {
-    certificate,
-    alpn: values.alpn ? parseAlpn(values.alpn) : undefined,
-    groups: values.groups ? parseGroups(values.groups) : undefined,
-    cipherSuites: values.suites ? parseSuites(values.suites) : undefined,
+    alpn,
+    groups,
+    cipherSuites,
+    certificate: await loadCertificatePair(values.cert, values.key),
     clientAuth: await clientAuth(values["client-ca"], values["require-client-cert"] ?? false),
   };
   const server = startServer({
