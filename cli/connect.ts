@@ -91,15 +91,25 @@ export async function connect(argv: string[]): Promise<number> {
   if (quiet && values.trace !== undefined) {
     throw new UsageError("--quiet and --trace ask for opposite things", "drop one of them");
   }
-  const seen = observe(values);
   const note = (line: string) => quiet || console.error(line);
+  // Flags first, files second: a typo is reported before a missing file.
+  const alpn = values.alpn ? parseAlpn(values.alpn) : undefined;
+  const groups = values.groups ? parseGroups(values.groups) : undefined;
+  const cipherSuites = values.suites ? parseSuites(values.suites) : undefined;
+  if (!values.cert !== !values.key) {
+    throw new UsageError(
+      "--cert and --key go together",
+      "pass both, e.g. --cert certs/client.pem --key certs/client-key.pem",
+    );
+  }
+  const seen = observe(values);
   const config: ClientConfig = {
     serverName,
+    alpn,
+    groups,
+    cipherSuites,
     verifier: await buildVerifier(values, (line) => console.error(line)),
-    certificate: await clientCertificate(values.cert, values.key),
-    alpn: values.alpn ? parseAlpn(values.alpn) : undefined,
-    groups: values.groups ? parseGroups(values.groups) : undefined,
-    cipherSuites: values.suites ? parseSuites(values.suites) : undefined,
+    certificate: values.cert ? await loadCertificatePair(values.cert, values.key!) : undefined,
     keyLog: seen.keyLog,
     trace: seen.trace && tracePrinter(seen.trace),
   };
@@ -121,18 +131,6 @@ export async function connect(argv: string[]): Promise<number> {
     await conn.close().catch(() => {});
     throw explain(e, values.ca === FLAGS.ca.default && !values.insecure);
   }
-}
-
-/** `--cert` and `--key` go together. */
-async function clientCertificate(cert?: string, key?: string) {
-  if (!cert && !key) return undefined;
-  if (!cert || !key) {
-    throw new UsageError(
-      "--cert and --key go together",
-      "pass both, e.g. --cert certs/client.pem --key certs/client-key.pem",
-    );
-  }
-  return await loadCertificatePair(cert, key);
 }
 
 /** Opens TCP; `localhost` tries 127.0.0.1 then ::1. Refusals become a readable UsageError. */

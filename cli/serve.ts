@@ -115,15 +115,18 @@ export async function serve(argv: string[]): Promise<number> {
   if (mode !== "echo" && mode !== "chat" && mode !== "http") {
     throw new UsageError(`unknown --mode "${mode}"`, "use echo, chat or http");
   }
+  // Flags first, files second: a typo is reported before a missing file.
+  // RFC 7301: the http mode speaks HTTP/1.1 only; a client offering h2 too gets http/1.1.
+  const alpn = values.alpn ? parseAlpn(values.alpn) : mode === "http" ? ["http/1.1"] : undefined;
+  const groups = values.groups ? parseGroups(values.groups) : undefined;
+  const cipherSuites = values.suites ? parseSuites(values.suites) : undefined;
   const seen = observe(values);
-  const certificate = await loadCertificatePair(values.cert, values.key);
   const config: ServerConfig = {
-    certificate,
+    alpn,
+    groups,
+    cipherSuites,
     keyLog: seen.keyLog,
-    // RFC 7301: the http mode speaks HTTP/1.1 only; a client offering h2 too gets http/1.1.
-    alpn: values.alpn ? parseAlpn(values.alpn) : mode === "http" ? ["http/1.1"] : undefined,
-    groups: values.groups ? parseGroups(values.groups) : undefined,
-    cipherSuites: values.suites ? parseSuites(values.suites) : undefined,
+    certificate: await loadCertificatePair(values.cert, values.key),
     clientAuth: await clientAuth(values["client-ca"], values["require-client-cert"] ?? false),
   };
   const server = startServer({
