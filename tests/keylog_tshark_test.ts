@@ -47,11 +47,12 @@ Deno.test({
     }).spawn();
     const captureLog = capture.stderr.pipeThrough(new TextDecoderStream()).getReader();
     let started = "";
-    while (!/Capture started|Capturing on/.test(started)) {
+    while (!/Capture started/.test(started)) {
       const { value, done } = await captureLog.read();
       if (done) throw new Error(`tshark did not start: ${started}`);
       started += value;
     }
+    await new Promise((r) => setTimeout(r, 1000)); // "started" comes a little before capturing
     const probe = `keylog probe ${crypto.randomUUID()}`;
     const server = await startServe(
       ["--port", String(port), "--cert", set.paths!.server, "--key", set.paths!.serverKey],
@@ -68,7 +69,7 @@ Deno.test({
       await server.peer.waitFor(/echoed \d+ bytes/);
     } finally {
       await server.peer.kill();
-      await new Promise((r) => setTimeout(r, 500)); // let the last packets reach the capture
+      await new Promise((r) => setTimeout(r, 1000)); // let the last packets reach the capture
       capture.kill("SIGINT");
       await capture.status;
       await captureLog.cancel();
