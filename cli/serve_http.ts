@@ -7,6 +7,7 @@
  * @module
  */
 
+import { TruncationError } from "../lib/errors.ts";
 import type { HandshakeInfo, ServerConfig } from "../lib/config.ts";
 import type { CodePoint } from "../lib/inspect/code_point.ts";
 import { type HandshakeReport, handshakeReport, type MessageStep } from "../lib/inspect/report.ts";
@@ -57,8 +58,16 @@ export class HttpSite {
           await respond(conn, 431, "text/plain", "request head too large\n", false);
           return `refused a request head over ${MAX_HEAD} bytes`;
         }
-        const n = await readWithin(conn, buf, IDLE_MS);
-        if (n === null) return `served ${served} request${served === 1 ? "" : "s"}`;
+        let n: number | null;
+        try {
+          n = await readWithin(conn, buf, IDLE_MS);
+        } catch (e) {
+          // Browsers drop idle connections without close_notify; between two requests
+          // nothing can have been cut short (HTTP frames its own messages).
+          if (!(e instanceof TruncationError) || buffered.length > 0) throw e;
+          return `${requests(served)}; the client closed without close_notify, between requests`;
+        }
+        if (n === null) return requests(served);
         const next = new Uint8Array(buffered.length + n);
         next.set(buffered);
         next.set(buf.subarray(0, n), buffered.length);
@@ -71,7 +80,7 @@ export class HttpSite {
       served++;
       if (method !== "GET" && method !== "HEAD") {
         await respond(conn, 405, "text/plain", "only GET and HEAD\n", false);
-        return `served ${served} requests, refused a ${method}`;
+        return `${requests(served)}, refused a ${method}`;
       }
       const path = (target ?? "/").split("?")[0];
       const body = path === "/"
@@ -83,8 +92,12 @@ export class HttpSite {
       else await respond(conn, 404, "text/plain", "not found: try / or /json\n", keepAlive);
       if (!keepAlive) break;
     }
-    return `served ${served} request${served === 1 ? "" : "s"}`;
+    return requests(served);
   }
+}
+
+function requests(n: number): string {
+  return `served ${n} request${n === 1 ? "" : "s"}`;
 }
 
 function headEnd(b: Uint8Array): number {

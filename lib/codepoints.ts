@@ -61,7 +61,8 @@ export const ExtensionType = openEnum({
   post_handshake_auth: 49,
   signature_algorithms_cert: 50,
   key_share: 51,
-  application_settings: 17513,
+  application_settings_old: 17513,
+  application_settings: 17613,
   encrypted_client_hello: 65037,
   renegotiation_info: 65281,
 });
@@ -95,6 +96,9 @@ export const SignatureScheme = openEnum({
   rsa_pss_pss_sha256: 0x0809,
   rsa_pss_pss_sha384: 0x080a,
   rsa_pss_pss_sha512: 0x080b,
+  mldsa44: 0x0904,
+  mldsa65: 0x0905,
+  mldsa87: 0x0906,
   rsa_pkcs1_sha1: 0x0201,
   ecdsa_sha1: 0x0203,
 });
