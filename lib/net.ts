@@ -30,6 +30,9 @@ export interface ListenOptions extends ServerConfig, TlsConnOptions {
   port: number;
 }
 
+/** Settings for one accepted connection, on top of the listener's. */
+export type PerConnection = (remoteAddr: Deno.NetAddr) => Partial<ServerConfig>;
+
 /** A TLS server socket: each accepted connection is a `TlsConn`. */
 export class TlsListener implements AsyncIterable<TlsConn> {
   readonly #listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>;
@@ -45,12 +48,31 @@ export class TlsListener implements AsyncIterable<TlsConn> {
     return this.#listener.addr;
   }
 
-  /** Waits for the next TCP connection and wraps it; the handshake has not run yet. */
-  async accept(): Promise<TlsConn & { remoteAddr: Deno.NetAddr }> {
+  /**
+   * Waits for the next TCP connection and wraps it; the handshake has not run
+   * yet. `configure` may add settings for this connection alone, e.g. a
+   * `trace` that knows which client it watches.
+   */
+  async accept(configure?: PerConnection): Promise<TlsConn & { remoteAddr: Deno.NetAddr }> {
     const tcp = await this.#listener.accept();
-    return Object.assign(new TlsConn(Connection.server(this.#options), tcp, this.#options), {
+    const config = configure ? { ...this.#options, ...configure(tcp.remoteAddr) } : this.#options;
+    return Object.assign(new TlsConn(Connection.server(config), tcp, this.#options), {
       remoteAddr: tcp.remoteAddr,
     });
+  }
+
+  /** Accepted connections (see `accept`) until the listener is closed. */
+  async *connections(
+    configure?: PerConnection,
+  ): AsyncGenerator<TlsConn & { remoteAddr: Deno.NetAddr }> {
+    while (true) {
+      try {
+        yield await this.accept(configure);
+      } catch (e) {
+        if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
+        throw e;
+      }
+    }
   }
 
   /** Stops listening. */
@@ -58,15 +80,8 @@ export class TlsListener implements AsyncIterable<TlsConn> {
     this.#listener.close();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<TlsConn & { remoteAddr: Deno.NetAddr }> {
-    while (true) {
-      try {
-        yield await this.accept();
-      } catch (e) {
-        if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
-        throw e;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<TlsConn & { remoteAddr: Deno.NetAddr }> {
+    return this.connections();
   }
 }
 

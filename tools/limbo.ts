@@ -142,7 +142,11 @@ if (stale.length > 0) {
 
 await Deno.writeTextFile(
   flags.out,
-  JSON.stringify({ version: 1, harness: "handshake", results: [...results.values()] }, null, 1) +
+  JSON.stringify(
+    { version: 1, harness: "handshake", results: cases.map((tc) => results.get(tc.id)) },
+    null,
+    1,
+  ) +
     "\n",
 );
 // Head to head, on the cases both validators ran.
@@ -155,8 +159,11 @@ for (const tc of cases) {
   if (theirs === tc.expected_result) theirsBoth++;
 }
 console.log(
-  `\npass rate ${rate(total.passed, total.failed)} of executed cases; ` +
-    `${PYCA}: ${rate(total.pycaPassed, total.pycaFailed)} of its executed cases`,
+  `\npass rate ${rate(total.passed, total.failed)} (${total.passed}/${
+    total.passed + total.failed
+  } executed); ${PYCA}: ${rate(total.pycaPassed, total.pycaFailed)} (${total.pycaPassed}/${
+    total.pycaPassed + total.pycaFailed
+  })`,
 );
 console.log(
   `on the ${both} cases both ran: ${both - oursBoth} failed here, ${both - theirsBoth} in ${PYCA}`,

@@ -92,7 +92,7 @@ const MAY_CHANGE_AFTER_HRR = new Set<number>([
 export class ServerHandshake {
   readonly #io: HandshakeIO;
   readonly #config: ServerConfig;
-  readonly #transcript = new Transcript();
+  readonly #transcript: Transcript;
   readonly #groups: readonly number[];
   readonly #suites: readonly Suite[];
   readonly #schemes: readonly number[];
@@ -114,6 +114,10 @@ export class ServerHandshake {
     this.#groups = config.groups ?? GROUPS;
     this.#suites = (config.cipherSuites ?? SUITES.map((s) => s.id)).map((id) => suiteById(id)!);
     this.#schemes = config.signatureSchemes ?? HANDSHAKE_SCHEMES;
+    this.#transcript = new Transcript(
+      config.trace &&
+        ((hash, value, after) => io.trace({ kind: "transcript", hash, value, after })),
+    );
   }
 
   /** The peer's certificate chain as received (DER, leaf first), whether or not it was trusted. */
@@ -131,18 +135,19 @@ export class ServerHandshake {
     const first = await this.#io.expect(HandshakeType.client_hello);
     this.#hello = this.readClientHello(first);
     this.#choice = this.negotiate(this.#hello);
+    await this.#transcript.useHash(this.#choice.suite.hash);
     if (this.#choice.share) {
-      this.#transcript.add(first.raw);
+      await this.#transcript.add(first.raw, "client");
     } else {
       await this.sendHelloRetryRequest(first.raw);
-      this.readSecondClientHello(await this.#io.expect(HandshakeType.client_hello));
+      await this.readSecondClientHello(await this.#io.expect(HandshakeType.client_hello));
     }
     await this.generateKeyShare();
-    this.sendServerHello();
+    await this.sendServerHello();
     await this.deriveHandshakeKeys();
-    this.sendEncryptedExtensions();
-    if (this.#config.clientAuth) this.sendCertificateRequest();
-    this.sendCertificate();
+    await this.sendEncryptedExtensions();
+    if (this.#config.clientAuth) await this.sendCertificateRequest();
+    await this.sendCertificate();
     await this.sendCertificateVerify();
     await this.sendFinished();
     if (this.#config.clientAuth) await this.readClientCertificate();
@@ -312,9 +317,12 @@ export class ServerHandshake {
       ],
     };
     // RFC 8446 §4.4.1: ClientHello1 is replaced by its hash, then the HelloRetryRequest follows.
-    this.#transcript.add(firstHello);
+    await this.#transcript.add(firstHello, "client");
     await this.#transcript.replaceWithMessageHash(suite.hash);
-    this.#transcript.add(this.#io.send(HandshakeType.server_hello, encodeServerHello(hrr)));
+    await this.#transcript.add(
+      this.#io.send(HandshakeType.server_hello, encodeServerHello(hrr)),
+      "server",
+    );
     if (this.#hello.legacySessionId.length) this.#io.sendChangeCipherSpec();
   }
 
@@ -322,7 +330,7 @@ export class ServerHandshake {
    * RFC 8446 §4.1.2: the second ClientHello must be the first one with only
    * the key share replaced (for the requested group) and the cookie added.
    */
-  readSecondClientHello(msg: HandshakeMessage): void {
+  async readSecondClientHello(msg: HandshakeMessage): Promise<void> {
     const first = this.#hello;
     const second = this.readClientHello(msg);
     const changed = (what: string) =>
@@ -373,13 +381,13 @@ export class ServerHandshake {
     }
     this.#hello = second;
     this.#choice = { ...this.#choice, share: shares[0] };
-    this.#transcript.add(msg.raw);
+    await this.#transcript.add(msg.raw, "client");
   }
 
   #ourShare?: KeyShare;
 
   /** RFC 8446 §4.1.3: ServerHello with our key share; then the compatibility ChangeCipherSpec. */
-  sendServerHello(): void {
+  async sendServerHello(): Promise<void> {
     const sh = {
       legacyVersion: ProtocolVersion.TLSv1_2,
       random: this.#io.random(32),
@@ -400,7 +408,10 @@ export class ServerHandshake {
         },
       ],
     };
-    this.#transcript.add(this.#io.send(HandshakeType.server_hello, encodeServerHello(sh)));
+    await this.#transcript.add(
+      this.#io.send(HandshakeType.server_hello, encodeServerHello(sh)),
+      "server",
+    );
     // RFC 8446 §D.4: in compatibility mode the CCS follows the first ServerHello or HelloRetryRequest.
     if (this.#hello.legacySessionId.length && !this.#helloRetry) this.#io.sendChangeCipherSpec();
   }
@@ -424,7 +435,7 @@ export class ServerHandshake {
     );
     const [shared, helloHash] = await Promise.all([
       this.#ourShare!.deriveSecret(this.#choice.share!.keyExchange),
-      this.#transcriptHash("ServerHello"),
+      this.#transcript.hash(suite.hash),
     ]);
     this.#io.trace({ kind: "shared_secret", group, value: shared });
     this.#handshakeSecrets = await this.#schedule.handshakeSecrets(shared, helloHash);
@@ -433,7 +444,7 @@ export class ServerHandshake {
   }
 
   /** RFC 8446 §4.3.1: the ALPN choice and the SNI acknowledgement. */
-  sendEncryptedExtensions(): void {
+  async sendEncryptedExtensions(): Promise<void> {
     const exts: Extension[] = [];
     if (this.#choice.serverName !== undefined) {
       exts.push({ type: ExtensionType.server_name, data: EMPTY });
@@ -444,13 +455,14 @@ export class ServerHandshake {
         data: encodeAlpn([this.#choice.alpn]),
       });
     }
-    this.#transcript.add(
+    await this.#transcript.add(
       this.#io.send(HandshakeType.encrypted_extensions, encodeEncryptedExtensions(exts)),
+      "server",
     );
   }
 
   /** RFC 8446 §4.3.2: ask for the client's certificate. */
-  sendCertificateRequest(): void {
+  async sendCertificateRequest(): Promise<void> {
     const exts: Extension[] = [
       { type: ExtensionType.signature_algorithms, data: encodeU16List(this.#schemes) },
     ];
@@ -461,22 +473,24 @@ export class ServerHandshake {
         data: encodeCertificateAuthorities(cas),
       });
     }
-    this.#transcript.add(
+    await this.#transcript.add(
       this.#io.send(
         HandshakeType.certificate_request,
         encodeCertificateRequest({ context: EMPTY, extensions: exts }),
       ),
+      "server",
     );
   }
 
   /** RFC 8446 §4.4.2: our chain, leaf first. */
-  sendCertificate(): void {
+  async sendCertificate(): Promise<void> {
     const entries = this.#config.certificate.chain.map((certificate) => ({
       certificate,
       extensions: [],
     }));
-    this.#transcript.add(
+    await this.#transcript.add(
       this.#io.send(HandshakeType.certificate, encodeCertificate({ context: EMPTY, entries })),
+      "server",
     );
   }
 
@@ -489,11 +503,12 @@ export class ServerHandshake {
       certificateVerifyContent("server", hash),
     );
     this.#io.trace({ kind: "signature", from: "server", scheme, transcriptHash: hash, ok: true });
-    this.#transcript.add(
+    await this.#transcript.add(
       this.#io.send(
         HandshakeType.certificate_verify,
         encodeCertificateVerify({ scheme, signature }),
       ),
+      "server",
     );
   }
 
@@ -504,10 +519,10 @@ export class ServerHandshake {
       await this.#transcript.hash(this.#choice.suite.hash),
     );
     this.#io.trace({ kind: "finished", from: "server", verifyData, ok: true });
-    this.#transcript.add(this.#io.send(HandshakeType.finished, verifyData));
+    await this.#transcript.add(this.#io.send(HandshakeType.finished, verifyData), "server");
     // Derived while our flight is sealed and sent: nothing is sent under these keys before
     // the client's Finished.
-    const finishedHash = this.#transcriptHash("server Finished");
+    const finishedHash = this.#transcript.hash(this.#choice.suite.hash);
     const app = finishedHash.then((h) => this.#schedule.applicationSecrets(h));
     app.catch(() => {}); // awaited (and its failure surfaced) below and in readFinished
     this.#applicationSecrets = app;
@@ -533,7 +548,7 @@ export class ServerHandshake {
         "the client's Certificate has a non-empty request context",
       );
     }
-    this.#transcript.add(msg.raw);
+    await this.#transcript.add(msg.raw, "client");
     if (cert.entries.length === 0) {
       // RFC 8446 §4.4.2.4: a server that requires a certificate answers none with certificate_required.
       if (auth.required) {
@@ -600,7 +615,7 @@ export class ServerHandshake {
         }) does not verify`,
       );
     }
-    this.#transcript.add(cvMsg.raw);
+    await this.#transcript.add(cvMsg.raw, "client");
   }
 
   /** RFC 8446 §4.4.4: the client's Finished; then application keys protect what we receive. */
@@ -619,15 +634,9 @@ export class ServerHandshake {
         "the client's Finished does not match the handshake",
       );
     }
-    this.#transcript.add(msg.raw);
+    await this.#transcript.add(msg.raw, "client");
     const app = this.#applicationSecrets;
     await this.#io.setReadKeys(this.#schedule, app.then((a) => a.client), "application");
-  }
-
-  async #transcriptHash(after: string): Promise<Uint8Array> {
-    const value = await this.#transcript.hash(this.#choice.suite.hash);
-    this.#io.trace({ kind: "transcript", hash: this.#choice.suite.hash, value, after });
-    return value;
   }
 }
 

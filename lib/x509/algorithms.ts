@@ -68,11 +68,12 @@ export function signatureAlgorithm(der: Uint8Array): SignatureAlgorithm {
     const known = SIMPLE[oid];
     if (!known) return { name: oid, refused: "the algorithm is not supported" };
     const [name, params] = known;
+    if (typeof params === "string") return { name, refused: params };
     // RFC 4055 §5: NULL parameters for PKCS#1 v1.5 (tolerated when absent);
     // RFC 5758 §3.2 and RFC 8410 §3: no parameters for ECDSA and EdDSA.
-    if (typeof params === "object" && params.kind === "rsa-pkcs1") alg.optional(Tag.NULL);
+    if (params.kind === "rsa-pkcs1") alg.optional(Tag.NULL);
     if (!alg.done) return { name, refused: "its parameters are malformed" };
-    return typeof params === "string" ? { name, refused: params } : { name, params };
+    return { name, params };
   } catch (e) {
     if (!(e instanceof DerError)) throw e;
     return { name: "malformed AlgorithmIdentifier", refused: e.message };

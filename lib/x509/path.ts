@@ -6,6 +6,8 @@
  * added (the issuer's own rules, validity and the signature); the rules of a
  * whole path (pathLenConstraint, name constraints) when an anchor is
  * reached. A failed candidate sends the search back to try the next one.
+ * A leaf that is byte for byte one of the trust anchors is trusted as it
+ * is, as Go and OpenSSL do: the user chose to trust that very certificate.
  *
  * A hostile peer cannot make it spin: no (subject, key) pair appears twice
  * in a path, the number of intermediates is bounded, and so are the
@@ -95,9 +97,21 @@ class Search {
   }
 
   async run(): Promise<Certificate[]> {
-    const path = await this.#extend([this.#q.leaf], 0);
+    const leaf = this.#q.leaf;
+    // The user trusted this very certificate (Go and OpenSSL agree): its own checks suffice.
+    if (this.#anchors.withSubject(leaf.subject.der).some((a) => bytesEqual(a.der, leaf.der))) {
+      this.#q.trace?.({
+        kind: "certificate_link",
+        subject: leaf.subject.text,
+        issuer: leaf.subject.text,
+        ok: true,
+        detail: "the certificate is itself a trust anchor",
+      });
+      return [leaf];
+    }
+    const path = await this.#extend([leaf], 0);
     if (path) return path;
-    throw this.#best?.error ?? this.#noIssuer(this.#q.leaf, "leaf");
+    throw this.#best?.error ?? this.#noIssuer(leaf, "leaf");
   }
 
   /** Depth-first: every acceptable issuer of the last certificate in `path`, anchors first. */

@@ -8,12 +8,13 @@
  * The CA issuance profile (version 3, serial number form, a non-empty
  * issuer, an authorityKeyIdentifier unless self-issued; for intermediates a
  * subjectKeyIdentifier and a critical basicConstraints) is enforced on the
- * certificates the peer sends. Trust
- * anchors are configuration, chosen by the user, and several roots in
- * today's system bundles break those rules (TWCA Global Root CA has no
- * subjectKeyIdentifier, Chunghwa ePKI a non-critical basicConstraints, Go
- * Daddy G2 serial number 0, Certigna and QuoVadis put issuer and serial in
- * their authorityKeyIdentifier): anchors are held to everything else.
+ * certificates the peer sends. Trust anchors are configuration, chosen by
+ * the user, and several roots in today's system bundles break those rules
+ * (TWCA Global Root CA has no subjectKeyIdentifier, Chunghwa ePKI a
+ * non-critical basicConstraints, Go Daddy G2 serial number 0, Certigna and
+ * QuoVadis put issuer and serial in their authorityKeyIdentifier, and
+ * cross-signed roots are trusted without one): anchors are held to
+ * everything else.
  *
  * @module
  */

@@ -1,0 +1,271 @@
+/**
+ * The `serve` and `connect` modes as people run them: real subprocesses on
+ * loopback, their output, exit status and the alerts the other side saw.
+ */
+
+import assert from "node:assert/strict";
+import { makeCertSet, writeCertSet } from "./helpers/certs.ts";
+import { MAIN } from "./helpers/commands.ts";
+import { issueLeaf } from "../lib/x509/issue.ts";
+import { freePort, Peer } from "./helpers/peer.ts";
+
+const set = await makeCertSet({ dir: true });
+const dir = set.paths!.dir;
+globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+
+/** `handshake serve` on a free port, waited on until it listens. */
+async function serve(...args: string[]): Promise<{ peer: Peer; port: number }> {
+  const port = freePort();
+  const peer = new Peer(Deno.execPath(), [
+    "run",
+    "--allow-read",
+    "--allow-net",
+    "--allow-env",
+    MAIN,
+    "serve",
+    "--port",
+    String(port),
+    "--cert",
+    set.paths!.server,
+    "--key",
+    set.paths!.serverKey,
+    ...args,
+  ]);
+  await peer.waitFor(/listening on/);
+  return { peer, port };
+}
+
+/** `handshake connect` with `input` on stdin; resolves when it exits. */
+async function connect(input: string, ...args: string[]) {
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-net", "--allow-env", MAIN, "connect", ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = cmd.stdin.getWriter();
+  await w.write(new TextEncoder().encode(input));
+  await w.close();
+  const out = await cmd.output();
+  const d = new TextDecoder();
+  return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
+}
+
+Deno.test("cli: echo hi | connect prints hi and exits 0; serve logs the connection", async () => {
+  const { peer, port } = await serve();
+  try {
+    const r = await connect("hi\n", `localhost:${port}`, "--ca", set.paths!.ca);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "hi\n");
+    assert.match(r.stderr, /connected to localhost:\d+, TLS 1.3 TLS_AES_128_GCM_SHA256, x25519/);
+    await peer.waitFor(/127\.0\.0\.1:\d+ {2}x25519 TLS_AES_128_GCM_SHA256 {2}ok, echoed 3 bytes/);
+  } finally {
+    await peer.kill();
+  }
+});
+
+Deno.test("cli: --groups and --suites with OpenSSL names force a HelloRetryRequest and AES-256", async () => {
+  const { peer, port } = await serve("--groups", "x25519,p-256");
+  try {
+    const r = await connect(
+      "x\n",
+      `127.0.0.1:${port}`,
+      "--ca",
+      set.paths!.ca,
+      "--groups",
+      "P-256:X25519",
+      "--suites",
+      "tls_aes_256_gcm_sha384",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /TLS_AES_256_GCM_SHA384, x25519 \(after HelloRetryRequest\)/);
+    await peer.waitFor(/x25519 TLS_AES_256_GCM_SHA384 \(after HelloRetryRequest\) {2}ok/);
+  } finally {
+    await peer.kill();
+  }
+});
+
+Deno.test("cli: --quiet prints only the data; a refused address is one line", async () => {
+  const { peer, port } = await serve();
+  try {
+    const r = await connect("quiet\n", `[::1]:${port}`, "--ca", set.paths!.ca, "-q");
+    // The server listens on 127.0.0.1 only: [::1] is refused, and says so in one line.
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /^handshake connect: connection to ::1:\d+ refused \(is `handshake serve` running there\?\)\n$/,
+    );
+    const ok = await connect("quiet\n", `127.0.0.1:${port}`, "--ca", set.paths!.ca, "-q");
+    assert.equal(ok.code, 0);
+    assert.equal(ok.stdout, "quiet\n");
+    assert.equal(ok.stderr, "");
+  } finally {
+    await peer.kill();
+  }
+});
+
+/** `openssl s_server` serving `cert`/`key`, to watch which alert our client sends. */
+async function sServer(cert: string, key: string): Promise<{ peer: Peer; port: number }> {
+  const port = freePort();
+  const peer = new Peer("openssl", [
+    "s_server",
+    "-accept",
+    `127.0.0.1:${port}`,
+    "-cert",
+    cert,
+    "-key",
+    key,
+    "-tls1_3",
+  ]);
+  await peer.waitFor(/ACCEPT/);
+  return { peer, port };
+}
+
+for (
+  const c of [
+    {
+      name: "a certificate for another name",
+      make: async () => {
+        const leaf = await issueLeaf(set.ca, { names: ["other.example"], usage: "server" });
+        return {
+          ...set,
+          server: leaf,
+          serverChain: [leaf.certificate],
+          serverChainPem: leaf.certificatePem,
+        };
+      },
+      stderr:
+        /not valid for "localhost": its names are DNS:other\.example \(sent alert bad_certificate\)/,
+      alert: /alert bad certificate/,
+    },
+    {
+      name: "a certificate from another CA",
+      make: () => makeCertSet(),
+      stderr:
+        /neither a trust anchor nor among the certificates the peer sent \(sent alert unknown_ca\)/,
+      alert: /alert unknown ca/,
+    },
+    {
+      name: "an expired certificate",
+      make: async () => {
+        const leaf = await issueLeaf(set.ca, {
+          names: ["localhost"],
+          usage: "server",
+          notAfter: new Date(Date.now() - 86_400_000),
+        });
+        return {
+          ...set,
+          server: leaf,
+          serverChain: [leaf.certificate],
+          serverChainPem: leaf.certificatePem,
+        };
+      },
+      stderr: /expired .*\(sent alert certificate_expired\)/,
+      alert: /alert certificate expired/,
+    },
+  ]
+) {
+  Deno.test(`cli: connect refuses ${c.name}, and openssl s_server sees the alert`, async () => {
+    const bad = await writeCertSet(await c.make());
+    const { peer, port } = await sServer(bad.server, bad.serverKey);
+    try {
+      const r = await connect("never sent\n", `localhost:${port}`, "--ca", set.paths!.ca);
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, "");
+      assert.match(r.stderr, /^handshake connect: server certificate refused: /);
+      assert.match(r.stderr, c.stderr);
+      assert.equal(r.stderr.trim().split("\n").length, 1, "one line");
+      await peer.waitFor(c.alert);
+    } finally {
+      await peer.kill();
+      await Deno.remove(bad.dir, { recursive: true });
+    }
+  });
+}
+
+Deno.test("cli: a server that closes without close_notify is reported as truncation", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = (async () => {
+    const c = await listener.accept();
+    await c.read(new Uint8Array(4096));
+    c.close();
+  })();
+  try {
+    const r = await connect("", `127.0.0.1:${listener.addr.port}`, "--ca", set.paths!.ca);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /^handshake connect: the peer closed the connection during the handshake\n$/,
+    );
+  } finally {
+    await accepted;
+    listener.close();
+  }
+});
+
+Deno.test("cli: mistakes get one line that says what to do", async () => {
+  const cases: [string[], RegExp][] = [
+    [
+      ["connect", "--ca", `${dir}/missing.pem`],
+      /the CA file .*missing\.pem does not exist \(run `deno task certs`/,
+    ],
+    [["connect", "--bogus"], /Unknown option '--bogus' \(see `handshake connect --help`\)/],
+    [
+      ["connect", "--groups", "x448"],
+      /unknown groups name "x448" \(use x25519, secp256r1 \(P-256\), secp384r1 \(P-384\)\)/,
+    ],
+    [["connect", "--insecure", "--pin", "sha256/x"], /--insecure and --pin contradict each other/],
+    [["connect", "--cert", set.paths!.server], /--cert and --key go together/],
+    [
+      ["serve", "--cert", `${dir}/nope.pem`],
+      /certificate file .*nope\.pem does not exist \(run `deno task certs` first/,
+    ],
+    [
+      ["serve", "--cert", set.paths!.server, "--key", set.paths!.caKey],
+      /the private key does not match the certificate's public key/,
+    ],
+    [["serve", "--port", "70000"], /"70000" is not a TCP port/],
+    [["frobnicate"], /unknown mode "frobnicate"/],
+  ];
+  for (const [args, expected] of cases) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-net", "--allow-env", MAIN, ...args],
+      stdin: "null",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, `${args.join(" ")}: ${stderr}`);
+    assert.match(stderr, expected);
+    assert.equal(stderr.trim().split("\n").length, 1, `${args.join(" ")}: one line, got ${stderr}`);
+    assert.doesNotMatch(stderr, /^\s+at /m, "no stack trace");
+  }
+});
+
+Deno.test("cli: a port in use is refused at start with a hint", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-net",
+        "--allow-env",
+        MAIN,
+        "serve",
+        "--port",
+        String(l.addr.port),
+        "--cert",
+        set.paths!.server,
+        "--key",
+        set.paths!.serverKey,
+      ],
+      stdin: "null",
+    }).output();
+    assert.equal(out.code, 2);
+    assert.match(
+      new TextDecoder().decode(out.stderr),
+      /is already in use \(stop the other server or pick another port/,
+    );
+  } finally {
+    l.close();
+  }
+});
