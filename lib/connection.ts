@@ -577,7 +577,8 @@ export class Connection implements HandshakeIO {
     cipher.catch(() => {}); // awaited (and its failure surfaced) by #flush
     this.#pending.push({ type: "keys", cipher, secret: ready, epoch });
     this.#queuedWriteEpoch = epoch;
-    return Promise.resolve();
+    // A trace tells the handshake in protocol order: there, keys change on the spot.
+    return this.#config.trace ? this.#flush() : Promise.resolve();
   }
 
   /**
@@ -600,7 +601,7 @@ export class Connection implements HandshakeIO {
     })();
     ready.catch(() => {}); // awaited (and its failure surfaced) by #handleRecord
     this.#readKeys = ready;
-    return Promise.resolve();
+    return this.#config.trace ? this.#readKeysReady() : Promise.resolve();
   }
 
   /** {@inheritDoc HandshakeIO.writeEpoch} */
