@@ -107,3 +107,18 @@ export async function floor(s: Setup, iterations: number): Promise<Floor> {
   if (m.code !== 0) throw new Error(`floor failed:\n${m.stderr}`);
   return JSON.parse(m.stdout.trim().split("\n").pop()!);
 }
+
+/** Our server engine alone, sans-IO (bench/replay.ts): what the socket and event loop add is the rest. */
+export async function engineOnly(iterations: number): Promise<Floor> {
+  const replay = new URL("replay.ts", import.meta.url).pathname;
+  const m = await runMeasured([
+    Deno.execPath(),
+    "run",
+    "-A",
+    replay,
+    "--iterations",
+    String(iterations),
+  ]);
+  if (m.code !== 0) throw new Error(`replay failed:\n${m.stderr}`);
+  return JSON.parse(m.stdout.trim().split("\n").pop()!);
+}

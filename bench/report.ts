@@ -17,7 +17,7 @@ export interface Results {
   commit: string;
   machine: { cpu: string; cores: number; deno: string; v8: string; openssl: string };
   settings: Record<string, number | string>;
-  handshake?: { servers: HandshakeCost[]; floor: Floor };
+  handshake?: { servers: HandshakeCost[]; floor: Floor; engine?: Floor };
   bulk?: { pairs: BulkResult[]; aead: AeadResult[] };
   latency?: LatencyResult[];
   memory?: MemoryResult[];
@@ -107,6 +107,16 @@ export function markdown(r: Results): string {
               f2(ours.cpuMicrosPerHandshake / floor.cpuMicros),
               "",
             ],
+            ...(r.handshake.engine
+              ? [[
+                "our server engine alone, sans-IO (bench/replay.ts)",
+                f0(r.handshake.engine.iterations),
+                f0(r.handshake.engine.cpuMicros),
+                f2(r.handshake.engine.cpuMicros / floor.cpuMicros),
+                f2(ours.cpuMicrosPerHandshake / r.handshake.engine.cpuMicros),
+                "",
+              ]]
+              : []),
           ],
         ),
     );
