@@ -31,7 +31,7 @@ const HIGH_WATER = 1 << 16;
  * with the smallest, a busy one grows to the largest (reads that fill the
  * buffer grow it, small ones shrink it back).
  */
-const READ_MIN = 1 << 10;
+const READ_MIN = 1 << 9;
 /** Sealed bytes that may wait for the transport while write() returns (see write()). */
 const WRITE_BEHIND = 1 << 18;
 const READ_MAX = 1 << 18;

@@ -36,9 +36,9 @@ export class KeySchedule {
   #handshakeSecret?: Uint8Array;
   #masterSecret?: Promise<Uint8Array>;
   /** finished_key per base key (RFC 8446 §4.4.4), derived once, as soon as the base key is known. */
-  #finishedKeys = new Map<Uint8Array, Promise<Uint8Array>>();
+  #finishedKeys?: Map<Uint8Array, Promise<Uint8Array>> = new Map();
 
-  constructor(suite: Suite, observe: SecretObserver = () => {}) {
+  constructor(suite: Suite, observe: SecretObserver = ignore) {
     this.suite = suite;
     this.#observe = observe;
   }
@@ -102,6 +102,7 @@ export class KeySchedule {
 
   /** RFC 8446 §4.4.4: finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length). */
   #finishedKey(baseKey: Uint8Array): Promise<Uint8Array> {
+    this.#finishedKeys ??= new Map();
     let key = this.#finishedKeys.get(baseKey);
     if (!key) {
       const { hash, hashLen } = this.suite;
@@ -118,10 +119,10 @@ export class KeySchedule {
    * traffic secrets), and the observer (which may hold the handshake).
    */
   forgetHandshakeSecrets(): void {
-    this.#observe = () => {};
+    this.#observe = ignore;
     this.#handshakeSecret = undefined;
     this.#masterSecret = undefined;
-    this.#finishedKeys.clear();
+    this.#finishedKeys = undefined;
   }
 
   /** RFC 8446 §7.2: application_traffic_secret_N+1. */
@@ -130,6 +131,8 @@ export class KeySchedule {
     return hkdfExpandLabel(hash, secret, "traffic upd", new Uint8Array(0), hashLen);
   }
 }
+
+const ignore: SecretObserver = () => {};
 
 const emptyHashes = new Map<string, Promise<Uint8Array>>();
 
