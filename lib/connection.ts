@@ -85,6 +85,8 @@ export class Connection implements HandshakeIO {
   #error?: Error;
   #peerClosed = false;
   #closeSent = false;
+  /** Whether a handshake message has arrived (a server accepts no CCS before the ClientHello). */
+  #helloReceived = false;
 
   private constructor(role: Side, config: ClientConfig | ServerConfig) {
     this.role = role;
@@ -287,12 +289,22 @@ export class Connection implements HandshakeIO {
     }
   }
 
-  /** RFC 8446 §5: a plaintext CCS of one byte 0x01 during the handshake is ignored; anything else is an error. */
+  /**
+   * RFC 8446 §5: a plaintext CCS of one byte 0x01 between the first
+   * ClientHello and the peer's Finished is dropped; anything else, or one at
+   * any other time, is unexpected_message.
+   */
   #handleChangeCipherSpec(rec: RawRecord): void {
     if (this.#info) {
       throw new TlsError(
         AlertDescription.unexpected_message,
         "received ChangeCipherSpec after the handshake",
+      );
+    }
+    if (this.role === "server" && !this.#helloReceived) {
+      throw new TlsError(
+        AlertDescription.unexpected_message,
+        "received ChangeCipherSpec before the ClientHello",
       );
     }
     if (rec.fragment.length !== 1 || rec.fragment[0] !== 1) {
@@ -306,6 +318,7 @@ export class Connection implements HandshakeIO {
   async #handleHandshake(content: Uint8Array): Promise<void> {
     this.#joiner.push(content);
     for (let msg = this.#joiner.next(); msg; msg = this.#joiner.next()) {
+      this.#helloReceived = true;
       if (this.#info) await this.#handlePostHandshake(msg);
       else await this.#deliver(msg);
     }
