@@ -12,7 +12,12 @@
 
 import { AlertDescription, AlertLevel, PeerAlert, TlsError, TruncationError } from "./errors.ts";
 import { ContentType, HandshakeType } from "./codepoints.ts";
-import type { ClientConfig, HandshakeInfo, ServerConfig } from "./config.ts";
+import {
+  type ClientConfig,
+  DEFAULT_LIMITS,
+  type HandshakeInfo,
+  type ServerConfig,
+} from "./config.ts";
 import { RecordCipher, trafficKeys } from "./crypto/aead.ts";
 import type { KeySchedule } from "./crypto/key_schedule.ts";
 import { ClientHandshake } from "./handshake/client.ts";
@@ -70,6 +75,11 @@ export class Connection implements HandshakeIO {
   readonly #receiving = new Serial();
   readonly #sending = new Serial();
   readonly #maxFragment: number;
+  readonly #limits: {
+    handshakeBytes: number;
+    ignoredRecords: number;
+    keyUpdatesPerSecond: number;
+  };
   #schedule?: KeySchedule;
   #generation = { read: 0, write: 0 };
 
@@ -87,11 +97,24 @@ export class Connection implements HandshakeIO {
   #closeSent = false;
   /** Whether a handshake message has arrived (a server accepts no CCS before the ClientHello). */
   #helloReceived = false;
+  /** Bytes of the records received before the handshake completed. */
+  #handshakeBytes = 0;
+  /** Records in a row that carried nothing. */
+  #ignoredRecords = 0;
+  /** KeyUpdates received in the current one-second window, and when the window began. */
+  #keyUpdates = { count: 0, since: 0 };
 
   private constructor(role: Side, config: ClientConfig | ServerConfig) {
     this.role = role;
     this.#config = config;
-    this.#joiner = new HandshakeJoiner(config.maxHandshakeMessage ?? 65536);
+    const maxMessage = config.maxHandshakeMessage ?? DEFAULT_LIMITS.maxHandshakeMessage;
+    this.#joiner = new HandshakeJoiner(maxMessage);
+    this.#limits = {
+      handshakeBytes: config.maxHandshakeBytes ?? 2 * maxMessage,
+      ignoredRecords: config.maxIgnoredRecords ?? DEFAULT_LIMITS.maxIgnoredRecords,
+      keyUpdatesPerSecond: config.maxKeyUpdatesPerSecond ??
+        DEFAULT_LIMITS.maxKeyUpdatesPerSecond,
+    };
     this.#maxFragment = Math.max(
       1,
       Math.min(config.maxFragmentSize ?? MAX_PLAINTEXT, MAX_PLAINTEXT),
@@ -231,6 +254,7 @@ export class Connection implements HandshakeIO {
   // --- records in (RFC 8446 §5) ---
 
   async #handleRecord(rec: RawRecord): Promise<void> {
+    if (!this.#info) this.#countHandshakeBytes(rec);
     if (rec.type === ContentType.change_cipher_spec) {
       this.#checkNotInterleaved(rec.type);
       return this.#handleChangeCipherSpec(rec);
@@ -269,7 +293,9 @@ export class Connection implements HandshakeIO {
             "received application data before the handshake was complete",
           );
         }
-        if (opened.content.length) this.#events.push({ type: "data", data: opened.content });
+        if (opened.content.length === 0) return this.#ignored("an empty application data record");
+        this.#ignoredRecords = 0;
+        this.#events.push({ type: "data", data: opened.content });
         return;
       default:
         throw new TlsError(
@@ -313,10 +339,39 @@ export class Connection implements HandshakeIO {
         "received a ChangeCipherSpec record whose body is not the single byte 0x01",
       );
     }
+    this.#ignored("a ChangeCipherSpec record");
+  }
+
+  /**
+   * Counts a record that carried nothing. A peer may send a few (a CCS, an
+   * empty record), but an endless run of them would keep this side busy
+   * without progress, so there is a limit (Go's crypto/tls and OpenSSL
+   * have one too).
+   */
+  #ignored(what: string): void {
+    if (++this.#ignoredRecords > this.#limits.ignoredRecords) {
+      throw new TlsError(
+        AlertDescription.unexpected_message,
+        `received more than ${this.#limits.ignoredRecords} records in a row that carry nothing ` +
+          `(the last one ${what})`,
+      );
+    }
+  }
+
+  /** Bounds what the peer may send before the handshake completes (the transcript holds it all). */
+  #countHandshakeBytes(rec: RawRecord): void {
+    this.#handshakeBytes += rec.header.length + rec.fragment.length;
+    if (this.#handshakeBytes > this.#limits.handshakeBytes) {
+      throw new TlsError(
+        AlertDescription.unexpected_message,
+        `the peer sent more than ${this.#limits.handshakeBytes} bytes without completing the handshake`,
+      );
+    }
   }
 
   async #handleHandshake(content: Uint8Array): Promise<void> {
     this.#joiner.push(content);
+    this.#ignoredRecords = 0;
     for (let msg = this.#joiner.next(); msg; msg = this.#joiner.next()) {
       this.#helloReceived = true;
       if (this.#info) await this.#handlePostHandshake(msg);
@@ -340,7 +395,7 @@ export class Connection implements HandshakeIO {
         `received an alert with unknown level ${level}`,
       );
     }
-    if (description === AlertDescription.user_canceled) return;
+    if (description === AlertDescription.user_canceled) return this.#ignored("user_canceled");
     if (description === AlertDescription.close_notify && this.#info) {
       this.#peerClosed = true;
       this.#events.push({ type: "close_notify" });
@@ -393,6 +448,7 @@ export class Connection implements HandshakeIO {
     }
     if (msg.type === HandshakeType.key_update) {
       const requested = decodeKeyUpdate(msg.body);
+      this.#countKeyUpdate();
       this.trace({ kind: "key_update", from: this.#peer, requestUpdate: requested });
       await this.#rekey(this.#read, "read");
       // RFC 8446 §4.6.3: answer update_requested with our own KeyUpdate before more data.
@@ -403,6 +459,25 @@ export class Connection implements HandshakeIO {
       AlertDescription.unexpected_message,
       `received ${messageName(msg.type)} after the handshake`,
     );
+  }
+
+  /**
+   * Each KeyUpdate costs a key derivation (and, when requested, one of ours);
+   * a peer that sends them in a flood is refused.
+   */
+  #countKeyUpdate(): void {
+    const now = this.now().getTime();
+    const window = this.#keyUpdates;
+    if (now - window.since >= 1000 || now < window.since) {
+      window.since = now;
+      window.count = 0;
+    }
+    if (++window.count > this.#limits.keyUpdatesPerSecond) {
+      throw new TlsError(
+        AlertDescription.unexpected_message,
+        `the peer sent more than ${this.#limits.keyUpdatesPerSecond} KeyUpdates within a second`,
+      );
+    }
   }
 
   async #sendKeyUpdate(requestPeer: boolean): Promise<void> {
