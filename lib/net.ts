@@ -24,20 +24,41 @@ export async function connect(options: ConnectOptions): Promise<TlsConn> {
   return new TlsConn(Connection.client(options), tcp, options);
 }
 
+/** Handshakes a listener runs at once unless told otherwise. */
+export const DEFAULT_MAX_HANDSHAKES = 256;
+
 /** Where to listen, and how to speak TLS there. */
 export interface ListenOptions extends ServerConfig, TlsConnOptions {
   hostname?: string;
   port: number;
+  /**
+   * Handshakes in progress at once (default 256). At the limit the listener
+   * stops accepting: new clients wait in the kernel's backlog until a
+   * handshake completes, fails or times out.
+   */
+  maxConcurrentHandshakes?: number;
+  /**
+   * Told of each failed accept (e.g. out of file descriptors). The listener
+   * keeps going after a pause, as Go's http.Server does.
+   */
+  onAcceptError?: (error: Error) => void;
 }
 
 /** A TLS server socket: each accepted connection is a `TlsConn`. */
 export class TlsListener implements AsyncIterable<TlsConn> {
   readonly #listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>;
   readonly #options: ListenOptions;
+  readonly #slots: Slots;
 
   constructor(listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>, options: ListenOptions) {
     this.#listener = listener;
     this.#options = options;
+    this.#slots = new Slots(options.maxConcurrentHandshakes ?? DEFAULT_MAX_HANDSHAKES);
+  }
+
+  /** Handshakes in progress now. */
+  get handshakesInProgress(): number {
+    return this.#slots.taken;
   }
 
   /** The local address (useful with port 0). */
@@ -45,28 +66,91 @@ export class TlsListener implements AsyncIterable<TlsConn> {
     return this.#listener.addr;
   }
 
-  /** Waits for the next TCP connection and wraps it; the handshake has not run yet. */
+  /**
+   * Waits for a free handshake slot and the next TCP connection, wraps it
+   * and starts its handshake (its timeout runs from now); `handshake()`
+   * returns the outcome.
+   */
   async accept(): Promise<TlsConn & { remoteAddr: Deno.NetAddr }> {
-    const tcp = await this.#listener.accept();
-    return Object.assign(new TlsConn(Connection.server(this.#options), tcp, this.#options), {
+    await this.#slots.acquire();
+    let tcp: Deno.TcpConn;
+    try {
+      tcp = await this.#listener.accept();
+    } catch (e) {
+      this.#slots.release();
+      throw e;
+    }
+    const conn = Object.assign(new TlsConn(Connection.server(this.#options), tcp, this.#options), {
       remoteAddr: tcp.remoteAddr,
     });
+    const release = () => this.#slots.release();
+    conn.handshake().then(release, release);
+    return conn;
   }
 
-  /** Stops listening. */
+  /** Stops listening (an `accept` waiting for a slot then fails at once). */
   close(): void {
     this.#listener.close();
+    this.#slots.wakeAll();
   }
 
+  /**
+   * Accepted connections until the listener is closed. A failed accept (a
+   * client that reset first, no file descriptors left) does not end the
+   * loop: it pauses, 5 ms doubling up to 1 s, and tries again.
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<TlsConn & { remoteAddr: Deno.NetAddr }> {
+    let pause = 0;
     while (true) {
+      let conn;
       try {
-        yield await this.accept();
+        conn = await this.accept();
       } catch (e) {
         if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
-        throw e;
+        this.#options.onAcceptError?.(e as Error);
+        pause = Math.min(pause ? pause * 2 : 5, 1000);
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        continue;
       }
+      pause = 0;
+      yield conn;
     }
+  }
+}
+
+/** Counts handshakes in progress; `acquire` waits while all slots are taken. */
+class Slots {
+  readonly #limit: number;
+  #taken = 0;
+  #waiting: (() => void)[] = [];
+
+  constructor(limit: number) {
+    this.#limit = Math.max(1, limit);
+  }
+
+  get taken(): number {
+    return this.#taken;
+  }
+
+  acquire(): Promise<void> {
+    if (this.#taken < this.#limit) {
+      this.#taken++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Frees a slot, handing it straight to the next waiter if there is one. */
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#taken--;
+  }
+
+  /** Lets every waiter through, over the limit (each releases its slot when done). */
+  wakeAll(): void {
+    this.#taken += this.#waiting.length;
+    this.#waiting.splice(0).forEach((wake) => wake());
   }
 }
 

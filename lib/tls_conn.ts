@@ -26,6 +26,11 @@ export interface TlsConnOptions {
 
 /** Received application data held before `read()` takes it; reading the socket pauses above this. */
 const HIGH_WATER = 1 << 16;
+/**
+ * How long a failing connection waits for its alert to be written before it
+ * closes anyway: a peer that stopped reading must not keep it open.
+ */
+const ALERT_GRACE_MS = 1000;
 
 /** A TLS connection over a transport. */
 export class TlsConn {
@@ -236,10 +241,19 @@ export class TlsConn {
     });
   }
 
-  /** Records the error, sends what the engine queued (its alert) and closes the transport. */
+  /**
+   * Records the error, sends what the engine queued (its alert) and closes
+   * the transport, without waiting long behind a write the peer is not
+   * reading.
+   */
   async #failWith(e: Error): Promise<void> {
     if (!this.#error) this.#error = this.#engine.error ?? e;
-    await this.#flush().catch(() => {});
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#flush().catch(() => {}),
+      new Promise((resolve) => timer = setTimeout(resolve, ALERT_GRACE_MS)),
+    ]);
+    clearTimeout(timer);
     this.#shutdown();
     this.#notify();
   }
