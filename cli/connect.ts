@@ -13,6 +13,7 @@ import { AlertDescription } from "../lib/errors.ts";
 import { TlsConn } from "../lib/tls_conn.ts";
 import { isIpAddress } from "../lib/x509/names.ts";
 import { parseFlags, UsageError } from "./common.ts";
+import { LIMIT_FLAGS, parseLimits } from "./limits.ts";
 import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { parsePort } from "./serve.ts";
 import { buildVerifier } from "./trust.ts";
@@ -32,6 +33,9 @@ Usage: handshake connect [HOST:PORT] [options]       (default localhost:8443)
   --pin sha256/B64    accept exactly the server key with this SPKI SHA-256 (base64)
   --cert FILE         client certificate chain, PEM, sent if the server asks
   --key FILE          private key of --cert, PEM PKCS#8
+  --handshake-timeout SECONDS   give up on a server that does not finish the handshake (default 10)
+  --max-handshake-message BYTES  largest handshake message accepted, e.g. the server's
+                      certificate chain (default 131072)
   -q, --quiet         print only the data
   -h, --help          this help
 
@@ -47,6 +51,7 @@ const FLAGS = {
   pin: { type: "string" },
   cert: { type: "string" },
   key: { type: "string" },
+  ...LIMIT_FLAGS,
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -83,6 +88,7 @@ export async function connect(argv: string[]): Promise<number> {
   const serverName = values.servername ?? host;
   const quiet = values.quiet ?? false;
   const note = (line: string) => quiet || console.error(line);
+  const { handshakeTimeoutMs, maxHandshakeMessage } = parseLimits(values);
   const config: ClientConfig = {
     serverName,
     verifier: await buildVerifier(values, (line) => console.error(line)),
@@ -90,9 +96,10 @@ export async function connect(argv: string[]): Promise<number> {
     alpn: values.alpn ? parseAlpn(values.alpn) : undefined,
     groups: values.groups ? parseGroups(values.groups) : undefined,
     cipherSuites: values.suites ? parseSuites(values.suites) : undefined,
+    maxHandshakeMessage,
   };
   const tcp = await dial(host, port);
-  const conn = new TlsConn(Connection.client(config), tcp);
+  const conn = new TlsConn(Connection.client(config), tcp, { handshakeTimeoutMs });
   try {
     const info = await conn.handshake();
     note(summary(host, port, info));
