@@ -104,6 +104,7 @@ export class Probe {
   readonly trace: TraceEvent[];
   readonly role: Side;
   #sent: Uint8Array[] = [];
+  #taken = 0;
   error?: Error;
 
   private constructor(conn: Connection, trace: TraceEvent[]) {
@@ -156,8 +157,8 @@ export class Probe {
 
   /** What the engine sent since the last call. */
   takeSent(): Uint8Array {
-    const out = concat(...this.#sent);
-    this.#sent = [];
+    const out = concat(...this.#sent.slice(this.#taken));
+    this.#taken = this.#sent.length;
     return out;
   }
 
