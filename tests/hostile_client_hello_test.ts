@@ -399,6 +399,12 @@ const retries: [string, (s: ClientHello, f: ClientHello) => ClientHello, number,
     /does not echo the cookie/,
   ],
   [
+    "no key share at all",
+    (s) => withExtension(s, X.key_share),
+    A.missing_extension,
+    /the second ClientHello has no key_share extension/,
+  ],
+  [
     "another cookie",
     (s) => withExtension(s, X.cookie, encodeCookie(new Uint8Array(32))),
     A.illegal_parameter,

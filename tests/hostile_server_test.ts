@@ -20,6 +20,8 @@ import { PathVerifier } from "../lib/x509/verify.ts";
 import { concat } from "../lib/wire/writer.ts";
 import { makeCertSet } from "./helpers/certs.ts";
 import { assertAlert, Probe } from "./helpers/hostile.ts";
+import { acceptAnything } from "./helpers/pair.ts";
+import { leafPublicKey } from "../lib/x509/leaf.ts";
 import { type Script, ScriptedServer } from "./helpers/scripted_server.ts";
 
 const A = AlertDescription;
@@ -100,6 +102,22 @@ Deno.test("malicious server: a certificate whose signature was altered is bad_ce
     /signature on .* does not verify with the public key of trust anchor/,
   );
 });
+
+Deno.test("malicious server: a certificate whose public key is malformed is bad_certificate, even unverified", async () => {
+  const leaf = set.serverChain[0];
+  const spki = leafPublicKey(leaf);
+  const at = indexOf(leaf, spki) + 2; // the AlgorithmIdentifier SEQUENCE inside the SPKI
+  const r = await against({ chain: [leaf.with(at, 0x31)] }, { verifier: acceptAnything });
+  refused(r, A.bad_certificate, /the peer's certificate cannot be parsed: expected DER tag 0x30/);
+});
+
+/** Where `part` starts in `whole`. */
+function indexOf(whole: Uint8Array, part: Uint8Array): number {
+  for (let i = 0; i + part.length <= whole.length; i++) {
+    if (part.every((b, k) => whole[i + k] === b)) return i;
+  }
+  throw new Error("not found");
+}
 
 Deno.test("malicious server: a ServerHello choosing a cipher suite never offered is illegal_parameter", async () => {
   const r = await against({ suite: 0x1302 }, { cipherSuites: [0x1301] });
