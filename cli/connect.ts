@@ -129,10 +129,12 @@ async function dial(host: string, port: number): Promise<Deno.TcpConn> {
   let last: unknown;
   for (const hostname of candidates) {
     try {
-      return await Deno.connect({
+      const tcp = await Deno.connect({
         hostname: isIpAddress(hostname) ? hostname.replace(/^\[|\]$/g, "") : hostname,
         port,
       });
+      tcp.setNoDelay(true); // a flight is written whole; Nagle would only delay the next one
+      return tcp;
     } catch (e) {
       last = e;
     }
