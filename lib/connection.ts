@@ -99,6 +99,8 @@ export class Connection implements HandshakeIO {
   #helloReceived = false;
   /** Bytes of the records received before the handshake completed. */
   #handshakeBytes = 0;
+  /** Whether the peer sent user_canceled: its closing the connection then is no mystery. */
+  #canceled = false;
   /** Records in a row that carried nothing. */
   #ignoredRecords = 0;
   /** KeyUpdates received in the current one-second window, and when the window began. */
@@ -224,7 +226,9 @@ export class Connection implements HandshakeIO {
   endOfInput(): Error | undefined {
     if (this.#peerClosed || this.#error) return undefined;
     this.#error = new TruncationError(
-      this.#info
+      this.#canceled
+        ? "the peer canceled the connection (user_canceled) and closed it"
+        : this.#info
         ? "the peer closed the connection without close_notify (the data may be truncated)"
         : "the peer closed the connection during the handshake",
     );
@@ -395,7 +399,10 @@ export class Connection implements HandshakeIO {
         `received an alert with unknown level ${level}`,
       );
     }
-    if (description === AlertDescription.user_canceled) return this.#ignored("user_canceled");
+    if (description === AlertDescription.user_canceled) {
+      this.#canceled = true; // e.g. our handshake took longer than the peer's timeout
+      return this.#ignored("user_canceled");
+    }
     if (description === AlertDescription.close_notify && this.#info) {
       this.#peerClosed = true;
       this.#events.push({ type: "close_notify" });

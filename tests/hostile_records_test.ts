@@ -253,6 +253,14 @@ Deno.test("hostile records: a warning-level alert other than close_notify is sti
   assert.ok(p.error instanceof PeerAlert);
 });
 
+Deno.test("hostile records: user_canceled then the end of input is truncation that names the cancel", async () => {
+  const p = await server(await hello(), record(T.alert, Uint8Array.of(1, A.user_canceled)));
+  assert.equal(p.error, undefined);
+  const err = p.conn.endOfInput();
+  assert.ok(err instanceof TruncationError);
+  assert.equal(err.message, "the peer canceled the connection (user_canceled) and closed it");
+});
+
 // --- truncation at every offset ---
 
 Deno.test("hostile records: the ClientHello cut at every offset is truncation, never a crash", async () => {
