@@ -2,7 +2,7 @@
  * handshake: TLS 1.3 from scratch, as one command with three modes.
  *
  *   handshake ca       make a private CA and the certificates it signs
- *   handshake serve    a TLS 1.3 server (echo)
+ *   handshake serve    a TLS 1.3 server (echo, chat, or an HTTPS page of your handshake)
  *   handshake connect  a TLS 1.3 client, like `openssl s_client`, failing closed
  *   handshake demo     all three, end to end, on loopback
  *
@@ -17,7 +17,9 @@ Usage:
   handshake ca       [--out certs] [--name NAME ...] [--key-type TYPE] [--days N] [--force]
                      [--client NAME] [--intermediate] [--new-ca]
   handshake serve    [--host 127.0.0.1] [--port 8443] [--cert FILE] [--key FILE] [--alpn LIST]
+                     [--mode echo|chat|http] [--trace[=secrets,bytes]] [--keylog FILE]
   handshake connect  [HOST:PORT] [--ca FILE] [--servername NAME] [--alpn LIST]
+                     [--trace[=secrets,bytes]] [--keylog FILE] [--json] [--quiet]
   handshake demo     make certificates if missing, serve, connect, exchange data
 
 Run \`handshake MODE --help\` for the flags of a mode.`;

@@ -62,5 +62,8 @@ export function describeError(e: unknown): string {
 
 /** Whether stderr should get colors: a TTY, and NO_COLOR unset (https://no-color.org). */
 export function useColor(): boolean {
-  return Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
+  if (!Deno.stderr.isTerminal()) return false;
+  // Without permission to read NO_COLOR, stay plain rather than ask.
+  const env = Deno.permissions.querySync({ name: "env", variable: "NO_COLOR" }).state;
+  return env === "granted" && !Deno.env.get("NO_COLOR");
 }

@@ -18,6 +18,8 @@ import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { parsePort } from "./serve.ts";
 import { buildVerifier } from "./trust.ts";
 import { loadCertificatePair } from "./credentials.ts";
+import { connectionSummary } from "./connect_json.ts";
+import { bareTraceFlag, observe, OBSERVE_FLAGS, OBSERVE_HELP, tracePrinter } from "./observe.ts";
 
 const HELP =
   `handshake connect: a TLS 1.3 client; stdin goes to the server, the server's data to stdout
@@ -37,6 +39,8 @@ Usage: handshake connect [HOST:PORT] [options]       (default localhost:8443)
   --max-handshake-message BYTES  largest handshake message accepted, e.g. the server's
                       certificate chain (default 131072)
   -q, --quiet         print only the data
+      --json          print a summary of the connection as one JSON object, then close
+${OBSERVE_HELP}
   -h, --help          this help
 
 Exit status: 0 after a clean close (close_notify), 1 on any failure, 2 on a usage error.`;
@@ -53,6 +57,8 @@ const FLAGS = {
   key: { type: "string" },
   ...LIMIT_FLAGS,
   quiet: { type: "boolean", short: "q" },
+  json: { type: "boolean" },
+  ...OBSERVE_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -73,7 +79,7 @@ export function parseTarget(target: string): { host: string; port: number } {
 
 /** `handshake connect`. */
 export async function connect(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags("connect", argv, FLAGS);
+  const { values, positionals } = parseFlags("connect", bareTraceFlag(argv), FLAGS);
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -87,21 +93,44 @@ export async function connect(argv: string[]): Promise<number> {
   const { host, port } = parseTarget(positionals[0] ?? "localhost:8443");
   const serverName = values.servername ?? host;
   const quiet = values.quiet ?? false;
+  if (quiet && values.trace !== undefined) {
+    throw new UsageError("--quiet and --trace ask for opposite things", "drop one of them");
+  }
   const note = (line: string) => quiet || console.error(line);
+  // Flags first, files second: a typo is reported before a missing file.
+  const alpn = values.alpn ? parseAlpn(values.alpn) : undefined;
+  const groups = values.groups ? parseGroups(values.groups) : undefined;
+  const cipherSuites = values.suites ? parseSuites(values.suites) : undefined;
+  if (!values.cert !== !values.key) {
+    throw new UsageError(
+      "--cert and --key go together",
+      "pass both, e.g. --cert certs/client.pem --key certs/client-key.pem",
+    );
+  }
   const { handshakeTimeoutMs, maxHandshakeMessage } = parseLimits(values);
+  const seen = observe(values);
   const config: ClientConfig = {
     serverName,
+    alpn,
+    groups,
+    cipherSuites,
     verifier: await buildVerifier(values, (line) => console.error(line)),
-    certificate: await clientCertificate(values.cert, values.key),
-    alpn: values.alpn ? parseAlpn(values.alpn) : undefined,
-    groups: values.groups ? parseGroups(values.groups) : undefined,
-    cipherSuites: values.suites ? parseSuites(values.suites) : undefined,
+    certificate: values.cert ? await loadCertificatePair(values.cert, values.key!) : undefined,
+    keyLog: seen.keyLog,
+    trace: seen.trace && tracePrinter(seen.trace),
     maxHandshakeMessage,
   };
+  const started = performance.now();
   const tcp = await dial(host, port);
   const conn = new TlsConn(Connection.client(config), tcp, { handshakeTimeoutMs });
   try {
     const info = await conn.handshake();
+    if (values.json) {
+      const ms = performance.now() - started;
+      console.log(JSON.stringify(await connectionSummary(host, port, info, ms)));
+      await conn.close();
+      return 0;
+    }
     note(summary(host, port, info));
     await pipe(conn);
     return 0;
@@ -109,18 +138,6 @@ export async function connect(argv: string[]): Promise<number> {
     await conn.close().catch(() => {});
     throw explain(e, values.ca === FLAGS.ca.default && !values.insecure);
   }
-}
-
-/** `--cert` and `--key` go together. */
-async function clientCertificate(cert?: string, key?: string) {
-  if (!cert && !key) return undefined;
-  if (!cert || !key) {
-    throw new UsageError(
-      "--cert and --key go together",
-      "pass both, e.g. --cert certs/client.pem --key certs/client-key.pem",
-    );
-  }
-  return await loadCertificatePair(cert, key);
 }
 
 /** Opens TCP; `localhost` tries 127.0.0.1 then ::1. Refusals become a readable UsageError. */
@@ -178,8 +195,13 @@ async function pipe(conn: TlsConn): Promise<void> {
       await writeAll(Deno.stdout, buf.subarray(0, n));
     }
   })();
-  // The server's close ends the session even if stdin is still open.
-  await Promise.race([download, upload.then(() => download)]);
+  // The server's close ends the session even if stdin is still open. A failed upload (a
+  // broken pipe) waits for the download, which says why: the server's alert, usually.
+  const uploaded = upload.then(() => download, async (e) => {
+    await download;
+    throw e;
+  });
+  await Promise.race([download, uploaded]);
   upload.catch(() => {});
   await conn.close();
 }

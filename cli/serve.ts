@@ -9,7 +9,12 @@
 import { listen, type TlsListener } from "../lib/net.ts";
 import type { TlsConn } from "../lib/tls_conn.ts";
 import type { HandshakeInfo, ServerConfig } from "../lib/config.ts";
+import type { TraceEvent } from "../lib/trace.ts";
+import type { TraceLevel } from "./trace_printer.ts";
 import { parseFlags, UsageError } from "./common.ts";
+import { bareTraceFlag, observe, OBSERVE_FLAGS, OBSERVE_HELP, tracePrinter } from "./observe.ts";
+import { ChatRoom } from "./serve_chat.ts";
+import { HttpSite } from "./serve_http.ts";
 import { loadCertificatePair } from "./credentials.ts";
 import { loadTrustAnchors, TrustStoreError } from "../lib/x509/anchors.ts";
 import { parseCertificate } from "../lib/x509/certificate.ts";
@@ -18,9 +23,14 @@ import { LIMIT_FLAGS, parseCount, parseLimits, SERVER_LIMIT_FLAGS } from "./limi
 import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { errorSummary } from "./report.ts";
 
-const HELP = `handshake serve: a TLS 1.3 server that echoes what each client sends
+const HELP =
+  `handshake serve: a TLS 1.3 server that echoes, chats, or shows visitors their handshake
 
 Usage: handshake serve [options]
+
+  --mode MODE         echo (default): send back what each client sends
+                      chat: lines typed here go to every client, and theirs come here
+                      http: an HTTPS page showing each visitor their own handshake (/json too)
 
   --host ADDR         address to listen on (default 127.0.0.1; use :: or 0.0.0.0 for all)
   --port N            TCP port (default 8443; 0 picks a free one)
@@ -34,6 +44,7 @@ Usage: handshake serve [options]
   --handshake-timeout SECONDS   drop clients that do not finish the handshake (default 10)
   --max-handshakes N  handshakes in progress at once; more clients wait to be accepted (default 256)
   --max-handshake-message BYTES  largest handshake message accepted (default 131072)
+${OBSERVE_HELP}
   -h, --help          this help
 
 Run \`deno task certs\` first to make certs/ca.pem and certs/server.pem.`;
@@ -50,6 +61,8 @@ const FLAGS = {
   "require-client-cert": { type: "boolean" },
   ...LIMIT_FLAGS,
   ...SERVER_LIMIT_FLAGS,
+  mode: { type: "string", default: "echo" },
+  ...OBSERVE_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -65,6 +78,16 @@ export interface RunningServer {
 /** What `serve` prints about each connection. */
 export type ConnectionLog = (line: string) => void;
 
+/** One client's connection, as a mode sees it. */
+export interface Session {
+  /** Settings for this connection's engine (e.g. its trace). */
+  readonly config?: Partial<ServerConfig>;
+  /** After the handshake: serve the client, return the outcome for the log (default: echo). */
+  readonly run?: (conn: TlsConn, info: HandshakeInfo) => Promise<string>;
+  /** Called when the connection has ended, however it ended. */
+  readonly end?: () => void;
+}
+
 /** Options of a server, parsed from flags or given by the demo. */
 export interface ServeOptions {
   host: string;
@@ -74,11 +97,13 @@ export interface ServeOptions {
   /** Handshakes in progress at once (default: the library's). */
   maxHandshakes?: number;
   log: ConnectionLog;
+  /** Starts the session of connection number `id` from `peer` (default: echo). */
+  session?: (id: number, peer: string) => Session;
 }
 
 /** `handshake serve`: runs until interrupted. */
 export async function serve(argv: string[]): Promise<number> {
-  const { values } = parseFlags("serve", argv, FLAGS);
+  const { values } = parseFlags("serve", bareTraceFlag(argv), FLAGS);
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -86,12 +111,22 @@ export async function serve(argv: string[]): Promise<number> {
   const port = parsePort(values.port);
   const { handshakeTimeoutMs, maxHandshakeMessage } = parseLimits(values);
   const maxHandshakes = parseCount("--max-handshakes", values["max-handshakes"]);
-  const certificate = await loadCertificatePair(values.cert, values.key);
+  const mode = values.mode;
+  if (mode !== "echo" && mode !== "chat" && mode !== "http") {
+    throw new UsageError(`unknown --mode "${mode}"`, "use echo, chat or http");
+  }
+  // Flags first, files second: a typo is reported before a missing file.
+  // RFC 7301: the http mode speaks HTTP/1.1 only; a client offering h2 too gets http/1.1.
+  const alpn = values.alpn ? parseAlpn(values.alpn) : mode === "http" ? ["http/1.1"] : undefined;
+  const groups = values.groups ? parseGroups(values.groups) : undefined;
+  const cipherSuites = values.suites ? parseSuites(values.suites) : undefined;
+  const seen = observe(values);
   const config: ServerConfig = {
-    certificate,
-    alpn: values.alpn ? parseAlpn(values.alpn) : undefined,
-    groups: values.groups ? parseGroups(values.groups) : undefined,
-    cipherSuites: values.suites ? parseSuites(values.suites) : undefined,
+    alpn,
+    groups,
+    cipherSuites,
+    keyLog: seen.keyLog,
+    certificate: await loadCertificatePair(values.cert, values.key),
     clientAuth: await clientAuth(values["client-ca"], values["require-client-cert"] ?? false),
     maxHandshakeMessage,
   };
@@ -102,12 +137,13 @@ export async function serve(argv: string[]): Promise<number> {
     handshakeTimeoutMs,
     maxHandshakes,
     log: (line) => console.log(line),
+    session: sessions(mode, config, seen.trace),
   });
   const where = server.addr.hostname.includes(":")
     ? `[${server.addr.hostname}]`
     : server.addr.hostname;
   console.error(
-    `handshake serve: listening on ${where}:${server.addr.port} (echo; Ctrl-C to stop)`,
+    `handshake serve: listening on ${where}:${server.addr.port} (${mode}; Ctrl-C to stop)`,
   );
   const stop = () => server.close();
   Deno.addSignalListener("SIGINT", stop);
@@ -119,6 +155,34 @@ export async function serve(argv: string[]): Promise<number> {
     Deno.removeSignalListener("SIGTERM", stop);
   }
   return 0;
+}
+
+/** The sessions of a mode, each traced on stderr when asked (lines prefixed `#id`). */
+function sessions(
+  mode: "echo" | "chat" | "http",
+  config: ServerConfig,
+  trace: TraceLevel | undefined,
+): (id: number, peer: string) => Session {
+  const site = mode === "http" ? new HttpSite(config) : undefined;
+  const room = mode === "chat" ? new ChatRoom((line) => console.log(line)) : undefined;
+  room?.readShell().catch(() => {});
+  return (id, peer) => {
+    const traces: ((e: TraceEvent) => void)[] = [];
+    if (trace) {
+      console.error(`#${id} connection from ${peer}`);
+      traces.push(tracePrinter(trace, `#${id} `));
+    }
+    if (site) traces.push(site.recorder(id));
+    return {
+      config: traces.length ? { trace: (e) => traces.forEach((t) => t(e)) } : {},
+      run: site
+        ? (conn, info) => site.serve(conn, id, info)
+        : room
+        ? (conn) => room.join(conn, id, peer)
+        : undefined,
+      end: () => site?.forget(id),
+    };
+  };
 }
 
 /**
@@ -193,9 +257,20 @@ export function startServer(options: ServeOptions): RunningServer {
     throw e;
   }
   const open = new Set<Promise<void>>();
+  let count = 0;
+  let session: Session = {};
+  // connections() calls this for each client just before yielding it.
+  const configure = (remote: Deno.NetAddr) => {
+    session = options.session?.(++count, formatAddr(remote)) ?? {};
+    return session.config ?? {};
+  };
   const finished = (async () => {
-    for await (const conn of listener) {
-      const task = handleConnection(conn, options.log).finally(() => open.delete(task));
+    for await (const conn of listener.connections(configure)) {
+      const s = session;
+      const task = handleConnection(conn, s, options.log).finally(() => {
+        open.delete(task);
+        s.end?.();
+      });
       open.add(task);
     }
     await Promise.allSettled([...open]);
@@ -214,28 +289,35 @@ export function startServer(options: ServeOptions): RunningServer {
   };
 }
 
-/** One client: handshake, echo until it closes, one line of log. Never throws. */
+/** One client: handshake, its session (echo by default), one line of log. Never throws. */
 async function handleConnection(
   conn: TlsConn & { remoteAddr: Deno.NetAddr },
+  session: Session,
   log: ConnectionLog,
 ): Promise<void> {
   const peer = formatAddr(conn.remoteAddr);
   const started = performance.now();
   let info: HandshakeInfo | undefined;
-  let bytesIn = 0;
   try {
     info = await conn.handshake();
-    const buf = new Uint8Array(1 << 14);
-    for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
-      bytesIn += n;
-      await conn.write(buf.subarray(0, n));
-    }
+    const outcome = await (session.run ?? echo)(conn, info);
     await conn.close();
-    log(connectionLine(peer, info, `ok, echoed ${bytesIn} bytes`, started));
+    log(connectionLine(peer, info, `ok, ${outcome}`, started));
   } catch (e) {
     await conn.close().catch(() => {});
     log(connectionLine(peer, info, `failed: ${errorSummary(e)}`, started));
   }
+}
+
+/** Sends back what the client sends, until it closes. */
+async function echo(conn: TlsConn): Promise<string> {
+  let bytesIn = 0;
+  const buf = new Uint8Array(1 << 14);
+  for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+    bytesIn += n;
+    await conn.write(buf.subarray(0, n));
+  }
+  return `echoed ${bytesIn} bytes`;
 }
 
 function connectionLine(

@@ -61,7 +61,8 @@ export const ExtensionType = openEnum({
   post_handshake_auth: 49,
   signature_algorithms_cert: 50,
   key_share: 51,
-  application_settings: 17513,
+  application_settings_old: 17513,
+  application_settings: 17613,
   encrypted_client_hello: 65037,
   renegotiation_info: 65281,
 });
@@ -95,11 +96,17 @@ export const SignatureScheme = openEnum({
   rsa_pss_pss_sha256: 0x0809,
   rsa_pss_pss_sha384: 0x080a,
   rsa_pss_pss_sha512: 0x080b,
+  mldsa44: 0x0904,
+  mldsa65: 0x0905,
+  mldsa87: 0x0906,
   rsa_pkcs1_sha1: 0x0201,
   ecdsa_sha1: 0x0203,
 });
 
-/** RFC 8446 §B.4: CipherSuite. */
+/**
+ * RFC 8446 §B.4: CipherSuite; and, to print what clients offer, the TLS 1.2
+ * suites browsers and curl still list (RFC 5289, RFC 7905, RFC 5246).
+ */
 export const CipherSuite = openEnum({
   TLS_AES_128_GCM_SHA256: 0x1301,
   TLS_AES_256_GCM_SHA384: 0x1302,
@@ -107,6 +114,18 @@ export const CipherSuite = openEnum({
   TLS_AES_128_CCM_SHA256: 0x1304,
   TLS_AES_128_CCM_8_SHA256: 0x1305,
   TLS_EMPTY_RENEGOTIATION_INFO_SCSV: 0x00ff,
+  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: 0xc02b,
+  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: 0xc02c,
+  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: 0xc02f,
+  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: 0xc030,
+  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: 0xcca9,
+  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 0xcca8,
+  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: 0xc013,
+  TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA: 0xc014,
+  TLS_RSA_WITH_AES_128_GCM_SHA256: 0x009c,
+  TLS_RSA_WITH_AES_256_GCM_SHA384: 0x009d,
+  TLS_RSA_WITH_AES_128_CBC_SHA: 0x002f,
+  TLS_RSA_WITH_AES_256_CBC_SHA: 0x0035,
 });
 
 /** RFC 8446 §4.2.1: the protocol versions seen in supported_versions. */

@@ -260,6 +260,7 @@ export class Connection implements HandshakeIO {
   async #handleRecord(rec: RawRecord): Promise<void> {
     if (!this.#info) this.#countHandshakeBytes(rec);
     if (rec.type === ContentType.change_cipher_spec) {
+      if (this.#config.trace) this.#traceCcs(this.#peer, concat(rec.header, rec.fragment));
       this.#checkNotInterleaved(rec.type);
       return this.#handleChangeCipherSpec(rec);
     }
@@ -626,7 +627,9 @@ export class Connection implements HandshakeIO {
         const item = items[i];
         if (item.type === "ccs") {
           // RFC 8446 §5: the compatibility CCS is always a plaintext record.
-          this.#out.push(new Uint8Array([ContentType.change_cipher_spec, 3, 3, 0, 1, 1]));
+          const ccs = new Uint8Array([ContentType.change_cipher_spec, 3, 3, 0, 1, 1]);
+          if (this.#config.trace) this.#traceCcs(this.role, ccs);
+          this.#out.push(ccs);
           i++;
           continue;
         }
@@ -659,6 +662,19 @@ export class Connection implements HandshakeIO {
       }
     }
     this.#out.push(...records);
+  }
+
+  /** Traces a ChangeCipherSpec record, which never reaches the record layer. */
+  #traceCcs(from: Side, bytes: Uint8Array): void {
+    const contentType = ContentType.change_cipher_spec;
+    this.trace({
+      kind: "record",
+      from,
+      epoch: "plaintext",
+      bytes,
+      contentType,
+      content: bytes.subarray(5),
+    });
   }
 
   async #sendAlert(description: number): Promise<void> {

@@ -16,7 +16,14 @@
  * @module
  */
 
-export { connect, type ConnectOptions, listen, type ListenOptions, TlsListener } from "./net.ts";
+export {
+  connect,
+  type ConnectOptions,
+  listen,
+  type ListenOptions,
+  type PerConnection,
+  TlsListener,
+} from "./net.ts";
 export { TlsConn, type TlsConnOptions, type Transport } from "./tls_conn.ts";
 export { Connection, type ConnectionEvent } from "./connection.ts";
 export type {

@@ -47,6 +47,9 @@ export interface ListenOptions extends ServerConfig, TlsConnOptions {
   onAcceptError?: (error: Error) => void;
 }
 
+/** Settings for one accepted connection, on top of the listener's. */
+export type PerConnection = (remoteAddr: Deno.NetAddr) => Partial<ServerConfig>;
+
 /** A TLS server socket: each accepted connection is a `TlsConn`. */
 export class TlsListener implements AsyncIterable<TlsConn> {
   readonly #listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>;
@@ -72,9 +75,10 @@ export class TlsListener implements AsyncIterable<TlsConn> {
   /**
    * Waits for a free handshake slot and the next TCP connection, wraps it
    * and starts its handshake (its timeout runs from now); `handshake()`
-   * returns the outcome.
+   * returns the outcome. `configure` may add settings for this connection
+   * alone, e.g. a `trace` that knows which client it watches.
    */
-  async accept(): Promise<TlsConn & { remoteAddr: Deno.NetAddr }> {
+  async accept(configure?: PerConnection): Promise<TlsConn & { remoteAddr: Deno.NetAddr }> {
     await this.#slots.acquire();
     let tcp: Deno.TcpConn;
     try {
@@ -84,7 +88,8 @@ export class TlsListener implements AsyncIterable<TlsConn> {
       throw e;
     }
     tcp.setNoDelay(true);
-    const conn = Object.assign(new TlsConn(Connection.server(this.#options), tcp, this.#options), {
+    const config = configure ? { ...this.#options, ...configure(tcp.remoteAddr) } : this.#options;
+    const conn = Object.assign(new TlsConn(Connection.server(config), tcp, this.#options), {
       remoteAddr: tcp.remoteAddr,
     });
     const release = () => this.#slots.release();
@@ -92,23 +97,20 @@ export class TlsListener implements AsyncIterable<TlsConn> {
     return conn;
   }
 
-  /** Stops listening (an `accept` waiting for a slot then fails at once). */
-  close(): void {
-    this.#listener.close();
-    this.#slots.wakeAll();
-  }
-
   /**
-   * Accepted connections until the listener is closed. A failed accept (a
-   * client that reset first, no file descriptors left) does not end the
-   * loop: it pauses, 5 ms doubling up to 1 s, and tries again.
+   * Accepted connections (see `accept`) until the listener is closed. A
+   * failed accept (a client that reset first, no file descriptors left)
+   * does not end the loop: it pauses, 5 ms doubling up to 1 s, and tries
+   * again.
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<TlsConn & { remoteAddr: Deno.NetAddr }> {
+  async *connections(
+    configure?: PerConnection,
+  ): AsyncGenerator<TlsConn & { remoteAddr: Deno.NetAddr }> {
     let pause = 0;
     while (true) {
       let conn;
       try {
-        conn = await this.accept();
+        conn = await this.accept(configure);
       } catch (e) {
         if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
         this.#options.onAcceptError?.(e as Error);
@@ -119,6 +121,16 @@ export class TlsListener implements AsyncIterable<TlsConn> {
       pause = 0;
       yield conn;
     }
+  }
+
+  /** Stops listening (an `accept` waiting for a slot then fails at once). */
+  close(): void {
+    this.#listener.close();
+    this.#slots.wakeAll();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<TlsConn & { remoteAddr: Deno.NetAddr }> {
+    return this.connections();
   }
 }
 

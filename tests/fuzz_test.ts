@@ -2,7 +2,8 @@
  * The fuzz harness as part of `deno test`: the recordings it starts from
  * replay exactly, a bounded run with a fixed seed finds nothing, and every
  * case saved under tests/fuzz/corpus/ (each a past finding, or an input
- * worth keeping) passes the harness's checks. Longer runs: `deno task fuzz`.
+ * worth keeping) passes the harness's checks, ending the way its `outcome`
+ * says once fixed. Longer runs: `deno task fuzz`.
  */
 
 import assert from "node:assert/strict";
@@ -48,5 +49,6 @@ for (const c of await loadCorpus()) {
       undefined,
       `${verdict.finding} (${c.input.mutations.join("; ")})`,
     );
+    if (c.outcome) assert.equal(verdict.outcome, c.outcome, "the case no longer reaches its check");
   });
 }

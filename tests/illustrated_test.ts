@@ -65,10 +65,10 @@ import { leafPublicKey } from "../lib/x509/leaf.ts";
 const SUITE = suiteById(CipherSuite.TLS_AES_256_GCM_SHA384)!;
 
 /** Transcript-Hash (SHA-384) of `messages`, through our Transcript. */
-function transcriptHash(...messages: Uint8Array[]): Promise<Uint8Array> {
+async function transcriptHash(...messages: Uint8Array[]): Promise<Uint8Array> {
   const t = new Transcript();
-  for (const m of messages) t.add(m);
-  return t.hash("SHA-384");
+  for (const m of messages) await t.add(m, m[0] === 1 ? "client" : "server");
+  return await t.hash("SHA-384");
 }
 
 /** A direction keyed from a traffic secret, its sequence number set to `seq`. */

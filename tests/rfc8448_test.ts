@@ -62,10 +62,10 @@ const SUITE = suiteById(CipherSuite.TLS_AES_128_GCM_SHA256)!;
 const EMPTY = new Uint8Array(0);
 
 /** Transcript-Hash (SHA-256) of `messages`, through our Transcript. */
-function transcriptHash(...messages: Uint8Array[]): Promise<Uint8Array> {
+async function transcriptHash(...messages: Uint8Array[]): Promise<Uint8Array> {
   const t = new Transcript();
-  for (const m of messages) t.add(m);
-  return t.hash("SHA-256");
+  for (const m of messages) await t.add(m, m[0] === 1 ? "client" : "server");
+  return await t.hash("SHA-256");
 }
 
 /** A sending or receiving direction keyed from a traffic secret. */

@@ -90,7 +90,7 @@ const EE_EXTENSIONS = new Set<number>([
 export class ClientHandshake {
   readonly #io: HandshakeIO;
   readonly #config: ClientConfig;
-  readonly #transcript = new Transcript();
+  readonly #transcript: Transcript;
   readonly #groups: readonly number[];
   readonly #suites: readonly Suite[];
   readonly #schemes: readonly number[];
@@ -114,6 +114,10 @@ export class ClientHandshake {
     this.#groups = config.groups ?? GROUPS;
     this.#suites = (config.cipherSuites ?? SUITES.map((s) => s.id)).map((id) => suiteById(id)!);
     this.#schemes = config.signatureSchemes ?? HANDSHAKE_SCHEMES;
+    this.#transcript = new Transcript(
+      config.trace &&
+        ((hash, value, after) => io.trace({ kind: "transcript", hash, value, after })),
+    );
   }
 
   /** The peer's certificate chain as received (DER, leaf first), whether or not it was trusted. */
@@ -147,7 +151,7 @@ export class ClientHandshake {
       HandshakeType.certificate,
     );
     if (next.type === HandshakeType.certificate_request) {
-      this.readCertificateRequest(next.body, next.raw);
+      await this.readCertificateRequest(next.body, next.raw);
       await this.readCertificate(await this.#io.expect(HandshakeType.certificate));
     } else {
       await this.readCertificate(next);
@@ -207,7 +211,10 @@ export class ClientHandshake {
       extensions: exts,
     };
     this.#offered = new Set(exts.map((e) => e.type));
-    this.#transcript.add(this.#io.send(HandshakeType.client_hello, encodeClientHello(this.#hello)));
+    await this.#transcript.add(
+      this.#io.send(HandshakeType.client_hello, encodeClientHello(this.#hello)),
+      "client",
+    );
   }
 
   #keyShareExtension(): Uint8Array {
@@ -286,8 +293,10 @@ export class ClientHandshake {
       offered,
       hrr ? HRR_EXTENSIONS : SERVER_HELLO_EXTENSIONS,
     );
-    if (!hrr) this.#transcript.add(msg.raw);
-    else this.#pendingHrr = msg.raw;
+    if (!hrr) {
+      await this.#transcript.useHash(suite.hash);
+      await this.#transcript.add(msg.raw, "server");
+    } else this.#pendingHrr = msg.raw;
     return sh;
   }
 
@@ -323,16 +332,18 @@ export class ClientHandshake {
         "the HelloRetryRequest would not change the ClientHello",
       );
     }
-    // RFC 8446 §4.4.1: ClientHello1 becomes message_hash, then the HelloRetryRequest follows.
-    await this.#transcript.replaceWithMessageHash(this.#suite.hash);
-    this.#transcript.add(this.#pendingHrr!);
-    this.#pendingHrr = undefined;
     if (group !== undefined) {
       this.#io.trace({
         kind: "hello_retry",
         group,
         reason: `the server wants a key share for ${NamedGroup.name(group)}`,
       });
+    }
+    // RFC 8446 §4.4.1: ClientHello1 becomes message_hash, then the HelloRetryRequest follows.
+    await this.#transcript.replaceWithMessageHash(this.#suite.hash);
+    await this.#transcript.add(this.#pendingHrr!, "server");
+    this.#pendingHrr = undefined;
+    if (group !== undefined) {
       const keyShares = this.#config.keyShares ?? generateKeyShare;
       this.#shares = [await keyShares(group)];
     }
@@ -345,7 +356,10 @@ export class ClientHandshake {
     }
     this.#hello = { ...this.#hello, extensions: exts };
     this.#io.sendChangeCipherSpec();
-    this.#transcript.add(this.#io.send(HandshakeType.client_hello, encodeClientHello(this.#hello)));
+    await this.#transcript.add(
+      this.#io.send(HandshakeType.client_hello, encodeClientHello(this.#hello)),
+      "client",
+    );
   }
 
   /** RFC 8446 §7.1: (EC)DHE with the server's share, then the handshake traffic secrets. */
@@ -371,7 +385,7 @@ export class ClientHandshake {
       this.#suite,
       (name, value) => this.#io.trace({ kind: "secret", name, value }),
     );
-    const helloHash = await this.#transcriptHash("ServerHello");
+    const helloHash = await this.#transcript.hash(this.#suite.hash);
     this.#handshakeSecrets = await this.#schedule.handshakeSecrets(shared, helloHash);
     this.#io.sendChangeCipherSpec();
     await this.#io.setReadKeys(this.#schedule, this.#handshakeSecrets.server, "handshake");
@@ -402,11 +416,11 @@ export class ClientHandshake {
       }
       this.#alpn = chosen[0];
     }
-    this.#transcript.add(msg.raw);
+    await this.#transcript.add(msg.raw, "server");
   }
 
   /** RFC 8446 §4.3.2: the server asks for our certificate. */
-  readCertificateRequest(body: Uint8Array, raw: Uint8Array): void {
+  async readCertificateRequest(body: Uint8Array, raw: Uint8Array): Promise<void> {
     const cr = decodeCertificateRequest(body);
     const algs = findExtension(cr.extensions, ExtensionType.signature_algorithms);
     if (!algs) {
@@ -426,7 +440,7 @@ export class ClientHandshake {
       context: cr.context,
       schemes: decodeU16List(algs, ExtensionType.signature_algorithms),
     };
-    this.#transcript.add(raw);
+    await this.#transcript.add(raw, "server");
   }
 
   /** RFC 8446 §4.4.2: the server's chain, checked by the configured verifier. */
@@ -446,7 +460,7 @@ export class ClientHandshake {
       checkReplyExtensions(e.extensions, HandshakeType.certificate, this.#offered, new Set());
     }
     this.#peerChain = cert.entries.map((e) => e.certificate);
-    this.#transcript.add(msg.raw);
+    await this.#transcript.add(msg.raw, "server");
     try {
       await this.#config.verifier.verify(this.#peerChain, {
         peer: "server",
@@ -508,8 +522,7 @@ export class ClientHandshake {
       );
     }
     this.#peerScheme = cv.scheme;
-    this.#transcript.add(msg.raw);
-    await this.#transcriptHash("CertificateVerify");
+    await this.#transcript.add(msg.raw, "server");
   }
 
   /** RFC 8446 §4.4.4: the server's Finished, then the application traffic secrets. */
@@ -528,9 +541,9 @@ export class ClientHandshake {
         "the server's Finished does not match the handshake",
       );
     }
-    this.#transcript.add(msg.raw);
+    await this.#transcript.add(msg.raw, "server");
     const app = await this.#schedule.applicationSecrets(
-      await this.#transcriptHash("server Finished"),
+      await this.#transcript.hash(this.#suite.hash),
     );
     this.#applicationSecrets = app;
     await this.#io.setReadKeys(this.#schedule, app.server, "application");
@@ -550,14 +563,18 @@ export class ClientHandshake {
       ? ours.chain.map((certificate) => ({ certificate, extensions: [] }))
       : [];
     const cert = { context: req.context, entries };
-    this.#transcript.add(this.#io.send(HandshakeType.certificate, encodeCertificate(cert)));
+    await this.#transcript.add(
+      this.#io.send(HandshakeType.certificate, encodeCertificate(cert)),
+      "client",
+    );
     if (!ours || !scheme) return;
     const hash = await this.#transcript.hash(this.#suite.hash);
     const signature = await ours.key.sign(scheme, certificateVerifyContent("client", hash));
     this.#io.trace({ kind: "signature", from: "client", scheme, transcriptHash: hash, ok: true });
     const cv = { scheme, signature };
-    this.#transcript.add(
+    await this.#transcript.add(
       this.#io.send(HandshakeType.certificate_verify, encodeCertificateVerify(cv)),
+      "client",
     );
   }
 
@@ -568,13 +585,7 @@ export class ClientHandshake {
       await this.#transcript.hash(this.#suite.hash),
     );
     this.#io.trace({ kind: "finished", from: "client", verifyData, ok: true });
-    this.#transcript.add(this.#io.send(HandshakeType.finished, verifyData));
+    await this.#transcript.add(this.#io.send(HandshakeType.finished, verifyData), "client");
     await this.#io.setWriteKeys(this.#schedule, this.#applicationSecrets.client, "application");
-  }
-
-  async #transcriptHash(after: string): Promise<Uint8Array> {
-    const value = await this.#transcript.hash(this.#suite.hash);
-    this.#io.trace({ kind: "transcript", hash: this.#suite.hash, value, after });
-    return value;
   }
 }

@@ -92,7 +92,7 @@ const MAY_CHANGE_AFTER_HRR = new Set<number>([
 export class ServerHandshake {
   readonly #io: HandshakeIO;
   readonly #config: ServerConfig;
-  readonly #transcript = new Transcript();
+  readonly #transcript: Transcript;
   readonly #groups: readonly number[];
   readonly #suites: readonly Suite[];
   readonly #schemes: readonly number[];
@@ -112,6 +112,10 @@ export class ServerHandshake {
     this.#groups = config.groups ?? GROUPS;
     this.#suites = (config.cipherSuites ?? SUITES.map((s) => s.id)).map((id) => suiteById(id)!);
     this.#schemes = config.signatureSchemes ?? HANDSHAKE_SCHEMES;
+    this.#transcript = new Transcript(
+      config.trace &&
+        ((hash, value, after) => io.trace({ kind: "transcript", hash, value, after })),
+    );
   }
 
   /** The peer's certificate chain as received (DER, leaf first), whether or not it was trusted. */
@@ -129,18 +133,19 @@ export class ServerHandshake {
     const first = await this.#io.expect(HandshakeType.client_hello);
     this.#hello = this.readClientHello(first);
     this.#choice = this.negotiate(this.#hello);
+    await this.#transcript.useHash(this.#choice.suite.hash);
     if (this.#choice.share) {
-      this.#transcript.add(first.raw);
+      await this.#transcript.add(first.raw, "client");
     } else {
       await this.sendHelloRetryRequest(first.raw);
-      this.readSecondClientHello(await this.#io.expect(HandshakeType.client_hello));
+      await this.readSecondClientHello(await this.#io.expect(HandshakeType.client_hello));
     }
     await this.computeSharedSecret();
-    this.sendServerHello();
+    await this.sendServerHello();
     await this.deriveHandshakeKeys();
-    this.sendEncryptedExtensions();
-    if (this.#config.clientAuth) this.sendCertificateRequest();
-    this.sendCertificate();
+    await this.sendEncryptedExtensions();
+    if (this.#config.clientAuth) await this.sendCertificateRequest();
+    await this.sendCertificate();
     await this.sendCertificateVerify();
     await this.sendFinished();
     if (this.#config.clientAuth) await this.readClientCertificate();
@@ -310,9 +315,12 @@ export class ServerHandshake {
       ],
     };
     // RFC 8446 §4.4.1: ClientHello1 is replaced by its hash, then the HelloRetryRequest follows.
-    this.#transcript.add(firstHello);
+    await this.#transcript.add(firstHello, "client");
     await this.#transcript.replaceWithMessageHash(suite.hash);
-    this.#transcript.add(this.#io.send(HandshakeType.server_hello, encodeServerHello(hrr)));
+    await this.#transcript.add(
+      this.#io.send(HandshakeType.server_hello, encodeServerHello(hrr)),
+      "server",
+    );
     if (this.#hello.legacySessionId.length) this.#io.sendChangeCipherSpec();
   }
 
@@ -320,7 +328,7 @@ export class ServerHandshake {
    * RFC 8446 §4.1.2: the second ClientHello must be the first one with only
    * the key share replaced (for the requested group) and the cookie added.
    */
-  readSecondClientHello(msg: HandshakeMessage): void {
+  async readSecondClientHello(msg: HandshakeMessage): Promise<void> {
     const first = this.#hello;
     const second = this.readClientHello(msg);
     const changed = (what: string) =>
@@ -376,14 +384,14 @@ export class ServerHandshake {
     }
     this.#hello = second;
     this.#choice = { ...this.#choice, share: shares[0] };
-    this.#transcript.add(msg.raw);
+    await this.#transcript.add(msg.raw, "client");
   }
 
   #ourShare?: Uint8Array;
   #sharedSecret?: Uint8Array;
 
   /** RFC 8446 §4.1.3: ServerHello with our key share; then the compatibility ChangeCipherSpec. */
-  sendServerHello(): void {
+  async sendServerHello(): Promise<void> {
     const sh = {
       legacyVersion: ProtocolVersion.TLSv1_2,
       random: this.#io.random(32),
@@ -401,7 +409,10 @@ export class ServerHandshake {
         },
       ],
     };
-    this.#transcript.add(this.#io.send(HandshakeType.server_hello, encodeServerHello(sh)));
+    await this.#transcript.add(
+      this.#io.send(HandshakeType.server_hello, encodeServerHello(sh)),
+      "server",
+    );
     // RFC 8446 §D.4: in compatibility mode the CCS follows the first ServerHello or HelloRetryRequest.
     if (this.#hello.legacySessionId.length && !this.#helloRetry) this.#io.sendChangeCipherSpec();
   }
@@ -422,14 +433,14 @@ export class ServerHandshake {
       suite,
       (name, value) => this.#io.trace({ kind: "secret", name, value }),
     );
-    const helloHash = await this.#transcriptHash("ServerHello");
+    const helloHash = await this.#transcript.hash(suite.hash);
     this.#handshakeSecrets = await this.#schedule.handshakeSecrets(this.#sharedSecret!, helloHash);
     await this.#io.setWriteKeys(this.#schedule, this.#handshakeSecrets.server, "handshake");
     await this.#io.setReadKeys(this.#schedule, this.#handshakeSecrets.client, "handshake");
   }
 
   /** RFC 8446 §4.3.1: the ALPN choice and the SNI acknowledgement. */
-  sendEncryptedExtensions(): void {
+  async sendEncryptedExtensions(): Promise<void> {
     const exts: Extension[] = [];
     if (this.#choice.serverName !== undefined) {
       exts.push({ type: ExtensionType.server_name, data: EMPTY });
@@ -440,13 +451,14 @@ export class ServerHandshake {
         data: encodeAlpn([this.#choice.alpn]),
       });
     }
-    this.#transcript.add(
+    await this.#transcript.add(
       this.#io.send(HandshakeType.encrypted_extensions, encodeEncryptedExtensions(exts)),
+      "server",
     );
   }
 
   /** RFC 8446 §4.3.2: ask for the client's certificate. */
-  sendCertificateRequest(): void {
+  async sendCertificateRequest(): Promise<void> {
     const exts: Extension[] = [
       { type: ExtensionType.signature_algorithms, data: encodeU16List(this.#schemes) },
     ];
@@ -457,22 +469,24 @@ export class ServerHandshake {
         data: encodeCertificateAuthorities(cas),
       });
     }
-    this.#transcript.add(
+    await this.#transcript.add(
       this.#io.send(
         HandshakeType.certificate_request,
         encodeCertificateRequest({ context: EMPTY, extensions: exts }),
       ),
+      "server",
     );
   }
 
   /** RFC 8446 §4.4.2: our chain, leaf first. */
-  sendCertificate(): void {
+  async sendCertificate(): Promise<void> {
     const entries = this.#config.certificate.chain.map((certificate) => ({
       certificate,
       extensions: [],
     }));
-    this.#transcript.add(
+    await this.#transcript.add(
       this.#io.send(HandshakeType.certificate, encodeCertificate({ context: EMPTY, entries })),
+      "server",
     );
   }
 
@@ -485,11 +499,12 @@ export class ServerHandshake {
       certificateVerifyContent("server", hash),
     );
     this.#io.trace({ kind: "signature", from: "server", scheme, transcriptHash: hash, ok: true });
-    this.#transcript.add(
+    await this.#transcript.add(
       this.#io.send(
         HandshakeType.certificate_verify,
         encodeCertificateVerify({ scheme, signature }),
       ),
+      "server",
     );
   }
 
@@ -500,9 +515,9 @@ export class ServerHandshake {
       await this.#transcript.hash(this.#choice.suite.hash),
     );
     this.#io.trace({ kind: "finished", from: "server", verifyData, ok: true });
-    this.#transcript.add(this.#io.send(HandshakeType.finished, verifyData));
+    await this.#transcript.add(this.#io.send(HandshakeType.finished, verifyData), "server");
     this.#applicationSecrets = await this.#schedule.applicationSecrets(
-      await this.#transcriptHash("server Finished"),
+      await this.#transcript.hash(this.#choice.suite.hash),
     );
     await this.#io.setWriteKeys(this.#schedule, this.#applicationSecrets.server, "application");
   }
@@ -518,7 +533,7 @@ export class ServerHandshake {
         "the client's Certificate has a non-empty request context",
       );
     }
-    this.#transcript.add(msg.raw);
+    await this.#transcript.add(msg.raw, "client");
     if (cert.entries.length === 0) {
       // RFC 8446 §4.4.2.4: a server that requires a certificate answers none with certificate_required.
       if (auth.required) {
@@ -585,7 +600,7 @@ export class ServerHandshake {
         }) does not verify`,
       );
     }
-    this.#transcript.add(cvMsg.raw);
+    await this.#transcript.add(cvMsg.raw, "client");
   }
 
   /** RFC 8446 §4.4.4: the client's Finished; then application keys protect what we receive. */
@@ -604,14 +619,8 @@ export class ServerHandshake {
         "the client's Finished does not match the handshake",
       );
     }
-    this.#transcript.add(msg.raw);
+    await this.#transcript.add(msg.raw, "client");
     await this.#io.setReadKeys(this.#schedule, this.#applicationSecrets.client, "application");
-  }
-
-  async #transcriptHash(after: string): Promise<Uint8Array> {
-    const value = await this.#transcript.hash(this.#choice.suite.hash);
-    this.#io.trace({ kind: "transcript", hash: this.#choice.suite.hash, value, after });
-    return value;
   }
 }
 

@@ -191,11 +191,7 @@ export async function record(scenario: string): Promise<Conversation> {
   };
 }
 
-/**
- * Pairs the records a side sent with their plaintext content from its own
- * trace. The compatibility ChangeCipherSpec is not traced as a record: it is
- * the one plaintext CCS.
- */
+/** Pairs the records a side sent with their plaintext content and keys, from its own trace. */
 function direction(side: Side, chunks: Uint8Array[], trace: TraceEvent[]): Direction {
   const keys: Direction["keys"] = [];
   const sent: { type: number; content: Uint8Array; key: number }[] = [];
@@ -210,18 +206,14 @@ function direction(side: Side, chunks: Uint8Array[], trace: TraceEvent[]): Direc
     }
   }
   const out: LogicalRecord[] = [];
-  let next = 0;
   chunks.forEach((bytes, chunk) => {
     for (const r of records(bytes)) {
-      if (r.type === ContentType.change_cipher_spec) {
-        out.push({ type: r.type, content: r.fragment, key: -1, chunk });
-      } else {
-        out.push({ ...sent[next++], chunk });
-      }
+      const traced = sent[out.length];
+      const outer = traced?.key === -1 ? traced.type : ContentType.application_data;
+      if (r.type !== outer) throw new Error(`${side}: record ${out.length} is not the one traced`);
+      out.push({ ...traced, chunk });
     }
   });
-  if (next !== sent.length) {
-    throw new Error(`${side}: ${sent.length - next} traced records unmatched`);
-  }
+  if (out.length !== sent.length) throw new Error(`${side}: ${sent.length - out.length} unmatched`);
   return { chunks, records: out, keys };
 }

@@ -210,6 +210,8 @@ interface CorpusCase {
   scenario: string;
   role: "client" | "server";
   finding: string;
+  /** The verdict once fixed (written by hand): the replay must still reach the same check. */
+  outcome?: string;
   mutations: string[];
   chunks: string[];
 }
@@ -234,7 +236,9 @@ export async function saveCase(input: FuzzInput, verdict: Verdict): Promise<stri
 }
 
 /** Every saved case, as inputs. */
-export async function loadCorpus(): Promise<{ name: string; input: FuzzInput; finding: string }[]> {
+export async function loadCorpus(): Promise<
+  { name: string; input: FuzzInput; finding: string; outcome?: string }[]
+> {
   const out = [];
   for await (const entry of Deno.readDir(CORPUS)) {
     if (!entry.name.endsWith(".json")) continue;
@@ -242,6 +246,7 @@ export async function loadCorpus(): Promise<{ name: string; input: FuzzInput; fi
     out.push({
       name: entry.name,
       finding: c.finding,
+      outcome: c.outcome,
       input: {
         scenario: c.scenario,
         role: c.role,

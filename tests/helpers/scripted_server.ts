@@ -147,17 +147,17 @@ export class ScriptedServer {
     if (this.#phase === "hello") {
       this.#first = ch;
       this.#suite = this.#chooseSuite(ch);
-      this.#transcript.add(raw);
+      await this.#transcript.add(raw, "client");
       if (this.#script.helloRetry) {
         this.#phase = "second hello";
         await this.#transcript.replaceWithMessageHash(this.#suite.hash);
-        return this.#helloRetryRequest(ch);
+        return await this.#helloRetryRequest(ch);
       }
     } else if (this.#phase === "second hello") {
-      this.#transcript.add(raw);
+      await this.#transcript.add(raw, "client");
       if (this.#script.helloRetry?.again) {
         this.#phase = "done";
-        return this.#helloRetryRequest(ch);
+        return await this.#helloRetryRequest(ch);
       }
     } else {
       return new Uint8Array(0);
@@ -172,13 +172,13 @@ export class ScriptedServer {
   }
 
   /** Frames a message (through the `message` hook) and adds it to the transcript. */
-  #message(type: number, body: Uint8Array): Uint8Array {
+  async #message(type: number, body: Uint8Array): Promise<Uint8Array> {
     const raw = frameHandshake(type, this.#script.message?.(type, body) ?? body);
-    this.#transcript.add(raw);
+    await this.#transcript.add(raw, "server");
     return raw;
   }
 
-  #helloRetryRequest(ch: ClientHello): Uint8Array {
+  async #helloRetryRequest(ch: ClientHello): Promise<Uint8Array> {
     const hrr: ServerHello = {
       legacyVersion: ProtocolVersion.TLSv1_2,
       random: HELLO_RETRY_REQUEST_RANDOM,
@@ -197,7 +197,7 @@ export class ScriptedServer {
         { type: ExtensionType.cookie, data: encodeCookie(Uint8Array.of(1, 2, 3)) },
       ],
     };
-    const raw = this.#message(HandshakeType.server_hello, encodeServerHello(hrr));
+    const raw = await this.#message(HandshakeType.server_hello, encodeServerHello(hrr));
     return concat(
       plainRecord(ContentType.handshake, raw),
       plainRecord(ContentType.change_cipher_spec, Uint8Array.of(1)),
@@ -233,13 +233,16 @@ export class ScriptedServer {
       ],
     };
     s.serverHello?.(sh);
-    const serverHello = this.#message(HandshakeType.server_hello, encodeServerHello(sh));
+    const serverHello = await this.#message(HandshakeType.server_hello, encodeServerHello(sh));
 
     const schedule = new KeySchedule(suite);
     const hs = await schedule.handshakeSecrets(shared, await this.#hash());
-    const ee = this.#message(HandshakeType.encrypted_extensions, encodeEncryptedExtensions([]));
+    const ee = await this.#message(
+      HandshakeType.encrypted_extensions,
+      encodeEncryptedExtensions([]),
+    );
     const chain = s.chain ?? this.#identity.chain;
-    const certificate = this.#message(
+    const certificate = await this.#message(
       HandshakeType.certificate,
       encodeCertificate({
         context: new Uint8Array(0),
@@ -257,12 +260,15 @@ export class ScriptedServer {
       scheme,
       certificateVerifyContent("server", s.signedHash?.(realHash) ?? realHash),
     );
-    const verify = this.#message(
+    const verify = await this.#message(
       HandshakeType.certificate_verify,
       encodeCertificateVerify({ scheme, signature }),
     );
     const verifyData = await schedule.finishedVerifyData(hs.server, await this.#hash());
-    const finished = this.#message(HandshakeType.finished, s.finished?.(verifyData) ?? verifyData);
+    const finished = await this.#message(
+      HandshakeType.finished,
+      s.finished?.(verifyData) ?? verifyData,
+    );
     const app = await schedule.applicationSecrets(await this.#hash());
     this.#read = await RecordCipher.fromSecret(suite, hs.client);
     this.#readApplication = app.client;

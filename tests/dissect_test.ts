@@ -1,0 +1,84 @@
+/**
+ * The byte view on input no engine would send: GREASE and unknown code
+ * points are named as such, and a truncated or malformed message is shown
+ * as far as it goes, never thrown.
+ */
+
+import assert from "node:assert/strict";
+import { ContentType, ExtensionType, HandshakeType } from "../lib/codepoints.ts";
+import { encodeClientHello, frameHandshake } from "../lib/handshake/messages.ts";
+import { RecordDissector } from "../lib/inspect/dissect.ts";
+import type { Field } from "../lib/inspect/fields.ts";
+import { describeClientHello } from "../lib/inspect/client_hello.ts";
+
+const hello = frameHandshake(
+  HandshakeType.client_hello,
+  encodeClientHello({
+    legacyVersion: 0x0303,
+    random: new Uint8Array(32),
+    legacySessionId: new Uint8Array(0),
+    cipherSuites: [0x2a2a, 0x1301, 0x1234],
+    legacyCompressionMethods: new Uint8Array([0]),
+    extensions: [
+      { type: 0x3a3a, data: new Uint8Array(0) },
+      { type: ExtensionType.supported_versions, data: Uint8Array.fromHex("040a0a0304") },
+      { type: 0x7777, data: Uint8Array.fromHex("0102") },
+    ],
+  }),
+);
+
+function record(content: Uint8Array) {
+  const header = Uint8Array.from([22, 3, 1, content.length >> 8, content.length & 0xff]);
+  return {
+    epoch: "plaintext" as const,
+    bytes: new Uint8Array([...header, ...content]),
+    contentType: ContentType.handshake,
+    content,
+  };
+}
+
+function notes(fields: readonly Field[]): string[] {
+  return fields.flatMap((f) => [`${f.name}: ${f.note ?? ""}`, ...notes(f.children ?? [])]);
+}
+
+Deno.test("dissect: GREASE and unknown values are named as such", () => {
+  const all = notes(new RecordDissector().dissect(record(hello)));
+  assert.ok(
+    all.includes("cipher_suite: GREASE (0x2a2a), to be ignored (RFC 8701)"),
+    all.join("\n"),
+  );
+  assert.ok(all.includes("cipher_suite: TLS_AES_128_GCM_SHA256"));
+  assert.ok(all.includes("cipher_suite: unknown (0x1234)"));
+  assert.ok(all.includes("extension GREASE (0x3a3a): "));
+  assert.ok(all.includes("version: GREASE (0x0a0a), to be ignored (RFC 8701)"));
+  assert.ok(all.includes("version: TLS 1.3"));
+  assert.ok(all.includes("extension unknown (0x7777): "));
+  assert.ok(all.includes("data: not dissected here"));
+  const view = describeClientHello(hello);
+  assert.deepEqual(view.cipherSuites.map((c) => c.name), [
+    "GREASE",
+    "TLS_AES_128_GCM_SHA256",
+    "0x1234",
+  ]);
+  assert.deepEqual(view.versions?.map((v) => [v.name, v.grease]), [["GREASE", true], [
+    "TLS 1.3",
+    false,
+  ]]);
+});
+
+Deno.test("dissect: a message split over records is shown once whole; a broken one as far as it goes", () => {
+  const d = new RecordDissector();
+  const first = notes(d.dissect(record(hello.subarray(0, 10))));
+  assert.ok(
+    first.includes("handshake fragment: part of a message that continues in the next record"),
+  );
+  const second = notes(d.dissect(record(hello.subarray(10))));
+  assert.ok(second.some((n) => n.startsWith("handshake message ClientHello: reassembled")));
+  const broken = hello.slice();
+  broken[4 + 2 + 32] = 200; // legacy_session_id claims 200 bytes
+  const fields = notes(new RecordDissector().dissect(record(broken)));
+  assert.ok(
+    fields.some((n) => /^malformed: legacy_session_id needs 200 bytes/.test(n)),
+    fields.join("\n"),
+  );
+});

@@ -1,0 +1,54 @@
+/**
+ * `handshake serve` and `handshake connect` as processes, with the
+ * permissions `deno task serve` and `deno task connect` give them.
+ *
+ * @module
+ */
+
+import { MAIN, type Output, run } from "./commands.ts";
+import { Peer } from "./peer.ts";
+
+/** The permissions of `deno task serve` / `deno task connect`. */
+export const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-net", "--allow-env"];
+
+/** `handshake ARGS` as a process that is still running. */
+export function handshakeProcess(args: string[], env?: Record<string, string>): Peer {
+  return new Peer(Deno.execPath(), ["run", ...PERMISSIONS, MAIN, ...args], { env });
+}
+
+/** A running `handshake serve` and its port. */
+export interface Server {
+  peer: Peer;
+  port: number;
+}
+
+/** Starts `handshake serve --port 0 ARGS` and waits until it listens. */
+export async function startServe(args: string[], env?: Record<string, string>): Promise<Server> {
+  const peer = handshakeProcess(["serve", "--port", "0", ...args], env);
+  const m = await peer.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+  return { peer, port: Number(m[1]) };
+}
+
+/** Runs `handshake connect ARGS` to completion with `input` on stdin. */
+export async function runConnect(
+  args: string[],
+  input = "",
+  env?: Record<string, string>,
+): Promise<Output> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS, MAIN, "connect", ...args],
+    env,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(input));
+  await w.close();
+  const out = await child.output();
+  const d = new TextDecoder();
+  return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
+}
+
+export { run };

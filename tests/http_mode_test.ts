@@ -1,0 +1,154 @@
+/**
+ * `serve --mode http` against real clients: curl (page and /json, ALPN
+ * http/1.1 chosen over h2) and headless Chromium, whose ~1.9 KB ClientHello
+ * offers X25519MLKEM768 and x25519 key shares: the server must pick x25519
+ * without a HelloRetryRequest, and the page must render. Chromium trusts
+ * the root through an NSS database in a temporary HOME.
+ */
+
+import assert from "node:assert/strict";
+import { startServe } from "./helpers/cli.ts";
+import { need, type Output, run, runCa } from "./helpers/commands.ts";
+
+const tools = {
+  curl: await need("the curl tests of serve --mode http", "curl"),
+  chromium: await need("the Chromium tests of serve --mode http", "chromium", "certutil"),
+};
+
+const dir = await Deno.makeTempDir({ prefix: "handshake-http-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+const made = await runCa(dir);
+assert.equal(made.code, 0, made.stderr);
+const serveArgs = [
+  "--cert",
+  `${dir}/server.pem`,
+  "--key",
+  `${dir}/server-key.pem`,
+  "--mode",
+  "http",
+];
+
+Deno.test({
+  name: "http mode: curl gets the page and /json, describing its own ClientHello",
+  ignore: !tools.curl,
+  async fn() {
+    const server = await startServe(serveArgs);
+    try {
+      const url = `https://localhost:${server.port}`;
+      const json = await run("curl", ["-sS", "--cacert", `${dir}/ca.pem`, `${url}/json`]);
+      assert.equal(json.code, 0, json.stderr);
+      const r = JSON.parse(json.stdout);
+      assert.equal(r.chosen.version, "TLS 1.3");
+      assert.equal(r.chosen.group, "x25519");
+      assert.equal(r.chosen.alpn, "http/1.1", "curl offers h2 and http/1.1; h2 is not chosen");
+      assert.equal(r.chosen.serverName, "localhost");
+      assert.equal(r.helloRetry, undefined);
+      const ch = r.clientHello;
+      assert.equal(ch.serverName, "localhost");
+      assert.deepEqual(ch.alpn, ["h2", "http/1.1"]);
+      assert.ok(ch.versions.some((v: { name: string }) => v.name === "TLS 1.3"));
+      assert.ok(ch.keyShares.some((s: { group: { name: string } }) => s.group.name === "x25519"));
+      assert.ok(ch.extensions.length > 5);
+      assert.match(r.certificateChain[0].subject, /CN=localhost/);
+      assert.match(r.certificateChain[0].sha256, /^[0-9a-f]{64}$/);
+      const names = r.messages.map((m: { from: string; name: string }) => `${m.from} ${m.name}`);
+      assert.deepEqual(names.slice(0, 2), ["client ClientHello", "server ServerHello"]);
+      assert.ok(names.includes("server Certificate") && names.includes("client Finished"));
+      const page = await run("curl", ["-sS", "-i", "--cacert", `${dir}/ca.pem`, `${url}/`]);
+      assert.equal(page.code, 0, page.stderr);
+      assert.match(page.stdout, /^HTTP\/1\.1 200 OK/);
+      assert.match(page.stdout, /content-type: text\/html; charset=utf-8/i);
+      assert.match(page.stdout, /<h1>Your TLS 1\.3 handshake with handshake<\/h1>/);
+      assert.match(
+        page.stdout,
+        /<svg id="sequence"[\s\S]*ClientHello \(plaintext\)[\s\S]*Finished \(handshake keys\)/,
+      );
+      assert.match(page.stdout, /<th>group<\/th><td><code>x25519<\/code>/);
+      const missing = await run("curl", [
+        "-sS",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "--cacert",
+        `${dir}/ca.pem`,
+        `${url}/nothing`,
+      ]);
+      assert.equal(missing.stdout, "404");
+      await server.peer.waitFor(
+        /alpn=http\/1\.1 {2}ok, served 1 request[\s\S]*served 1 request[\s\S]*served 1 request/,
+      );
+    } finally {
+      await server.peer.kill();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "http mode: headless Chromium renders the page; x25519 chosen from its hybrid offer without HRR",
+  ignore: !tools.chromium,
+  async fn() {
+    const server = await startServe([...serveArgs, "--trace"]);
+    try {
+      const out = await chromium(`https://localhost:${server.port}/`);
+      const errors = out.stderr.split("\n").filter((l) => /ERR_|net_error|certificate/i.test(l));
+      assert.match(
+        out.stdout,
+        /<h1>Your TLS 1\.3 handshake with handshake<\/h1>/,
+        errors.join(" | "),
+      );
+      assert.match(out.stdout, /<th>group<\/th><td><code>x25519<\/code>/);
+      assert.match(out.stdout, /<th>HelloRetryRequest<\/th><td>no: your key share was usable/);
+      assert.match(out.stdout, /<code>X25519MLKEM768<\/code>/, "Chromium offers the hybrid group");
+      assert.match(out.stdout, /class="grease"/, "and GREASE, marked");
+      assert.match(out.stdout, /<svg id="sequence"/);
+      const size = Number(out.stdout.match(/ClientHello size<\/th><td>(\d+) bytes/)?.[1]);
+      assert.ok(size > 1500, `a large ClientHello (${size} bytes)`);
+      const log = server.peer.output;
+      assert.match(log, /key shares .*X25519MLKEM768.*x25519/);
+      assert.doesNotMatch(log, /HelloRetryRequest/);
+      assert.match(log, /x25519 TLS_AES_128_GCM_SHA256 alpn=http\/1\.1/);
+    } finally {
+      await server.peer.kill();
+    }
+  },
+});
+
+/** Loads `url` in headless Chromium that trusts the CA in `dir`; returns the dumped DOM. */
+async function chromium(url: string): Promise<Output> {
+  const home = await Deno.makeTempDir({ prefix: "handshake-chromium-" });
+  try {
+    const nssdb = `sql:${home}/.pki/nssdb`;
+    await Deno.mkdir(`${home}/.pki/nssdb`, { recursive: true });
+    assert.equal((await run("certutil", ["-N", "--empty-password", "-d", nssdb])).code, 0);
+    const add = await run("certutil", [
+      "-A",
+      "-d",
+      nssdb,
+      "-t",
+      "C,,",
+      "-n",
+      "handshake",
+      "-i",
+      `${dir}/ca.pem`,
+    ]);
+    assert.equal(add.code, 0, add.stderr);
+    return await run("chromium", [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      `--user-data-dir=${home}/profile`,
+      "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
+      "--dump-dom",
+      url,
+    ], { env: { HOME: home }, timeoutMs: 90_000 });
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+}
