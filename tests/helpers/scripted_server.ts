@@ -96,8 +96,6 @@ export class ScriptedServer {
   #readApplication?: Uint8Array;
   /** Alert descriptions the client sent, decrypted when they were protected. */
   readonly alerts: number[] = [];
-  /** Application data the client sent. */
-  readonly received: Uint8Array[] = [];
 
   constructor(identity: CertifiedKey, script: Script = {}) {
     this.#identity = identity;
@@ -125,7 +123,6 @@ export class ScriptedServer {
         content = inner.subarray(0, end);
       }
       if (type === ContentType.alert) this.alerts.push(content[1]);
-      if (type === ContentType.application_data) this.received.push(content);
       if (type !== ContentType.handshake) continue;
       this.#joiner.push(content);
       for (let m = this.#joiner.next(); m; m = this.#joiner.next()) {
@@ -308,13 +305,13 @@ export class ScriptedServer {
 }
 
 /** A plaintext record (any size: the scripted server may send oversized ones). */
-export function plainRecord(type: number, content: Uint8Array): Uint8Array {
+function plainRecord(type: number, content: Uint8Array): Uint8Array {
   const n = content.length;
   return concat(Uint8Array.of(type, 3, 3, (n >> 8) & 0xff, n & 0xff), content);
 }
 
 /** A protected record: TLSInnerPlaintext sealed under `cipher` at its next sequence number. */
-export async function sealRecord(
+async function sealRecord(
   cipher: RecordCipher,
   type: number,
   content: Uint8Array,
