@@ -13,6 +13,7 @@ import { AlertDescription } from "../lib/errors.ts";
 import { TlsConn } from "../lib/tls_conn.ts";
 import { isIpAddress } from "../lib/x509/names.ts";
 import { parseFlags, UsageError } from "./common.ts";
+import { LIMIT_FLAGS, parseLimits } from "./limits.ts";
 import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { parsePort } from "./serve.ts";
 import { buildVerifier } from "./trust.ts";
@@ -34,6 +35,9 @@ Usage: handshake connect [HOST:PORT] [options]       (default localhost:8443)
   --pin sha256/B64    accept exactly the server key with this SPKI SHA-256 (base64)
   --cert FILE         client certificate chain, PEM, sent if the server asks
   --key FILE          private key of --cert, PEM PKCS#8
+  --handshake-timeout SECONDS   give up on a server that does not finish the handshake (default 10)
+  --max-handshake-message BYTES  largest handshake message accepted, e.g. the server's
+                      certificate chain (default 131072)
   -q, --quiet         print only the data
       --json          print a summary of the connection as one JSON object, then close
 ${OBSERVE_HELP}
@@ -51,6 +55,7 @@ const FLAGS = {
   pin: { type: "string" },
   cert: { type: "string" },
   key: { type: "string" },
+  ...LIMIT_FLAGS,
   quiet: { type: "boolean", short: "q" },
   json: { type: "boolean" },
   ...OBSERVE_FLAGS,
@@ -102,6 +107,7 @@ export async function connect(argv: string[]): Promise<number> {
       "pass both, e.g. --cert certs/client.pem --key certs/client-key.pem",
     );
   }
+  const { handshakeTimeoutMs, maxHandshakeMessage } = parseLimits(values);
   const seen = observe(values);
   const config: ClientConfig = {
     serverName,
@@ -112,10 +118,11 @@ export async function connect(argv: string[]): Promise<number> {
     certificate: values.cert ? await loadCertificatePair(values.cert, values.key!) : undefined,
     keyLog: seen.keyLog,
     trace: seen.trace && tracePrinter(seen.trace),
+    maxHandshakeMessage,
   };
   const started = performance.now();
   const tcp = await dial(host, port);
-  const conn = new TlsConn(Connection.client(config), tcp);
+  const conn = new TlsConn(Connection.client(config), tcp, { handshakeTimeoutMs });
   try {
     const info = await conn.handshake();
     if (values.json) {
@@ -139,10 +146,12 @@ async function dial(host: string, port: number): Promise<Deno.TcpConn> {
   let last: unknown;
   for (const hostname of candidates) {
     try {
-      return await Deno.connect({
+      const tcp = await Deno.connect({
         hostname: isIpAddress(hostname) ? hostname.replace(/^\[|\]$/g, "") : hostname,
         port,
       });
+      tcp.setNoDelay(true); // a flight is written whole; Nagle would only delay the next one
+      return tcp;
     } catch (e) {
       last = e;
     }

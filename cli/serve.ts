@@ -19,6 +19,7 @@ import { loadCertificatePair } from "./credentials.ts";
 import { loadTrustAnchors, TrustStoreError } from "../lib/x509/anchors.ts";
 import { parseCertificate } from "../lib/x509/certificate.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";
+import { LIMIT_FLAGS, parseCount, parseLimits, SERVER_LIMIT_FLAGS } from "./limits.ts";
 import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { errorSummary } from "./report.ts";
 
@@ -41,6 +42,8 @@ Usage: handshake serve [options]
   --client-ca FILE    ask clients for a certificate and verify it against these roots (PEM)
   --require-client-cert   refuse clients without a certificate (needs --client-ca)
   --handshake-timeout SECONDS   drop clients that do not finish the handshake (default 10)
+  --max-handshakes N  handshakes in progress at once; more clients wait to be accepted (default 256)
+  --max-handshake-message BYTES  largest handshake message accepted (default 131072)
 ${OBSERVE_HELP}
   -h, --help          this help
 
@@ -56,7 +59,8 @@ const FLAGS = {
   suites: { type: "string" },
   "client-ca": { type: "string" },
   "require-client-cert": { type: "boolean" },
-  "handshake-timeout": { type: "string", default: "10" },
+  ...LIMIT_FLAGS,
+  ...SERVER_LIMIT_FLAGS,
   mode: { type: "string", default: "echo" },
   ...OBSERVE_FLAGS,
   help: { type: "boolean", short: "h" },
@@ -90,6 +94,8 @@ export interface ServeOptions {
   port: number;
   config: ServerConfig;
   handshakeTimeoutMs: number;
+  /** Handshakes in progress at once (default: the library's). */
+  maxHandshakes?: number;
   log: ConnectionLog;
   /** Starts the session of connection number `id` from `peer` (default: echo). */
   session?: (id: number, peer: string) => Session;
@@ -103,14 +109,8 @@ export async function serve(argv: string[]): Promise<number> {
     return 0;
   }
   const port = parsePort(values.port);
-  const timeout = Number(values["handshake-timeout"]);
-  if (!Number.isFinite(timeout) || timeout <= 0) {
-    throw new UsageError(
-      `--handshake-timeout must be a positive number of seconds, not "${
-        values["handshake-timeout"]
-      }"`,
-    );
-  }
+  const { handshakeTimeoutMs, maxHandshakeMessage } = parseLimits(values);
+  const maxHandshakes = parseCount("--max-handshakes", values["max-handshakes"]);
   const mode = values.mode;
   if (mode !== "echo" && mode !== "chat" && mode !== "http") {
     throw new UsageError(`unknown --mode "${mode}"`, "use echo, chat or http");
@@ -128,12 +128,14 @@ export async function serve(argv: string[]): Promise<number> {
     keyLog: seen.keyLog,
     certificate: await loadCertificatePair(values.cert, values.key),
     clientAuth: await clientAuth(values["client-ca"], values["require-client-cert"] ?? false),
+    maxHandshakeMessage,
   };
   const server = startServer({
     host: values.host,
     port,
     config,
-    handshakeTimeoutMs: timeout * 1000,
+    handshakeTimeoutMs,
+    maxHandshakes,
     log: (line) => console.log(line),
     session: sessions(mode, config, seen.trace),
   });
@@ -229,6 +231,9 @@ export function startServer(options: ServeOptions): RunningServer {
       port: options.port,
       ...options.config,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
+      maxConcurrentHandshakes: options.maxHandshakes,
+      onAcceptError: (e) =>
+        console.error(`handshake serve: accept failed: ${e.message} (retrying)`),
     });
   } catch (e) {
     if (e instanceof Deno.errors.AddrInUse) {

@@ -52,8 +52,25 @@ export interface CommonConfig {
    * records, to exercise a peer's reassembly.
    */
   maxFragmentSize?: number;
-  /** Largest handshake message accepted, in bytes (default 65536). */
+  /**
+   * Largest handshake message accepted, in bytes (default 131072: more than
+   * OpenSSL's 100 KiB certificate list, enough for long chains). A larger
+   * one is refused with decode_error as soon as its header arrives.
+   */
   maxHandshakeMessage?: number;
+  /**
+   * Most bytes the peer may send before the handshake completes (default
+   * twice `maxHandshakeMessage`). Until then the transcript holds every
+   * handshake message, so this bounds what one unfinished handshake keeps.
+   */
+  maxHandshakeBytes?: number;
+  /**
+   * Most records in a row that carry nothing: ChangeCipherSpec, empty
+   * application data, user_canceled (default 16, as Go's crypto/tls).
+   */
+  maxIgnoredRecords?: number;
+  /** Most KeyUpdates accepted from the peer within one second (default 16). */
+  maxKeyUpdatesPerSecond?: number;
   /** Source of random bytes (default: crypto.getRandomValues). */
   random?: (n: number) => Uint8Array;
   /** The clock (default: the system clock). */
@@ -112,3 +129,10 @@ export interface HandshakeInfo {
   /** The peer's certificate chain as sent (DER, leaf first); empty if it sent none. */
   readonly peerCertificates: readonly Uint8Array[];
 }
+
+/** The limits a connection applies when its config leaves them unset (see `CommonConfig`). */
+export const DEFAULT_LIMITS = {
+  maxHandshakeMessage: 131072,
+  maxIgnoredRecords: 16,
+  maxKeyUpdatesPerSecond: 16,
+} as const;

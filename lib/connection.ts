@@ -12,7 +12,12 @@
 
 import { AlertDescription, AlertLevel, PeerAlert, TlsError, TruncationError } from "./errors.ts";
 import { ContentType, HandshakeType } from "./codepoints.ts";
-import type { ClientConfig, HandshakeInfo, ServerConfig } from "./config.ts";
+import {
+  type ClientConfig,
+  DEFAULT_LIMITS,
+  type HandshakeInfo,
+  type ServerConfig,
+} from "./config.ts";
 import { RecordCipher, trafficKeys } from "./crypto/aead.ts";
 import type { KeySchedule } from "./crypto/key_schedule.ts";
 import { ClientHandshake } from "./handshake/client.ts";
@@ -110,6 +115,11 @@ export class Connection implements HandshakeIO {
   readonly #receiving = new Serial();
   readonly #sending = new Serial();
   readonly #maxFragment: number;
+  readonly #limits: {
+    handshakeBytes: number;
+    ignoredRecords: number;
+    keyUpdatesPerSecond: number;
+  };
   #schedule?: KeySchedule;
   #generation = { read: 0, write: 0 };
 
@@ -129,11 +139,28 @@ export class Connection implements HandshakeIO {
   #error?: Error;
   #peerClosed = false;
   #closeSent = false;
+  /** Whether a handshake message has arrived (a server accepts no CCS before the ClientHello). */
+  #helloReceived = false;
+  /** Bytes of the records received before the handshake completed. */
+  #handshakeBytes = 0;
+  /** Whether the peer sent user_canceled: its closing the connection then is no mystery. */
+  #canceled = false;
+  /** Records in a row that carried nothing. */
+  #ignoredRecords = 0;
+  /** KeyUpdates received in the current one-second window, and when the window began. */
+  #keyUpdates = { count: 0, since: 0 };
 
   private constructor(role: Side, config: ClientConfig | ServerConfig) {
     this.role = role;
     this.#config = config;
-    this.#joiner = new HandshakeJoiner(config.maxHandshakeMessage ?? 65536);
+    const maxMessage = config.maxHandshakeMessage ?? DEFAULT_LIMITS.maxHandshakeMessage;
+    this.#joiner = new HandshakeJoiner(maxMessage);
+    this.#limits = {
+      handshakeBytes: config.maxHandshakeBytes ?? 2 * maxMessage,
+      ignoredRecords: config.maxIgnoredRecords ?? DEFAULT_LIMITS.maxIgnoredRecords,
+      keyUpdatesPerSecond: config.maxKeyUpdatesPerSecond ??
+        DEFAULT_LIMITS.maxKeyUpdatesPerSecond,
+    };
     this.#maxFragment = Math.max(
       1,
       Math.min(config.maxFragmentSize ?? MAX_PLAINTEXT, MAX_PLAINTEXT),
@@ -278,7 +305,9 @@ export class Connection implements HandshakeIO {
   endOfInput(): Error | undefined {
     if (this.#peerClosed || this.#error) return undefined;
     this.#error = new TruncationError(
-      this.#info
+      this.#canceled
+        ? "the peer canceled the connection (user_canceled) and closed it"
+        : this.#info
         ? "the peer closed the connection without close_notify (the data may be truncated)"
         : "the peer closed the connection during the handshake",
     );
@@ -319,6 +348,7 @@ export class Connection implements HandshakeIO {
   /** Handles one record; `opening` is its opening already under way (see #handleRun). */
   async #handleRecord(rec: RawRecord, opening?: Promise<OpenedRecord>): Promise<void> {
     await this.#readKeysReady();
+    if (!this.#info) this.#countHandshakeBytes(rec);
     if (rec.type === ContentType.change_cipher_spec) {
       if (this.#config.trace) this.#traceCcs(this.#peer, concat(rec.header, rec.fragment));
       this.#checkNotInterleaved(rec.type);
@@ -358,7 +388,9 @@ export class Connection implements HandshakeIO {
             "received application data before the handshake was complete",
           );
         }
-        if (opened.content.length) this.#events.push({ type: "data", data: opened.content });
+        if (opened.content.length === 0) return this.#ignored("an empty application data record");
+        this.#ignoredRecords = 0;
+        this.#events.push({ type: "data", data: opened.content });
         return;
       default:
         throw new TlsError(
@@ -378,12 +410,22 @@ export class Connection implements HandshakeIO {
     }
   }
 
-  /** RFC 8446 §5: a plaintext CCS of one byte 0x01 during the handshake is ignored; anything else is an error. */
+  /**
+   * RFC 8446 §5: a plaintext CCS of one byte 0x01 between the first
+   * ClientHello and the peer's Finished is dropped; anything else, or one at
+   * any other time, is unexpected_message.
+   */
   #handleChangeCipherSpec(rec: RawRecord): void {
     if (this.#info) {
       throw new TlsError(
         AlertDescription.unexpected_message,
         "received ChangeCipherSpec after the handshake",
+      );
+    }
+    if (this.role === "server" && !this.#helloReceived) {
+      throw new TlsError(
+        AlertDescription.unexpected_message,
+        "received ChangeCipherSpec before the ClientHello",
       );
     }
     if (rec.fragment.length !== 1 || rec.fragment[0] !== 1) {
@@ -392,11 +434,41 @@ export class Connection implements HandshakeIO {
         "received a ChangeCipherSpec record whose body is not the single byte 0x01",
       );
     }
+    this.#ignored("a ChangeCipherSpec record");
+  }
+
+  /**
+   * Counts a record that carried nothing. A peer may send a few (a CCS, an
+   * empty record), but an endless run of them would keep this side busy
+   * without progress, so there is a limit (Go's crypto/tls and OpenSSL
+   * have one too).
+   */
+  #ignored(what: string): void {
+    if (++this.#ignoredRecords > this.#limits.ignoredRecords) {
+      throw new TlsError(
+        AlertDescription.unexpected_message,
+        `received more than ${this.#limits.ignoredRecords} records in a row that carry nothing ` +
+          `(the last one ${what})`,
+      );
+    }
+  }
+
+  /** Bounds what the peer may send before the handshake completes (the transcript holds it all). */
+  #countHandshakeBytes(rec: RawRecord): void {
+    this.#handshakeBytes += rec.header.length + rec.fragment.length;
+    if (this.#handshakeBytes > this.#limits.handshakeBytes) {
+      throw new TlsError(
+        AlertDescription.unexpected_message,
+        `the peer sent more than ${this.#limits.handshakeBytes} bytes without completing the handshake`,
+      );
+    }
   }
 
   async #handleHandshake(content: Uint8Array): Promise<void> {
     this.#joiner.push(content);
+    this.#ignoredRecords = 0;
     for (let msg = this.#joiner.next(); msg; msg = this.#joiner.next()) {
+      this.#helloReceived = true;
       if (this.#info) await this.#handlePostHandshake(msg);
       else await this.#deliver(msg);
     }
@@ -418,7 +490,10 @@ export class Connection implements HandshakeIO {
         `received an alert with unknown level ${level}`,
       );
     }
-    if (description === AlertDescription.user_canceled) return;
+    if (description === AlertDescription.user_canceled) {
+      this.#canceled = true; // e.g. our handshake took longer than the peer's timeout
+      return this.#ignored("user_canceled");
+    }
     if (description === AlertDescription.close_notify && this.#info) {
       this.#peerClosed = true;
       this.#events.push({ type: "close_notify" });
@@ -484,6 +559,7 @@ export class Connection implements HandshakeIO {
     }
     if (msg.type === HandshakeType.key_update) {
       const requested = decodeKeyUpdate(msg.body);
+      this.#countKeyUpdate();
       this.trace({ kind: "key_update", from: this.#peer, requestUpdate: requested });
       await this.#rekey(this.#read, "read");
       // RFC 8446 §4.6.3: answer update_requested with our own KeyUpdate before more data.
@@ -494,6 +570,25 @@ export class Connection implements HandshakeIO {
       AlertDescription.unexpected_message,
       `received ${messageName(msg.type)} after the handshake`,
     );
+  }
+
+  /**
+   * Each KeyUpdate costs a key derivation (and, when requested, one of ours);
+   * a peer that sends them in a flood is refused.
+   */
+  #countKeyUpdate(): void {
+    const now = this.now().getTime();
+    const window = this.#keyUpdates;
+    if (now - window.since >= 1000 || now < window.since) {
+      window.since = now;
+      window.count = 0;
+    }
+    if (++window.count > this.#limits.keyUpdatesPerSecond) {
+      throw new TlsError(
+        AlertDescription.unexpected_message,
+        `the peer sent more than ${this.#limits.keyUpdatesPerSecond} KeyUpdates within a second`,
+      );
+    }
   }
 
   async #sendKeyUpdate(requestPeer: boolean): Promise<void> {

@@ -21,13 +21,30 @@ export interface ConnectOptions extends ClientConfig, TlsConnOptions {
  */
 export async function connect(options: ConnectOptions): Promise<TlsConn> {
   const tcp = await Deno.connect({ hostname: options.hostname, port: options.port });
+  // Each write is a whole flight or record run: Nagle's algorithm would only hold back the next
+  // one until the peer's delayed ACK (40 ms a round trip on Linux).
+  tcp.setNoDelay(true);
   return new TlsConn(Connection.client(options), tcp, options);
 }
+
+/** Handshakes a listener runs at once unless told otherwise. */
+export const DEFAULT_MAX_HANDSHAKES = 256;
 
 /** Where to listen, and how to speak TLS there. */
 export interface ListenOptions extends ServerConfig, TlsConnOptions {
   hostname?: string;
   port: number;
+  /**
+   * Handshakes in progress at once (default 256). At the limit the listener
+   * stops accepting: new clients wait in the kernel's backlog until a
+   * handshake completes, fails or times out.
+   */
+  maxConcurrentHandshakes?: number;
+  /**
+   * Told of each failed accept (e.g. out of file descriptors). The listener
+   * keeps going after a pause, as Go's http.Server does.
+   */
+  onAcceptError?: (error: Error) => void;
 }
 
 /** Settings for one accepted connection, on top of the listener's. */
@@ -37,10 +54,17 @@ export type PerConnection = (remoteAddr: Deno.NetAddr) => Partial<ServerConfig>;
 export class TlsListener implements AsyncIterable<TlsConn> {
   readonly #listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>;
   readonly #options: ListenOptions;
+  readonly #slots: Slots;
 
   constructor(listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>, options: ListenOptions) {
     this.#listener = listener;
     this.#options = options;
+    this.#slots = new Slots(options.maxConcurrentHandshakes ?? DEFAULT_MAX_HANDSHAKES);
+  }
+
+  /** Handshakes in progress now. */
+  get handshakesInProgress(): number {
+    return this.#slots.taken;
   }
 
   /** The local address (useful with port 0). */
@@ -49,39 +73,100 @@ export class TlsListener implements AsyncIterable<TlsConn> {
   }
 
   /**
-   * Waits for the next TCP connection and wraps it; the handshake has not run
-   * yet. `configure` may add settings for this connection alone, e.g. a
-   * `trace` that knows which client it watches.
+   * Waits for a free handshake slot and the next TCP connection, wraps it
+   * and starts its handshake (its timeout runs from now); `handshake()`
+   * returns the outcome. `configure` may add settings for this connection
+   * alone, e.g. a `trace` that knows which client it watches.
    */
   async accept(configure?: PerConnection): Promise<TlsConn & { remoteAddr: Deno.NetAddr }> {
-    const tcp = await this.#listener.accept();
+    await this.#slots.acquire();
+    let tcp: Deno.TcpConn;
+    try {
+      tcp = await this.#listener.accept();
+    } catch (e) {
+      this.#slots.release();
+      throw e;
+    }
+    tcp.setNoDelay(true);
     const config = configure ? { ...this.#options, ...configure(tcp.remoteAddr) } : this.#options;
-    return Object.assign(new TlsConn(Connection.server(config), tcp, this.#options), {
+    const conn = Object.assign(new TlsConn(Connection.server(config), tcp, this.#options), {
       remoteAddr: tcp.remoteAddr,
     });
+    const release = () => this.#slots.release();
+    conn.handshake().then(release, release);
+    return conn;
   }
 
-  /** Accepted connections (see `accept`) until the listener is closed. */
+  /**
+   * Accepted connections (see `accept`) until the listener is closed. A
+   * failed accept (a client that reset first, no file descriptors left)
+   * does not end the loop: it pauses, 5 ms doubling up to 1 s, and tries
+   * again.
+   */
   async *connections(
     configure?: PerConnection,
   ): AsyncGenerator<TlsConn & { remoteAddr: Deno.NetAddr }> {
+    let pause = 0;
     while (true) {
+      let conn;
       try {
-        yield await this.accept(configure);
+        conn = await this.accept(configure);
       } catch (e) {
         if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
-        throw e;
+        this.#options.onAcceptError?.(e as Error);
+        pause = Math.min(pause ? pause * 2 : 5, 1000);
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        continue;
       }
+      pause = 0;
+      yield conn;
     }
   }
 
-  /** Stops listening. */
+  /** Stops listening (an `accept` waiting for a slot then fails at once). */
   close(): void {
     this.#listener.close();
+    this.#slots.wakeAll();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<TlsConn & { remoteAddr: Deno.NetAddr }> {
     return this.connections();
+  }
+}
+
+/** Counts handshakes in progress; `acquire` waits while all slots are taken. */
+class Slots {
+  readonly #limit: number;
+  #taken = 0;
+  #waiting: (() => void)[] = [];
+
+  constructor(limit: number) {
+    this.#limit = Math.max(1, limit);
+  }
+
+  get taken(): number {
+    return this.#taken;
+  }
+
+  acquire(): Promise<void> {
+    if (this.#taken < this.#limit) {
+      this.#taken++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Frees a slot, handing it straight to the next waiter if there is one. */
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#taken--;
+  }
+
+  /** Lets every waiter through, over the limit (each releases its slot when done). */
+  wakeAll(): void {
+    this.#taken += this.#waiting.length;
+    this.#waiting.splice(0).forEach((wake) => wake());
   }
 }
 

@@ -32,9 +32,14 @@ const HIGH_WATER = 1 << 16;
  * buffer grow it, small ones shrink it back).
  */
 const READ_MIN = 1 << 9;
+const READ_MAX = 1 << 18;
 /** Sealed bytes that may wait for the transport while write() returns (see write()). */
 const WRITE_BEHIND = 1 << 18;
-const READ_MAX = 1 << 18;
+/**
+ * How long a failing connection waits for its alert to be written before it
+ * closes anyway: a peer that stopped reading must not keep it open.
+ */
+const ALERT_GRACE_MS = 1000;
 
 /** A TLS connection over a transport. */
 export class TlsConn {
@@ -60,10 +65,6 @@ export class TlsConn {
     this.#engine = engine;
     this.#transport = transport;
     this.#options = options;
-    // Each flight and each write() goes out as one write already, so Nagle's algorithm only
-    // adds delay: a small write held for the ACK of the previous one, which the peer delays
-    // (40 ms on Linux). Go turns it off on every TCP connection too.
-    (transport as Partial<Deno.TcpConn>).setNoDelay?.(true);
   }
 
   /** The sans-IO connection underneath. */
@@ -277,10 +278,19 @@ export class TlsConn {
     });
   }
 
-  /** Records the error, sends what the engine queued (its alert) and closes the transport. */
+  /**
+   * Records the error, sends what the engine queued (its alert) and closes
+   * the transport, without waiting long behind a write the peer is not
+   * reading.
+   */
   async #failWith(e: Error): Promise<void> {
     if (!this.#error) this.#error = this.#engine.error ?? e;
-    await this.#flush().catch(() => {});
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#flush().catch(() => {}),
+      new Promise((resolve) => timer = setTimeout(resolve, ALERT_GRACE_MS)),
+    ]);
+    clearTimeout(timer);
     this.#shutdown();
     this.#notify();
   }

@@ -8,47 +8,20 @@ import { makeCertSet, writeCertSet } from "./helpers/certs.ts";
 import { MAIN } from "./helpers/commands.ts";
 import { issueLeaf } from "../lib/x509/issue.ts";
 import { freePort, Peer } from "./helpers/peer.ts";
+import { runConnect, startServe } from "./helpers/cli.ts";
 
 const set = await makeCertSet({ dir: true });
 const dir = set.paths!.dir;
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
 
-/** `handshake serve` on a free port, waited on until it listens. */
-async function serve(...args: string[]): Promise<{ peer: Peer; port: number }> {
-  const port = freePort();
-  const peer = new Peer(Deno.execPath(), [
-    "run",
-    "--allow-read",
-    "--allow-net",
-    "--allow-env",
-    MAIN,
-    "serve",
-    "--port",
-    String(port),
-    "--cert",
-    set.paths!.server,
-    "--key",
-    set.paths!.serverKey,
-    ...args,
-  ]);
-  await peer.waitFor(/listening on/);
-  return { peer, port };
+/** `handshake serve` with the test certificate, on a free port. */
+function serve(...args: string[]) {
+  return startServe(["--cert", set.paths!.server, "--key", set.paths!.serverKey, ...args]);
 }
 
-/** `handshake connect` with `input` on stdin; resolves when it exits. */
-async function connect(input: string, ...args: string[]) {
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-net", "--allow-env", MAIN, "connect", ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = cmd.stdin.getWriter();
-  await w.write(new TextEncoder().encode(input));
-  await w.close();
-  const out = await cmd.output();
-  const d = new TextDecoder();
-  return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
+/** `handshake connect ARGS` with `input` on stdin, to completion. */
+function connect(input: string, ...args: string[]) {
+  return runConnect(args, input);
 }
 
 Deno.test("cli: echo hi | connect prints hi and exits 0; serve logs the connection", async () => {

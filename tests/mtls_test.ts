@@ -7,8 +7,9 @@
 
 import assert from "node:assert/strict";
 import { makeCertSet } from "./helpers/certs.ts";
-import { MAIN, need } from "./helpers/commands.ts";
+import { need } from "./helpers/commands.ts";
 import { freePort, Peer } from "./helpers/peer.ts";
+import { runConnect, startServe } from "./helpers/cli.ts";
 
 const set = await makeCertSet({ client: "alice", dir: true });
 const other = await makeCertSet({ client: "mallory", dir: true });
@@ -21,46 +22,16 @@ const gnutls = await need("GnuTLS client certificates", "gnutls-cli");
 const node = await need("node:tls client certificates", "node");
 
 /** `handshake serve --client-ca ... [--require-client-cert]` on a free port. */
-async function serve(required: boolean): Promise<{ peer: Peer; port: number }> {
-  const port = freePort();
-  const peer = new Peer(Deno.execPath(), [
-    "run",
-    "--allow-read",
-    "--allow-net",
-    "--allow-env",
-    MAIN,
-    "serve",
-    "--port",
-    String(port),
-    "--cert",
-    p.server,
-    "--key",
-    p.serverKey,
-    "--client-ca",
-    p.ca,
+function serve(required: boolean) {
+  return startServe([
+    ...["--cert", p.server, "--key", p.serverKey, "--client-ca", p.ca],
     ...(required ? ["--require-client-cert"] : []),
   ]);
-  await peer.waitFor(/listening on/);
-  return { peer, port };
 }
 
-/** `handshake connect` with stdin `input`. */
-async function connect(input: string, ...args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-net", "--allow-env", MAIN, "connect", ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(input));
-  await w.close();
-  const out = await child.output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
+/** `handshake connect ARGS` with `input` on stdin, to completion. */
+function connect(input: string, ...args: string[]) {
+  return runConnect(args, input);
 }
 
 Deno.test("mTLS: openssl s_client -cert → serve --require-client-cert names the client", async () => {

@@ -112,6 +112,18 @@ export async function x25519ShareFromPrivate(
   return makeShare(NamedGroup.x25519, key, publicKey);
 }
 
+/**
+ * A key share from an existing WebCrypto private key and its public value,
+ * for tests that replay a connection with fixed keys in any group.
+ */
+export function keyShareFromKeys(
+  group: number,
+  privateKey: CryptoKey,
+  publicKey: Uint8Array,
+): KeyShare {
+  return makeShare(group, privateKey, publicKey);
+}
+
 function makeShare(group: number, privateKey: CryptoKey, publicKey: Uint8Array): KeyShare {
   const p = params(group);
   return {

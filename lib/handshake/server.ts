@@ -368,9 +368,14 @@ export class ServerHandshake {
       );
     }
     if (!constantTimeEqual(decodeCookie(cookie), this.#cookie!)) throw changed("the cookie");
-    const shares = decodeClientKeyShares(
-      findExtension(second.extensions, ExtensionType.key_share)!,
-    );
+    const sharesExt = findExtension(second.extensions, ExtensionType.key_share);
+    if (!sharesExt) {
+      throw new TlsError(
+        AlertDescription.missing_extension,
+        "the second ClientHello has no key_share extension",
+      );
+    }
+    const shares = decodeClientKeyShares(sharesExt);
     if (shares.length !== 1 || shares[0].group !== this.#choice.group) {
       throw new TlsError(
         AlertDescription.illegal_parameter,

@@ -7,8 +7,7 @@
  */
 
 import { AlertDescription, TlsError } from "../errors.ts";
-import { HandshakeType } from "../codepoints.ts";
-import type { HandshakeMessage } from "../handshake/messages.ts";
+import { type HandshakeMessage, messageName } from "../handshake/messages.ts";
 
 /** Collects handshake bytes and yields whole messages. */
 export class HandshakeJoiner {
@@ -48,10 +47,12 @@ export class HandshakeJoiner {
     if (this.#length < 4) return undefined;
     const head = this.#peek(4);
     const bodyLength = (head[1] << 16) | (head[2] << 8) | head[3];
+    // A length beyond what this side buffers is refused before any of the body is held
+    // (decode_error, as rustls answers a handshake payload that is too large).
     if (bodyLength > this.#maxMessage) {
       throw new TlsError(
-        AlertDescription.unexpected_message,
-        `received a ${HandshakeType.name(head[0])} message of ${bodyLength} bytes, ` +
+        AlertDescription.decode_error,
+        `received a ${messageName(head[0])} message of ${bodyLength} bytes, ` +
           `more than the ${this.#maxMessage} this side accepts`,
       );
     }

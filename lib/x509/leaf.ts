@@ -6,9 +6,14 @@
  */
 
 import { AlertDescription, TlsError } from "../errors.ts";
+import { inspectPublicKey } from "../crypto/public_key.ts";
 import { DerReader, Tag } from "../wire/der.ts";
 
-/** The DER SubjectPublicKeyInfo of a DER certificate (RFC 5280 §4.1). */
+/**
+ * The DER SubjectPublicKeyInfo of a DER certificate (RFC 5280 §4.1), read
+ * far enough to know its algorithm: whatever is malformed in it is
+ * bad_certificate here, whichever verifier let the chain through.
+ */
 export function leafPublicKey(certificate: Uint8Array): Uint8Array {
   try {
     const tbs = new DerReader(certificate).sequence().sequence();
@@ -18,7 +23,9 @@ export function leafPublicKey(certificate: Uint8Array): Uint8Array {
     tbs.read(Tag.SEQUENCE); // issuer
     tbs.read(Tag.SEQUENCE); // validity
     tbs.read(Tag.SEQUENCE); // subject
-    return tbs.readElement(Tag.SEQUENCE); // subjectPublicKeyInfo
+    const spki = tbs.readElement(Tag.SEQUENCE); // subjectPublicKeyInfo
+    inspectPublicKey(spki);
+    return spki;
   } catch (e) {
     throw new TlsError(
       AlertDescription.bad_certificate,

@@ -9,7 +9,12 @@ import { MAIN, type Output, run } from "./commands.ts";
 import { Peer } from "./peer.ts";
 
 /** The permissions of `deno task serve` / `deno task connect`. */
-export const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-net", "--allow-env"];
+export const PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-net",
+  "--allow-env=NO_COLOR,SSLKEYLOGFILE,SSL_CERT_FILE",
+];
 
 /** `handshake ARGS` as a process that is still running. */
 export function handshakeProcess(args: string[], env?: Record<string, string>): Peer {

@@ -1,0 +1,188 @@
+/**
+ * `handshake connect` (a real subprocess) against a scripted malicious
+ * server on loopback: each lie ends with exit status 1, one line on stderr
+ * naming what the server did and the alert sent, and that alert received by
+ * the server. Data after close_notify is not printed (RFC 8446 §6.1).
+ */
+
+import assert from "node:assert/strict";
+import { AlertDescription } from "../lib/errors.ts";
+import { ContentType, ExtensionType, NamedGroup } from "../lib/codepoints.ts";
+import { SigningKey } from "../lib/crypto/signing_key.ts";
+import { encodeSelectedVersion } from "../lib/handshake/extensions.ts";
+import { createRootCa, issueLeaf } from "../lib/x509/issue.ts";
+import { makeCertSet } from "./helpers/certs.ts";
+import { MAIN } from "./helpers/commands.ts";
+import { listenScripted, type Script } from "./helpers/scripted_server.ts";
+
+const A = AlertDescription;
+const set = await makeCertSet({ names: ["localhost"], dir: true });
+globalThis.addEventListener("unload", () => Deno.removeSync(set.paths!.dir, { recursive: true }));
+const identity = { chain: set.serverChain, key: await SigningKey.fromPkcs8(set.server.privateKey) };
+const utf8 = (s: string) => new TextEncoder().encode(s);
+
+/** Runs `handshake connect` against `script`; returns its exit status and output, and the server's alerts. */
+async function connectTo(script: Script, ...args: string[]) {
+  const server = listenScripted(identity, script);
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-net",
+        "--allow-env",
+        MAIN,
+        "connect",
+        `127.0.0.1:${server.port}`,
+        "--servername",
+        "localhost",
+        "--ca",
+        set.paths!.ca,
+        ...args,
+      ],
+      stdin: "null",
+      signal: AbortSignal.timeout(30_000),
+    }).output();
+    const d = new TextDecoder();
+    return {
+      code: out.code,
+      stdout: d.decode(out.stdout),
+      stderr: d.decode(out.stderr),
+      alerts: () => server.servers.flatMap((s) => s.alerts),
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+/** Exit 1, exactly one line on stderr matching `message`, and `alert` received by the server. */
+function failed(r: Awaited<ReturnType<typeof connectTo>>, alert: number, message: RegExp) {
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /^handshake connect: [^\n]+\n$/, "one line");
+  assert.match(r.stderr, message);
+  assert.match(r.stderr, new RegExp(`\\(sent alert ${A.name(alert)}\\)`));
+  assert.deepEqual(r.alerts(), [alert], "the server received the alert");
+}
+
+Deno.test("connect vs malicious server: the honest script works (exit 0)", async () => {
+  const r = await connectTo({
+    after: [
+      { type: ContentType.application_data, content: utf8("hello\n") },
+      { type: ContentType.alert, content: Uint8Array.of(1, A.close_notify) },
+    ],
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "hello\n");
+});
+
+Deno.test("connect vs malicious server: a wrong Finished", async () => {
+  const r = await connectTo({ finished: (v) => v.with(3, v[3] ^ 0x40) });
+  failed(r, A.decrypt_error, /the server's Finished does not match the handshake/);
+});
+
+Deno.test("connect vs malicious server: a CertificateVerify over the wrong transcript", async () => {
+  const r = await connectTo({ signedHash: (h) => h.toReversed() });
+  failed(r, A.decrypt_error, /the server's CertificateVerify signature .* does not verify/);
+});
+
+Deno.test("connect vs malicious server: a certificate signed by the wrong key", async () => {
+  const trusted = await createRootCa({ commonName: "hostile cli CA" });
+  const impostor = await createRootCa({ commonName: "hostile cli CA" });
+  const leaf = await issueLeaf(impostor, { names: ["localhost"], usage: "server" });
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/ca.pem`, trusted.certificatePem);
+    const r = await connectTo(
+      { chain: [leaf.certificate], signer: await SigningKey.fromPkcs8(leaf.privateKey) },
+      "--ca",
+      `${dir}/ca.pem`,
+    );
+    failed(r, A.unknown_ca, /server certificate refused: .*the signature does not verify/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("connect vs malicious server: a cipher suite never offered", async () => {
+  const r = await connectTo({ suite: 0x1302 }, "--suites", "TLS_AES_128_GCM_SHA256");
+  failed(r, A.illegal_parameter, /the server chose cipher suite 0x1302, which was not offered/);
+});
+
+Deno.test("connect vs malicious server: a group never offered", async () => {
+  const r = await connectTo({ group: NamedGroup.secp384r1 }, "--groups", "x25519,P-256");
+  failed(r, A.illegal_parameter, /key share is for secp384r1, for which no share was sent/);
+});
+
+Deno.test("connect vs malicious server: TLS 1.2 in supported_versions", async () => {
+  const r = await connectTo({
+    serverHello: (sh) => {
+      sh.extensions[0] = {
+        type: ExtensionType.supported_versions,
+        data: encodeSelectedVersion(0x0303),
+      };
+    },
+  });
+  failed(r, A.illegal_parameter, /the server selected version TLS 1\.2, which was not offered/);
+});
+
+Deno.test("connect vs malicious server: a HelloRetryRequest twice", async () => {
+  const r = await connectTo({ helloRetry: { group: NamedGroup.secp256r1, again: true } });
+  failed(r, A.unexpected_message, /the server sent a second HelloRetryRequest/);
+});
+
+Deno.test("connect vs malicious server: a huge certificate message, and the flag that admits it", async () => {
+  const script = { chain: [new Uint8Array(300_000).fill(0x30)] };
+  const r = await connectTo(script);
+  failed(r, A.decode_error, /Certificate message of 300\d+ bytes, more than the 131072/);
+  const bigger = await connectTo(script, "--max-handshake-message", "400000");
+  failed(bigger, A.bad_certificate, /server certificate refused: /);
+});
+
+Deno.test("connect vs malicious server: data after close_notify is not printed, exit 0", async () => {
+  const r = await connectTo({
+    after: [
+      { type: ContentType.application_data, content: utf8("hello\n") },
+      { type: ContentType.alert, content: Uint8Array.of(1, A.close_notify) },
+      { type: ContentType.application_data, content: utf8("injected after close_notify\n") },
+    ],
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "hello\n");
+});
+
+Deno.test("connect: --handshake-timeout gives up on a server that never answers", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const c of listener) held.push(c);
+  })();
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-net",
+        "--allow-env",
+        MAIN,
+        "connect",
+        `127.0.0.1:${listener.addr.port}`,
+        "--ca",
+        set.paths!.ca,
+        "--handshake-timeout",
+        "0.5",
+      ],
+      stdin: "null",
+      signal: AbortSignal.timeout(30_000),
+    }).output();
+    assert.equal(out.code, 1);
+    assert.equal(
+      new TextDecoder().decode(out.stderr),
+      "handshake connect: the handshake did not complete within 500 ms (sent alert user_canceled)\n",
+    );
+  } finally {
+    listener.close();
+    await accepting;
+    held.forEach((c) => c.close());
+  }
+});
