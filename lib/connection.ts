@@ -78,6 +78,13 @@ const KEY_LOG_LABELS: Record<string, string> = {
   exporter_master_secret: "EXPORTER_SECRET",
 };
 
+/** Record protection keys derived from a traffic secret, imported. */
+interface Keys {
+  key: Uint8Array;
+  iv: Uint8Array;
+  cipher: RecordCipher;
+}
+
 /**
  * A queued outgoing item: handshake bytes (sealed under the keys in force
  * when their turn comes), the plaintext CCS, or a change of our sending keys
@@ -88,7 +95,7 @@ type Pending =
   | { type: "ccs" }
   | {
     type: "keys";
-    cipher: Promise<RecordCipher>;
+    cipher: Promise<Keys>;
     secret: Promise<Uint8Array>;
     epoch: Epoch;
   };
@@ -668,7 +675,7 @@ export class Connection implements HandshakeIO {
   ): Promise<void> {
     this.#schedule = schedule;
     const ready = Promise.resolve(secret);
-    const cipher = ready.then((s) => this.#cipherFor(this.role, s, epoch));
+    const cipher = ready.then((s) => this.#keysFor(s));
     cipher.catch(() => {}); // awaited (and its failure surfaced) by #flush
     this.#pending.push({ type: "keys", cipher, secret: ready, epoch });
     this.#queuedWriteEpoch = epoch;
@@ -690,9 +697,9 @@ export class Connection implements HandshakeIO {
     const previous = this.#readKeys;
     const ready = (async () => {
       const s = await secret;
-      const cipher = await this.#cipherFor(this.#peer, s, epoch);
+      const keys = await this.#keysFor(s);
       await previous;
-      this.#read.set(cipher, s, epoch);
+      this.#set(this.#read, this.#peer, keys, s, epoch);
     })();
     ready.catch(() => {}); // awaited (and its failure surfaced) by #handleRecord
     this.#readKeys = ready;
@@ -739,7 +746,7 @@ export class Connection implements HandshakeIO {
   /** Derives keys from `secret` and installs them on one direction (RFC 8446 §7.3). */
   async #install(dir: Direction, side: Side, secret: Uint8Array, epoch: Epoch): Promise<void> {
     if (dir === this.#read) this.#checkKeyChange();
-    dir.set(await this.#cipherFor(side, secret, epoch), secret, epoch);
+    this.#set(dir, side, await this.#keysFor(secret), secret, epoch);
   }
 
   /** RFC 8446 §5.1: handshake messages must not span a key change. */
@@ -752,11 +759,16 @@ export class Connection implements HandshakeIO {
     }
   }
 
-  /** RFC 8446 §7.3: the record protection keys of `side` from its traffic secret. */
-  async #cipherFor(side: Side, secret: Uint8Array, epoch: Epoch): Promise<RecordCipher> {
+  /** RFC 8446 §7.3: record protection keys from a traffic secret. */
+  async #keysFor(secret: Uint8Array): Promise<Keys> {
     const keys = await trafficKeys(this.#schedule!.suite, secret);
+    return { ...keys, cipher: await RecordCipher.fromKeys(keys.key, keys.iv) };
+  }
+
+  /** Puts keys in force on one direction; the trace says so at that moment. */
+  #set(dir: Direction, side: Side, keys: Keys, secret: Uint8Array, epoch: Epoch): void {
     this.trace({ kind: "keys", direction: side, epoch, key: keys.key, iv: keys.iv });
-    return await RecordCipher.fromKeys(keys.key, keys.iv);
+    dir.set(keys.cipher, secret, epoch);
   }
 
   /**
@@ -779,7 +791,7 @@ export class Connection implements HandshakeIO {
           continue;
         }
         if (item.type === "keys") {
-          this.#write.set(await item.cipher, await item.secret, item.epoch);
+          this.#set(this.#write, this.role, await item.cipher, await item.secret, item.epoch);
           i++;
           continue;
         }
