@@ -1,6 +1,6 @@
 /**
  * The results of one run, as JSON (bench/results.json) and as Markdown
- * tables (printed, and pasted into bench/PERFORMANCE.md), with each figure
+ * tables (printed, and pasted into README.md), with each figure
  * beside its comparison and the issue's targets checked.
  *
  * @module
