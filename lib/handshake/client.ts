@@ -21,17 +21,10 @@ import {
 } from "../codepoints.ts";
 import type { ClientConfig, HandshakeInfo } from "../config.ts";
 import { KeySchedule, type TrafficSecrets } from "../crypto/key_schedule.ts";
-import { generateKeyShare, GROUPS, type KeyShare } from "../crypto/key_share.ts";
-import {
-  CERTIFICATE_SCHEMES,
-  HANDSHAKE_SCHEMES,
-  schemeFitsKey,
-  verifySignature,
-} from "../crypto/signature.ts";
-import { inspectPublicKey } from "../crypto/public_key.ts";
-import { type Suite, suiteById, SUITES } from "../crypto/suites.ts";
+import { generateKeyShare, type KeyShare } from "../crypto/key_share.ts";
+import { CERTIFICATE_SCHEMES } from "../crypto/signature.ts";
+import type { Suite } from "../crypto/suites.ts";
 import { constantTimeEqual } from "../wire/writer.ts";
-import { leafPublicKey } from "../x509/leaf.ts";
 import {
   decodeAlpn,
   decodeCookie,
@@ -49,6 +42,7 @@ import {
   findExtension,
 } from "./extensions.ts";
 import { certificateVerifyContent, checkReplyExtensions, type HandshakeIO } from "./io.ts";
+import { checkCertificateVerify, preferences, verifyPeerChain } from "./peer_auth.ts";
 import {
   type ClientHello,
   decodeCertificate,
@@ -111,9 +105,7 @@ export class ClientHandshake {
   constructor(io: HandshakeIO, config: ClientConfig) {
     this.#io = io;
     this.#config = config;
-    this.#groups = config.groups ?? GROUPS;
-    this.#suites = (config.cipherSuites ?? SUITES.map((s) => s.id)).map((id) => suiteById(id)!);
-    this.#schemes = config.signatureSchemes ?? HANDSHAKE_SCHEMES;
+    ({ groups: this.#groups, suites: this.#suites, schemes: this.#schemes } = preferences(config));
     this.#transcript = new Transcript(
       config.trace &&
         ((hash, value, after) => io.trace({ kind: "transcript", hash, value, after })),
@@ -461,66 +453,18 @@ export class ClientHandshake {
     }
     this.#peerChain = cert.entries.map((e) => e.certificate);
     await this.#transcript.add(msg.raw, "server");
-    try {
-      await this.#config.verifier.verify(this.#peerChain, {
-        peer: "server",
-        serverName: this.#config.serverName,
-        now: this.#io.now(),
-        trace: (event) => this.#io.trace(event),
-      });
-      this.#io.trace({ kind: "certificate_check", peer: "server", ok: true, detail: "trusted" });
-    } catch (e) {
-      this.#io.trace({
-        kind: "certificate_check",
-        peer: "server",
-        ok: false,
-        detail: (e as Error).message,
-      });
-      throw e;
-    }
+    await verifyPeerChain(this.#io, this.#config.verifier, this.#peerChain, {
+      peer: "server",
+      serverName: this.#config.serverName,
+    });
   }
 
   /** RFC 8446 §4.4.3: the server's signature over the transcript, with the leaf's key. */
   async readCertificateVerify(): Promise<void> {
     const msg = await this.#io.expect(HandshakeType.certificate_verify);
     const cv = decodeCertificateVerify(msg.body);
-    if (!this.#schemes.includes(cv.scheme)) {
-      throw new TlsError(
-        AlertDescription.illegal_parameter,
-        `the server signed with ${SignatureScheme.name(cv.scheme)}, which was not offered`,
-      );
-    }
-    const spki = leafPublicKey(this.#peerChain[0]);
-    if (!schemeFitsKey(cv.scheme, inspectPublicKey(spki))) {
-      throw new TlsError(
-        AlertDescription.illegal_parameter,
-        `the server signed with ${
-          SignatureScheme.name(cv.scheme)
-        }, which does not fit its certificate's key`,
-      );
-    }
     const hash = await this.#transcript.hash(this.#suite.hash);
-    const ok = await verifySignature(
-      cv.scheme,
-      spki,
-      certificateVerifyContent("server", hash),
-      cv.signature,
-    );
-    this.#io.trace({
-      kind: "signature",
-      from: "server",
-      scheme: cv.scheme,
-      transcriptHash: hash,
-      ok,
-    });
-    if (!ok) {
-      throw new TlsError(
-        AlertDescription.decrypt_error,
-        `the server's CertificateVerify signature (${
-          SignatureScheme.name(cv.scheme)
-        }) does not verify`,
-      );
-    }
+    await checkCertificateVerify(this.#io, cv, "server", this.#peerChain[0], this.#schemes, hash);
     this.#peerScheme = cv.scheme;
     await this.#transcript.add(msg.raw, "server");
   }

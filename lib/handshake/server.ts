@@ -22,13 +22,10 @@ import {
 } from "../codepoints.ts";
 import type { HandshakeInfo, ServerConfig } from "../config.ts";
 import { KeySchedule, type TrafficSecrets } from "../crypto/key_schedule.ts";
-import { generateKeyShare, GROUPS, isSupportedGroup, type KeyShare } from "../crypto/key_share.ts";
-import { inspectPublicKey } from "../crypto/public_key.ts";
-import { HANDSHAKE_SCHEMES, schemeFitsKey, verifySignature } from "../crypto/signature.ts";
-import { type Suite, suiteById, SUITES } from "../crypto/suites.ts";
+import { generateKeyShare, isSupportedGroup, type KeyShare } from "../crypto/key_share.ts";
+import type { Suite } from "../crypto/suites.ts";
 import { constantTimeEqual } from "../wire/writer.ts";
 import { isGrease } from "../wire/open_enum.ts";
-import { leafPublicKey } from "../x509/leaf.ts";
 import {
   decodeAlpn,
   decodeClientKeyShares,
@@ -49,6 +46,7 @@ import {
   type KeyShareEntry,
 } from "./extensions.ts";
 import { certificateVerifyContent, type HandshakeIO } from "./io.ts";
+import { checkCertificateVerify, preferences, verifyPeerChain } from "./peer_auth.ts";
 import {
   type ClientHello,
   decodeCertificate,
@@ -111,9 +109,7 @@ export class ServerHandshake {
   constructor(io: HandshakeIO, config: ServerConfig) {
     this.#io = io;
     this.#config = config;
-    this.#groups = config.groups ?? GROUPS;
-    this.#suites = (config.cipherSuites ?? SUITES.map((s) => s.id)).map((id) => suiteById(id)!);
-    this.#schemes = config.signatureSchemes ?? HANDSHAKE_SCHEMES;
+    ({ groups: this.#groups, suites: this.#suites, schemes: this.#schemes } = preferences(config));
     this.#transcript = new Transcript(
       config.trace &&
         ((hash, value, after) => io.trace({ kind: "transcript", hash, value, after })),
@@ -565,61 +561,11 @@ export class ServerHandshake {
       return;
     }
     this.#peerChain = cert.entries.map((e) => e.certificate);
-    try {
-      await auth.verifier.verify(this.#peerChain, {
-        peer: "client",
-        now: this.#io.now(),
-        trace: (event) => this.#io.trace(event),
-      });
-      this.#io.trace({ kind: "certificate_check", peer: "client", ok: true, detail: "trusted" });
-    } catch (e) {
-      this.#io.trace({
-        kind: "certificate_check",
-        peer: "client",
-        ok: false,
-        detail: (e as Error).message,
-      });
-      throw e;
-    }
+    await verifyPeerChain(this.#io, auth.verifier, this.#peerChain, { peer: "client" });
     const cvMsg = await this.#io.expect(HandshakeType.certificate_verify);
     const cv = decodeCertificateVerify(cvMsg.body);
-    if (!this.#schemes.includes(cv.scheme)) {
-      throw new TlsError(
-        AlertDescription.illegal_parameter,
-        `the client signed with ${SignatureScheme.name(cv.scheme)}, which was not requested`,
-      );
-    }
-    const spki = leafPublicKey(this.#peerChain[0]);
-    if (!schemeFitsKey(cv.scheme, inspectPublicKey(spki))) {
-      throw new TlsError(
-        AlertDescription.illegal_parameter,
-        `the client signed with ${
-          SignatureScheme.name(cv.scheme)
-        }, which does not fit its certificate's key`,
-      );
-    }
     const hash = await this.#transcript.hash(this.#choice.suite.hash);
-    const ok = await verifySignature(
-      cv.scheme,
-      spki,
-      certificateVerifyContent("client", hash),
-      cv.signature,
-    );
-    this.#io.trace({
-      kind: "signature",
-      from: "client",
-      scheme: cv.scheme,
-      transcriptHash: hash,
-      ok,
-    });
-    if (!ok) {
-      throw new TlsError(
-        AlertDescription.decrypt_error,
-        `the client's CertificateVerify signature (${
-          SignatureScheme.name(cv.scheme)
-        }) does not verify`,
-      );
-    }
+    await checkCertificateVerify(this.#io, cv, "client", this.#peerChain[0], this.#schemes, hash);
     await this.#transcript.add(cvMsg.raw, "client");
   }
 
