@@ -476,6 +476,8 @@ export class Connection implements HandshakeIO {
     this.#ignoredRecords = 0;
     for (let msg = this.#joiner.next(); msg; msg = this.#joiner.next()) {
       this.#helloReceived = true;
+      const { type, raw } = msg;
+      this.trace({ kind: "message", from: this.#peer, type, raw, epoch: this.#read.epoch });
       if (this.#info) await this.#handlePostHandshake(msg);
       else await this.#deliver(msg);
     }
@@ -553,13 +555,6 @@ export class Connection implements HandshakeIO {
 
   /** RFC 8446 §4.6: what may follow the handshake: NewSessionTicket (to clients) and KeyUpdate. */
   async #handlePostHandshake(msg: HandshakeMessage): Promise<void> {
-    this.trace({
-      kind: "message",
-      from: this.#peer,
-      type: msg.type,
-      raw: msg.raw,
-      epoch: this.#read.epoch,
-    });
     if (msg.type === HandshakeType.new_session_ticket && this.role === "client") {
       decodeNewSessionTicket(msg.body); // checked, then set aside: this engine does not resume sessions
       return;
@@ -631,13 +626,6 @@ export class Connection implements HandshakeIO {
       const blocked = this.#blocked;
       this.#blocked = undefined;
       blocked?.();
-    });
-    this.trace({
-      kind: "message",
-      from: this.#peer,
-      type: msg.type,
-      raw: msg.raw,
-      epoch: this.#read.epoch,
     });
     if (!types.includes(msg.type)) {
       throw new TlsError(
