@@ -33,14 +33,10 @@ import {
 import { ServerHandshake } from "./handshake/server.ts";
 import { Deframer, MAX_PLAINTEXT, type RawRecord } from "./record/deframer.ts";
 import { HandshakeJoiner } from "./record/handshake_joiner.ts";
-import {
-  Direction,
-  type Epoch,
-  type OpenedRecord,
-  openRecord,
-  sealRecords,
-} from "./record/record_layer.ts";
+import { Direction, type Epoch, type OpenedRecord, openRecord } from "./record/record_layer.ts";
 import { Serial } from "./serial.ts";
+import { keyLogLine } from "./key_log.ts";
+import { type Keys, Outbox } from "./record/outbox.ts";
 import type { Side, TraceEvent } from "./trace.ts";
 import { concat } from "./wire/writer.ts";
 
@@ -53,52 +49,8 @@ export type ConnectionEvent =
   /** The peer sent close_notify: it will send no more data (RFC 8446 §6.1). */
   | { type: "close_notify" };
 
-/**
- * Joins output in order: consecutive views of one buffer (records sealed
- * together) are taken as they are, without a copy, when nothing else is queued.
- */
-function joinOutput(parts: Uint8Array[]): Uint8Array {
-  const first = parts[0];
-  let end = first.byteOffset + first.length;
-  for (let i = 1; i < parts.length; i++) {
-    const p = parts[i];
-    if (p.buffer !== first.buffer || p.byteOffset !== end) return concat(...parts);
-    end += p.length;
-  }
-  return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
-}
-
 /** How many received records are opened at once after the handshake (see #handleRun). */
 const OPEN_AHEAD = 16;
-
-/** NSS key log labels (SSLKEYLOGFILE) of the secrets RFC 8446 §7.1 derives. */
-const KEY_LOG_LABELS: Record<string, string> = {
-  client_handshake_traffic_secret: "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
-  server_handshake_traffic_secret: "SERVER_HANDSHAKE_TRAFFIC_SECRET",
-  exporter_master_secret: "EXPORTER_SECRET",
-};
-
-/** Record protection keys derived from a traffic secret, imported. */
-interface Keys {
-  key: Uint8Array;
-  iv: Uint8Array;
-  cipher: RecordCipher;
-}
-
-/**
- * A queued outgoing item: handshake bytes (sealed under the keys in force
- * when their turn comes), the plaintext CCS, or a change of our sending keys
- * (derived while the handshake goes on, installed in its place in the queue).
- */
-type Pending =
-  | { type: "handshake"; data: Uint8Array }
-  | { type: "ccs" }
-  | {
-    type: "keys";
-    cipher: Promise<Keys>;
-    secret: Promise<Uint8Array>;
-    epoch: Epoch;
-  };
 
 /**
  * One TLS 1.3 connection, client or server. Drive it with `start()`,
@@ -118,10 +70,8 @@ export class Connection implements HandshakeIO {
   readonly #deframer = new Deframer();
   readonly #joiner: HandshakeJoiner;
   readonly #read = new Direction();
-  readonly #write = new Direction();
   readonly #receiving = new Serial();
-  readonly #sending = new Serial();
-  readonly #maxFragment: number;
+  readonly #outbox: Outbox;
   readonly #limits: {
     handshakeBytes: number;
     ignoredRecords: number;
@@ -130,11 +80,7 @@ export class Connection implements HandshakeIO {
   #schedule?: KeySchedule;
   #generation = { read: 0, write: 0 };
 
-  #out: Uint8Array[] = [];
   #events: ConnectionEvent[] = [];
-  #pending: Pending[] = [];
-  /** The epoch of the last key change queued for sending (what queued messages will be sealed under). */
-  #queuedWriteEpoch: Epoch = "plaintext";
   /** Read keys being derived: installed before the next record is opened. */
   #readKeys?: Promise<void>;
   #ccsSent = false;
@@ -168,9 +114,10 @@ export class Connection implements HandshakeIO {
       keyUpdatesPerSecond: config.maxKeyUpdatesPerSecond ??
         DEFAULT_LIMITS.maxKeyUpdatesPerSecond,
     };
-    this.#maxFragment = Math.max(
-      1,
-      Math.min(config.maxFragmentSize ?? MAX_PLAINTEXT, MAX_PLAINTEXT),
+    this.#outbox = new Outbox(
+      role,
+      config.maxFragmentSize ?? MAX_PLAINTEXT,
+      config.trace && ((event) => this.trace(event)),
     );
     this.#handshake = role === "client"
       ? new ClientHandshake(this, config as ClientConfig)
@@ -278,7 +225,7 @@ export class Connection implements HandshakeIO {
     }
     if (this.#closeSent) throw new Error("cannot write after close()");
     try {
-      await this.#sending.run(() => this.#emit(ContentType.application_data, data));
+      await this.#outbox.run(() => this.#outbox.seal(ContentType.application_data, data));
     } catch (e) {
       throw await this.#fail(e);
     }
@@ -292,7 +239,7 @@ export class Connection implements HandshakeIO {
     if (this.#error) throw this.#error;
     if (!this.#info) throw new Error("cannot update keys before the handshake is complete");
     try {
-      await this.#sending.run(() => this.#sendKeyUpdate(requestPeer));
+      await this.#outbox.run(() => this.#sendKeyUpdate(requestPeer));
     } catch (e) {
       throw await this.#fail(e);
     }
@@ -302,7 +249,7 @@ export class Connection implements HandshakeIO {
   async close(): Promise<void> {
     if (this.#closeSent || this.#error) return;
     this.#closeSent = true;
-    await this.#sending.run(() => this.#sendAlert(AlertDescription.close_notify));
+    await this.#outbox.run(() => this.#sendAlert(AlertDescription.close_notify));
   }
 
   /**
@@ -328,10 +275,7 @@ export class Connection implements HandshakeIO {
 
   /** Bytes to send to the peer, in order; empty when there are none. */
   takeOutput(): Uint8Array {
-    if (this.#out.length === 0) return new Uint8Array(0);
-    const out = this.#out.length === 1 ? this.#out[0] : joinOutput(this.#out);
-    this.#out = [];
-    return out;
+    return this.#outbox.take();
   }
 
   /** Events since the last call. */
@@ -357,7 +301,19 @@ export class Connection implements HandshakeIO {
     await this.#readKeysReady();
     if (!this.#info) this.#countHandshakeBytes(rec);
     if (rec.type === ContentType.change_cipher_spec) {
-      if (this.#config.trace) this.#traceCcs(this.#peer, concat(rec.header, rec.fragment));
+      if (this.#config.trace) {
+        const bytes = concat(rec.header, rec.fragment);
+        const contentType = ContentType.change_cipher_spec;
+        const content = bytes.subarray(5);
+        this.trace({
+          kind: "record",
+          from: this.#peer,
+          epoch: "plaintext",
+          bytes,
+          contentType,
+          content,
+        });
+      }
       this.#checkNotInterleaved(rec.type);
       return this.#handleChangeCipherSpec(rec);
     }
@@ -517,7 +473,7 @@ export class Connection implements HandshakeIO {
     if (this.#run) return;
     const blocked = new Promise<void>((r) => this.#blocked = r);
     this.#run = this.#handshake!.run().then(async (info) => {
-      await this.#flush(); // what the handshake queued last (a client's Finished, its new keys)
+      await this.#outbox.flush(); // what the handshake queued last (a client's Finished, its new keys)
       this.#forgetHandshake();
       this.#info = info;
       this.#events.push({ type: "handshake", info });
@@ -563,9 +519,9 @@ export class Connection implements HandshakeIO {
       const requested = decodeKeyUpdate(msg.body);
       this.#countKeyUpdate();
       this.trace({ kind: "key_update", from: this.#peer, requestUpdate: requested });
-      await this.#rekey(this.#read, "read");
+      await this.#rekey("read");
       // RFC 8446 §4.6.3: answer update_requested with our own KeyUpdate before more data.
-      if (requested && !this.#closeSent) await this.#sending.run(() => this.#sendKeyUpdate(false));
+      if (requested && !this.#closeSent) await this.#outbox.run(() => this.#sendKeyUpdate(false));
       return;
     }
     throw new TlsError(
@@ -601,26 +557,30 @@ export class Connection implements HandshakeIO {
       from: this.role,
       type: HandshakeType.key_update,
       raw,
-      epoch: this.#write.epoch,
+      epoch: this.#outbox.direction.epoch,
     });
-    await this.#emit(ContentType.handshake, raw);
-    await this.#rekey(this.#write, "write");
+    await this.#outbox.seal(ContentType.handshake, raw);
+    await this.#rekey("write");
   }
 
   /** RFC 8446 §7.2: application_traffic_secret_N+1 for one direction. */
-  async #rekey(dir: Direction, which: "read" | "write"): Promise<void> {
+  async #rekey(which: "read" | "write"): Promise<void> {
+    const dir = which === "read" ? this.#read : this.#outbox.direction;
     const secret = await this.#schedule!.nextTrafficSecret(dir.secret!);
     const n = ++this.#generation[which];
-    const side = (which === "write") === (this.role === "client") ? "client" : "server";
+    const side = which === "write" ? this.role : this.#peer;
     this.trace({ kind: "secret", name: `${side}_application_traffic_secret_${n}`, value: secret });
-    await this.#install(dir, side, secret, "application");
+    if (which === "read") this.#checkKeyChange();
+    const keys = await this.#keysFor(secret);
+    if (which === "read") this.#setRead(keys, secret, "application");
+    else this.#outbox.install(keys, secret, "application");
   }
 
   // --- HandshakeIO: what the handshake code may do ---
 
   /** {@inheritDoc HandshakeIO.expect} */
   async expect(...types: number[]): Promise<HandshakeMessage> {
-    await this.#flush();
+    await this.#outbox.flush();
     const msg = await new Promise<HandshakeMessage>((resolve) => {
       this.#waiter = resolve;
       const blocked = this.#blocked;
@@ -639,8 +599,8 @@ export class Connection implements HandshakeIO {
   /** {@inheritDoc HandshakeIO.send} */
   send(type: number, body: Uint8Array): Uint8Array {
     const raw = frameHandshake(type, body);
-    this.trace({ kind: "message", from: this.role, type, raw, epoch: this.#queuedWriteEpoch });
-    this.#pending.push({ type: "handshake", data: raw });
+    this.trace({ kind: "message", from: this.role, type, raw, epoch: this.#outbox.queuedEpoch });
+    this.#outbox.queueHandshake(raw);
     return raw;
   }
 
@@ -648,7 +608,7 @@ export class Connection implements HandshakeIO {
   sendChangeCipherSpec(): void {
     if (this.#ccsSent) return;
     this.#ccsSent = true;
-    this.#pending.push({ type: "ccs" });
+    this.#outbox.queueChangeCipherSpec();
   }
 
   /**
@@ -663,12 +623,9 @@ export class Connection implements HandshakeIO {
   ): Promise<void> {
     this.#schedule = schedule;
     const ready = Promise.resolve(secret);
-    const cipher = ready.then((s) => this.#keysFor(s));
-    cipher.catch(() => {}); // awaited (and its failure surfaced) by #flush
-    this.#pending.push({ type: "keys", cipher, secret: ready, epoch });
-    this.#queuedWriteEpoch = epoch;
+    this.#outbox.queueKeys(ready.then((s) => this.#keysFor(s)), ready, epoch);
     // A trace tells the handshake in protocol order: there, keys change on the spot.
-    return this.#config.trace ? this.#flush() : Promise.resolve();
+    return this.#config.trace ? this.#outbox.flush() : Promise.resolve();
   }
 
   /**
@@ -687,7 +644,7 @@ export class Connection implements HandshakeIO {
       const s = await secret;
       const keys = await this.#keysFor(s);
       await previous;
-      this.#set(this.#read, this.#peer, keys, s, epoch);
+      this.#setRead(keys, s, epoch);
     })();
     ready.catch(() => {}); // awaited (and its failure surfaced) by #handleRecord
     this.#readKeys = ready;
@@ -696,7 +653,7 @@ export class Connection implements HandshakeIO {
 
   /** {@inheritDoc HandshakeIO.writeEpoch} */
   get writeEpoch(): Epoch {
-    return this.#queuedWriteEpoch;
+    return this.#outbox.queuedEpoch;
   }
 
   /** {@inheritDoc HandshakeIO.random} */
@@ -712,15 +669,9 @@ export class Connection implements HandshakeIO {
   /** {@inheritDoc HandshakeIO.trace} Also writes the key log, when one is configured. */
   trace(event: TraceEvent): void {
     if (event.kind === "secret" && this.#config.keyLog) {
-      const label = KEY_LOG_LABELS[event.name] ??
-        event.name.replace(
-          /^(client|server)_application_traffic_secret_(\d+)$/,
-          (_, s: string, n: string) => `${s.toUpperCase()}_TRAFFIC_SECRET_${n}`,
-        );
       const random = this.#handshake?.clientRandom ?? this.#clientRandom;
-      if (random && /^[A-Z_0-9]+$/.test(label)) {
-        this.#config.keyLog(`${label} ${random.toHex()} ${event.value.toHex()}\n`);
-      }
+      const line = random && keyLogLine(event, random);
+      if (line) this.#config.keyLog(line);
     }
     this.#config.trace?.(event);
   }
@@ -729,12 +680,6 @@ export class Connection implements HandshakeIO {
 
   get #peer(): Side {
     return this.role === "client" ? "server" : "client";
-  }
-
-  /** Derives keys from `secret` and installs them on one direction (RFC 8446 §7.3). */
-  async #install(dir: Direction, side: Side, secret: Uint8Array, epoch: Epoch): Promise<void> {
-    if (dir === this.#read) this.#checkKeyChange();
-    this.#set(dir, side, await this.#keysFor(secret), secret, epoch);
   }
 
   /** RFC 8446 §5.1: handshake messages must not span a key change. */
@@ -753,78 +698,10 @@ export class Connection implements HandshakeIO {
     return { ...keys, cipher: await RecordCipher.fromKeys(keys.key, keys.iv) };
   }
 
-  /** Puts keys in force on one direction; the trace says so at that moment. */
-  #set(dir: Direction, side: Side, keys: Keys, secret: Uint8Array, epoch: Epoch): void {
-    this.trace({ kind: "keys", direction: side, epoch, key: keys.key, iv: keys.iv });
-    dir.set(keys.cipher, secret, epoch);
-  }
-
-  /**
-   * Seals what the handshake queued, in order, installing the key changes
-   * queued between (their derivation has run meanwhile).
-   */
-  async #flush(): Promise<void> {
-    if (this.#pending.length === 0) return;
-    const items = this.#pending;
-    this.#pending = [];
-    await this.#sending.run(async () => {
-      for (let i = 0; i < items.length;) {
-        const item = items[i];
-        if (item.type === "ccs") {
-          // RFC 8446 §5: the compatibility CCS is always a plaintext record.
-          const ccs = new Uint8Array([ContentType.change_cipher_spec, 3, 3, 0, 1, 1]);
-          if (this.#config.trace) this.#traceCcs(this.role, ccs);
-          this.#out.push(ccs);
-          i++;
-          continue;
-        }
-        if (item.type === "keys") {
-          this.#set(this.#write, this.role, await item.cipher, await item.secret, item.epoch);
-          i++;
-          continue;
-        }
-        const run: Uint8Array[] = [];
-        for (; i < items.length && items[i].type === "handshake"; i++) {
-          run.push((items[i] as { data: Uint8Array }).data);
-        }
-        await this.#emit(ContentType.handshake, run.length === 1 ? run[0] : concat(...run));
-      }
-    });
-  }
-
-  /** Seals `content` of `type` into records under the current keys (call only inside #sending). */
-  async #emit(type: number, content: Uint8Array): Promise<void> {
-    const epoch = this.#write.epoch;
-    const records = await sealRecords(this.#write, type, content, this.#maxFragment);
-    if (this.#config.trace) {
-      let at = 0;
-      for (const bytes of records) {
-        const n = Math.min(content.length - at, this.#maxFragment);
-        this.trace({
-          kind: "record",
-          from: this.role,
-          epoch,
-          bytes,
-          contentType: type,
-          content: content.subarray(at, at + n),
-        });
-        at += n;
-      }
-    }
-    this.#out.push(...records);
-  }
-
-  /** Traces a ChangeCipherSpec record, which never reaches the record layer. */
-  #traceCcs(from: Side, bytes: Uint8Array): void {
-    const contentType = ContentType.change_cipher_spec;
-    this.trace({
-      kind: "record",
-      from,
-      epoch: "plaintext",
-      bytes,
-      contentType,
-      content: bytes.subarray(5),
-    });
+  /** Puts keys in force for what we receive; the trace says so at that moment. */
+  #setRead(keys: Keys, secret: Uint8Array, epoch: Epoch): void {
+    this.trace({ kind: "keys", direction: this.#peer, epoch, key: keys.key, iv: keys.iv });
+    this.#read.set(keys.cipher, secret, epoch);
   }
 
   async #sendAlert(description: number): Promise<void> {
@@ -832,7 +709,7 @@ export class Connection implements HandshakeIO {
       description === AlertDescription.user_canceled;
     const level = closing ? AlertLevel.warning : AlertLevel.fatal;
     this.trace({ kind: "alert", from: this.role, level, description });
-    await this.#emit(ContentType.alert, new Uint8Array([level, description]));
+    await this.#outbox.seal(ContentType.alert, new Uint8Array([level, description]));
   }
 
   // --- failure (RFC 8446 §6.2) ---
@@ -859,11 +736,11 @@ export class Connection implements HandshakeIO {
       { cause: e },
     );
     this.#error = err;
-    this.#pending = [];
+    this.#outbox.discardQueued();
     if (err instanceof TlsError && !this.#closeSent) {
       this.#closeSent = true;
       try {
-        await this.#sending.run(() => this.#sendAlert(err.alert));
+        await this.#outbox.run(() => this.#sendAlert(err.alert));
       } catch {
         // The alert could not be sealed; the connection ends without it.
       }

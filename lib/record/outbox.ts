@@ -1,0 +1,174 @@
+/**
+ * What a connection sends, in order (RFC 8446 §5): handshake messages
+ * queued by the handshake, the compatibility ChangeCipherSpec, key changes
+ * queued in their place, application data and alerts, sealed under the
+ * keys in force at their turn and joined into one output.
+ *
+ * @module
+ */
+
+import { ContentType } from "../codepoints.ts";
+import type { RecordCipher } from "../crypto/aead.ts";
+import { Serial } from "../serial.ts";
+import type { Side, TraceEvent } from "../trace.ts";
+import { concat } from "../wire/writer.ts";
+import { MAX_PLAINTEXT } from "./deframer.ts";
+import { Direction, type Epoch, sealRecords } from "./record_layer.ts";
+
+/** Record protection keys derived from a traffic secret, imported. */
+export interface Keys {
+  key: Uint8Array;
+  iv: Uint8Array;
+  cipher: RecordCipher;
+}
+
+/** RFC 8446 §D.4: the compatibility ChangeCipherSpec, always a plaintext record. */
+export const CHANGE_CIPHER_SPEC_RECORD: Uint8Array = new Uint8Array([
+  ContentType.change_cipher_spec,
+  3,
+  3,
+  0,
+  1,
+  1,
+]);
+
+/**
+ * A queued item: handshake bytes (sealed under the keys in force when their
+ * turn comes), the plaintext CCS, or a change of our sending keys (derived
+ * while the handshake goes on, installed in its place in the queue).
+ */
+type Pending =
+  | { type: "handshake"; data: Uint8Array }
+  | { type: "ccs" }
+  | { type: "keys"; keys: Promise<Keys>; secret: Promise<Uint8Array>; epoch: Epoch };
+
+/** The sending half of a connection. */
+export class Outbox {
+  /** Our sending direction: its keys, epoch and traffic secret. */
+  readonly direction: Direction = new Direction();
+  readonly #side: Side;
+  readonly #maxFragment: number;
+  readonly #trace?: (event: TraceEvent) => void;
+  readonly #serial = new Serial();
+  #out: Uint8Array[] = [];
+  #pending: Pending[] = [];
+  #queuedEpoch: Epoch = "plaintext";
+
+  /**
+   * @param side who sends (for the trace)
+   * @param maxFragment the largest record content to send (at most 2^14)
+   * @param trace receives `record` and `keys` events, when tracing
+   */
+  constructor(side: Side, maxFragment: number, trace?: (event: TraceEvent) => void) {
+    this.#side = side;
+    this.#maxFragment = Math.max(1, Math.min(maxFragment, MAX_PLAINTEXT));
+    this.#trace = trace;
+  }
+
+  /** The epoch queued messages will be sealed under (the last key change queued). */
+  get queuedEpoch(): Epoch {
+    return this.#queuedEpoch;
+  }
+
+  /** Queues a handshake message. */
+  queueHandshake(raw: Uint8Array): void {
+    this.#pending.push({ type: "handshake", data: raw });
+  }
+
+  /** Queues the compatibility ChangeCipherSpec. */
+  queueChangeCipherSpec(): void {
+    this.#pending.push({ type: "ccs" });
+  }
+
+  /** Queues a change of keys: what is queued after it is sealed under them. */
+  queueKeys(keys: Promise<Keys>, secret: Promise<Uint8Array>, epoch: Epoch): void {
+    keys.catch(() => {}); // awaited, and its failure surfaced, by flush()
+    this.#pending.push({ type: "keys", keys, secret, epoch });
+    this.#queuedEpoch = epoch;
+  }
+
+  /** Drops what is queued and not yet sealed (the connection failed). */
+  discardQueued(): void {
+    this.#pending = [];
+  }
+
+  /** Puts keys in force for what we send from now on. */
+  install(keys: Keys, secret: Uint8Array, epoch: Epoch): void {
+    this.#trace?.({ kind: "keys", direction: this.#side, epoch, key: keys.key, iv: keys.iv });
+    this.direction.set(keys.cipher, secret, epoch);
+    this.#queuedEpoch = epoch;
+  }
+
+  /** Runs `job` in the sending order: no other sealing overlaps it. */
+  run<T>(job: () => Promise<T>): Promise<T> {
+    return this.#serial.run(job);
+  }
+
+  /** Seals what is queued, in order, installing the key changes between. */
+  async flush(): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const items = this.#pending;
+    this.#pending = [];
+    await this.#serial.run(async () => {
+      for (let i = 0; i < items.length;) {
+        const item = items[i];
+        if (item.type === "ccs") {
+          this.#traceRecord(ContentType.change_cipher_spec, "plaintext", CHANGE_CIPHER_SPEC_RECORD);
+          this.#out.push(CHANGE_CIPHER_SPEC_RECORD);
+          i++;
+        } else if (item.type === "keys") {
+          this.install(await item.keys, await item.secret, item.epoch);
+          i++;
+        } else {
+          const run: Uint8Array[] = [];
+          for (; i < items.length && items[i].type === "handshake"; i++) {
+            run.push((items[i] as { data: Uint8Array }).data);
+          }
+          await this.seal(ContentType.handshake, run.length === 1 ? run[0] : concat(...run));
+        }
+      }
+    });
+  }
+
+  /** Seals `content` of `type` under the keys in force. Call only from a job given to run(). */
+  async seal(type: number, content: Uint8Array): Promise<void> {
+    const epoch = this.direction.epoch;
+    const records = await sealRecords(this.direction, type, content, this.#maxFragment);
+    if (this.#trace) {
+      let at = 0;
+      for (const bytes of records) {
+        const n = Math.min(content.length - at, this.#maxFragment);
+        this.#traceRecord(type, epoch, bytes, content.subarray(at, at + n));
+        at += n;
+      }
+    }
+    this.#out.push(...records);
+  }
+
+  #traceRecord(type: number, epoch: Epoch, bytes: Uint8Array, content = bytes.subarray(5)): void {
+    this.#trace?.({ kind: "record", from: this.#side, epoch, bytes, contentType: type, content });
+  }
+
+  /** The bytes sealed so far, in order; empty when there are none. */
+  take(): Uint8Array {
+    if (this.#out.length === 0) return new Uint8Array(0);
+    const out = this.#out.length === 1 ? this.#out[0] : joinOutput(this.#out);
+    this.#out = [];
+    return out;
+  }
+}
+
+/**
+ * Joins output in order: consecutive views of one buffer (records sealed
+ * together) are taken as they are, without a copy, when nothing else is queued.
+ */
+function joinOutput(parts: Uint8Array[]): Uint8Array {
+  const first = parts[0];
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i];
+    if (p.buffer !== first.buffer || p.byteOffset !== end) return concat(...parts);
+    end += p.length;
+  }
+  return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
+}
