@@ -42,4 +42,5 @@ export { PathVerifier, type PathVerifierOptions } from "./x509/verify.ts";
 export { loadTrustAnchors, SYSTEM_BUNDLE, TrustStoreError } from "./x509/anchors.ts";
 export { parsePin, PinnedKeyVerifier, spkiPin } from "./x509/pin.ts";
 export { InsecureVerifier } from "./x509/insecure.ts";
+export { CertifiedKeyError, loadCertifiedKey } from "./x509/certified_key.ts";
 export type { TraceEvent } from "./trace.ts";
