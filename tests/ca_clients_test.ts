@@ -13,6 +13,7 @@
  */
 
 import assert from "node:assert/strict";
+import { chromiumDumpDom } from "./helpers/chromium.ts";
 import { KEY_TYPES, type KeyType } from "../lib/crypto/certificate_keys.ts";
 import { need, type Output, run, runCa, startSServer } from "./helpers/commands.ts";
 
@@ -249,7 +250,7 @@ Deno.test({
   ignore: !tools.openssl || !tools.chromium,
   async fn() {
     await eachServer("ecdsa-p256", {}, async (port, layout) => {
-      const out = await chromium(layout.dir, url("localhost", port), { trust: false });
+      const out = await chromiumDumpDom(url("localhost", port));
       assert.doesNotMatch(out.stdout, PAGE, layout.name);
       assert.match(out.stderr, /ERR_CERT_AUTHORITY_INVALID/, layout.name);
     });
@@ -307,37 +308,8 @@ async function denoGet(
  * NSS database in a temporary HOME; returns the DOM it rendered.
  */
 async function chromiumGet(dir: string, url: string): Promise<string> {
-  const out = await chromium(dir, url, { trust: true });
+  const out = await chromiumDumpDom(url, `${dir}/ca.pem`);
   const errors = out.stderr.split("\n").filter((l) => /ERR_|net_error|certificate/i.test(l));
   assert.match(out.stdout, PAGE, `Chromium did not show the page: ${errors.join(" | ")}`);
   return out.stdout;
-}
-
-/** Runs headless Chromium on `url` with a fresh profile and NSS database (holding ca.pem if `trust`). */
-async function chromium(dir: string, url: string, opts: { trust: boolean }): Promise<Output> {
-  const home = await Deno.makeTempDir({ prefix: "handshake-chromium-" });
-  try {
-    const nssdb = `sql:${home}/.pki/nssdb`;
-    await Deno.mkdir(`${home}/.pki/nssdb`, { recursive: true });
-    succeeded(await run("certutil", ["-N", "--empty-password", "-d", nssdb]));
-    if (opts.trust) {
-      const add = ["-A", "-d", nssdb, "-t", "C,,", "-n", "handshake", "-i", `${dir}/ca.pem`];
-      succeeded(await run("certutil", add));
-    }
-    return await run("chromium", [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--user-data-dir=${home}/profile`,
-      "--dump-dom",
-      url,
-    ], { env: { HOME: home }, timeoutMs: 90_000 });
-  } finally {
-    await Deno.remove(home, { recursive: true });
-  }
 }

@@ -6,9 +6,10 @@
  * the root through an NSS database in a temporary HOME.
  */
 
+import { chromiumDumpDom } from "./helpers/chromium.ts";
 import assert from "node:assert/strict";
 import { startServe } from "./helpers/cli.ts";
-import { need, type Output, run, runCa } from "./helpers/commands.ts";
+import { need, run, runCa } from "./helpers/commands.ts";
 
 const tools = {
   curl: await need("the curl tests of serve --mode http", "curl"),
@@ -91,7 +92,7 @@ Deno.test({
   async fn() {
     const server = await startServe([...serveArgs, "--trace"]);
     try {
-      const out = await chromium(`https://localhost:${server.port}/`);
+      const out = await chromiumDumpDom(`https://localhost:${server.port}/`, `${dir}/ca.pem`);
       const errors = out.stderr.split("\n").filter((l) => /ERR_|net_error|certificate/i.test(l));
       assert.match(
         out.stdout,
@@ -114,41 +115,3 @@ Deno.test({
     }
   },
 });
-
-/** Loads `url` in headless Chromium that trusts the CA in `dir`; returns the dumped DOM. */
-async function chromium(url: string): Promise<Output> {
-  const home = await Deno.makeTempDir({ prefix: "handshake-chromium-" });
-  try {
-    const nssdb = `sql:${home}/.pki/nssdb`;
-    await Deno.mkdir(`${home}/.pki/nssdb`, { recursive: true });
-    assert.equal((await run("certutil", ["-N", "--empty-password", "-d", nssdb])).code, 0);
-    const add = await run("certutil", [
-      "-A",
-      "-d",
-      nssdb,
-      "-t",
-      "C,,",
-      "-n",
-      "handshake",
-      "-i",
-      `${dir}/ca.pem`,
-    ]);
-    assert.equal(add.code, 0, add.stderr);
-    return await run("chromium", [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--user-data-dir=${home}/profile`,
-      "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
-      "--dump-dom",
-      url,
-    ], { env: { HOME: home }, timeoutMs: 90_000 });
-  } finally {
-    await Deno.remove(home, { recursive: true });
-  }
-}
