@@ -5,6 +5,8 @@
  * @module
  */
 
+export { freePort, waitForPort } from "../tests/helpers/peer.ts";
+
 const decoder = new TextDecoder();
 /** Clock ticks per second of /proc/PID/stat (`getconf CLK_TCK`; 100 on Linux). */
 const TICKS_PER_SECOND = 100;
@@ -24,28 +26,6 @@ export function rssBytes(pid: number): number {
   const m = status.match(/^VmRSS:\s+(\d+) kB/m);
   if (!m) throw new Error(`no VmRSS for process ${pid}`);
   return Number(m[1]) * 1024;
-}
-
-/** A free TCP port on 127.0.0.1 (there is a small race before the caller binds it). */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/** Waits until something accepts TCP connections on `port`. */
-export async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await sleep(25);
-    }
-  }
 }
 
 /** Resolves after `ms` milliseconds. */
