@@ -5,10 +5,9 @@
 
 import assert from "node:assert/strict";
 import { makeCertSet, writeCertSet } from "./helpers/certs.ts";
-import { MAIN } from "./helpers/commands.ts";
 import { issueLeaf } from "../lib/x509/issue.ts";
 import { freePort, Peer } from "./helpers/peer.ts";
-import { runConnect, startServe } from "./helpers/cli.ts";
+import { runConnect, runHandshake, startServe } from "./helpers/cli.ts";
 
 const set = await makeCertSet({ dir: true });
 const dir = set.paths!.dir;
@@ -201,12 +200,8 @@ Deno.test("cli: mistakes get one line that says what to do", async () => {
     [["frobnicate"], /unknown mode "frobnicate"/],
   ];
   for (const [args, expected] of cases) {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-net", "--allow-env", MAIN, ...args],
-      stdin: "null",
-    }).output();
-    const stderr = new TextDecoder().decode(out.stderr);
-    assert.equal(out.code, 2, `${args.join(" ")}: ${stderr}`);
+    const { code, stderr } = await runHandshake(args);
+    assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);
     assert.match(stderr, expected);
     assert.equal(stderr.trim().split("\n").length, 1, `${args.join(" ")}: one line, got ${stderr}`);
     assert.doesNotMatch(stderr, /^\s+at /m, "no stack trace");
@@ -216,26 +211,13 @@ Deno.test("cli: mistakes get one line that says what to do", async () => {
 Deno.test("cli: a port in use is refused at start with a hint", async () => {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-net",
-        "--allow-env",
-        MAIN,
-        "serve",
-        "--port",
-        String(l.addr.port),
-        "--cert",
-        set.paths!.server,
-        "--key",
-        set.paths!.serverKey,
-      ],
-      stdin: "null",
-    }).output();
+    const out = await runHandshake([
+      ...["serve", "--port", String(l.addr.port)],
+      ...["--cert", set.paths!.server, "--key", set.paths!.serverKey],
+    ]);
     assert.equal(out.code, 2);
     assert.match(
-      new TextDecoder().decode(out.stderr),
+      out.stderr,
       /is already in use \(stop the other server or pick another port/,
     );
   } finally {

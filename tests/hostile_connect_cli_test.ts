@@ -12,7 +12,7 @@ import { SigningKey } from "../lib/crypto/signing_key.ts";
 import { encodeSelectedVersion } from "../lib/handshake/extensions.ts";
 import { createRootCa, issueLeaf } from "../lib/x509/issue.ts";
 import { makeCertSet } from "./helpers/certs.ts";
-import { MAIN } from "./helpers/commands.ts";
+import { runHandshake } from "./helpers/cli.ts";
 import { listenScripted, type Script } from "./helpers/scripted_server.ts";
 
 const A = AlertDescription;
@@ -25,31 +25,11 @@ const utf8 = (s: string) => new TextEncoder().encode(s);
 async function connectTo(script: Script, ...args: string[]) {
   const server = listenScripted(identity, script);
   try {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-net",
-        "--allow-env",
-        MAIN,
-        "connect",
-        `127.0.0.1:${server.port}`,
-        "--servername",
-        "localhost",
-        "--ca",
-        set.paths!.ca,
-        ...args,
-      ],
-      stdin: "null",
-      signal: AbortSignal.timeout(30_000),
-    }).output();
-    const d = new TextDecoder();
-    return {
-      code: out.code,
-      stdout: d.decode(out.stdout),
-      stderr: d.decode(out.stderr),
-      alerts: () => server.servers.flatMap((s) => s.alerts),
-    };
+    const out = await runHandshake([
+      ...["connect", `127.0.0.1:${server.port}`, "--servername", "localhost"],
+      ...["--ca", set.paths!.ca, ...args],
+    ]);
+    return { ...out, alerts: () => server.servers.flatMap((s) => s.alerts) };
   } finally {
     await server.close();
   }
@@ -158,26 +138,13 @@ Deno.test("connect: --handshake-timeout gives up on a server that never answers"
     for await (const c of listener) held.push(c);
   })();
   try {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-net",
-        "--allow-env",
-        MAIN,
-        "connect",
-        `127.0.0.1:${listener.addr.port}`,
-        "--ca",
-        set.paths!.ca,
-        "--handshake-timeout",
-        "0.5",
-      ],
-      stdin: "null",
-      signal: AbortSignal.timeout(30_000),
-    }).output();
+    const out = await runHandshake([
+      ...["connect", `127.0.0.1:${listener.addr.port}`, "--ca", set.paths!.ca],
+      ...["--handshake-timeout", "0.5"],
+    ]);
     assert.equal(out.code, 1);
     assert.equal(
-      new TextDecoder().decode(out.stderr),
+      out.stderr,
       "handshake connect: the handshake did not complete within 500 ms (sent alert user_canceled)\n",
     );
   } finally {

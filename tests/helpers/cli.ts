@@ -34,6 +34,11 @@ export async function startServe(args: string[], env?: Record<string, string>): 
   return { peer, port: Number(m[1]) };
 }
 
+/** Runs `handshake ARGS` to completion with nothing on stdin. */
+export function runHandshake(args: string[]): Promise<Output> {
+  return run(Deno.execPath(), ["run", ...PERMISSIONS, MAIN, ...args], { timeoutMs: 30_000 });
+}
+
 /** Runs `handshake connect ARGS` to completion with `input` on stdin. */
 export async function runConnect(
   args: string[],
