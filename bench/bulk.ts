@@ -12,10 +12,10 @@
  */
 
 import {
-  Background,
   cpuMicros,
   freePort,
   type Measured,
+  Peer,
   runMeasured,
   waitForPort,
   waitIdle,
@@ -68,8 +68,7 @@ function runClient(side: Side, s: Setup, port: number, bytes: number): Promise<M
 async function pair(client: Side, server: Side, s: Setup, bytes: number): Promise<BulkResult> {
   const port = freePort();
   const cmd = serverCmd(server, s, port);
-  const srv = new Background(cmd[0], cmd.slice(1), {
-    stdin: true,
+  const srv = new Peer(cmd[0], cmd.slice(1), {
     discardStdout: server === "openssl",
     env: s.opensslEnv,
   });
@@ -99,7 +98,7 @@ async function pair(client: Side, server: Side, s: Setup, bytes: number): Promis
       cpuMicrosPerMB: (clientCpu + serverCpu) / mb,
     };
   } finally {
-    await srv.stop();
+    await srv.kill();
   }
 }
 

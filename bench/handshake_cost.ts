@@ -7,7 +7,7 @@
  * @module
  */
 
-import { Background, cpuMicros, freePort, runMeasured, waitForPort, waitIdle } from "./proc.ts";
+import { cpuMicros, freePort, Peer, runMeasured, waitForPort, waitIdle } from "./proc.ts";
 import { opensslServer, oursServe, peer, type Setup } from "./setup.ts";
 
 /** One server's cost. */
@@ -60,8 +60,7 @@ async function measureServer(
   seconds: number,
   opts: { openssl?: boolean } = {},
 ): Promise<HandshakeCost> {
-  const server = new Background(cmd[0], cmd.slice(1), {
-    stdin: opts.openssl,
+  const server = new Peer(cmd[0], cmd.slice(1), {
     discardStdout: opts.openssl,
     env: s.opensslEnv,
   });
@@ -81,7 +80,7 @@ async function measureServer(
       clientCpuMicrosPerHandshake: measured.cpuMicros / handshakes,
     };
   } finally {
-    await server.stop();
+    await server.kill();
   }
 }
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { Background, freePort, waitForPort } from "./proc.ts";
+import { freePort, Peer, waitForPort } from "./proc.ts";
 import { opensslClient, oursConnect, oursServe, type Setup } from "./setup.ts";
 
 /** One client's latency over several runs, ms. */
@@ -86,7 +86,7 @@ async function denoStartup(runs: number): Promise<LatencyResult> {
 export async function latency(s: Setup, runs: number): Promise<LatencyResult[]> {
   const port = freePort();
   const cmd = oursServe(s, port);
-  const server = new Background(cmd[0], cmd.slice(1));
+  const server = new Peer(cmd[0], cmd.slice(1));
   try {
     await waitForPort(port);
     return [
@@ -95,6 +95,6 @@ export async function latency(s: Setup, runs: number): Promise<LatencyResult[]> 
       await denoStartup(runs),
     ];
   } finally {
-    await server.stop();
+    await server.kill();
   }
 }

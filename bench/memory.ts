@@ -8,7 +8,7 @@
  * @module
  */
 
-import { Background, freePort, rssBytes, sleep, waitForPort, waitIdle } from "./proc.ts";
+import { freePort, Peer, rssBytes, sleep, waitForPort, waitIdle } from "./proc.ts";
 import { oursServeGc, peer, type Setup } from "./setup.ts";
 
 /** One server's memory. */
@@ -29,23 +29,23 @@ async function settledRss(pid: number): Promise<number> {
   return rssBytes(pid);
 }
 
-async function holdConnections(s: Setup, port: number, n: number): Promise<Background> {
+async function holdConnections(s: Setup, port: number, n: number): Promise<Peer> {
   const cmd = peer("hold", s, port, "--conns", String(n));
-  const holder = new Background(cmd[0], cmd.slice(1), { stdin: true });
+  const holder = new Peer(cmd[0], cmd.slice(1));
   await holder.waitFor(/ready (\d+)/, 300_000);
   return holder;
 }
 
 async function measure(name: string, s: Setup, cmd: string[], port: number, n: number) {
-  const server = new Background(cmd[0], cmd.slice(1));
+  const server = new Peer(cmd[0], cmd.slice(1));
   try {
     await waitForPort(port);
     // Warm up: the same work on a few connections, so code and caches are in place.
-    await (await holdConnections(s, port, Math.min(100, n))).stop();
+    await (await holdConnections(s, port, Math.min(100, n))).kill();
     const baselineBytes = await settledRss(server.pid);
     const holder = await holdConnections(s, port, n);
     const loadedBytes = await settledRss(server.pid);
-    await holder.stop();
+    await holder.kill();
     return {
       server: name,
       connections: n,
@@ -54,7 +54,7 @@ async function measure(name: string, s: Setup, cmd: string[], port: number, n: n
       bytesPerConnection: (loadedBytes - baselineBytes) / n,
     };
   } finally {
-    await server.stop();
+    await server.kill();
   }
 }
 

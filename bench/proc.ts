@@ -5,7 +5,7 @@
  * @module
  */
 
-export { freePort, waitForPort } from "../tests/helpers/peer.ts";
+export { freePort, Peer, waitForPort } from "../tests/helpers/peer.ts";
 
 const decoder = new TextDecoder();
 /** Clock ticks per second of /proc/PID/stat (`getconf CLK_TCK`; 100 on Linux). */
@@ -42,83 +42,6 @@ export async function waitIdle(pid: number, quietMs = 300, timeoutMs = 30_000): 
     const now = cpuMicros(pid);
     if (now === last) return;
     last = now;
-  }
-}
-
-/** A background process (a server, a connection holder), killed at the end. */
-export class Background {
-  readonly child: Deno.ChildProcess;
-  readonly pid: number;
-  #out = "";
-  #waiters: (() => void)[] = [];
-  #done: Promise<void>;
-  exited = false;
-
-  /**
-   * Starts `cmd`. `stdin` keeps its stdin open (a pipe nobody writes to);
-   * `discardStdout` sends its stdout to /dev/null (a sink that prints what it receives).
-   */
-  constructor(
-    cmd: string,
-    args: string[],
-    opts: { stdin?: boolean; discardStdout?: boolean; env?: Record<string, string> } = {},
-  ) {
-    this.child = new Deno.Command(cmd, {
-      args,
-      env: opts.env,
-      stdin: opts.stdin ? "piped" : "null",
-      stdout: opts.discardStdout ? "null" : "piped",
-      stderr: "piped",
-    }).spawn();
-    this.pid = this.child.pid;
-    const collect = async (stream: ReadableStream<Uint8Array>) => {
-      for await (const chunk of stream) {
-        // Keep only the tail: a server may print one line per connection for a long time.
-        this.#out = (this.#out + decoder.decode(chunk, { stream: true })).slice(-65536);
-        this.#waiters.splice(0).forEach((w) => w());
-      }
-    };
-    const streams = opts.discardStdout ? [] : [collect(this.child.stdout)];
-    this.#done = Promise.all([...streams, collect(this.child.stderr)]).then(
-      async () => {
-        await this.child.status;
-        this.exited = true;
-        this.#waiters.splice(0).forEach((w) => w());
-      },
-    );
-  }
-
-  /** What it printed (the last 64 KiB), stdout and stderr interleaved. */
-  get output(): string {
-    return this.#out;
-  }
-
-  /** Waits until its output matches `pattern`. */
-  async waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeoutMs;
-    while (true) {
-      const m = this.#out.match(pattern);
-      if (m) return m;
-      if (this.exited) throw new Error(`process exited before ${pattern}:\n${this.#out}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${pattern}:\n${this.#out}`);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        timer = setTimeout(resolve, left);
-      });
-      clearTimeout(timer);
-    }
-  }
-
-  /** Kills it and waits for it to exit. */
-  async stop(): Promise<void> {
-    try {
-      this.child.kill("SIGKILL");
-    } catch {
-      // already exited
-    }
-    await this.#done;
   }
 }
 

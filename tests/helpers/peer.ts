@@ -7,6 +7,8 @@
  */
 
 const decoder = new TextDecoder();
+/** Output kept: the last MiB (a server may print one line per connection for a long time). */
+const KEPT_OUTPUT = 1 << 20;
 
 /** A running peer process. */
 export class Peer {
@@ -18,27 +20,29 @@ export class Peer {
   /** The exit status, once it has exited. */
   status?: Deno.CommandStatus;
 
+  /** `discardStdout` sends its stdout to /dev/null (a sink that prints what it receives). */
   constructor(
     cmd: string,
     args: string[],
-    opts: { cwd?: string; env?: Record<string, string> } = {},
+    opts: { cwd?: string; env?: Record<string, string>; discardStdout?: boolean } = {},
   ) {
     this.#child = new Deno.Command(cmd, {
       args,
       cwd: opts.cwd,
       env: opts.env,
       stdin: "piped",
-      stdout: "piped",
+      stdout: opts.discardStdout ? "null" : "piped",
       stderr: "piped",
     }).spawn();
     this.#stdin = this.#child.stdin.getWriter();
     const collect = async (stream: ReadableStream<Uint8Array>) => {
       for await (const chunk of stream) {
-        this.#out += decoder.decode(chunk, { stream: true });
+        this.#out = (this.#out + decoder.decode(chunk, { stream: true })).slice(-KEPT_OUTPUT);
         this.#waiters.splice(0).forEach((w) => w());
       }
     };
-    this.#done = Promise.all([collect(this.#child.stdout), collect(this.#child.stderr)]).then(
+    const stdout = opts.discardStdout ? [] : [collect(this.#child.stdout)];
+    this.#done = Promise.all([...stdout, collect(this.#child.stderr)]).then(
       async () => {
         this.status = await this.#child.status;
         this.#waiters.splice(0).forEach((w) => w());
@@ -46,7 +50,12 @@ export class Peer {
     );
   }
 
-  /** Everything printed so far, stdout and stderr interleaved. */
+  /** Its process id. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /** What it printed so far (the last MiB), stdout and stderr interleaved. */
   get output(): string {
     return this.#out;
   }
