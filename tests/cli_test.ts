@@ -224,3 +224,56 @@ Deno.test("cli: a port in use is refused at start with a hint", async () => {
     l.close();
   }
 });
+
+Deno.test("cli: --alpn on both sides picks the server's choice; no overlap is no_application_protocol", async () => {
+  const { peer, port } = await serve("--alpn", "h2,http/1.1");
+  try {
+    const ok = await connect(
+      "a\n",
+      `localhost:${port}`,
+      "--ca",
+      set.paths!.ca,
+      "--alpn",
+      "http/1.1,h2",
+    );
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /, ALPN h2$/m);
+    await peer.waitFor(/alpn=h2 {2}ok/);
+    const refused = await connect(
+      "b\n",
+      `localhost:${port}`,
+      "--ca",
+      set.paths!.ca,
+      "--alpn",
+      "imap",
+    );
+    assert.equal(refused.code, 1);
+    assert.equal(
+      refused.stderr,
+      "handshake connect: the server sent alert no_application_protocol\n",
+    );
+    await peer.waitFor(/no ALPN protocol in common .*\(sent alert no_application_protocol\)/);
+  } finally {
+    await peer.kill();
+  }
+});
+
+Deno.test("cli: serve --max-handshakes 1 makes the next client wait for the stalled one to be dropped", async () => {
+  const { peer, port } = await serve("--max-handshakes", "1", "--handshake-timeout", "1");
+  const staller = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await new Promise((r) => setTimeout(r, 200)); // let the server accept it: the only slot is taken
+    const r = await connect("next\n", `localhost:${port}`, "--ca", set.paths!.ca, "-q");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "next\n");
+    const log = peer.output;
+    const dropped = log.search(
+      /no handshake {2}failed: the handshake did not complete within 1000 ms/,
+    );
+    const served = log.search(/ok, echoed 5 bytes/);
+    assert.ok(dropped >= 0 && served > dropped, `the stalled client is dropped first:\n${log}`);
+  } finally {
+    staller.close();
+    await peer.kill();
+  }
+});
