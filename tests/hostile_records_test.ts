@@ -111,6 +111,8 @@ Deno.test("hostile records: an encrypted record holding only padding is unexpect
 Deno.test("hostile records: an unknown content type is unexpected_message (HTTP is named)", async () => {
   const p = await server(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
   assertAlert(p, A.unexpected_message, /unknown content type 71 \(this looks like plain HTTP/);
+  const reply = await server(new TextEncoder().encode("<html>not TLS</html>"));
+  assertAlert(reply, A.unexpected_message, /unknown content type 60 \(this looks like plain text/);
   assertAlert(await server(record(99, Uint8Array.of(1))), A.unexpected_message, /content type 99/);
   assertAlert(await server(record(0, Uint8Array.of(1))), A.unexpected_message, /content type 0/);
 });

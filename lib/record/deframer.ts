@@ -159,8 +159,7 @@ export class Deframer {
     if (!ContentType.has(type) || type === ContentType.invalid) {
       throw new TlsError(
         AlertDescription.unexpected_message,
-        `received a record of unknown content type ${type}` +
-          (type === 0x47 || type === 0x50 ? " (this looks like plain HTTP, not TLS)" : ""),
+        `received a record of unknown content type ${type}` + plainTextHint(b.subarray(s, s + 5)),
       );
     }
     // RFC 8446 §5.1: legacy_record_version is ignored, but it is 0x03xx in every TLS record.
@@ -178,4 +177,11 @@ export class Deframer {
     }
     return { type, version, length };
   }
+}
+
+/** " (this looks like plain HTTP, not TLS)" when the first bytes are readable text. */
+function plainTextHint(head: Uint8Array): string {
+  const text = String.fromCharCode(...head);
+  if (/^(GET |POST|HEAD|PUT |HTTP\/)/.test(text)) return " (this looks like plain HTTP, not TLS)";
+  return /^[\x20-\x7e]{5}$/.test(text) ? " (this looks like plain text, not TLS)" : "";
 }
