@@ -177,7 +177,11 @@ function open(): NonNullable<typeof loaded> {
         "run with --allow-ffi",
       );
     }
-    throw new LibcryptoUnavailableError(path, (e as Error).message.replace(/\s+/g, " ").trim());
+    const reason = (e as Error).message.replace(/\s+/g, " ").replace(
+      /^(Could not open library: )+/,
+      "",
+    );
+    throw new LibcryptoUnavailableError(path, reason.trim());
   }
   const number = BigInt(lib.symbols.OpenSSL_version_num());
   const text = Deno.UnsafePointerView.getCString(lib.symbols.OpenSSL_version(0)!);
