@@ -19,8 +19,8 @@ import { parseArgs } from "node:util";
 import { Connection } from "../lib/connection.ts";
 import type { ServerConfig } from "../lib/config.ts";
 import { CipherSuite, NamedGroup } from "../lib/codepoints.ts";
-import { generateKeyShare, type KeyShare } from "../lib/crypto/key_share.ts";
-import { SigningKey } from "../lib/crypto/signing_key.ts";
+import { defaultProvider } from "../lib/crypto/default.ts";
+import type { SigningKey } from "../lib/crypto/provider.ts";
 import { InsecureVerifier } from "../lib/x509/insecure.ts";
 import { makeCertSet } from "../tests/helpers/certs.ts";
 
@@ -37,9 +37,11 @@ function selfCpu(): number {
 }
 
 const set = await makeCertSet({ keyType: "ecdsa-p256" });
-const realKey = await SigningKey.fromPkcs8(set.server.privateKey);
-const serverRandom = crypto.getRandomValues(new Uint8Array(32));
-const fixedShare = await generateKeyShare(NamedGroup.x25519);
+const crypto = defaultProvider;
+const x25519 = crypto.groups.find((g) => g.id === NamedGroup.x25519)!;
+const realKey = await crypto.loadSigningKey(set.server.privateKey);
+const serverRandom = crypto.randomBytes(32);
+const fixedShare = await x25519.start();
 let fixedSignature: Uint8Array | undefined;
 
 /** A signing key that signs for real, but answers with the first signature it made. */
@@ -57,9 +59,9 @@ const serverConfig: ServerConfig = {
   certificate: { chain: set.serverChain, key: replayKey },
   random: (n) => serverRandom.slice(0, n),
   // A real key pair is made (its cost counts), but the recorded one is used.
-  keyShares: async (group) => {
-    await generateKeyShare(group);
-    return fixedShare as KeyShare;
+  keyShares: async () => {
+    await x25519.start();
+    return fixedShare;
   },
 };
 

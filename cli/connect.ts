@@ -7,7 +7,7 @@
  */
 
 import { Connection } from "../lib/connection.ts";
-import type { ClientConfig, HandshakeInfo } from "../lib/config.ts";
+import { type ClientConfig, cryptoOf, type HandshakeInfo } from "../lib/config.ts";
 import { PeerAlert, TlsError, TruncationError } from "../lib/errors.ts";
 import { AlertDescription } from "../lib/errors.ts";
 import { TlsConn } from "../lib/tls_conn.ts";
@@ -120,6 +120,7 @@ export async function connect(argv: string[]): Promise<number> {
     trace: seen.trace && tracePrinter(seen.trace),
     maxHandshakeMessage,
   };
+  if (seen.trace) console.error(`crypto provider ${cryptoOf(config).name}`);
   const started = performance.now();
   const tcp = await dial(host, port);
   const conn = new TlsConn(Connection.client(config), tcp, { handshakeTimeoutMs });

@@ -8,7 +8,7 @@
 
 import { listen, type TlsListener } from "../lib/net.ts";
 import type { TlsConn } from "../lib/tls_conn.ts";
-import type { HandshakeInfo, ServerConfig } from "../lib/config.ts";
+import { cryptoOf, type HandshakeInfo, type ServerConfig } from "../lib/config.ts";
 import type { TraceEvent } from "../lib/trace.ts";
 import type { TraceLevel } from "./trace_printer.ts";
 import { parseFlags, UsageError } from "./common.ts";
@@ -169,7 +169,7 @@ function sessions(
   return (id, peer) => {
     const traces: ((e: TraceEvent) => void)[] = [];
     if (trace) {
-      console.error(`#${id} connection from ${peer}`);
+      console.error(`#${id} connection from ${peer}, crypto provider ${cryptoOf(config).name}`);
       traces.push(tracePrinter(trace, `#${id} `));
     }
     if (site) traces.push(site.recorder(id));
@@ -332,7 +332,8 @@ function connectionLine(
       info.helloRetry ? " (after HelloRetryRequest)" : ""
     }${clientName(info)}`
     : "no handshake";
-  return `${peer}  ${what}  ${outcome}  ${ms} ms`;
+  // The crypto provider closes the line of a handshake: which one did the work.
+  return `${peer}  ${what}  ${outcome}  ${ms} ms${info ? `  crypto=${info.provider}` : ""}`;
 }
 
 /** ` client "CN=alice"` when the client proved a certificate. */

@@ -9,46 +9,60 @@
 import assert from "node:assert/strict";
 import { record, SCENARIOS } from "./fuzz/conversations.ts";
 import { fuzz, loadCorpus, runInput } from "./fuzz/harness.ts";
+import { PROVIDERS } from "./helpers/providers.ts";
 
 const hex = (v: unknown) => JSON.stringify(v, (_k, x) => x instanceof Uint8Array ? x.toHex() : x);
 
-Deno.test("fuzz: each recorded conversation is the same on every run", async () => {
-  for (const scenario of Object.keys(SCENARIOS)) {
-    assert.equal(hex(await record(scenario)), hex(await record(scenario)), scenario);
-  }
-});
+const corpus = await loadCorpus();
 
-Deno.test("fuzz: each recording, unchanged, replays to the end in both roles", async () => {
-  for (const scenario of Object.keys(SCENARIOS)) {
-    const c = await record(scenario);
-    for (const [role, dir] of [["server", c.toServer], ["client", c.toClient]] as const) {
-      const verdict = await runInput({ scenario, role, chunks: dir.chunks, mutations: [] });
-      assert.deepEqual(verdict, { outcome: "ok" }, `${scenario}, ${role}`);
+for (const crypto of PROVIDERS) {
+  Deno.test(`fuzz [${crypto.name}]: each recorded conversation is the same on every run`, async () => {
+    for (const scenario of Object.keys(SCENARIOS)) {
+      assert.equal(
+        hex(await record(scenario, crypto)),
+        hex(await record(scenario, crypto)),
+        scenario,
+      );
     }
-  }
-});
-
-Deno.test("fuzz: a bounded run (3 s, fixed seed) finds nothing", async () => {
-  const stats = await fuzz({ seconds: 3, seed: 20260601 });
-  console.log(
-    `${stats.inputs} inputs, ${(stats.inputs / stats.seconds).toFixed(0)} inputs/s: ` +
-      Object.entries(stats.outcomes).map(([k, v]) => `${k} ${v}`).join(", "),
-  );
-  const report = stats.findings.map((f) =>
-    `${f.input.role} ${f.input.scenario}: ${f.verdict.finding} (${f.input.mutations.join("; ")})`
-  );
-  assert.deepEqual(report, [], "findings (replay with `deno task fuzz --seed 20260601`)");
-  assert.ok(stats.inputs > 100);
-});
-
-for (const c of await loadCorpus()) {
-  Deno.test(`fuzz corpus: ${c.name} (was: ${c.finding})`, async () => {
-    const verdict = await runInput(c.input);
-    assert.equal(
-      verdict.finding,
-      undefined,
-      `${verdict.finding} (${c.input.mutations.join("; ")})`,
-    );
-    if (c.outcome) assert.equal(verdict.outcome, c.outcome, "the case no longer reaches its check");
   });
+
+  Deno.test(`fuzz [${crypto.name}]: each recording, unchanged, replays to the end in both roles`, async () => {
+    for (const scenario of Object.keys(SCENARIOS)) {
+      const c = await record(scenario, crypto);
+      for (const [role, dir] of [["server", c.toServer], ["client", c.toClient]] as const) {
+        const verdict = await runInput(
+          { scenario, role, chunks: dir.chunks, mutations: [] },
+          crypto,
+        );
+        assert.deepEqual(verdict, { outcome: "ok" }, `${scenario}, ${role}`);
+      }
+    }
+  });
+
+  Deno.test(`fuzz [${crypto.name}]: a bounded run (3 s, fixed seed) finds nothing`, async () => {
+    const stats = await fuzz({ seconds: 3, seed: 20260601, crypto });
+    console.log(
+      `${stats.inputs} inputs, ${(stats.inputs / stats.seconds).toFixed(0)} inputs/s: ` +
+        Object.entries(stats.outcomes).map(([k, v]) => `${k} ${v}`).join(", "),
+    );
+    const report = stats.findings.map((f) =>
+      `${f.input.role} ${f.input.scenario}: ${f.verdict.finding} (${f.input.mutations.join("; ")})`
+    );
+    assert.deepEqual(report, [], "findings (replay with `deno task fuzz --seed 20260601`)");
+    assert.ok(stats.inputs > 100);
+  });
+
+  for (const c of corpus) {
+    Deno.test(`fuzz corpus [${crypto.name}]: ${c.name} (was: ${c.finding})`, async () => {
+      const verdict = await runInput(c.input, crypto);
+      assert.equal(
+        verdict.finding,
+        undefined,
+        `${verdict.finding} (${c.input.mutations.join("; ")})`,
+      );
+      if (c.outcome) {
+        assert.equal(verdict.outcome, c.outcome, "the case no longer reaches its check");
+      }
+    });
+  }
 }
