@@ -16,7 +16,7 @@ import {
   type SignatureAlgorithm,
   verifySignature,
 } from "../lib/crypto/openssl/signature.ts";
-import { ecdsaDerToRaw, ecdsaRawToDer } from "../lib/crypto/signature.ts";
+import { ecdsaDerToRaw, ecdsaRawToDer } from "../lib/crypto/webcrypto/ecdsa_der.ts";
 
 const hex = (s: string) => Uint8Array.fromHex(s.replace(/\s+/g, ""));
 const text = (s: string) => new TextEncoder().encode(s);

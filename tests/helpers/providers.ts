@@ -8,10 +8,11 @@
 
 import { NamedGroup } from "../../lib/codepoints.ts";
 import type { ActiveKeyExchange, CryptoProvider } from "../../lib/crypto/provider.ts";
+import { opensslProvider } from "../../lib/crypto/openssl/mod.ts";
 import { webcrypto } from "../../lib/crypto/webcrypto/mod.ts";
 
-/** The providers to test. */
-export const PROVIDERS: readonly CryptoProvider[] = [webcrypto];
+/** The providers to test: the default, and OpenSSL's libcrypto through FFI. */
+export const PROVIDERS: readonly CryptoProvider[] = [webcrypto, opensslProvider()];
 
 /** Registers `fn` as one test per provider, named "`name` [provider]". */
 export function testEachProvider(

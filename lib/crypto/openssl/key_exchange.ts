@@ -7,7 +7,7 @@
  * @module
  */
 
-import { decodeKey, ecPublicKey, EVP_PKEY, rawKey } from "./keys.ts";
+import { decodeKey, ecPublicKey, EVP_PKEY, keyKind, rawKey } from "./keys.ts";
 import { libcrypto } from "./libcrypto.ts";
 import {
   check,
@@ -74,9 +74,13 @@ function groupParams(group: GroupName): GroupParams {
  * curve, or a low-order X25519 point (the caller answers illegal_parameter).
  */
 export class InvalidPeerKeyError extends Error {
+  /** What is wrong with it, e.g. "is not a point on the curve". */
+  readonly why: string;
+
   constructor(group: GroupName, why: string) {
     super(`the ${group} public value ${why}`);
     this.name = "InvalidPeerKeyError";
+    this.why = why;
   }
 }
 
@@ -165,9 +169,9 @@ export class KeyExchangeKey {
 
   /**
    * A key pair from a fixed private value: 32 bytes for X25519 (RFC 7748
-   * §5, clamped by the function), a big-endian scalar below the group order
-   * for P-256 (32 bytes) and P-384 (48 bytes). For tests that replay
-   * published or recorded connections.
+   * §5, clamped by the function), a big-endian scalar between 1 and the
+   * group order for P-256 (32 bytes) and P-384 (48 bytes). For tests that
+   * replay published or recorded connections.
    */
   static fromPrivate(group: GroupName, privateKey: Uint8Array): KeyExchangeKey {
     const p = groupParams(group);
@@ -176,24 +180,52 @@ export class KeyExchangeKey {
         `a ${group} private key is ${p.scalarLength} bytes, got ${privateKey.length}`,
       );
     }
-    let pkey: Deno.PointerObject | Error;
     if (!p.opensslGroup) {
-      pkey = rawKey("private", EVP_PKEY.X25519, privateKey);
-    } else {
-      const d = BigInt("0x" + privateKey.toHex());
-      if (d === 0n || d >= p.order!) {
-        throw new RangeError(`a ${group} private key must be between 1 and the group order`);
+      const pkey = rawKey("private", EVP_PKEY.X25519, privateKey);
+      if (pkey instanceof Error) {
+        throw new Error(`the X25519 private key was refused: ${pkey.message}`);
       }
-      // Fixed EC keys are for replaying recorded connections, so the slow
-      // PKCS#8 decoder is good enough (OpenSSL computes the public point).
-      const der = new Uint8Array(p.pkcs8Prefix.length + privateKey.length);
-      der.set(p.pkcs8Prefix);
-      der.set(privateKey, p.pkcs8Prefix.length);
-      pkey = decodeKey("private", der);
+      return new KeyExchangeKey(group, pkey);
+    }
+    const d = BigInt("0x" + privateKey.toHex());
+    if (d === 0n || d >= p.order!) {
+      throw new RangeError(`a ${group} private key must be between 1 and the group order`);
+    }
+    const der = new Uint8Array(p.pkcs8Prefix.length + privateKey.length);
+    der.set(p.pkcs8Prefix);
+    der.set(privateKey, p.pkcs8Prefix.length);
+    try {
+      return KeyExchangeKey.fromPkcs8(group, der);
+    } finally {
       der.fill(0);
     }
+  }
+
+  /**
+   * A key pair from a PKCS#8 private key (RFC 8410 for X25519, RFC 5915
+   * for EC), for the same replays. EC keys go through OpenSSL's DER decoder,
+   * which is slow but only meets fixed test keys.
+   */
+  static fromPkcs8(group: GroupName, pkcs8: Uint8Array): KeyExchangeKey {
+    const p = groupParams(group);
+    const prefix = p.pkcs8Prefix;
+    if (
+      !p.opensslGroup && pkcs8.length === prefix.length + p.scalarLength &&
+      prefix.every((b, i) => pkcs8[i] === b)
+    ) {
+      return KeyExchangeKey.fromPrivate(group, pkcs8.subarray(prefix.length));
+    }
+    const pkey = decodeKey("private", pkcs8);
     if (pkey instanceof Error) {
       throw new Error(`the ${group} private key was refused: ${pkey.message}`);
+    }
+    const kind = keyKind(pkey);
+    const fits = p.opensslGroup
+      ? kind.type === "ecdsa" && kind.curve === p.opensslGroup
+      : kind.type === "other" && kind.id === EVP_PKEY.X25519;
+    if (!fits) {
+      libcrypto().EVP_PKEY_free(pkey);
+      throw new Error(`the private key is not a ${group} key`);
     }
     return new KeyExchangeKey(group, pkey);
   }
@@ -213,14 +245,21 @@ export class KeyExchangeKey {
       );
     }
     if (p.opensslGroup && peerPublic[0] !== 4) {
-      throw new InvalidPeerKeyError(this.group, "is not an uncompressed point");
+      throw new InvalidPeerKeyError(
+        this.group,
+        "is not an uncompressed point (first byte is not 0x04)",
+      );
     }
     const lib = libcrypto();
     const peer = p.opensslGroup
       ? ecPublicKey(p.opensslGroup, peerPublic)
       : rawKey("public", EVP_PKEY.X25519, peerPublic);
     if (peer instanceof Error) {
-      throw new InvalidPeerKeyError(this.group, `was refused (${peer.message})`);
+      // EVP_PKEY_fromdata refuses coordinates of p or more and points off the curve.
+      throw new InvalidPeerKeyError(
+        this.group,
+        p.opensslGroup ? "is not a point on the curve" : `was refused (${peer.message})`,
+      );
     }
     let ctx: Deno.PointerValue = null;
     try {
@@ -238,7 +277,14 @@ export class KeyExchangeKey {
       const secret = new Uint8Array(p.scalarLength);
       outWord[0] = BigInt(secret.length);
       if (lib.EVP_PKEY_derive(ctx, secret, outWord) !== 1) {
-        throw new InvalidPeerKeyError(this.group, `gives no shared secret (${drainErrors()})`);
+        const reasons = drainErrors();
+        // OpenSSL's X25519 fails exactly when the result is all zeros (RFC 7748 §6.1).
+        throw new InvalidPeerKeyError(
+          this.group,
+          p.opensslGroup
+            ? `gives no shared secret (${reasons})`
+            : "gives an all-zero shared secret (low-order point)",
+        );
       }
       if (Number(outWord[0]) !== secret.length) {
         throw new Error(`${this.group} gave a ${outWord[0]}-byte secret`);

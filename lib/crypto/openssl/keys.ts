@@ -36,6 +36,52 @@ const CURVE_OIDS: Record<string, "P-256" | "P-384" | "P-521"> = {
   "1.3.132.0.35": "P-521",
 };
 
+/** What kind of key an EVP_PKEY holds. */
+export type KeyKind =
+  | { readonly type: "ecdsa"; readonly curve: string }
+  | { readonly type: "ed25519" }
+  | { readonly type: "rsa"; readonly bits: number }
+  | { readonly type: "rsa-pss"; readonly bits: number }
+  | { readonly type: "other"; readonly id: number };
+
+/** OpenSSL's group names for the NIST curves, as the web and TLS name them. */
+const CURVE_NAMES: Record<string, string> = {
+  prime256v1: "P-256",
+  "P-256": "P-256",
+  secp384r1: "P-384",
+  "P-384": "P-384",
+  secp521r1: "P-521",
+  "P-521": "P-521",
+};
+
+const groupName = new Uint8Array(64);
+
+/** The kind (and curve or size) of the key `pkey`. */
+export function keyKind(pkey: Deno.PointerObject): KeyKind {
+  const lib = libcrypto();
+  const id = lib.EVP_PKEY_get_base_id(pkey);
+  switch (id) {
+    case EVP_PKEY.EC: {
+      let curve = "unnamed curve";
+      if (lib.EVP_PKEY_get_group_name(pkey, groupName, BigInt(groupName.length), outWord) === 1) {
+        const name = new TextDecoder().decode(groupName.subarray(0, Number(outWord[0])));
+        curve = CURVE_NAMES[name] ?? name;
+      } else {
+        drainErrors();
+      }
+      return { type: "ecdsa", curve };
+    }
+    case EVP_PKEY.ED25519:
+      return { type: "ed25519" };
+    case EVP_PKEY.RSA:
+      return { type: "rsa", bits: lib.EVP_PKEY_get_bits(pkey) };
+    case EVP_PKEY.RSA_PSS:
+      return { type: "rsa-pss", bits: lib.EVP_PKEY_get_bits(pkey) };
+    default:
+      return { type: "other", id };
+  }
+}
+
 /** The largest RSA modulus (and exponent) built by hand: 16384 bits. */
 const RSA_MAX_BYTES = 2048;
 

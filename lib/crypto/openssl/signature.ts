@@ -10,7 +10,7 @@
 
 import { type DigestName, evpMd } from "./digest.ts";
 import { libcrypto } from "./libcrypto.ts";
-import { decodeKey, EVP_PKEY, publicKeyFromSpki } from "./keys.ts";
+import { decodeKey, type KeyKind, keyKind, publicKeyFromSpki } from "./keys.ts";
 import {
   check,
   drainErrors,
@@ -33,54 +33,11 @@ export type SignatureAlgorithm =
   | { readonly kind: "rsa-pss"; readonly hash: DigestName; readonly saltLength: number }
   | { readonly kind: "rsa-pkcs1"; readonly hash: DigestName };
 
-/** What kind of key an EVP_PKEY holds. */
-export type KeyKind =
-  | { readonly type: "ecdsa"; readonly curve: string }
-  | { readonly type: "ed25519" }
-  | { readonly type: "rsa"; readonly bits: number }
-  | { readonly type: "rsa-pss"; readonly bits: number }
-  | { readonly type: "other"; readonly id: number };
-
 /** `RSA_PKCS1_PADDING`, `RSA_PKCS1_PSS_PADDING` (openssl/rsa.h). */
 const RSA_PKCS1_PADDING = 1, RSA_PKCS1_PSS_PADDING = 6;
 
-/** OpenSSL's group names for the NIST curves, as the web and TLS name them. */
-const CURVE_NAMES: Record<string, string> = {
-  prime256v1: "P-256",
-  "P-256": "P-256",
-  secp384r1: "P-384",
-  "P-384": "P-384",
-  secp521r1: "P-521",
-  "P-521": "P-521",
-};
-
-const groupName = new Uint8Array(64);
-
-/** The kind (and curve or size) of the key `pkey`. */
-function keyKind(pkey: Deno.PointerObject): KeyKind {
-  const lib = libcrypto();
-  const id = lib.EVP_PKEY_get_base_id(pkey);
-  switch (id) {
-    case EVP_PKEY.EC: {
-      let curve = "unnamed curve";
-      if (lib.EVP_PKEY_get_group_name(pkey, groupName, BigInt(groupName.length), outWord) === 1) {
-        const name = new TextDecoder().decode(groupName.subarray(0, Number(outWord[0])));
-        curve = CURVE_NAMES[name] ?? name;
-      } else {
-        drainErrors();
-      }
-      return { type: "ecdsa", curve };
-    }
-    case EVP_PKEY.ED25519:
-      return { type: "ed25519" };
-    case EVP_PKEY.RSA:
-      return { type: "rsa", bits: lib.EVP_PKEY_get_bits(pkey) };
-    case EVP_PKEY.RSA_PSS:
-      return { type: "rsa-pss", bits: lib.EVP_PKEY_get_bits(pkey) };
-    default:
-      return { type: "other", id };
-  }
-}
+/** The curves of TLS and the Web PKI; ECDSA on any other curve is refused. */
+const NIST_CURVES = ["P-256", "P-384", "P-521"];
 
 /** Why `key` cannot be used for `alg`, or undefined if it can. */
 function mismatch(alg: SignatureAlgorithm, key: KeyKind): string | undefined {
@@ -90,7 +47,7 @@ function mismatch(alg: SignatureAlgorithm, key: KeyKind): string | undefined {
       if (alg.curve && key.curve !== alg.curve) {
         return `this scheme needs a ${alg.curve} key, not ${key.curve}`;
       }
-      return undefined;
+      return NIST_CURVES.includes(key.curve) ? undefined : `ECDSA on ${key.curve} is not used here`;
     case "ed25519":
       return key.type === "ed25519" ? undefined : "Ed25519 needs an Ed25519 key";
     case "rsa-pss":
