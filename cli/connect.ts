@@ -18,6 +18,7 @@ import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { parsePort } from "./serve.ts";
 import { buildVerifier } from "./trust.ts";
 import { loadCertificatePair } from "./credentials.ts";
+import { CRYPTO_FLAGS, CRYPTO_HELP, loadCrypto } from "./crypto_flag.ts";
 import { connectionSummary } from "./connect_json.ts";
 import { bareTraceFlag, observe, OBSERVE_FLAGS, OBSERVE_HELP, tracePrinter } from "./observe.ts";
 
@@ -38,6 +39,7 @@ Usage: handshake connect [HOST:PORT] [options]       (default localhost:8443)
   --handshake-timeout SECONDS   give up on a server that does not finish the handshake (default 10)
   --max-handshake-message BYTES  largest handshake message accepted, e.g. the server's
                       certificate chain (default 131072)
+${CRYPTO_HELP}
   -q, --quiet         print only the data
       --json          print a summary of the connection as one JSON object, then close
 ${OBSERVE_HELP}
@@ -56,6 +58,7 @@ const FLAGS = {
   cert: { type: "string" },
   key: { type: "string" },
   ...LIMIT_FLAGS,
+  ...CRYPTO_FLAGS,
   quiet: { type: "boolean", short: "q" },
   json: { type: "boolean" },
   ...OBSERVE_FLAGS,
@@ -109,13 +112,17 @@ export async function connect(argv: string[]): Promise<number> {
   }
   const { handshakeTimeoutMs, maxHandshakeMessage } = parseLimits(values);
   const seen = observe(values);
+  const crypto = await loadCrypto(values.crypto);
   const config: ClientConfig = {
+    crypto,
     serverName,
     alpn,
     groups,
     cipherSuites,
     verifier: await buildVerifier(values, (line) => console.error(line)),
-    certificate: values.cert ? await loadCertificatePair(values.cert, values.key!) : undefined,
+    certificate: values.cert
+      ? await loadCertificatePair(values.cert, values.key!, crypto)
+      : undefined,
     keyLog: seen.keyLog,
     trace: seen.trace && tracePrinter(seen.trace),
     maxHandshakeMessage,

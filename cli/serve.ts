@@ -22,6 +22,7 @@ import { PathVerifier } from "../lib/x509/verify.ts";
 import { LIMIT_FLAGS, parseCount, parseLimits, SERVER_LIMIT_FLAGS } from "./limits.ts";
 import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { errorSummary } from "./report.ts";
+import { CRYPTO_FLAGS, CRYPTO_HELP, loadCrypto } from "./crypto_flag.ts";
 
 const HELP =
   `handshake serve: a TLS 1.3 server that echoes, chats, or shows visitors their handshake
@@ -44,6 +45,7 @@ Usage: handshake serve [options]
   --handshake-timeout SECONDS   drop clients that do not finish the handshake (default 10)
   --max-handshakes N  handshakes in progress at once; more clients wait to be accepted (default 256)
   --max-handshake-message BYTES  largest handshake message accepted (default 131072)
+${CRYPTO_HELP}
 ${OBSERVE_HELP}
   -h, --help          this help
 
@@ -62,6 +64,7 @@ const FLAGS = {
   ...LIMIT_FLAGS,
   ...SERVER_LIMIT_FLAGS,
   mode: { type: "string", default: "echo" },
+  ...CRYPTO_FLAGS,
   ...OBSERVE_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
@@ -121,12 +124,14 @@ export async function serve(argv: string[]): Promise<number> {
   const groups = values.groups ? parseGroups(values.groups) : undefined;
   const cipherSuites = values.suites ? parseSuites(values.suites) : undefined;
   const seen = observe(values);
+  const crypto = await loadCrypto(values.crypto);
   const config: ServerConfig = {
+    crypto,
     alpn,
     groups,
     cipherSuites,
     keyLog: seen.keyLog,
-    certificate: await loadCertificatePair(values.cert, values.key),
+    certificate: await loadCertificatePair(values.cert, values.key, crypto),
     clientAuth: await clientAuth(values["client-ca"], values["require-client-cert"] ?? false),
     maxHandshakeMessage,
   };

@@ -46,6 +46,12 @@ export type {
   Suite,
 } from "./crypto/provider.ts";
 export { webcrypto } from "./crypto/webcrypto/mod.ts";
+export {
+  cryptoProvider,
+  PROVIDER_NAMES,
+  type ProviderName,
+  ProviderUnavailableError,
+} from "./providers.ts";
 export { PathVerifier, type PathVerifierOptions } from "./x509/verify.ts";
 export { loadTrustAnchors, SYSTEM_BUNDLE, TrustStoreError } from "./x509/anchors.ts";
 export { parsePin, PinnedKeyVerifier, spkiPin } from "./x509/pin.ts";

@@ -181,7 +181,13 @@ function open(): NonNullable<typeof loaded> {
       /^(Could not open library: )+/,
       "",
     );
-    throw new LibcryptoUnavailableError(path, reason.trim());
+    throw new LibcryptoUnavailableError(
+      path,
+      reason.trim(),
+      path === defaultLibraryName()
+        ? undefined
+        : "set HANDSHAKE_LIBCRYPTO to the path of OpenSSL 3's libcrypto",
+    );
   }
   const number = BigInt(lib.symbols.OpenSSL_version_num());
   const text = Deno.UnsafePointerView.getCString(lib.symbols.OpenSSL_version(0)!);
