@@ -3,8 +3,9 @@
  * A client and a server engine run full handshakes in memory (X25519,
  * TLS_AES_128_GCM_SHA256, ECDSA P-256, the client validating the chain),
  * each with a line of data and close_notify both ways, as fast as they go;
- * RSS, V8's heap and the CPU time per connection (both sides) are printed
- * at intervals. A benchmark, not a test.
+ * RSS, V8's heap, the CPU time per connection (both sides) and, for the
+ * openssl provider, the OpenSSL objects still owned by JavaScript objects
+ * are printed at intervals. A benchmark, not a test.
  *
  *   deno run -A bench/provider_memory.ts [--crypto openssl|webcrypto]
  *       [--handshakes 100000] [--seconds 150] [--every 5000]
@@ -84,15 +85,16 @@ function cpuMicros(): number {
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const mib = (n: number) => (n / 1048576).toFixed(1);
-const { libcryptoVersion } = values.crypto === "openssl"
+const { libcryptoVersion, liveNativeObjects } = values.crypto === "openssl"
   ? await import("../lib/crypto/openssl/mod.ts")
-  : { libcryptoVersion: () => "" };
+  : { libcryptoVersion: () => "", liveNativeObjects: () => ({}) };
 console.log(
   `provider ${crypto.name}${values.crypto === "openssl" ? ` (${libcryptoVersion()})` : ""}, ` +
     `up to ${total} handshakes or ${values.seconds} s, Deno ${Deno.version.deno}`,
 );
 console.log(
-  "handshakes   rss MiB   heap MiB   CPU µs/connection" + (gc ? "   rss after gc MiB" : ""),
+  "handshakes   rss MiB   heap MiB   CPU µs/connection" + (gc ? "   rss after gc MiB" : "") +
+    "   live OpenSSL objects",
 );
 const report = (done: number, micros: number) => {
   const m = Deno.memoryUsage();
@@ -102,7 +104,8 @@ const report = (done: number, micros: number) => {
     gc();
     row += `   ${mib(Deno.memoryUsage().rss).padStart(17)}`;
   }
-  console.log(row);
+  const objects = Object.entries(liveNativeObjects()).map(([k, n]) => `${k} ${n}`);
+  console.log(row + (objects.length ? `   ${objects.join(", ")}` : ""));
 };
 
 report(0, 0);
