@@ -94,7 +94,7 @@ console.log(
 );
 console.log(
   "handshakes   rss MiB   heap MiB   CPU µs/connection" + (gc ? "   rss after gc MiB" : "") +
-    "   live OpenSSL objects",
+    (values.crypto === "openssl" ? "   live OpenSSL objects" : ""),
 );
 const report = (done: number, micros: number) => {
   const m = Deno.memoryUsage();
