@@ -558,6 +558,20 @@ Deno.test("ECDSA: signed here, verified by WebCrypto, and back (P-256/SHA-256, P
   }
 });
 
+Deno.test("Ed25519: signed here, verified by WebCrypto, and back", async () => {
+  const { pair, pkcs8, spki } = await webPair({ name: "Ed25519" });
+  const key = PrivateKey.fromPkcs8(pkcs8);
+  const alg: SignatureAlgorithm = { kind: "ed25519" };
+  const data = randomBytes(300);
+  const ours = key.sign(alg, data);
+  assert.ok(await crypto.subtle.verify("Ed25519", pair.publicKey, ours, data));
+  const theirs = new Uint8Array(await crypto.subtle.sign("Ed25519", pair.privateKey, data));
+  assert.deepEqual(ours, theirs, "Ed25519 is deterministic");
+  assert.ok(verifySignature(spki, alg, data, theirs));
+  assert.ok(!verifySignature(spki, alg, data.subarray(1), theirs));
+  key.free();
+});
+
 Deno.test("RSA: PSS (salt = hash length) and PKCS#1 v1.5, both ways with WebCrypto", async () => {
   const data = randomBytes(300);
   for (const hash of ["SHA-256", "SHA-384", "SHA-512"] as const) {
