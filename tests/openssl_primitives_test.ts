@@ -678,6 +678,25 @@ Deno.test("Keys: malformed DER is a clear error (private) or false (public), nev
   );
 });
 
+Deno.test("Verification keys: recent ones are kept, and more keys than are kept still verify right", async () => {
+  const alg: SignatureAlgorithm = { kind: "ecdsa", hash: "SHA-256" };
+  const data = text("the same message for every key");
+  const keys = [];
+  for (let i = 0; i < 40; i++) {
+    const { pkcs8, spki } = await webPair({ name: "ECDSA", namedCurve: "P-256" });
+    const key = PrivateKey.fromPkcs8(pkcs8);
+    keys.push({ spki, signature: key.sign(alg, data) });
+    key.free();
+  }
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < keys.length; i++) {
+      assert.ok(verifySignature(keys[i].spki, alg, data, keys[i].signature), `key ${i}`);
+      const other = keys[(i + 1) % keys.length];
+      assert.ok(!verifySignature(other.spki, alg, data, keys[i].signature), `not key ${i}'s`);
+    }
+  }
+});
+
 Deno.test("random: RAND_bytes fills what it is given", () => {
   const a = randomBytes(64), b = randomBytes(64);
   assert.deepEqual(a.length, 64);
