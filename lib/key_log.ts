@@ -9,6 +9,8 @@ import type { TraceEvent } from "./trace.ts";
 
 /** Labels of the secrets RFC 8446 §7.1 derives, as NSS names them. */
 const LABELS: Record<string, string> = {
+  client_early_traffic_secret: "CLIENT_EARLY_TRAFFIC_SECRET",
+  early_exporter_master_secret: "EARLY_EXPORTER_SECRET",
   client_handshake_traffic_secret: "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
   server_handshake_traffic_secret: "SERVER_HANDSHAKE_TRAFFIC_SECRET",
   exporter_master_secret: "EXPORTER_SECRET",

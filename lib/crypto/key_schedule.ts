@@ -1,7 +1,8 @@
 /**
- * The TLS 1.3 key schedule (RFC 8446 §7.1) for a full handshake without
- * PSK: early secret → handshake secret → master secret, the traffic
- * secrets derived from each, Finished keys (§4.4.4) and KeyUpdate (§7.2).
+ * The TLS 1.3 key schedule (RFC 8446 §7.1): early secret (from a PSK, or
+ * zeros) → handshake secret → master secret, the traffic secrets derived
+ * from each, PSK binders (§4.2.11.2), Finished keys (§4.4.4), the
+ * resumption secret and ticket PSKs (§4.6.1) and KeyUpdate (§7.2).
  * Synchronous: the provider's HKDF is.
  *
  * @module
@@ -13,13 +14,17 @@ import type { Hash, Suite } from "./provider.ts";
 /** The names of the secrets of RFC 8446 §7.1, as the trace and key log see them. */
 export type SecretName =
   | "early_secret"
+  | "binder_key"
+  | "client_early_traffic_secret"
+  | "early_exporter_master_secret"
   | "handshake_secret"
   | "master_secret"
   | "client_handshake_traffic_secret"
   | "server_handshake_traffic_secret"
   | "client_application_traffic_secret_0"
   | "server_application_traffic_secret_0"
-  | "exporter_master_secret";
+  | "exporter_master_secret"
+  | "resumption_master_secret";
 
 /** Called with each secret as it is derived (for the trace and the key log). */
 export type SecretObserver = (name: SecretName, secret: Uint8Array) => void;
@@ -36,7 +41,9 @@ const EMPTY = new Uint8Array(0);
 export class KeySchedule {
   readonly suite: Suite;
   #observe: SecretObserver;
+  #earlySecret?: Uint8Array;
   #handshakeSecret?: Uint8Array;
+  #masterSecret?: Uint8Array;
 
   constructor(suite: Suite, observe: SecretObserver = ignore) {
     this.suite = suite;
@@ -44,14 +51,54 @@ export class KeySchedule {
   }
 
   /**
-   * From the (EC)DHE shared secret and Transcript-Hash(ClientHello..ServerHello):
-   * early secret (PSK = 0), handshake secret, and both handshake traffic secrets.
+   * RFC 8446 §7.1: Early Secret = HKDF-Extract(0, PSK). A handshake without a
+   * PSK uses Hash.length zeros (and need not call this: `handshakeSecrets` does).
    */
-  handshakeSecrets(sharedSecret: Uint8Array, helloHash: Uint8Array): TrafficSecrets {
+  usePsk(psk: Uint8Array): void {
     const hash = this.suite.hash;
-    const early = hash.hkdfExtract(EMPTY, new Uint8Array(hash.outputLength));
-    this.#observe("early_secret", early);
-    const hs = hash.hkdfExtract(derivedSalt(hash, early), sharedSecret);
+    this.#earlySecret = hash.hkdfExtract(EMPTY, psk);
+    this.#observe("early_secret", this.#earlySecret);
+  }
+
+  /**
+   * RFC 8446 §4.2.11.2: a PSK binder, the Finished computation keyed with
+   * binder_key = Derive-Secret(Early Secret, "ext binder" | "res binder", "")
+   * over Transcript-Hash of the ClientHello truncated before the binders.
+   */
+  binder(kind: "external" | "resumption", truncatedHelloHash: Uint8Array): Uint8Array {
+    const hash = this.suite.hash;
+    const label = kind === "external" ? "ext binder" : "res binder";
+    const key = deriveSecret(hash, this.#early(), label, hash.digest(EMPTY));
+    this.#observe("binder_key", key);
+    return this.finishedVerifyData(key, truncatedHelloHash);
+  }
+
+  /**
+   * RFC 8446 §7.1: client_early_traffic_secret (which protects 0-RTT data) and
+   * early_exporter_master_secret, from Transcript-Hash(ClientHello).
+   */
+  earlyTrafficSecret(helloHash: Uint8Array): Uint8Array {
+    const hash = this.suite.hash;
+    const early = this.#early();
+    const client = deriveSecret(hash, early, "c e traffic", helloHash);
+    this.#observe("client_early_traffic_secret", client);
+    this.#observe(
+      "early_exporter_master_secret",
+      deriveSecret(hash, early, "e exp master", helloHash),
+    );
+    return client;
+  }
+
+  /**
+   * From the (EC)DHE shared secret (none in psk_ke mode: zeros) and
+   * Transcript-Hash(ClientHello..ServerHello): handshake secret and both
+   * handshake traffic secrets (and the early secret, PSK = 0, if no PSK was set).
+   */
+  handshakeSecrets(sharedSecret: Uint8Array | undefined, helloHash: Uint8Array): TrafficSecrets {
+    const hash = this.suite.hash;
+    const early = this.#early();
+    const ikm = sharedSecret ?? new Uint8Array(hash.outputLength);
+    const hs = hash.hkdfExtract(derivedSalt(hash, early), ikm);
     this.#handshakeSecret = hs;
     this.#observe("handshake_secret", hs);
     const client = deriveSecret(hash, hs, "c hs traffic", helloHash);
@@ -72,6 +119,7 @@ export class KeySchedule {
       derivedSalt(hash, this.#handshakeSecret),
       new Uint8Array(hash.outputLength),
     );
+    this.#masterSecret = master;
     this.#observe("master_secret", master);
     const client = deriveSecret(hash, master, "c ap traffic", finishedHash);
     const server = deriveSecret(hash, master, "s ap traffic", finishedHash);
@@ -80,6 +128,41 @@ export class KeySchedule {
     this.#observe("server_application_traffic_secret_0", server);
     this.#observe("exporter_master_secret", exporter);
     return { client, server };
+  }
+
+  /**
+   * RFC 8446 §7.1: resumption_master_secret, from
+   * Transcript-Hash(ClientHello..client Finished).
+   */
+  resumptionMasterSecret(clientFinishedHash: Uint8Array): Uint8Array {
+    if (!this.#masterSecret) throw new Error("resumptionMasterSecret before applicationSecrets");
+    const secret = deriveSecret(
+      this.suite.hash,
+      this.#masterSecret,
+      "res master",
+      clientFinishedHash,
+    );
+    this.#observe("resumption_master_secret", secret);
+    return secret;
+  }
+
+  /**
+   * RFC 8446 §4.6.1: the PSK of a ticket,
+   * HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length).
+   */
+  ticketPsk(resumptionMasterSecret: Uint8Array, nonce: Uint8Array): Uint8Array {
+    const hash = this.suite.hash;
+    return hkdfExpandLabel(hash, resumptionMasterSecret, "resumption", nonce, hash.outputLength);
+  }
+
+  /** The early secret set by `usePsk`, or the one of a handshake without PSK. */
+  #early(): Uint8Array {
+    if (!this.#earlySecret) {
+      const hash = this.suite.hash;
+      this.#earlySecret = hash.hkdfExtract(EMPTY, new Uint8Array(hash.outputLength));
+      this.#observe("early_secret", this.#earlySecret);
+    }
+    return this.#earlySecret;
   }
 
   /**
@@ -99,7 +182,9 @@ export class KeySchedule {
    */
   forgetHandshakeSecrets(): void {
     this.#observe = ignore;
+    this.#earlySecret = undefined;
     this.#handshakeSecret = undefined;
+    this.#masterSecret = undefined;
   }
 
   /** RFC 8446 §7.2: application_traffic_secret_N+1. */

@@ -239,7 +239,7 @@ export function decodeFinished(body: Uint8Array, hashLen: number): Uint8Array {
   return body;
 }
 
-/** NewSessionTicket (RFC 8446 §4.6.1). Received tickets are set aside: this engine does not resume. */
+/** NewSessionTicket (RFC 8446 §4.6.1). */
 export interface NewSessionTicket {
   lifetime: number;
   ageAdd: number;
@@ -265,6 +265,16 @@ export function decodeNewSessionTicket(body: Uint8Array): NewSessionTicket {
     );
   }
   return { lifetime, ageAdd, nonce, ticket, extensions };
+}
+
+/** Encodes NewSessionTicket. */
+export function encodeNewSessionTicket(t: NewSessionTicket): Uint8Array {
+  const w = new Writer(64 + t.ticket.length);
+  w.u16(t.lifetime >>> 16).u16(t.lifetime & 0xffff);
+  w.u16(t.ageAdd >>> 16).u16(t.ageAdd & 0xffff);
+  w.vec8(t.nonce).vec16(t.ticket);
+  writeExtensions(w, t.extensions);
+  return w.finish();
 }
 
 /** Decodes KeyUpdate (RFC 8446 §4.6.3): whether the peer asks us to update too. */
