@@ -30,7 +30,7 @@ export class HttpSite {
 
   /** `config` is the server's: its chain is what every visitor is shown. */
   constructor(config: ServerConfig) {
-    this.#chain = config.certificate.chain;
+    this.#chain = config.certificate?.chain ?? [];
   }
 
   /** A trace for connection `id` that keeps its events for the page. */

@@ -133,6 +133,8 @@ export class TracePrinter {
         return this.#detail(`transcript ${e.hash} after ${e.after}: ${e.value.toHex()}`);
       case "hello_retry":
         return this.#detail(`HelloRetryRequest because ${e.reason}`);
+      case "psk":
+        return this.#detail(e.ok ? e.detail : this.#p.bad(e.detail));
       case "shared_secret":
         return this.#detail(
           `shared secret computed: ${NamedGroup.name(e.group)} (EC)DHE, ${e.value.length} bytes` +

@@ -14,6 +14,8 @@ import type {
   SigningKey,
 } from "./crypto/provider.ts";
 import type { TraceEvent } from "./trace.ts";
+import type { TicketKeys } from "./session/ticket_keys.ts";
+import type { SessionStore } from "./session/store.ts";
 
 /** A certificate chain (leaf first, DER) with the private key of the leaf. */
 export interface CertifiedKey {
@@ -99,6 +101,30 @@ export interface CommonConfig {
   trace?: (event: TraceEvent) => void;
 }
 
+/**
+ * An external PSK (RFC 8446 §4.2.11): a secret both sides were given, with
+ * the identity that names it. Used with SHA-256 suites (as OpenSSL's
+ * `-psk` does); the server then needs no certificate.
+ */
+export interface ExternalPsk {
+  /** The identity sent in pre_shared_key (e.g. UTF-8 "Client_identity"). */
+  readonly identity: Uint8Array;
+  /** The key itself (at least 16 bytes). */
+  readonly secret: Uint8Array;
+}
+
+/** A server's session tickets (RFC 8446 §4.6.1) and the resumptions it accepts (§2.2). */
+export interface TicketSettings {
+  /** The keys that seal and open tickets (share them to resume across servers). */
+  readonly keys: TicketKeys;
+  /** Tickets sent after each full or resumed handshake (default 2; 0 sends none but still resumes). */
+  readonly count?: number;
+  /** ticket_lifetime in seconds (default 7200, at most 604800 = 7 days, RFC 8446 §4.6.1). */
+  readonly lifetime?: number;
+  /** Accept psk_ke (PSK without (EC)DHE, so without forward secrecy); default psk_dhe_ke only. */
+  readonly pskKe?: boolean;
+}
+
 /** Client settings. */
 export interface ClientConfig extends CommonConfig {
   /**
@@ -110,12 +136,26 @@ export interface ClientConfig extends CommonConfig {
   verifier: CertificateVerifier;
   /** Our certificate, sent when the server asks for one (RFC 8446 §4.4.2). */
   certificate?: CertifiedKey;
+  /**
+   * Where tickets are kept: offered to resume (RFC 8446 §2.2) when one fits
+   * the server name, and where the server's NewSessionTickets go. Without
+   * it, tickets received are dropped.
+   */
+  sessions?: SessionStore;
+  /** An external PSK to offer (RFC 8446 §4.2.11); with it, no ticket is offered. */
+  externalPsk?: ExternalPsk;
+  /** Offer psk_ke (PSK without (EC)DHE) besides psk_dhe_ke. */
+  pskKe?: boolean;
 }
 
 /** Server settings. */
 export interface ServerConfig extends CommonConfig {
-  /** The chain and key the server proves itself with. */
-  certificate: CertifiedKey;
+  /** The chain and key the server proves itself with (optional with external PSKs only). */
+  certificate?: CertifiedKey;
+  /** Session tickets: send them, and resume the sessions they name. */
+  tickets?: TicketSettings;
+  /** External PSKs the server accepts, by identity (RFC 8446 §4.2.11). */
+  externalPsks?: readonly ExternalPsk[];
   /** Ask clients for a certificate (RFC 8446 §4.3.2) and check it with this verifier. */
   clientAuth?: {
     verifier: CertificateVerifier;
@@ -144,8 +184,17 @@ export interface HandshakeInfo {
   readonly serverName?: string;
   /** Whether a HelloRetryRequest was needed. */
   readonly helloRetry: boolean;
-  /** The peer's certificate chain as sent (DER, leaf first); empty if it sent none. */
+  /**
+   * The peer's certificate chain as sent (DER, leaf first); empty if it sent
+   * none. On a resumed server, the client certificate of the original session.
+   */
   readonly peerCertificates: readonly Uint8Array[];
+  /** Whether the handshake used a PSK: a ticket (resumption) or an external PSK. */
+  readonly resumed: boolean;
+  /** The PSK key exchange mode (RFC 8446 §4.2.9), when a PSK was used. */
+  readonly pskMode?: "psk_dhe_ke" | "psk_ke";
+  /** What became of 0-RTT data (RFC 8446 §4.2.10). */
+  readonly earlyData: "accepted" | "rejected" | "none";
 }
 
 /** The crypto provider a configuration names, or the default one. */

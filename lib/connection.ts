@@ -11,7 +11,7 @@
  */
 
 import { AlertDescription, AlertLevel, PeerAlert, TlsError, TruncationError } from "./errors.ts";
-import { ContentType, HandshakeType } from "./codepoints.ts";
+import { ContentType, ExtensionType, HandshakeType } from "./codepoints.ts";
 import {
   type ClientConfig,
   cryptoOf,
@@ -32,7 +32,10 @@ import {
   frameHandshake,
   type HandshakeMessage,
   messageName,
+  type NewSessionTicket,
 } from "./handshake/messages.ts";
+import { findExtension } from "./handshake/extensions.ts";
+import { decodeMaxEarlyData } from "./handshake/psk_extensions.ts";
 import { ServerHandshake } from "./handshake/server.ts";
 import { Deframer, MAX_PLAINTEXT, type RawRecord } from "./record/deframer.ts";
 import { HandshakeJoiner } from "./record/handshake_joiner.ts";
@@ -72,6 +75,8 @@ export class Connection implements HandshakeIO {
   /** What is kept of it: the peer's chain, and the client random (for the key log). */
   #peerChain: readonly Uint8Array[] = [];
   #clientRandom?: Uint8Array;
+  /** A client's resumption secret and session details, to store the tickets it receives. */
+  #resumption?: ClientHandshake["resumption"];
   readonly #deframer = new Deframer();
   readonly #joiner: HandshakeJoiner;
   readonly #read = new Direction();
@@ -511,6 +516,7 @@ export class Connection implements HandshakeIO {
   #forgetHandshake(): void {
     this.#peerChain = this.#handshake!.peerCertificates;
     this.#clientRandom = this.#handshake!.clientRandom?.slice(); // not a view of the whole hello
+    if (this.#handshake instanceof ClientHandshake) this.#resumption = this.#handshake.resumption;
     this.#handshake = undefined;
     this.#schedule?.forgetHandshakeSecrets();
   }
@@ -533,8 +539,7 @@ export class Connection implements HandshakeIO {
   /** RFC 8446 §4.6: what may follow the handshake: NewSessionTicket (to clients) and KeyUpdate. */
   async #handlePostHandshake(msg: HandshakeMessage): Promise<void> {
     if (msg.type === HandshakeType.new_session_ticket && this.role === "client") {
-      decodeNewSessionTicket(msg.body); // checked, then set aside: this engine does not resume sessions
-      return;
+      return this.#storeTicket(decodeNewSessionTicket(msg.body));
     }
     if (msg.type === HandshakeType.key_update) {
       const requested = decodeKeyUpdate(msg.body);
@@ -549,6 +554,38 @@ export class Connection implements HandshakeIO {
       AlertDescription.unexpected_message,
       `received ${messageName(msg.type)} after the handshake`,
     );
+  }
+
+  /**
+   * RFC 8446 §4.6.1: a ticket becomes a stored session, its PSK derived from
+   * the resumption secret and its nonce (without a session store, it is
+   * checked and dropped).
+   */
+  #storeTicket(nst: NewSessionTicket): void {
+    const store = (this.#config as ClientConfig).sessions;
+    const r = this.#resumption;
+    const early = findExtension(nst.extensions, ExtensionType.early_data);
+    const maxEarlyData = early ? decodeMaxEarlyData(early) : 0;
+    const kept = store && r && nst.lifetime > 0;
+    this.trace({
+      kind: "psk",
+      detail: `ticket received: lifetime ${nst.lifetime} s, ${nst.ticket.length} bytes` +
+        (maxEarlyData ? `, early data up to ${maxEarlyData} bytes` : "") +
+        (kept ? ", kept" : ", not kept (no session store)"),
+      ok: true,
+    });
+    if (!kept) return;
+    store.put({
+      server: r.server,
+      ticket: nst.ticket,
+      secret: this.#schedule!.ticketPsk(r.secret, nst.nonce),
+      suite: r.suite,
+      lifetime: nst.lifetime,
+      ageAdd: nst.ageAdd,
+      received: this.now().getTime(),
+      maxEarlyData,
+      alpn: r.alpn,
+    });
   }
 
   /**

@@ -30,6 +30,12 @@ export type TraceEvent =
   | { kind: "transcript"; hash: HashName; value: Uint8Array; after: string }
   /** A HelloRetryRequest, and why. */
   | { kind: "hello_retry"; group: number; reason: string }
+  /**
+   * A step of PSK resumption (RFC 8446 §2.2, §4.2.11, §4.6.1): a ticket
+   * offered, received or sent (lifetime, age; never its secret), a binder
+   * checked, a PSK refused and why, the certificate skipped.
+   */
+  | { kind: "psk"; detail: string; ok: boolean }
   /** The (EC)DHE shared secret was computed. */
   | { kind: "shared_secret"; group: number; value: Uint8Array }
   /** A step of the key schedule (RFC 8446 §7.1). */

@@ -4,8 +4,12 @@
  *
  *   sendClientHello → readServerHello [→ HelloRetryRequest → sendClientHello
  *   → readServerHello] → deriveHandshakeKeys → readEncryptedExtensions →
- *   [readCertificateRequest] → readCertificate → readCertificateVerify →
- *   readFinished → [sendCertificate → sendCertificateVerify] → sendFinished
+ *   [readCertificateRequest → readCertificate → readCertificateVerify, unless
+ *   the server accepted our PSK] → readFinished → [sendCertificate →
+ *   sendCertificateVerify] → sendFinished
+ *
+ * A ClientHello offers at most one PSK (a stored ticket or an external PSK),
+ * its binder computed over the ClientHello itself (RFC 8446 §4.2.11.2).
  *
  * @module
  */
@@ -61,11 +65,21 @@ import {
 } from "./messages.ts";
 import { Transcript } from "./transcript.ts";
 import { isIpAddress } from "../x509/names.ts";
+import { frameHandshake } from "./messages.ts";
+import {
+  bindersLength,
+  decodeSelectedIdentity,
+  encodeBinders,
+  encodeOfferedPsks,
+  encodePskModes,
+  PskKeyExchangeMode,
+} from "./psk_extensions.ts";
 
 /** RFC 8446 §4.2: extensions a ServerHello may carry. */
 const SERVER_HELLO_EXTENSIONS = new Set<number>([
   ExtensionType.supported_versions,
   ExtensionType.key_share,
+  ExtensionType.pre_shared_key,
 ]);
 /** RFC 8446 §4.1.4: extensions a HelloRetryRequest may carry. */
 const HRR_EXTENSIONS = new Set<number>([
@@ -75,10 +89,21 @@ const HRR_EXTENSIONS = new Set<number>([
 ]);
 /** RFC 8446 §4.2: extensions EncryptedExtensions may carry, of those this client offers. */
 const EE_EXTENSIONS = new Set<number>([
+  ExtensionType.early_data,
   ExtensionType.server_name,
   ExtensionType.supported_groups,
   ExtensionType.application_layer_protocol_negotiation,
 ]);
+
+/** A PSK offered in the ClientHello. */
+interface OfferedPsk {
+  readonly identity: Uint8Array;
+  readonly secret: Uint8Array;
+  readonly kind: "external" | "resumption";
+  /** A suite with the PSK's hash (its own suite, for a ticket). */
+  readonly suite: Suite;
+  readonly obfuscatedAge: number;
+}
 
 /** Runs the client handshake over `io`. */
 export class ClientHandshake {
@@ -102,6 +127,11 @@ export class ClientHandshake {
   #peerChain: Uint8Array[] = [];
   #peerScheme = 0;
   #certificateRequest?: { context: Uint8Array; schemes: number[] };
+  /** The PSK this ClientHello offers, if any. */
+  #psk?: OfferedPsk;
+  #pskSchedule?: KeySchedule;
+  #pskMode?: "psk_dhe_ke" | "psk_ke";
+  #resumptionSecret?: Uint8Array;
 
   constructor(io: HandshakeIO, config: ClientConfig) {
     this.#io = io;
@@ -128,6 +158,21 @@ export class ClientHandshake {
     return this.#hello?.random;
   }
 
+  /**
+   * What the connection needs to turn NewSessionTickets into sessions: the
+   * resumption_master_secret (only with a session store), suite, server and ALPN.
+   */
+  get resumption():
+    | { secret: Uint8Array; suite: number; server: string; alpn?: string }
+    | undefined {
+    return this.#resumptionSecret && {
+      secret: this.#resumptionSecret,
+      suite: this.#suite.id,
+      server: this.#config.serverName ?? "",
+      alpn: this.#alpn,
+    };
+  }
+
   /** The whole handshake, in the order of RFC 8446 §2. */
   async run(): Promise<HandshakeInfo> {
     await this.sendClientHello();
@@ -144,17 +189,25 @@ export class ClientHandshake {
     }
     await this.deriveHandshakeKeys(sh);
     await this.readEncryptedExtensions();
-    const next = await this.#io.expect(
-      HandshakeType.certificate_request,
-      HandshakeType.certificate,
-    );
-    if (next.type === HandshakeType.certificate_request) {
-      this.readCertificateRequest(next.body, next.raw);
-      await this.readCertificate(await this.#io.expect(HandshakeType.certificate));
+    if (this.#pskMode) {
+      this.#io.trace({
+        kind: "psk",
+        detail: "no certificate: the PSK authenticates the server",
+        ok: true,
+      });
     } else {
-      await this.readCertificate(next);
+      const next = await this.#io.expect(
+        HandshakeType.certificate_request,
+        HandshakeType.certificate,
+      );
+      if (next.type === HandshakeType.certificate_request) {
+        this.readCertificateRequest(next.body, next.raw);
+        await this.readCertificate(await this.#io.expect(HandshakeType.certificate));
+      } else {
+        await this.readCertificate(next);
+      }
+      await this.readCertificateVerify();
     }
-    await this.readCertificateVerify();
     await this.readFinished();
     if (this.#certificateRequest) await this.sendClientCertificate();
     await this.sendFinished();
@@ -162,12 +215,15 @@ export class ClientHandshake {
       version: "TLSv1.3",
       provider: this.#crypto.name,
       cipherSuite: this.#suite.name,
-      group: NamedGroup.name(this.#group),
-      signatureScheme: SignatureScheme.name(this.#peerScheme),
+      group: this.#pskMode === "psk_ke" ? "none" : NamedGroup.name(this.#group),
+      signatureScheme: this.#pskMode ? "none" : SignatureScheme.name(this.#peerScheme),
       alpn: this.#alpn,
       serverName: this.#sniName(),
       helloRetry: this.#helloRetry,
       peerCertificates: this.#peerChain,
+      resumed: this.#pskMode !== undefined,
+      pskMode: this.#pskMode,
+      earlyData: "none",
     };
   }
 
@@ -199,6 +255,18 @@ export class ClientHandshake {
         data: encodeAlpn(this.#config.alpn),
       });
     }
+    this.#psk = this.#choosePsk();
+    if (this.#psk) {
+      const modes = this.#config.pskKe
+        ? [PskKeyExchangeMode.psk_dhe_ke, PskKeyExchangeMode.psk_ke]
+        : [PskKeyExchangeMode.psk_dhe_ke];
+      exts.push({ type: ExtensionType.psk_key_exchange_modes, data: encodePskModes(modes) });
+      // RFC 8446 §4.2.11: pre_shared_key is the last extension; its binder is filled in below.
+      exts.push({
+        type: ExtensionType.pre_shared_key,
+        data: this.#pskExtension(this.#placeholder()),
+      });
+    }
     this.#hello = {
       legacyVersion: ProtocolVersion.TLSv1_2,
       random: this.#io.random(32),
@@ -209,10 +277,83 @@ export class ClientHandshake {
       extensions: exts,
     };
     this.#offered = new Set(exts.map((e) => e.type));
-    this.#transcript.add(
-      this.#io.send(HandshakeType.client_hello, encodeClientHello(this.#hello)),
-      "client",
+    const psk = this.#psk;
+    const hello = psk
+      ? this.#withBinder((partial) => psk.suite.hash.digest(partial))
+      : encodeClientHello(this.#hello);
+    this.#transcript.add(this.#io.send(HandshakeType.client_hello, hello), "client");
+  }
+
+  /** The PSK to offer: the external one configured, else a stored ticket for this server. */
+  #choosePsk(): OfferedPsk | undefined {
+    const trace = (detail: string, ok = true) => this.#io.trace({ kind: "psk", detail, ok });
+    const external = this.#config.externalPsk;
+    if (external) {
+      const suite = this.#suites.find((s) => s.hash.name === "SHA-256");
+      if (!suite) return undefined;
+      trace(`offering external PSK "${new TextDecoder().decode(external.identity)}"`);
+      return { ...external, kind: "external", suite, obfuscatedAge: 0 };
+    }
+    const now = this.#io.now();
+    const session = this.#config.sessions?.take(this.#config.serverName ?? "", now);
+    if (!session) return undefined;
+    const suite = this.#suites.find((s) => s.id === session.suite);
+    if (!suite) {
+      trace(`stored ticket not offered: its suite is not offered`, false);
+      return undefined;
+    }
+    const age = now.getTime() - session.received;
+    trace(
+      `offering a ticket: received ${Math.round(age / 1000)} s ago, lifetime ${session.lifetime} s`,
     );
+    return {
+      identity: session.ticket,
+      secret: session.secret,
+      kind: "resumption",
+      suite,
+      // RFC 8446 §4.2.11.1: the age in milliseconds plus ticket_age_add, mod 2^32.
+      obfuscatedAge: (age + session.ageAdd) >>> 0,
+    };
+  }
+
+  #placeholder(): Uint8Array {
+    return new Uint8Array(this.#psk!.suite.hash.outputLength);
+  }
+
+  #pskExtension(binder: Uint8Array): Uint8Array {
+    const psk = this.#psk!;
+    return encodeOfferedPsks({
+      identities: [{ identity: psk.identity, obfuscatedTicketAge: psk.obfuscatedAge }],
+      binders: [binder],
+    });
+  }
+
+  /**
+   * RFC 8446 §4.2.11.2: the ClientHello body with its binder, an HMAC keyed
+   * from the PSK over `hash` of the ClientHello truncated before the binders.
+   */
+  #withBinder(hash: (partial: Uint8Array) => Uint8Array): Uint8Array {
+    const psk = this.#psk!;
+    const framed = frameHandshake(HandshakeType.client_hello, encodeClientHello(this.#hello));
+    const tail = bindersLength([this.#placeholder()]);
+    const truncated = framed.subarray(0, framed.length - tail);
+    this.#pskSchedule = new KeySchedule(
+      psk.suite,
+      (name, value) => this.#io.trace({ kind: "secret", name, value }),
+    );
+    this.#pskSchedule.usePsk(psk.secret);
+    const binder = this.#pskSchedule.binder(psk.kind, hash(truncated));
+    this.#io.trace({ kind: "psk", detail: `binder ${binder.toHex()} computed`, ok: true });
+    framed.set(encodeBinders([binder]), framed.length - tail);
+    this.#hello = {
+      ...this.#hello,
+      extensions: this.#hello.extensions.map((e) =>
+        e.type === ExtensionType.pre_shared_key
+          ? { type: e.type, data: this.#pskExtension(binder) }
+          : e
+      ),
+    };
+    return framed.subarray(4);
   }
 
   /** RFC 8446 §4.2.8: a fresh key exchange for `group` (or the configured fixed one). */
@@ -298,10 +439,53 @@ export class ClientHandshake {
       hrr ? HRR_EXTENSIONS : SERVER_HELLO_EXTENSIONS,
     );
     if (!hrr) {
+      this.#readSelectedPsk(sh, suite);
       this.#transcript.useHash(suite.hash);
       this.#transcript.add(msg.raw, "server");
     } else this.#pendingHrr = msg.raw;
     return sh;
+  }
+
+  /** RFC 8446 §4.2.11: the server's pre_shared_key names the PSK it accepted. */
+  #readSelectedPsk(sh: ServerHello, suite: Suite): void {
+    const ext = findExtension(sh.extensions, ExtensionType.pre_shared_key);
+    if (!ext) {
+      if (this.#psk) {
+        this.#io.trace({
+          kind: "psk",
+          detail: "the server declined the PSK: full handshake",
+          ok: false,
+        });
+      }
+      return;
+    }
+    const index = decodeSelectedIdentity(ext);
+    if (index !== 0) {
+      throw new TlsError(
+        AlertDescription.illegal_parameter,
+        `the server selected PSK ${index}, but only one was offered`,
+      );
+    }
+    // RFC 8446 §4.2.11: the server must pick a suite with the PSK's hash.
+    if (suite.hash.name !== this.#psk!.suite.hash.name) {
+      throw new TlsError(
+        AlertDescription.illegal_parameter,
+        `the server accepted the PSK with ${suite.name}, whose hash is not the PSK's`,
+      );
+    }
+    const dhe = findExtension(sh.extensions, ExtensionType.key_share) !== undefined;
+    if (!dhe && !this.#config.pskKe) {
+      throw new TlsError(
+        AlertDescription.missing_extension,
+        "the server accepted the PSK without a key_share, but psk_ke was not offered",
+      );
+    }
+    this.#pskMode = dhe ? "psk_dhe_ke" : "psk_ke";
+    this.#io.trace({
+      kind: "psk",
+      detail: `the server accepted the ${this.#psk!.kind} PSK (${this.#pskMode})`,
+      ok: true,
+    });
   }
 
   #pendingHrr?: Uint8Array;
@@ -354,20 +538,47 @@ export class ClientHandshake {
       e.type === ExtensionType.key_share ? { type: e.type, data: this.#keyShareExtension() } : e
     );
     if (cookieExt) {
-      exts.push({ type: ExtensionType.cookie, data: encodeCookie(decodeCookie(cookieExt)) });
+      const at = this.#psk ? exts.length - 1 : exts.length; // pre_shared_key stays last
+      exts.splice(at, 0, {
+        type: ExtensionType.cookie,
+        data: encodeCookie(decodeCookie(cookieExt)),
+      });
       this.#offered.add(ExtensionType.cookie);
     }
     this.#hello = { ...this.#hello, extensions: exts };
+    // RFC 8446 §4.1.4: a PSK whose hash is not the HelloRetryRequest's suite's is dropped.
+    if (this.#psk && this.#psk.suite.hash.name !== this.#suite.hash.name) {
+      const psk = new Set<number>([
+        ExtensionType.pre_shared_key,
+        ExtensionType.psk_key_exchange_modes,
+      ]);
+      this.#hello = { ...this.#hello, extensions: exts.filter((e) => !psk.has(e.type)) };
+      psk.forEach((t) => this.#offered.delete(t));
+      this.#psk = undefined;
+    }
     this.#io.sendChangeCipherSpec();
-    this.#transcript.add(
-      this.#io.send(HandshakeType.client_hello, encodeClientHello(this.#hello)),
-      "client",
-    );
+    const hello = this.#psk
+      ? this.#withBinder((partial) => this.#transcript.hashWith(partial))
+      : encodeClientHello(this.#hello);
+    this.#transcript.add(this.#io.send(HandshakeType.client_hello, hello), "client");
   }
 
   /** RFC 8446 §7.1: (EC)DHE with the server's share, then the handshake traffic secrets. */
   async deriveHandshakeKeys(sh: ServerHello): Promise<void> {
+    this.#schedule = this.#pskMode && this.#pskSchedule?.suite === this.#suite
+      ? this.#pskSchedule
+      : new KeySchedule(
+        this.#suite,
+        (name, value) => this.#io.trace({ kind: "secret", name, value }),
+      );
+    if (this.#pskMode && this.#schedule !== this.#pskSchedule) {
+      this.#schedule.usePsk(this.#psk!.secret);
+    }
     const ext = findExtension(sh.extensions, ExtensionType.key_share);
+    if (this.#pskMode === "psk_ke") {
+      this.#handshakeSecrets = this.#schedule.handshakeSecrets(undefined, this.#transcript.hash());
+      return await this.#installHandshakeKeys();
+    }
     if (!ext) {
       throw new TlsError(AlertDescription.missing_extension, "the ServerHello has no key_share");
     }
@@ -384,11 +595,11 @@ export class ClientHandshake {
     this.#group = entry.group;
     const shared = await share.complete(entry.keyExchange);
     this.#io.trace({ kind: "shared_secret", group: entry.group, value: shared });
-    this.#schedule = new KeySchedule(
-      this.#suite,
-      (name, value) => this.#io.trace({ kind: "secret", name, value }),
-    );
     this.#handshakeSecrets = this.#schedule.handshakeSecrets(shared, this.#transcript.hash());
+    await this.#installHandshakeKeys();
+  }
+
+  async #installHandshakeKeys(): Promise<void> {
     this.#io.sendChangeCipherSpec();
     await this.#io.setReadKeys(this.#schedule, this.#handshakeSecrets.server, "handshake");
     await this.#io.setWriteKeys(this.#schedule, this.#handshakeSecrets.client, "handshake");
@@ -538,6 +749,9 @@ export class ClientHandshake {
     );
     this.#io.trace({ kind: "finished", from: "client", verifyData, ok: true });
     this.#transcript.add(this.#io.send(HandshakeType.finished, verifyData), "client");
+    if (this.#config.sessions) {
+      this.#resumptionSecret = this.#schedule.resumptionMasterSecret(this.#transcript.hash());
+    }
     await this.#io.setWriteKeys(this.#schedule, this.#applicationSecrets.client, "application");
   }
 }

@@ -3,10 +3,11 @@
  * per step, called in protocol order from `run()`:
  *
  *   readClientHello → negotiate [→ sendHelloRetryRequest → readSecondClientHello]
- *   → completeKeyExchange → sendServerHello → deriveHandshakeKeys → sendEncryptedExtensions →
- *   [sendCertificateRequest] → sendCertificate → sendCertificateVerify →
- *   sendFinished → [readClientCertificate → readCertificateVerify] →
- *   readFinished
+ *   → acceptPsk → completeKeyExchange → sendServerHello → deriveHandshakeKeys →
+ *   sendEncryptedExtensions → [sendCertificateRequest → sendCertificate →
+ *   sendCertificateVerify, unless a PSK was accepted] → sendFinished →
+ *   [readClientCertificate → readCertificateVerify] → readFinished →
+ *   [sendNewSessionTickets]
  *
  * @module
  */
@@ -69,6 +70,8 @@ import {
   HELLO_RETRY_REQUEST_RANDOM,
 } from "./messages.ts";
 import { Transcript } from "./transcript.ts";
+import { type AcceptedPsk, acceptPsk, sendNewSessionTickets } from "./server_psk.ts";
+import { encodeSelectedIdentity } from "./psk_extensions.ts";
 
 /** What the server chose from a ClientHello. */
 interface Choice {
@@ -111,6 +114,7 @@ export class ServerHandshake {
   #applicationSecrets!: TrafficSecrets;
   #helloRetry = false;
   #peerChain: Uint8Array[] = [];
+  #psk?: AcceptedPsk;
 
   constructor(io: HandshakeIO, config: ServerConfig) {
     this.#io = io;
@@ -143,33 +147,83 @@ export class ServerHandshake {
     this.#hello = this.readClientHello(first);
     this.#choice = this.negotiate(this.#hello);
     this.#transcript.useHash(this.#choice.suite.hash);
-    if (this.#choice.share) {
-      this.#transcript.add(first.raw, "client");
-    } else {
+    let hello = first;
+    if (!this.#choice.share) {
       this.sendHelloRetryRequest(first.raw);
-      this.readSecondClientHello(await this.#io.expect(HandshakeType.client_hello));
+      hello = await this.#io.expect(HandshakeType.client_hello);
+      this.readSecondClientHello(hello);
     }
-    await this.completeKeyExchange();
+    await this.acceptPsk(hello.raw);
+    if (!this.#psk && !this.#config.certificate) {
+      throw new TlsError(
+        AlertDescription.handshake_failure,
+        "the client offered no PSK this server holds, and it has no certificate",
+      );
+    }
+    this.#transcript.add(hello.raw, "client");
+    if (this.#psk?.mode !== "psk_ke") await this.completeKeyExchange();
     this.sendServerHello();
     await this.deriveHandshakeKeys();
     this.sendEncryptedExtensions();
-    if (this.#config.clientAuth) this.sendCertificateRequest();
-    this.sendCertificate();
-    await this.sendCertificateVerify();
+    const certificates = !this.#psk;
+    if (certificates) {
+      if (this.#config.clientAuth) this.sendCertificateRequest();
+      this.sendCertificate();
+      await this.sendCertificateVerify();
+    }
     await this.sendFinished();
-    if (this.#config.clientAuth) await this.readClientCertificate();
+    if (certificates && this.#config.clientAuth) await this.readClientCertificate();
     await this.readFinished();
+    if (this.#config.tickets) await this.sendNewSessionTickets();
     return {
       version: "TLSv1.3",
       provider: this.#crypto.name,
       cipherSuite: this.#choice.suite.name,
-      group: NamedGroup.name(this.#choice.group),
-      signatureScheme: SignatureScheme.name(this.#choice.scheme),
+      group: this.#psk?.mode === "psk_ke" ? "none" : NamedGroup.name(this.#choice.group),
+      signatureScheme: this.#psk ? "none" : SignatureScheme.name(this.#choice.scheme),
       alpn: this.#choice.alpn,
       serverName: this.#choice.serverName,
       helloRetry: this.#helloRetry,
       peerCertificates: this.#peerChain,
+      resumed: this.#psk !== undefined,
+      pskMode: this.#psk?.mode,
+      earlyData: "none",
     };
+  }
+
+  /**
+   * RFC 8446 §4.2.11: picks the first offered PSK this server can use (a
+   * ticket it sealed, or an external PSK it holds) and checks its binder;
+   * none usable means a full handshake.
+   */
+  async acceptPsk(hello: Uint8Array): Promise<void> {
+    this.#psk = await acceptPsk({
+      io: this.#io,
+      config: this.#config,
+      hello: this.#hello,
+      raw: hello,
+      suite: this.#choice.suite,
+      serverName: this.#choice.serverName,
+      transcript: this.#transcript,
+    });
+    if (this.#psk) {
+      this.#schedule = this.#psk.schedule;
+      if (this.#psk.clientCertificate) this.#peerChain = [this.#psk.clientCertificate];
+    }
+  }
+
+  /** RFC 8446 §4.6.1: tickets for this session, under the application keys. */
+  async sendNewSessionTickets(): Promise<void> {
+    await sendNewSessionTickets({
+      io: this.#io,
+      settings: this.#config.tickets!,
+      schedule: this.#schedule,
+      resumptionSecret: this.#schedule.resumptionMasterSecret(this.#transcript.hash()),
+      suite: this.#choice.suite,
+      alpn: this.#choice.alpn,
+      serverName: this.#choice.serverName,
+      clientCertificate: this.#peerChain[0],
+    });
   }
 
   /** RFC 8446 §4.1.2: decodes a ClientHello and checks what TLS 1.3 requires of it. */
@@ -269,12 +323,14 @@ export class ServerHandshake {
       );
     }
     const clientSchemes = decodeU16List(sigExt, ExtensionType.signature_algorithms);
-    const scheme = chooseScheme(this.#config.certificate.key, clientSchemes);
-    if (scheme === undefined) {
+    // A server with external PSKs only has no certificate, hence no scheme to choose.
+    const key = this.#config.certificate?.key;
+    const scheme = key ? chooseScheme(key, clientSchemes) : 0;
+    if (key && scheme === undefined) {
       throw new TlsError(
         AlertDescription.handshake_failure,
         `no signature scheme in common for this server's ${
-          this.#config.certificate.key.schemes.map(SignatureScheme.name).join("/")
+          key.schemes.map(SignatureScheme.name).join("/")
         } key (the client accepts ${listNames(clientSchemes, SignatureScheme.name)})`,
       );
     }
@@ -295,7 +351,14 @@ export class ServerHandshake {
         );
       }
     }
-    return { suite, group, share: shares.find((s) => s.group === group), scheme, alpn, serverName };
+    return {
+      suite,
+      group,
+      share: shares.find((s) => s.group === group),
+      scheme: scheme!,
+      alpn,
+      serverName,
+    };
   }
 
   /**
@@ -396,7 +459,6 @@ export class ServerHandshake {
     }
     this.#hello = second;
     this.#choice = { ...this.#choice, share: shares[0] };
-    this.#transcript.add(msg.raw, "client");
   }
 
   #exchange?: CompletedKeyExchange;
@@ -414,15 +476,23 @@ export class ServerHandshake {
           type: ExtensionType.supported_versions,
           data: encodeSelectedVersion(ProtocolVersion.TLSv1_3),
         },
-        {
-          type: ExtensionType.key_share,
-          data: encodeServerKeyShare({
-            group: this.#choice.group,
-            keyExchange: this.#exchange!.share,
-          }),
-        },
       ],
     };
+    if (this.#exchange) {
+      sh.extensions.push({
+        type: ExtensionType.key_share,
+        data: encodeServerKeyShare({
+          group: this.#choice.group,
+          keyExchange: this.#exchange.share,
+        }),
+      });
+    }
+    if (this.#psk) {
+      sh.extensions.push({
+        type: ExtensionType.pre_shared_key,
+        data: encodeSelectedIdentity(this.#psk.index),
+      });
+    }
     this.#transcript.add(
       this.#io.send(HandshakeType.server_hello, encodeServerHello(sh)),
       "server",
@@ -452,12 +522,12 @@ export class ServerHandshake {
    */
   async deriveHandshakeKeys(): Promise<void> {
     const { suite, group } = this.#choice;
-    this.#schedule = new KeySchedule(
+    this.#schedule ??= new KeySchedule(
       suite,
       (name, value) => this.#io.trace({ kind: "secret", name, value }),
     );
-    const shared = this.#exchange!.secret;
-    this.#io.trace({ kind: "shared_secret", group, value: shared });
+    const shared = this.#exchange?.secret;
+    if (shared) this.#io.trace({ kind: "shared_secret", group, value: shared });
     this.#handshakeSecrets = this.#schedule.handshakeSecrets(shared, this.#transcript.hash());
     await this.#io.setWriteKeys(this.#schedule, this.#handshakeSecrets.server, "handshake");
     await this.#io.setReadKeys(this.#schedule, this.#handshakeSecrets.client, "handshake");
@@ -504,7 +574,7 @@ export class ServerHandshake {
 
   /** RFC 8446 §4.4.2: our chain, leaf first. */
   sendCertificate(): void {
-    const entries = this.#config.certificate.chain.map((certificate) => ({
+    const entries = this.#config.certificate!.chain.map((certificate) => ({
       certificate,
       extensions: [],
     }));
@@ -518,7 +588,7 @@ export class ServerHandshake {
   async sendCertificateVerify(): Promise<void> {
     const hash = this.#transcript.hash();
     const scheme = this.#choice.scheme;
-    const signature = await this.#config.certificate.key.sign(
+    const signature = await this.#config.certificate!.key.sign(
       scheme,
       certificateVerifyContent("server", hash),
     );

@@ -50,6 +50,18 @@ export class Transcript {
   }
 
   /**
+   * Transcript-Hash of everything added so far followed by `partial`, which
+   * is not added: RFC 8446 §4.2.11.2's hash for a PSK binder, over a
+   * ClientHello truncated before its binders.
+   */
+  hashWith(partial: Uint8Array): Uint8Array {
+    if (!this.#context) throw new Error("the transcript hash is not chosen yet");
+    const fork = this.#context.fork();
+    fork.update(partial);
+    return fork.digest();
+  }
+
+  /**
    * RFC 8446 §4.4.1: after a HelloRetryRequest, ClientHello1 is replaced by
    * a synthetic message_hash message holding Hash(ClientHello1).
    */
