@@ -23,6 +23,7 @@ const GROUP_NAMES: Record<string, number> = {
 const SUITE_NAMES: Record<string, number> = {
   tls_aes_128_gcm_sha256: CipherSuite.TLS_AES_128_GCM_SHA256,
   tls_aes_256_gcm_sha384: CipherSuite.TLS_AES_256_GCM_SHA384,
+  tls_chacha20_poly1305_sha256: CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
 };
 
 function parseList(
@@ -48,7 +49,12 @@ export function parseGroups(value: string): number[] {
 
 /** Parses `--suites TLS_AES_128_GCM_SHA256:...`. */
 export function parseSuites(value: string): number[] {
-  return parseList("suites", value, SUITE_NAMES, "TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384");
+  return parseList(
+    "suites",
+    value,
+    SUITE_NAMES,
+    "TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256",
+  );
 }
 
 /** Parses `--alpn h2,http/1.1`. */

@@ -29,7 +29,13 @@ for (const crypto of PROVIDERS) {
     serverConfig(set, { crypto, ...extra });
 
   for (const group of [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1]) {
-    for (const suite of [CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384]) {
+    for (
+      const suite of [
+        CipherSuite.TLS_AES_128_GCM_SHA256,
+        CipherSuite.TLS_AES_256_GCM_SHA384,
+        CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+      ]
+    ) {
       const name = `${NamedGroup.name(group)} × ${CipherSuite.name(suite)}`;
       Deno.test(`engine [${crypto.name}]: ${name}: handshake and data both ways`, async () => {
         const r = await handshakePair(

@@ -262,7 +262,7 @@ for (const crypto of PROVIDERS) {
       ],
       [
         "no cipher suite in common",
-        (ch) => ({ ...ch, cipherSuites: [0x1303, 0x00ff] }),
+        (ch) => ({ ...ch, cipherSuites: [0x1304, 0x00ff] }),
         A.handshake_failure,
         /no cipher suite in common/,
       ],

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { CipherSuite, NamedGroup } from "../../lib/codepoints.ts";
 import type { ClientConfig, ServerConfig } from "../../lib/config.ts";
 import type { CryptoProvider } from "../../lib/crypto/provider.ts";
 import type { TraceEvent } from "../../lib/trace.ts";
@@ -19,6 +20,14 @@ import { PROVIDERS, x25519FromPrivate } from "./providers.ts";
 
 const FIXTURES = new URL("../fixtures/trace/", import.meta.url);
 const read = (name: string) => Deno.readTextFile(new URL(name, FIXTURES));
+
+/**
+ * The groups and suites the golden files were recorded with, pinned so that
+ * new defaults (a post-quantum hybrid share, ChaCha20-Poly1305) leave them
+ * byte for byte as they are.
+ */
+const GROUPS = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+const SUITES = [CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384];
 
 /** The fixed clock: inside the fixture certificates' validity. */
 export const FIXED_NOW = new Date("2027-01-01T00:00:00Z");
@@ -46,6 +55,8 @@ export async function runFixedConnection(
     random: counting(0x00),
     now: () => FIXED_NOW,
     crypto,
+    groups: GROUPS,
+    cipherSuites: SUITES,
     keyShares: () => x25519FromPrivate(crypto, V.CLIENT_PRIVATE, V.CLIENT_PUBLIC),
     trace: clientTrace,
   };
@@ -56,6 +67,8 @@ export async function runFixedConnection(
       crypto,
     ),
     crypto,
+    groups: GROUPS,
+    cipherSuites: SUITES,
     alpn: ["http/1.1"],
     random: counting(0x70),
     now: () => FIXED_NOW,

@@ -10,7 +10,7 @@
 import { CipherSuite } from "../../codepoints.ts";
 import type { CryptoProvider } from "../provider.ts";
 import { makeSuite } from "../suites.ts";
-import { AES_128_GCM, AES_256_GCM } from "./aeads.ts";
+import { AES_128_GCM, AES_256_GCM, CHACHA20_POLY1305 } from "./aeads.ts";
 import { SECP256R1, SECP384R1, X25519 } from "./groups.ts";
 import { SHA256, SHA384 } from "./hashes.ts";
 import { libcrypto } from "./libcrypto.ts";
@@ -35,6 +35,7 @@ export function opensslProvider(): CryptoProvider {
     suites: [
       makeSuite(CipherSuite.TLS_AES_128_GCM_SHA256, SHA256, AES_128_GCM),
       makeSuite(CipherSuite.TLS_AES_256_GCM_SHA384, SHA384, AES_256_GCM),
+      makeSuite(CipherSuite.TLS_CHACHA20_POLY1305_SHA256, SHA256, CHACHA20_POLY1305),
     ],
     groups: [X25519, SECP256R1, SECP384R1],
     hashes: { "SHA-256": SHA256, "SHA-384": SHA384 },
