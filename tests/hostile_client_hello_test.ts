@@ -52,6 +52,7 @@ for (const crypto of PROVIDERS) {
     return p;
   };
 
+  const hybridShare = (await groupOf(crypto, NamedGroup.X25519MLKEM768).start()).share;
   const shares = (...entries: [number, Uint8Array][]) =>
     encodeClientKeyShares(entries.map(([group, keyExchange]) => ({ group, keyExchange })));
 
@@ -164,6 +165,43 @@ for (const crypto of PROVIDERS) {
           withExtension(ch, X.key_share, shares([NamedGroup.x25519, new Uint8Array(31).fill(9)])),
         A.illegal_parameter,
         /x25519 key share is 31 bytes, expected 32/,
+      ],
+      [
+        "an X25519MLKEM768 share one byte short",
+        (ch) =>
+          withExtension(
+            withExtension(ch, X.supported_groups, encodeU16List([NamedGroup.X25519MLKEM768])),
+            X.key_share,
+            shares([NamedGroup.X25519MLKEM768, hybridShare.subarray(1)]),
+          ),
+        A.illegal_parameter,
+        /X25519MLKEM768 key share is 1215 bytes, expected 1216 \(ML-KEM-768 encapsulation key 1184 \+ X25519 public key 32\)/,
+      ],
+      [
+        "an X25519MLKEM768 encapsulation key with a coefficient not below q",
+        (ch) =>
+          withExtension(
+            withExtension(ch, X.supported_groups, encodeU16List([NamedGroup.X25519MLKEM768])),
+            X.key_share,
+            // Coefficient 0 (the first 12 bits, little-endian) set to 4095.
+            shares([
+              NamedGroup.X25519MLKEM768,
+              hybridShare.with(0, 0xff).with(1, hybridShare[1] | 0x0f),
+            ]),
+          ),
+        A.illegal_parameter,
+        /X25519MLKEM768 key share has an ML-KEM-768 encapsulation key that fails the FIPS 203 modulus check \(coefficient 0 is 4095/,
+      ],
+      [
+        "an X25519MLKEM768 share whose X25519 half is all zeros",
+        (ch) =>
+          withExtension(
+            withExtension(ch, X.supported_groups, encodeU16List([NamedGroup.X25519MLKEM768])),
+            X.key_share,
+            shares([NamedGroup.X25519MLKEM768, hybridShare.slice().fill(0, 1184)]),
+          ),
+        A.illegal_parameter,
+        /X25519MLKEM768 key share has an unusable X25519 half/,
       ],
       [
         "an empty key_exchange",

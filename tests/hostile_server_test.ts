@@ -133,8 +133,8 @@ for (const crypto of PROVIDERS) {
   });
 
   Deno.test(`malicious server: a ServerHello choosing an unimplemented suite is illegal_parameter [${crypto.name}]`, async () => {
-    const r = await against({ suite: 0x1303 });
-    refused(r, A.illegal_parameter, /cipher suite 0x1303, which was not offered/);
+    const r = await against({ suite: 0x1304 });
+    refused(r, A.illegal_parameter, /cipher suite 0x1304, which was not offered/);
   });
 
   Deno.test(`malicious server: a key share for a group never offered is illegal_parameter [${crypto.name}]`, async () => {

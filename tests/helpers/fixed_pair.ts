@@ -7,7 +7,6 @@
  * @module
  */
 
-import { CipherSuite, NamedGroup } from "../../lib/codepoints.ts";
 import type { ClientConfig, ServerConfig } from "../../lib/config.ts";
 import type { CryptoProvider } from "../../lib/crypto/provider.ts";
 import type { TraceEvent } from "../../lib/trace.ts";
@@ -16,18 +15,10 @@ import { decodePem } from "../../lib/x509/pem.ts";
 import { PathVerifier } from "../../lib/x509/verify.ts";
 import * as V from "../vectors/illustrated.ts";
 import { handshakePair, pump } from "./pair.ts";
-import { PROVIDERS, x25519FromPrivate } from "./providers.ts";
+import { PROVIDERS, RECORDED_GROUPS, RECORDED_SUITES, x25519FromPrivate } from "./providers.ts";
 
 const FIXTURES = new URL("../fixtures/trace/", import.meta.url);
 const read = (name: string) => Deno.readTextFile(new URL(name, FIXTURES));
-
-/**
- * The groups and suites the golden files were recorded with, pinned so that
- * new defaults (a post-quantum hybrid share, ChaCha20-Poly1305) leave them
- * byte for byte as they are.
- */
-const GROUPS = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
-const SUITES = [CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384];
 
 /** The fixed clock: inside the fixture certificates' validity. */
 export const FIXED_NOW = new Date("2027-01-01T00:00:00Z");
@@ -55,8 +46,8 @@ export async function runFixedConnection(
     random: counting(0x00),
     now: () => FIXED_NOW,
     crypto,
-    groups: GROUPS,
-    cipherSuites: SUITES,
+    groups: RECORDED_GROUPS,
+    cipherSuites: RECORDED_SUITES,
     keyShares: () => x25519FromPrivate(crypto, V.CLIENT_PRIVATE, V.CLIENT_PUBLIC),
     trace: clientTrace,
   };
@@ -67,8 +58,8 @@ export async function runFixedConnection(
       crypto,
     ),
     crypto,
-    groups: GROUPS,
-    cipherSuites: SUITES,
+    groups: RECORDED_GROUPS,
+    cipherSuites: RECORDED_SUITES,
     alpn: ["http/1.1"],
     random: counting(0x70),
     now: () => FIXED_NOW,
