@@ -1,7 +1,8 @@
 /**
  * TLS_CHACHA20_POLY1305_SHA256 (RFC 8446 §B.4) on every provider: the AEAD
  * against RFC 8439's published vectors (RFC 8446's example traces do not
- * cover ChaCha20), tampering refused, the two providers' records opening
+ * cover ChaCha20), a connection recorded with openssl s_server replayed
+ * byte for byte, tampering refused, the two providers' records opening
  * each other's, and the server's choice of suite: AES-GCM first unless its
  * configuration says otherwise, ChaCha20 for a client that offers only it.
  */
@@ -10,7 +11,10 @@ import assert from "node:assert/strict";
 import { CipherSuite } from "../lib/codepoints.ts";
 import type { Aead, CryptoProvider } from "../lib/crypto/provider.ts";
 import { suiteById } from "../lib/crypto/suites.ts";
+import { Connection } from "../lib/connection.ts";
+import type { HandshakeInfo } from "../lib/config.ts";
 import { makeCertSet } from "./helpers/certs.ts";
+import { LINE, recordedClient, RECORDING, type Recording } from "./helpers/chacha_recording.ts";
 import { handshakePair, pump, serverConfigFor, text } from "./helpers/pair.ts";
 import { PROVIDERS, testEachProvider } from "./helpers/providers.ts";
 
@@ -150,3 +154,38 @@ testEachProvider("ChaCha20-Poly1305: a server configured ChaCha20 first chooses 
   assert.equal(r.serverInfo?.cipherSuite, "TLS_CHACHA20_POLY1305_SHA256");
   assert.equal(r.clientInfo?.cipherSuite, "TLS_CHACHA20_POLY1305_SHA256");
 });
+
+testEachProvider(
+  "ChaCha20-Poly1305: a recorded connection with openssl s_server replays byte for byte",
+  async (c) => {
+    const recording = JSON.parse(await Deno.readTextFile(RECORDING)) as Recording;
+    assert.match(recording.peer, /^OpenSSL 3\./);
+    const client = Connection.client(await recordedClient(c));
+    const sent: string[] = [];
+    let reply = "", info: HandshakeInfo | undefined, wrote = false;
+    await client.start();
+    sent.push(client.takeOutput().toHex());
+    for (const chunk of recording.chunks.filter((k) => k.from === "server")) {
+      await client.receive(Uint8Array.fromHex(chunk.hex));
+      for (const e of client.takeEvents()) {
+        if (e.type === "handshake") info = e.info;
+        if (e.type === "data") reply += new TextDecoder().decode(e.data);
+      }
+      if (info && !wrote) {
+        wrote = true;
+        await client.write(utf8(LINE));
+      }
+      if (reply.endsWith("\n")) await client.close();
+      sent.push(client.takeOutput().toHex());
+    }
+    assert.equal(info?.cipherSuite, "TLS_CHACHA20_POLY1305_SHA256");
+    assert.equal(info?.group, "x25519");
+    assert.equal(info?.signatureScheme, "ed25519");
+    assert.equal(reply, [...LINE.trimEnd()].reverse().join("") + "\n");
+    // Every byte our client sent (ClientHello, Finished, the line and close_notify, all but the
+    // first under ChaCha20-Poly1305 keys) is what it sent to the real server.
+    const recorded = recording.chunks.filter((k) => k.from === "client").map((k) => k.hex);
+    assert.equal(sent.join(""), recorded.join(""));
+    assert.ok(client.peerClosed, "s_server's close_notify opened and was understood");
+  },
+);
