@@ -3,7 +3,9 @@
  * replay exactly, a bounded run with a fixed seed finds nothing, and every
  * case saved under tests/fuzz/corpus/ (each a past finding, or an input
  * worth keeping) passes the harness's checks, ending the way its `outcome`
- * says once fixed. Longer runs: `deno task fuzz`.
+ * says once fixed; once per crypto provider, and every provider after the
+ * first records the same bytes as the first (a differential test: same
+ * inputs, fixed randomness). Longer runs: `deno task fuzz`.
  */
 
 import assert from "node:assert/strict";
@@ -14,6 +16,19 @@ import { PROVIDERS } from "./helpers/providers.ts";
 const hex = (v: unknown) => JSON.stringify(v, (_k, x) => x instanceof Uint8Array ? x.toHex() : x);
 
 const corpus = await loadCorpus();
+
+// Registered only when there is a second provider to compare with the first.
+for (const crypto of PROVIDERS.slice(1)) {
+  Deno.test(`fuzz [${crypto.name}]: every recording is byte for byte ${PROVIDERS[0].name}'s`, async () => {
+    for (const scenario of Object.keys(SCENARIOS)) {
+      assert.equal(
+        hex(await record(scenario, crypto)),
+        hex(await record(scenario, PROVIDERS[0])),
+        scenario,
+      );
+    }
+  });
+}
 
 for (const crypto of PROVIDERS) {
   Deno.test(`fuzz [${crypto.name}]: each recorded conversation is the same on every run`, async () => {

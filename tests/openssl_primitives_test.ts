@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { AeadAuthenticationError, AeadKey } from "../lib/crypto/openssl/aead.ts";
+import { CHACHA20_POLY1305 } from "../lib/crypto/openssl/aeads.ts";
 import { digest, IncrementalHash } from "../lib/crypto/openssl/digest.ts";
 import { hkdfExpand, hkdfExtract, hmac } from "../lib/crypto/openssl/hmac.ts";
 import { InvalidPeerKeyError, KeyExchangeKey } from "../lib/crypto/openssl/key_exchange.ts";
@@ -296,6 +297,25 @@ Deno.test("ChaCha20-Poly1305: RFC 8439 §2.8.2", () => {
   sealed[sealed.length - 1] ^= 1;
   assert.throws(() => key.open(nonce, sealed, aad), AeadAuthenticationError);
   key.free();
+});
+
+Deno.test("ChaCha20-Poly1305 as a provider Aead (for TLS_CHACHA20_POLY1305_SHA256): RFC 8439 §2.8.2", async () => {
+  assert.equal(CHACHA20_POLY1305.keyLength, 32);
+  assert.equal(CHACHA20_POLY1305.nonceLength, 12);
+  assert.equal(CHACHA20_POLY1305.tagLength, 16);
+  const raw = hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
+  const key = await CHACHA20_POLY1305.key(raw);
+  raw.fill(0); // the key was copied
+  const nonce = hex("070000004041424344454647");
+  const aad = hex("50515253c0c1c2c3c4c5c6c7");
+  const plaintext = text(
+    "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for " +
+      "the future, sunscreen would be it.",
+  );
+  const sealed = await key.seal(nonce, aad, plaintext);
+  assert.equal(sealed.subarray(sealed.length - 16).toHex(), "1ae10b594f09e26a7e902ecbd0600691");
+  assert.deepEqual(await key.open(nonce, aad, sealed), plaintext);
+  assert.throws(() => key.open(nonce, text("other aad"), sealed), AeadAuthenticationError);
 });
 
 Deno.test("AEAD: a failed open is an error, and the key keeps working afterwards", () => {

@@ -336,3 +336,33 @@ Deno.test("cli: an unknown --crypto is a usage error", async () => {
   assert.equal(out.code, 2);
   assert.match(out.stderr, /unknown --crypto "nss" \(use webcrypto or openssl\)/);
 });
+
+Deno.test("cli: demo --crypto openssl runs end to end on the openssl provider", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = await run(
+      Deno.execPath(),
+      [
+        "run",
+        "--allow-read",
+        `--allow-write=${dir}`,
+        "--allow-net=127.0.0.1",
+        "--allow-ffi",
+        "--allow-env=NO_COLOR,HANDSHAKE_LIBCRYPTO",
+        MAIN,
+        "demo",
+        "--out",
+        dir,
+        "--crypto",
+        "openssl",
+      ],
+      { timeoutMs: 60_000 },
+    );
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /listening on 127\.0\.0\.1:\d+ \(echo; openssl crypto\)/);
+    assert.equal(out.stdout.match(/ok, echoed \d+ bytes .* crypto=openssl/g)?.length, 2);
+    assert.match(out.stdout, /after HelloRetryRequest/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

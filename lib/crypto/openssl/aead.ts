@@ -129,10 +129,7 @@ export class AeadKey {
       throw new RangeError(`${aead} needs a ${expected}-byte key, got ${key.length} bytes`);
     }
     evpCipher(aead);
-    // Over 64 bytes, so the copy lives outside V8's heap like the keys OpenSSL holds.
-    const copy = new Uint8Array(128).subarray(0, key.length);
-    copy.set(key);
-    return new AeadKey(aead, copy);
+    return new AeadKey(aead, key.slice());
   }
 
   /**

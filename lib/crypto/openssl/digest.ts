@@ -53,7 +53,10 @@ export function evpMd(hash: DigestName): Deno.PointerObject {
   return md;
 }
 
-const owner = new NativeOwner<IncrementalHash>((ctx) => libcrypto().EVP_MD_CTX_free(ctx));
+const owner = new NativeOwner<IncrementalHash>(
+  "EVP_MD_CTX",
+  (ctx) => libcrypto().EVP_MD_CTX_free(ctx),
+);
 
 /** A scratch context for reading a running hash without ending it. */
 let peekContext: Deno.PointerObject | undefined;

@@ -84,7 +84,10 @@ export class InvalidPeerKeyError extends Error {
   }
 }
 
-const owner = new NativeOwner<KeyExchangeKey>((pkey) => libcrypto().EVP_PKEY_free(pkey));
+const owner = new NativeOwner<KeyExchangeKey>(
+  "EVP_PKEY (key exchange)",
+  (pkey) => libcrypto().EVP_PKEY_free(pkey),
+);
 
 /** One EVP_PKEY_CTX per NIST curve, set up for key generation once and reused. */
 const keygenContexts = new Map<GroupName, Deno.PointerObject>();

@@ -21,6 +21,7 @@ import { verifySignature } from "./signature.ts";
 import { loadSigningKey } from "./signing_key.ts";
 
 export { LibcryptoUnavailableError, libcryptoVersion } from "./libcrypto.ts";
+export { liveNativeObjects } from "./native.ts";
 
 let provider: CryptoProvider | undefined;
 

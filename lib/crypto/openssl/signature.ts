@@ -91,7 +91,10 @@ function startOperation(
   }
 }
 
-const privateOwner = new NativeOwner<PrivateKey>((pkey) => libcrypto().EVP_PKEY_free(pkey));
+const privateOwner = new NativeOwner<PrivateKey>(
+  "EVP_PKEY (signing)",
+  (pkey) => libcrypto().EVP_PKEY_free(pkey),
+);
 
 /**
  * A private key that signs. `free` releases it at once; a dropped key is
