@@ -167,6 +167,49 @@ for (const crypto of PROVIDERS) {
   });
 
   for (
+    const [name, length, message] of [
+      ["one byte short", 1119, /X25519MLKEM768 key share is 1119 bytes, expected 1120/],
+      [
+        "as long as a client's share",
+        1216,
+        /X25519MLKEM768 key share is 1216 bytes, expected 1120/,
+      ],
+    ] as const
+  ) {
+    Deno.test(`malicious server: an X25519MLKEM768 share ${name} is illegal_parameter [${crypto.name}]`, async () => {
+      const r = await against({
+        serverHello: (sh) => {
+          const i = sh.extensions.findIndex((e) => e.type === X.key_share);
+          sh.extensions[i] = {
+            type: X.key_share,
+            data: encodeServerKeyShare({
+              group: NamedGroup.X25519MLKEM768,
+              keyExchange: new Uint8Array(length).fill(5),
+            }),
+          };
+        },
+      });
+      refused(r, A.illegal_parameter, message);
+    });
+  }
+
+  Deno.test(`malicious server: an X25519MLKEM768 share whose X25519 half is all zeros is illegal_parameter [${crypto.name}]`, async () => {
+    const r = await against({
+      serverHello: (sh) => {
+        const i = sh.extensions.findIndex((e) => e.type === X.key_share);
+        sh.extensions[i] = {
+          type: X.key_share,
+          data: encodeServerKeyShare({
+            group: NamedGroup.X25519MLKEM768,
+            keyExchange: new Uint8Array(1120).fill(5, 0, 1088),
+          }),
+        };
+      },
+    });
+    refused(r, A.illegal_parameter, /X25519MLKEM768 key share has an unusable X25519 half/);
+  });
+
+  for (
     const [name, version, alert, message] of [
       ["TLS 1.2", 0x0303, A.illegal_parameter, /selected version TLS 1\.2, which was not offered/],
       ["an unknown version", 0x0305, A.illegal_parameter, /selected version 0x0305/],
