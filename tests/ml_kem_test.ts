@@ -176,3 +176,19 @@ Deno.test("hybrid layouts: only the two hybrids have one", () => {
   assert.equal(hybridLayout(0x11ec), X25519_MLKEM768);
   assert.equal(hybridLayout(0x11eb), SECP256R1_MLKEM768);
 });
+
+testEachProvider(
+  "X25519MLKEM768: a share is read before the call returns (the caller may reuse it)",
+  async (c) => {
+    const group = groupOf(c, NamedGroup.X25519MLKEM768);
+    const client = await group.start();
+    const clientShare = client.share.slice();
+    const serving = group.complete(clientShare);
+    clientShare.fill(0);
+    const server = await serving;
+    const serverShare = server.share.slice();
+    const completing = client.complete(serverShare);
+    serverShare.fill(0);
+    assert.deepEqual(await completing, server.secret);
+  },
+);

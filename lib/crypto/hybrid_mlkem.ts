@@ -104,8 +104,12 @@ function join(layout: HybridLayout, kemPart: Uint8Array, classicalPart: Uint8Arr
   return out;
 }
 
-/** The peer's `value` as [ML-KEM half, classical half], or illegal_parameter for a wrong length. */
-function halves(layout: HybridLayout, value: HybridValue, share: Uint8Array) {
+/**
+ * The peer's `value` as [ML-KEM half, classical half], copied (the halves
+ * are used after an await, when the caller may have reused its buffer), or
+ * illegal_parameter for a wrong length.
+ */
+function halves(layout: HybridLayout, value: HybridValue, share: Uint8Array): Uint8Array[] {
   const parts = splitHybrid(layout, value, share);
   if (!parts) {
     const [a, b] = hybridParts(layout, value);
@@ -116,7 +120,8 @@ function halves(layout: HybridLayout, value: HybridValue, share: Uint8Array) {
       } (${a.name} ${a.length} + ${b.name} ${b.length})`,
     );
   }
-  return layout.kemFirst ? parts : [parts[1], parts[0]];
+  const [kem, classical] = layout.kemFirst ? parts : [parts[1], parts[0]];
+  return [kem.slice(), classical.slice()];
 }
 
 /** The classical half's own errors (a bad point, a low-order key), named as the hybrid's. */
