@@ -10,8 +10,12 @@
 
 import { NamedGroup } from "../codepoints.ts";
 import { TlsError } from "../errors.ts";
-import { encapsulationKeyProblem, ML_KEM_768, type MlKem768 } from "./ml_kem.ts";
-import type { MlKemDecapsulator } from "./ml_kem.ts";
+import {
+  encapsulationKeyProblem,
+  ML_KEM_768,
+  type MlKem768,
+  type MlKemDecapsulator,
+} from "./ml_kem.ts";
 import {
   type ActiveKeyExchange,
   type CompletedKeyExchange,
