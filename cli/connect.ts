@@ -20,6 +20,14 @@ import { buildVerifier } from "./trust.ts";
 import { loadCertificatePair } from "./credentials.ts";
 import { CRYPTO_FLAGS, CRYPTO_HELP, loadCrypto } from "./crypto_flag.ts";
 import { connectionSummary } from "./connect_json.ts";
+import {
+  CONNECT_PSK_FLAGS,
+  CONNECT_PSK_HELP,
+  loadSessions,
+  parseExternalPsk,
+  saveSessions,
+  ticketsArrived,
+} from "./psk_flags.ts";
 import { bareTraceFlag, observe, OBSERVE_FLAGS, OBSERVE_HELP, tracePrinter } from "./observe.ts";
 
 const HELP =
@@ -41,6 +49,7 @@ Usage: handshake connect [HOST:PORT] [options]       (default localhost:8443)
   --handshake-timeout SECONDS   give up on a server that does not finish the handshake (default 10)
   --max-handshake-message BYTES  largest handshake message accepted, e.g. the server's
                       certificate chain (default 131072)
+${CONNECT_PSK_HELP}
 ${CRYPTO_HELP}
   -q, --quiet         print only the data
       --json          print a summary of the connection as one JSON object, then close
@@ -60,6 +69,7 @@ const FLAGS = {
   cert: { type: "string" },
   key: { type: "string" },
   ...LIMIT_FLAGS,
+  ...CONNECT_PSK_FLAGS,
   ...CRYPTO_FLAGS,
   quiet: { type: "boolean", short: "q" },
   json: { type: "boolean" },
@@ -113,9 +123,14 @@ export async function connect(argv: string[]): Promise<number> {
     );
   }
   const { handshakeTimeoutMs, maxHandshakeMessage } = parseLimits(values);
+  const externalPsk = parseExternalPsk(values);
+  const sessionFile = values.session;
+  const sessions = sessionFile ? await loadSessions(sessionFile) : undefined;
   const seen = observe(values);
   const crypto = await loadCrypto(values.crypto);
   const config: ClientConfig = {
+    sessions,
+    externalPsk,
     crypto,
     serverName,
     alpn,
@@ -133,11 +148,14 @@ export async function connect(argv: string[]): Promise<number> {
   const started = performance.now();
   const tcp = await dial(host, port);
   const conn = new TlsConn(Connection.client(config), tcp, { handshakeTimeoutMs });
+  const held = sessions?.list(new Date()).length ?? 0;
   try {
     const info = await conn.handshake();
     if (values.json) {
       const ms = performance.now() - started;
       console.log(JSON.stringify(await connectionSummary(host, port, info, ms)));
+      // The server's tickets follow its reading our Finished: give them a moment to arrive.
+      if (sessions) await ticketsArrived(sessions, held, 1000);
       await conn.close();
       return 0;
     }
@@ -147,6 +165,8 @@ export async function connect(argv: string[]): Promise<number> {
   } catch (e) {
     await conn.close().catch(() => {});
     throw explain(e, values.ca === FLAGS.ca.default && !values.insecure);
+  } finally {
+    if (sessionFile && sessions) await saveSessions(sessionFile, sessions);
   }
 }
 
@@ -228,7 +248,9 @@ function summary(host: string, port: number, info: HandshakeInfo): string {
     `connected to ${host}:${port}`,
     `TLS 1.3 ${info.cipherSuite}`,
     info.group + (info.helloRetry ? " (after HelloRetryRequest)" : ""),
-    `server signed with ${info.signatureScheme}`,
+    info.resumed
+      ? `resumed (${info.pskMode}, no certificate)`
+      : `server signed with ${info.signatureScheme}`,
   ];
   if (info.alpn) parts.push(`ALPN ${info.alpn}`);
   return parts.join(", ");

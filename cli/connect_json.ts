@@ -25,6 +25,12 @@ export interface ConnectionSummary {
   readonly handshakeMs: number;
   /** The server's chain as sent, leaf first: subjects, issuers, expiries, SHA-256 fingerprints. */
   readonly peerCertificates: readonly ChainEntry[];
+  /** Whether the handshake used a PSK (a ticket, or an external PSK): then no certificate. */
+  readonly resumed: boolean;
+  /** What became of 0-RTT data: "accepted", "rejected" or "none" (none sent). */
+  readonly earlyData: "accepted" | "rejected" | "none";
+  /** "psk_dhe_ke" or "psk_ke" when resumed, else null. */
+  readonly pskMode: "psk_dhe_ke" | "psk_ke" | null;
 }
 
 /** Builds the summary of a completed handshake. */
@@ -47,5 +53,8 @@ export async function connectionSummary(
     helloRetryRequest: info.helloRetry,
     handshakeMs: Math.round(ms * 10) / 10,
     peerCertificates: await describeChain(info.peerCertificates),
+    resumed: info.resumed,
+    earlyData: info.earlyData,
+    pskMode: info.pskMode ?? null,
   };
 }

@@ -23,6 +23,7 @@ import { LIMIT_FLAGS, parseCount, parseLimits, SERVER_LIMIT_FLAGS } from "./limi
 import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { errorSummary } from "./report.ts";
 import { CRYPTO_FLAGS, CRYPTO_HELP, loadCrypto } from "./crypto_flag.ts";
+import { parseExternalPsk, SERVE_PSK_FLAGS, SERVE_PSK_HELP, ticketSettings } from "./psk_flags.ts";
 
 const HELP =
   `handshake serve: a TLS 1.3 server that echoes, chats, or shows visitors their handshake
@@ -48,6 +49,7 @@ Usage: handshake serve [options]
   --max-handshakes N  handshakes in progress at once; more clients wait to be accepted (default 256)
   --max-handshake-message BYTES  largest handshake message accepted (default 131072; a
                       post-quantum ClientHello is 1,400 to 1,900 bytes)
+${SERVE_PSK_HELP}
 ${CRYPTO_HELP}
 ${OBSERVE_HELP}
   -h, --help          this help
@@ -67,6 +69,7 @@ const FLAGS = {
   ...LIMIT_FLAGS,
   ...SERVER_LIMIT_FLAGS,
   mode: { type: "string", default: "echo" },
+  ...SERVE_PSK_FLAGS,
   ...CRYPTO_FLAGS,
   ...OBSERVE_FLAGS,
   help: { type: "boolean", short: "h" },
@@ -126,15 +129,22 @@ export async function serve(argv: string[]): Promise<number> {
   const alpn = values.alpn ? parseAlpn(values.alpn) : mode === "http" ? ["http/1.1"] : undefined;
   const groups = values.groups ? parseGroups(values.groups) : undefined;
   const cipherSuites = values.suites ? parseSuites(values.suites) : undefined;
+  const externalPsk = parseExternalPsk(values);
   const seen = observe(values);
   const crypto = await loadCrypto(values.crypto);
+  // With --psk and no --cert, a PSK-only server (as openssl s_server -nocert -psk).
+  const certificate = externalPsk && !argv.some((a) => a === "--cert" || a.startsWith("--cert="))
+    ? undefined
+    : await loadCertificatePair(values.cert, values.key, crypto);
   const config: ServerConfig = {
     crypto,
     alpn,
     groups,
     cipherSuites,
     keyLog: seen.keyLog,
-    certificate: await loadCertificatePair(values.cert, values.key, crypto),
+    certificate,
+    tickets: await ticketSettings(values, crypto),
+    externalPsks: externalPsk && [externalPsk],
     clientAuth: await clientAuth(values["client-ca"], values["require-client-cert"] ?? false),
     maxHandshakeMessage,
   };
@@ -338,10 +348,15 @@ function connectionLine(
   const what = info
     ? `${info.group} ${info.cipherSuite}${info.alpn ? ` alpn=${info.alpn}` : ""}${
       info.helloRetry ? " (after HelloRetryRequest)" : ""
-    }${clientName(info)}`
+    }${info.resumed ? ` resumed (${info.pskMode})` : ""}${earlyData(info)}${clientName(info)}`
     : "no handshake";
   // The crypto provider closes the line of a handshake: which one did the work.
   return `${peer}  ${what}  ${outcome}  ${ms} ms${info ? `  crypto=${info.provider}` : ""}`;
+}
+
+/** ` 0-RTT accepted` or ` 0-RTT rejected` when the client sent early data. */
+function earlyData(info: HandshakeInfo): string {
+  return info.earlyData === "none" ? "" : ` 0-RTT ${info.earlyData}`;
 }
 
 /** ` client "CN=alice"` when the client proved a certificate. */

@@ -1,0 +1,179 @@
+/**
+ * Session resumption and external PSKs with real peers on loopback, both
+ * directions: `openssl s_client -sess_out/-sess_in` against `handshake
+ * serve`, `handshake connect --session` against `openssl s_server`, two
+ * `serve` processes sharing `--ticket-keys` (and one after rotating them),
+ * and external PSKs with `openssl s_server/s_client -psk`.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { makeCertSet } from "./helpers/certs.ts";
+import { runConnect, type Server, startServe } from "./helpers/cli.ts";
+import { startSServer } from "./helpers/commands.ts";
+import { Peer } from "./helpers/peer.ts";
+
+const set = await makeCertSet({ keyType: "ecdsa-p256", dir: true });
+const paths = set.paths!;
+const dir = paths.dir;
+globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+const SERVE = ["--cert", paths.server, "--key", paths.serverKey];
+const CONNECT = ["--ca", paths.ca, "--servername", "localhost"];
+const PSK = "0123456789abcdef0123456789abcdef";
+
+/** `openssl s_client` to our server, waiting for its tickets; returns its output. */
+async function sClient(port: number, ...args: string[]): Promise<string> {
+  const peer = new Peer("openssl", [
+    "s_client",
+    "-connect",
+    `127.0.0.1:${port}`,
+    "-servername",
+    "localhost",
+    "-CAfile",
+    paths.ca,
+    ...args,
+  ]);
+  try {
+    await peer.waitFor(/---\n(New|Reused), TLSv1\.3[^]*Verify return code/);
+    // The echo comes after the server's tickets: once it is back, they have arrived.
+    await peer.write("hello\n");
+    await peer.waitFor(/\nhello/);
+    await peer.closeStdin();
+    await peer.exited();
+    return peer.output;
+  } finally {
+    await peer.kill();
+  }
+}
+
+async function stop(...servers: Server[]): Promise<void> {
+  for (const s of servers) await s.peer.kill();
+}
+
+Deno.test("openssl s_client -sess_out/-sess_in resumes with handshake serve", async () => {
+  const server = await startServe(SERVE);
+  try {
+    const sess = `${dir}/openssl.sess`;
+    const first = await sClient(server.port, "-sess_out", sess);
+    assert.match(first, /New, TLSv1\.3/);
+    const second = await sClient(server.port, "-sess_in", sess);
+    assert.match(second, /Reused, TLSv1\.3, Cipher is TLS_AES_128_GCM_SHA256/);
+    const lines = await server.peer.waitFor(/resumed \(psk_dhe_ke\)\s+ok/);
+    assert.ok(lines);
+  } finally {
+    await stop(server);
+  }
+});
+
+Deno.test("handshake connect --session resumes with openssl s_server, and keeps tickets 0600", async () => {
+  const s = await startSServer(dir, ["-cert", paths.server, "-key", paths.serverKey, "-tls1_3"]);
+  try {
+    const file = `${dir}/ossl-sessions.json`;
+    const args = [`localhost:${s.port}`, ...CONNECT, "--session", file, "--json"];
+    const first = await runConnect(args);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(JSON.parse(first.stdout).resumed, false);
+    assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+    const kept = JSON.parse(await Deno.readTextFile(file));
+    assert.equal(kept.version, 1);
+    assert.ok(kept.sessions.length >= 1, "openssl sends tickets");
+    const second = await runConnect(args);
+    assert.equal(second.code, 0, second.stderr);
+    const summary = JSON.parse(second.stdout);
+    assert.equal(summary.resumed, true);
+    assert.equal(summary.pskMode, "psk_dhe_ke");
+    assert.equal(summary.earlyData, "none");
+    assert.deepEqual(summary.peerCertificates, []);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("two serve processes sharing --ticket-keys resume each other's sessions; a rotated file still opens old tickets", async () => {
+  const keys = `${dir}/ticket.keys`;
+  const a = await startServe([...SERVE, "--ticket-keys", keys]);
+  const b = await startServe([...SERVE, "--ticket-keys", keys]);
+  try {
+    assert.equal((await Deno.stat(keys)).mode! & 0o777, 0o600);
+    const file = `${dir}/shared-sessions.json`;
+    const via = (port: number) =>
+      runConnect([`localhost:${port}`, ...CONNECT, "--session", file, "--json"]);
+    const first = await via(a.port);
+    assert.equal(JSON.parse(first.stdout).resumed, false, first.stderr);
+    const second = await via(b.port);
+    assert.equal(JSON.parse(second.stdout).resumed, true, second.stderr);
+    await b.peer.waitFor(/resumed \(psk_dhe_ke\)/);
+    // Rotate: a third server adds a key; tickets sealed by the old one still open.
+    const c = await startServe([...SERVE, "--ticket-keys", keys, "--rotate-ticket-keys"]);
+    try {
+      assert.equal((await Deno.readTextFile(keys)).trim().split("\n").length, 2);
+      const third = await via(c.port);
+      assert.equal(JSON.parse(third.stdout).resumed, true, third.stderr);
+    } finally {
+      await stop(c);
+    }
+    // Another server with its own keys cannot open them: a full handshake, not an error.
+    const other = await startServe(SERVE);
+    try {
+      const fourth = await via(other.port);
+      assert.equal(fourth.code, 0, fourth.stderr);
+      assert.equal(JSON.parse(fourth.stdout).resumed, false);
+    } finally {
+      await stop(other);
+    }
+  } finally {
+    await stop(a, b);
+  }
+});
+
+Deno.test("external PSK: openssl s_client -psk against serve --psk (no certificate), and connect --psk against openssl s_server -psk -nocert", async () => {
+  const server = await startServe(["--psk", PSK, "--psk-identity", "Client_identity"]);
+  try {
+    const peer = new Peer("openssl", [
+      "s_client",
+      "-connect",
+      `127.0.0.1:${server.port}`,
+      "-psk",
+      PSK,
+      "-psk_identity",
+      "Client_identity",
+      "-tls1_3",
+    ]);
+    try {
+      await peer.waitFor(/Cipher is TLS_AES_128_GCM_SHA256/);
+      await peer.write("psk\n");
+      await peer.waitFor(/\npsk/);
+    } finally {
+      await peer.kill();
+    }
+    await server.peer.waitFor(/resumed \(psk_dhe_ke\)/);
+  } finally {
+    await stop(server);
+  }
+  const s = await startSServer(dir, [
+    "-nocert",
+    "-psk",
+    PSK,
+    "-psk_identity",
+    "Client_identity",
+    "-tls1_3",
+  ]);
+  try {
+    const out = await runConnect([`localhost:${s.port}`, "--psk", PSK, "--json"]);
+    assert.equal(out.code, 0, out.stderr);
+    const summary = JSON.parse(out.stdout);
+    assert.equal(summary.resumed, true);
+    assert.equal(summary.cipherSuite, "TLS_AES_128_GCM_SHA256");
+    const wrong = await runConnect([
+      `localhost:${s.port}`,
+      "--psk",
+      PSK.replace("0", "f"),
+      "--json",
+    ]);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /decrypt_error|illegal_parameter|handshake_failure/);
+  } finally {
+    await s.close();
+  }
+});
