@@ -101,6 +101,7 @@ export interface PrinterOptions {
 const other = (s: Side): Side => s === "client" ? "server" : "client";
 const PROTECTION: Record<Epoch, string> = {
   plaintext: "plaintext",
+  early: "early data keys",
   handshake: "handshake keys",
   application: "application keys",
 };

@@ -16,6 +16,7 @@ import type {
 import type { TraceEvent } from "./trace.ts";
 import type { TicketKeys } from "./session/ticket_keys.ts";
 import type { SessionStore } from "./session/store.ts";
+import type { UsedTickets } from "./session/used_tickets.ts";
 
 /** A certificate chain (leaf first, DER) with the private key of the leaf. */
 export interface CertifiedKey {
@@ -123,6 +124,12 @@ export interface TicketSettings {
   readonly lifetime?: number;
   /** Accept psk_ke (PSK without (EC)DHE, so without forward secrecy); default psk_dhe_ke only. */
   readonly pskKe?: boolean;
+  /**
+   * 0-RTT (RFC 8446 §2.3, §4.2.10): tickets allow up to `maxBytes` of early
+   * data, accepted at most once per ticket (recorded in `used`, §8.1) and
+   * only with a fresh ticket age (§8.3). Without it, early data is declined.
+   */
+  readonly earlyData?: { readonly maxBytes: number; readonly used: UsedTickets };
 }
 
 /** Client settings. */
@@ -146,6 +153,13 @@ export interface ClientConfig extends CommonConfig {
   externalPsk?: ExternalPsk;
   /** Offer psk_ke (PSK without (EC)DHE) besides psk_dhe_ke. */
   pskKe?: boolean;
+  /**
+   * Data to send as 0-RTT (RFC 8446 §2.3) when a stored ticket allows it (up
+   * to its max_early_data_size); whether the server accepted it is in
+   * `HandshakeInfo.earlyData`. Early data the server rejected is not resent
+   * by the engine.
+   */
+  earlyData?: Uint8Array;
 }
 
 /** Server settings. */

@@ -50,8 +50,8 @@ import { concat } from "./wire/writer.ts";
 export type ConnectionEvent =
   /** The handshake completed. */
   | { type: "handshake"; info: HandshakeInfo }
-  /** Application data arrived. */
-  | { type: "data"; data: Uint8Array }
+  /** Application data arrived; `early` when it was 0-RTT data (RFC 8446 §2.3: replayable). */
+  | { type: "data"; data: Uint8Array; early?: boolean }
   /** The peer sent close_notify: it will send no more data (RFC 8446 §6.1). */
   | { type: "close_notify" };
 
@@ -110,6 +110,8 @@ export class Connection implements HandshakeIO {
   #canceled = false;
   /** Records in a row that carried nothing. */
   #ignoredRecords = 0;
+  /** A server's accepted 0-RTT data: what it may still receive, in bytes. */
+  #earlyDataLeft?: number;
   /** KeyUpdates received in the current one-second window, and when the window began. */
   #keyUpdates = { count: 0, since: 0 };
 
@@ -371,6 +373,9 @@ export class Connection implements HandshakeIO {
       case ContentType.alert:
         return this.#handleAlert(opened.content);
       case ContentType.application_data:
+        if (!this.#info && epoch === "early" && this.#earlyDataLeft !== undefined) {
+          return this.#receiveEarlyData(opened.content);
+        }
         if (!this.#info) {
           throw new TlsError(
             AlertDescription.unexpected_message,
@@ -387,6 +392,18 @@ export class Connection implements HandshakeIO {
           `received an encrypted ${ContentType.name(opened.type)} record`,
         );
     }
+  }
+
+  /** RFC 8446 §4.2.10: 0-RTT data, within the limit the server announced. */
+  #receiveEarlyData(data: Uint8Array): void {
+    this.#earlyDataLeft! -= data.length;
+    if (this.#earlyDataLeft! < 0) {
+      throw new TlsError(
+        AlertDescription.unexpected_message,
+        "the client sent more early data than max_early_data_size",
+      );
+    }
+    if (data.length) this.#events.push({ type: "data", data, early: true });
   }
 
   /** RFC 8446 §5.1: handshake messages must not be interleaved with other record types. */
@@ -660,6 +677,21 @@ export class Connection implements HandshakeIO {
     this.trace({ kind: "message", from: this.role, type, raw, epoch: this.#outbox.queuedEpoch });
     this.#outbox.queueHandshake(raw);
     return raw;
+  }
+
+  /** {@inheritDoc HandshakeIO.acceptEarlyData} */
+  acceptEarlyData(maxBytes: number): void {
+    this.#earlyDataLeft = maxBytes;
+  }
+
+  /** {@inheritDoc HandshakeIO.sendInTheClear} */
+  sendInTheClear(): void {
+    this.#outbox.queuePlaintext();
+  }
+
+  /** {@inheritDoc HandshakeIO.sendEarlyData} */
+  sendEarlyData(data: Uint8Array): void {
+    this.#outbox.queueApplicationData(data);
   }
 
   /** {@inheritDoc HandshakeIO.sendChangeCipherSpec} */

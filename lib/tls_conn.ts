@@ -54,6 +54,7 @@ export class TlsConn {
   #wake?: () => void;
   #handshake?: Promise<HandshakeInfo>;
   #pumping = false;
+  #earlyDataLength = 0;
   /** Bytes given to the transport's write queue and not yet written. */
   #unwritten = 0;
   #readBuffer: Uint8Array = new Uint8Array(READ_MIN);
@@ -112,6 +113,15 @@ export class TlsConn {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Server: how many of the first bytes read arrived as 0-RTT data (RFC 8446
+   * §2.3), which an attacker may have replayed: act on them only if that is
+   * harmless (RFC 8470). Final once the handshake is complete.
+   */
+  get earlyDataLength(): number {
+    return this.#earlyDataLength;
   }
 
   /** Reads application data into `p`; null at a clean end (the peer's close_notify). */
@@ -251,6 +261,7 @@ export class TlsConn {
           if (ev.type === "data") {
             this.#received.push(ev.data);
             this.#receivedBytes += ev.data.length;
+            if (ev.early) this.#earlyDataLength += ev.data.length;
           } else if (ev.type === "close_notify") {
             this.#eof = true;
           }

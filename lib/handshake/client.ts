@@ -37,6 +37,7 @@ import {
   decodeSelectedVersion,
   decodeServerKeyShare,
   decodeU16List,
+  EMPTY,
   encodeAlpn,
   encodeClientKeyShares,
   encodeClientVersions,
@@ -104,6 +105,10 @@ interface OfferedPsk {
   /** A suite with the PSK's hash (its own suite, for a ticket). */
   readonly suite: Suite;
   readonly obfuscatedAge: number;
+  /** max_early_data_size of the ticket (0 for external PSKs). */
+  readonly maxEarlyData: number;
+  /** The ALPN protocol of the ticket's connection. */
+  readonly alpn?: string;
 }
 
 /** Runs the client handshake over `io`. */
@@ -132,6 +137,9 @@ export class ClientHandshake {
   #psk?: OfferedPsk;
   #pskSchedule?: KeySchedule;
   #pskMode?: "psk_dhe_ke" | "psk_ke";
+  /** The 0-RTT data sent with the first ClientHello, if any. */
+  #early?: Uint8Array;
+  #earlyData: "accepted" | "rejected" | "none" = "none";
   #resumptionSecret?: Uint8Array;
 
   constructor(io: HandshakeIO, config: ClientConfig) {
@@ -210,6 +218,7 @@ export class ClientHandshake {
       await this.readCertificateVerify();
     }
     await this.readFinished();
+    if (this.#earlyData === "accepted") await this.sendEndOfEarlyData();
     if (this.#certificateRequest) await this.sendClientCertificate();
     await this.sendFinished();
     return {
@@ -224,7 +233,7 @@ export class ClientHandshake {
       peerCertificates: this.#peerChain,
       resumed: this.#pskMode !== undefined,
       pskMode: this.#pskMode,
-      earlyData: "none",
+      earlyData: this.#earlyData,
     };
   }
 
@@ -268,6 +277,9 @@ export class ClientHandshake {
       const modes = this.#config.pskKe
         ? [PskKeyExchangeMode.psk_dhe_ke, PskKeyExchangeMode.psk_ke]
         : [PskKeyExchangeMode.psk_dhe_ke];
+      this.#early = this.#earlyDataFor(this.#psk);
+      // RFC 8446 §4.2.10: an empty early_data says 0-RTT data follows the ClientHello.
+      if (this.#early) exts.push({ type: ExtensionType.early_data, data: EMPTY });
       exts.push({ type: ExtensionType.psk_key_exchange_modes, data: encodePskModes(modes) });
       // RFC 8446 §4.2.11: pre_shared_key is the last extension; its binder is filled in below.
       exts.push({
@@ -289,7 +301,53 @@ export class ClientHandshake {
     const hello = psk
       ? this.#withBinder((partial) => psk.suite.hash.digest(partial))
       : encodeClientHello(this.#hello);
-    this.#transcript.add(this.#io.send(HandshakeType.client_hello, hello), "client");
+    const raw = this.#io.send(HandshakeType.client_hello, hello);
+    this.#transcript.add(raw, "client");
+    if (this.#early) await this.sendEarlyData(raw);
+  }
+
+  /**
+   * RFC 8446 §4.2.10: the 0-RTT data to send with this ticket: only a
+   * ticket that allows it, for the same ALPN, at most its max_early_data_size.
+   */
+  #earlyDataFor(psk: OfferedPsk): Uint8Array | undefined {
+    const data = this.#config.earlyData;
+    if (!data?.length || psk.kind !== "resumption") return undefined;
+    const why = !psk.maxEarlyData
+      ? "the ticket allows none"
+      : psk.alpn !== undefined && !this.#config.alpn?.includes(psk.alpn)
+      ? `the ticket is for ALPN ${psk.alpn}, not offered now`
+      : undefined;
+    if (why) {
+      this.#io.trace({ kind: "psk", detail: `no early data: ${why}`, ok: false });
+      return undefined;
+    }
+    return data.subarray(0, psk.maxEarlyData);
+  }
+
+  /**
+   * RFC 8446 §2.3, §7.1: 0-RTT data right after the ClientHello, under keys
+   * from client_early_traffic_secret (Transcript-Hash(ClientHello)); the
+   * handshake keys wait for the server's answer.
+   */
+  async sendEarlyData(hello: Uint8Array): Promise<void> {
+    const psk = this.#psk!;
+    // RFC 8446 §D.4: in compatibility mode, the CCS goes right after the ClientHello.
+    this.#io.sendChangeCipherSpec();
+    const secret = this.#pskSchedule!.earlyTrafficSecret(psk.suite.hash.digest(hello));
+    await this.#io.setWriteKeys(this.#pskSchedule!, secret, "early");
+    this.#io.trace({
+      kind: "psk",
+      detail: `sending ${this.#early!.length} bytes of early data`,
+      ok: true,
+    });
+    this.#io.sendEarlyData(this.#early!);
+  }
+
+  /** RFC 8446 §4.5: the end of our 0-RTT data; then our handshake keys. */
+  async sendEndOfEarlyData(): Promise<void> {
+    this.#transcript.add(this.#io.send(HandshakeType.end_of_early_data, EMPTY), "client");
+    await this.#io.setWriteKeys(this.#schedule, this.#handshakeSecrets.client, "handshake");
   }
 
   /** The PSK to offer: the external one configured, else a stored ticket for this server. */
@@ -300,7 +358,7 @@ export class ClientHandshake {
       const suite = this.#suites.find((s) => s.hash.name === "SHA-256");
       if (!suite) return undefined;
       trace(`offering external PSK "${new TextDecoder().decode(external.identity)}"`);
-      return { ...external, kind: "external", suite, obfuscatedAge: 0 };
+      return { ...external, kind: "external", suite, obfuscatedAge: 0, maxEarlyData: 0 };
     }
     const now = this.#io.now();
     const session = this.#config.sessions?.take(this.#config.serverName ?? "", now);
@@ -321,6 +379,8 @@ export class ClientHandshake {
       suite,
       // RFC 8446 §4.2.11.1: the age in milliseconds plus ticket_age_add, mod 2^32.
       obfuscatedAge: (age + session.ageAdd) >>> 0,
+      maxEarlyData: session.maxEarlyData,
+      alpn: session.alpn,
     };
   }
 
@@ -554,13 +614,28 @@ export class ClientHandshake {
       this.#offered.add(ExtensionType.cookie);
     }
     this.#hello = { ...this.#hello, extensions: exts };
+    // RFC 8446 §4.1.2: no early data in the second ClientHello, which goes in the clear.
+    if (this.#early) {
+      this.#io.trace({ kind: "psk", detail: "early data rejected: HelloRetryRequest", ok: false });
+      this.#hello = {
+        ...this.#hello,
+        extensions: this.#hello.extensions.filter((e) => e.type !== ExtensionType.early_data),
+      };
+      this.#offered.delete(ExtensionType.early_data);
+      this.#early = undefined;
+      this.#earlyData = "rejected";
+      this.#io.sendInTheClear();
+    }
     // RFC 8446 §4.1.4: a PSK whose hash is not the HelloRetryRequest's suite's is dropped.
     if (this.#psk && this.#psk.suite.hash.name !== this.#suite.hash.name) {
       const psk = new Set<number>([
         ExtensionType.pre_shared_key,
         ExtensionType.psk_key_exchange_modes,
       ]);
-      this.#hello = { ...this.#hello, extensions: exts.filter((e) => !psk.has(e.type)) };
+      this.#hello = {
+        ...this.#hello,
+        extensions: this.#hello.extensions.filter((e) => !psk.has(e.type)),
+      };
       psk.forEach((t) => this.#offered.delete(t));
       this.#psk = undefined;
     }
@@ -610,7 +685,10 @@ export class ClientHandshake {
   async #installHandshakeKeys(): Promise<void> {
     this.#io.sendChangeCipherSpec();
     await this.#io.setReadKeys(this.#schedule, this.#handshakeSecrets.server, "handshake");
-    await this.#io.setWriteKeys(this.#schedule, this.#handshakeSecrets.client, "handshake");
+    // With 0-RTT data sent, the early keys stay until the server says whether it took it.
+    if (!this.#early) {
+      await this.#io.setWriteKeys(this.#schedule, this.#handshakeSecrets.client, "handshake");
+    }
   }
 
   /** RFC 8446 §4.3.1: EncryptedExtensions, with the server's ALPN choice. */
@@ -638,6 +716,38 @@ export class ClientHandshake {
       this.#alpn = chosen[0];
     }
     this.#transcript.add(msg.raw, "server");
+    if (this.#early) await this.#readEarlyDataAnswer(exts);
+  }
+
+  /**
+   * RFC 8446 §4.2.10: an empty early_data in EncryptedExtensions accepts our
+   * 0-RTT data; without it, the data was skipped, and our handshake keys
+   * take over at once.
+   */
+  async #readEarlyDataAnswer(exts: Extension[]): Promise<void> {
+    const ext = findExtension(exts, ExtensionType.early_data);
+    if (!ext) {
+      this.#earlyData = "rejected";
+      this.#io.trace({ kind: "psk", detail: "the server rejected the early data", ok: false });
+      await this.#io.setWriteKeys(this.#schedule, this.#handshakeSecrets.client, "handshake");
+      return;
+    }
+    if (ext.length !== 0) {
+      throw new TlsError(
+        AlertDescription.decode_error,
+        "EncryptedExtensions: early_data is not empty",
+      );
+    }
+    if (!this.#pskMode || (this.#psk!.alpn ?? "") !== (this.#alpn ?? "")) {
+      throw new TlsError(
+        AlertDescription.illegal_parameter,
+        this.#pskMode
+          ? "the server accepted early data with another ALPN protocol than the ticket's"
+          : "the server accepted early data without accepting the PSK",
+      );
+    }
+    this.#earlyData = "accepted";
+    this.#io.trace({ kind: "psk", detail: "the server accepted the early data", ok: true });
   }
 
   /** RFC 8446 §4.3.2: the server asks for our certificate. */

@@ -25,6 +25,19 @@ export interface HandshakeIO {
   expect(...types: number[]): Promise<HandshakeMessage>;
   /** Queues a handshake message under the current write keys; returns its encoding. */
   send(type: number, body: Uint8Array): Uint8Array;
+  /**
+   * Server: application data received under the early keys is the client's
+   * 0-RTT data, delivered marked as early, up to `maxBytes` in all (RFC 8446
+   * §4.2.10: more is unexpected_message).
+   */
+  acceptEarlyData(maxBytes: number): void;
+  /**
+   * Client: what is sent from now on goes in the clear again (a second
+   * ClientHello after 0-RTT data, RFC 8446 §4.1.4).
+   */
+  sendInTheClear(): void;
+  /** Queues 0-RTT application data under the current (early) write keys (RFC 8446 §4.2.10). */
+  sendEarlyData(data: Uint8Array): void;
   /** Sends the middlebox-compatibility ChangeCipherSpec record (RFC 8446 §D.4), at most once. */
   sendChangeCipherSpec(): void;
   /** Protects what we send from now on with keys from `secret` (queued messages go out first). */

@@ -115,6 +115,7 @@ export class ServerHandshake {
   #helloRetry = false;
   #peerChain: Uint8Array[] = [];
   #psk?: AcceptedPsk;
+  #earlyData: "accepted" | "rejected" | "none" = "none";
 
   constructor(io: HandshakeIO, config: ServerConfig) {
     this.#io = io;
@@ -154,6 +155,11 @@ export class ServerHandshake {
       this.readSecondClientHello(hello);
     }
     await this.acceptPsk(hello.raw);
+    this.#earlyData = this.#psk?.earlyData.accepted
+      ? "accepted"
+      : findExtension(this.#hello.extensions, ExtensionType.early_data)
+      ? "rejected"
+      : "none";
     if (!this.#psk && !this.#config.certificate) {
       throw new TlsError(
         AlertDescription.handshake_failure,
@@ -161,6 +167,7 @@ export class ServerHandshake {
       );
     }
     this.#transcript.add(hello.raw, "client");
+    if (this.#earlyData === "accepted") await this.acceptEarlyData();
     if (this.#psk?.mode !== "psk_ke") await this.completeKeyExchange();
     this.sendServerHello();
     await this.deriveHandshakeKeys();
@@ -172,6 +179,7 @@ export class ServerHandshake {
       await this.sendCertificateVerify();
     }
     await this.sendFinished();
+    if (this.#earlyData === "accepted") await this.readEndOfEarlyData();
     if (certificates && this.#config.clientAuth) await this.readClientCertificate();
     await this.readFinished();
     if (this.#config.tickets) await this.sendNewSessionTickets();
@@ -187,8 +195,32 @@ export class ServerHandshake {
       peerCertificates: this.#peerChain,
       resumed: this.#psk !== undefined,
       pskMode: this.#psk?.mode,
-      earlyData: "none",
+      earlyData: this.#earlyData,
     };
+  }
+
+  /**
+   * RFC 8446 §4.2.10, §7.1: the client's 0-RTT data follows its ClientHello,
+   * under keys from client_early_traffic_secret.
+   */
+  async acceptEarlyData(): Promise<void> {
+    const { earlyData } = this.#psk!;
+    const secret = this.#schedule.earlyTrafficSecret(this.#transcript.hash());
+    this.#io.acceptEarlyData(earlyData.accepted ? earlyData.maxBytes : 0);
+    await this.#io.setReadKeys(this.#schedule, secret, "early");
+  }
+
+  /**
+   * RFC 8446 §4.5: EndOfEarlyData ends the 0-RTT data; the client's next
+   * messages are under its handshake keys.
+   */
+  async readEndOfEarlyData(): Promise<void> {
+    const msg = await this.#io.expect(HandshakeType.end_of_early_data);
+    if (msg.body.length !== 0) {
+      throw new TlsError(AlertDescription.decode_error, "EndOfEarlyData is not empty");
+    }
+    this.#transcript.add(msg.raw, "client");
+    await this.#io.setReadKeys(this.#schedule, this.#handshakeSecrets.client, "handshake");
   }
 
   /**
@@ -205,6 +237,8 @@ export class ServerHandshake {
       suite: this.#choice.suite,
       serverName: this.#choice.serverName,
       transcript: this.#transcript,
+      helloRetry: this.#helloRetry,
+      alpn: this.#choice.alpn,
     });
     if (this.#psk) {
       this.#schedule = this.#psk.schedule;
@@ -530,7 +564,10 @@ export class ServerHandshake {
     if (shared) this.#io.trace({ kind: "shared_secret", group, value: shared });
     this.#handshakeSecrets = this.#schedule.handshakeSecrets(shared, this.#transcript.hash());
     await this.#io.setWriteKeys(this.#schedule, this.#handshakeSecrets.server, "handshake");
-    await this.#io.setReadKeys(this.#schedule, this.#handshakeSecrets.client, "handshake");
+    // With 0-RTT, the early keys stay until EndOfEarlyData.
+    if (this.#earlyData !== "accepted") {
+      await this.#io.setReadKeys(this.#schedule, this.#handshakeSecrets.client, "handshake");
+    }
   }
 
   /** RFC 8446 §4.3.1: the ALPN choice and the SNI acknowledgement. */
@@ -545,6 +582,8 @@ export class ServerHandshake {
         data: encodeAlpn([this.#choice.alpn]),
       });
     }
+    // RFC 8446 §4.2.10: an empty early_data in EncryptedExtensions accepts the 0-RTT data.
+    if (this.#earlyData === "accepted") exts.push({ type: ExtensionType.early_data, data: EMPTY });
     this.#transcript.add(
       this.#io.send(HandshakeType.encrypted_extensions, encodeEncryptedExtensions(exts)),
       "server",

@@ -24,6 +24,7 @@ import {
   bindersLength,
   decodeOfferedPsks,
   decodePskModes,
+  encodeMaxEarlyData,
   type PskIdentity,
   PskKeyExchangeMode,
 } from "./psk_extensions.ts";
@@ -45,6 +46,8 @@ export interface AcceptedPsk {
   readonly schedule: KeySchedule;
   /** The client certificate of the original session, if any. */
   readonly clientCertificate?: Uint8Array;
+  /** Whether the client's early data is accepted (RFC 8446 §4.2.10), else why not. */
+  readonly earlyData: { accepted: true; maxBytes: number } | { accepted: false; why: string };
 }
 
 /** What choosing a PSK looks at. */
@@ -59,6 +62,10 @@ export interface PskOffer {
   readonly serverName?: string;
   /** The transcript before this ClientHello (empty, or through a HelloRetryRequest). */
   readonly transcript: Transcript;
+  /** Whether a HelloRetryRequest came before (no early data then, RFC 8446 §4.2.10). */
+  readonly helloRetry: boolean;
+  /** The ALPN protocol chosen for this handshake. */
+  readonly alpn?: string;
 }
 
 /** A PSK that may be used, before its binder is checked. */
@@ -66,6 +73,8 @@ interface Candidate {
   readonly secret: Uint8Array;
   readonly kind: "external" | "resumption";
   readonly clientCertificate?: Uint8Array;
+  /** For a ticket: why its early data cannot be accepted, if it cannot (checked before replay). */
+  readonly earlyData?: { why?: string; maxBytes: number; ticket: Uint8Array; expires: number };
 }
 
 /** RFC 8446 §4.2.11: the PSK to use, or undefined for a full handshake. */
@@ -113,7 +122,16 @@ export async function acceptPsk(o: PskOffer): Promise<AcceptedPsk | undefined> {
     }
     trace(`PSK binder ${index} verified (${candidate.kind} PSK, ${mode})`);
     trace("no certificate: the PSK authenticates the server");
-    return { index, mode, schedule, clientCertificate: candidate.clientCertificate };
+    const earlyData = decideEarlyData(o, index, candidate);
+    if (findExtension(o.hello.extensions, ExtensionType.early_data)) {
+      trace(
+        earlyData.accepted
+          ? `early data accepted (up to ${earlyData.maxBytes} bytes)`
+          : `early data rejected: ${earlyData.why}`,
+        earlyData.accepted,
+      );
+    }
+    return { index, mode, schedule, clientCertificate: candidate.clientCertificate, earlyData };
   }
   return undefined;
 }
@@ -158,7 +176,55 @@ async function usable(
     `ticket opened: issued ${Math.round(serverAge / 1000)} s ago, lifetime ${state.lifetime} s, ` +
       `client's age ${clientAge} ms`,
   );
-  return { secret: state.secret, kind: "resumption", clientCertificate: state.clientCertificate };
+  // RFC 8446 §4.2.10: early data only with the ticket's own suite and ALPN, and a fresh age (§8.3).
+  const early = !state.maxEarlyData
+    ? "the ticket allows none"
+    : state.suite !== o.suite.id
+    ? "another cipher suite than the ticket's"
+    : (state.alpn ?? "") !== (o.alpn ?? "")
+    ? "another ALPN protocol than the ticket's"
+    : Math.abs(clientAge - serverAge) > TICKET_AGE_WINDOW_MS
+    ? `the ticket age is off by ${
+      Math.abs(clientAge - serverAge)
+    } ms (more than ${TICKET_AGE_WINDOW_MS})`
+    : undefined;
+  return {
+    secret: state.secret,
+    kind: "resumption",
+    clientCertificate: state.clientCertificate,
+    earlyData: {
+      why: early,
+      maxBytes: state.maxEarlyData,
+      ticket: identity.identity,
+      expires: state.issued + state.lifetime * 1000,
+    },
+  };
+}
+
+/** RFC 8446 §4.2.10, §8.1: whether to accept the early data offered with the chosen PSK. */
+function decideEarlyData(
+  o: PskOffer,
+  index: number,
+  c: Candidate,
+): AcceptedPsk["earlyData"] {
+  const settings = o.config.tickets?.earlyData;
+  const why = !findExtension(o.hello.extensions, ExtensionType.early_data)
+    ? "none offered"
+    : o.helloRetry
+    ? "a HelloRetryRequest came first"
+    : index !== 0
+    ? "it is only for the first PSK offered"
+    : !c.earlyData
+    ? "not with an external PSK"
+    : !settings?.maxBytes
+    ? "this server accepts none"
+    : c.earlyData.why;
+  if (why) return { accepted: false, why };
+  // RFC 8446 §8.1: at most once per ticket.
+  if (!settings!.used.claim(c.earlyData!.ticket, c.earlyData!.expires, o.io.now().getTime())) {
+    return { accepted: false, why: "this ticket's early data was accepted before (a replay)" };
+  }
+  return { accepted: true, maxBytes: Math.min(settings!.maxBytes, c.earlyData!.maxBytes) };
 }
 
 function externalCandidate(
@@ -202,13 +268,14 @@ export async function sendNewSessionTickets(t: TicketIssue): Promise<void> {
     const nonce = new Uint8Array([i]);
     const r = t.io.random(4);
     const ageAdd = ((r[0] << 24) | (r[1] << 16) | (r[2] << 8) | r[3]) >>> 0;
+    const maxEarlyData = t.settings.earlyData?.maxBytes ?? 0;
     const state = {
       secret: t.schedule.ticketPsk(t.resumptionSecret, nonce),
       suite: t.suite.id,
       issued: t.io.now().getTime(),
       lifetime,
       ageAdd,
-      maxEarlyData: 0,
+      maxEarlyData,
       alpn: t.alpn,
       serverName: t.serverName,
       clientCertificate: t.clientCertificate,
@@ -216,11 +283,20 @@ export async function sendNewSessionTickets(t: TicketIssue): Promise<void> {
     const ticket = await t.settings.keys.seal(encodeResumptionState(state));
     t.io.send(
       HandshakeType.new_session_ticket,
-      encodeNewSessionTicket({ lifetime, ageAdd, nonce, ticket, extensions: [] }),
+      encodeNewSessionTicket({
+        lifetime,
+        ageAdd,
+        nonce,
+        ticket,
+        extensions: maxEarlyData
+          ? [{ type: ExtensionType.early_data, data: encodeMaxEarlyData(maxEarlyData) }]
+          : [],
+      }),
     );
     t.io.trace({
       kind: "psk",
-      detail: `ticket ${i + 1} of ${count}: lifetime ${lifetime} s`,
+      detail: `ticket ${i + 1} of ${count}: lifetime ${lifetime} s` +
+        (maxEarlyData ? `, early data up to ${maxEarlyData} bytes` : ""),
       ok: true,
     });
   }

@@ -41,6 +41,8 @@ export const CHANGE_CIPHER_SPEC_RECORD: Uint8Array = new Uint8Array([
 type Pending =
   | { type: "handshake"; data: Uint8Array }
   | { type: "ccs" }
+  | { type: "data"; data: Uint8Array }
+  | { type: "plaintext" }
   | { type: "keys"; keys: MaybePromise<Keys>; secret: Uint8Array; epoch: Epoch };
 
 /** The sending half of a connection. */
@@ -74,6 +76,17 @@ export class Outbox {
   /** Queues a handshake message. */
   queueHandshake(raw: Uint8Array): void {
     this.#pending.push({ type: "handshake", data: raw });
+  }
+
+  /** Queues application data: 0-RTT data, sent within the handshake (RFC 8446 §4.2.10). */
+  queueApplicationData(data: Uint8Array): void {
+    this.#pending.push({ type: "data", data });
+  }
+
+  /** Queues a return to plaintext: what is queued after it is sent in the clear. */
+  queuePlaintext(): void {
+    this.#pending.push({ type: "plaintext" });
+    this.#queuedEpoch = "plaintext";
   }
 
   /** Queues the compatibility ChangeCipherSpec. */
@@ -119,6 +132,12 @@ export class Outbox {
           i++;
         } else if (item.type === "keys") {
           this.install(await item.keys, item.secret, item.epoch);
+          i++;
+        } else if (item.type === "plaintext") {
+          this.direction.clear();
+          i++;
+        } else if (item.type === "data") {
+          await this.seal(ContentType.application_data, item.data);
           i++;
         } else {
           const run: Uint8Array[] = [];

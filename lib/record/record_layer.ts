@@ -13,7 +13,7 @@ import type { MaybePromise } from "../crypto/provider.ts";
 import { HEADER_LENGTH, MAX_PLAINTEXT, type RawRecord } from "./deframer.ts";
 
 /** Which keys protect a direction, for traces and errors. */
-export type Epoch = "plaintext" | "handshake" | "application";
+export type Epoch = "plaintext" | "early" | "handshake" | "application";
 
 /** A record's content after removing protection. */
 export interface OpenedRecord {
@@ -29,6 +29,13 @@ export class Direction {
   epoch: Epoch = "plaintext";
   /** The traffic secret in use (for KeyUpdate), if encrypted. */
   secret?: Uint8Array;
+
+  /** Goes back to plaintext (a client's second ClientHello after its 0-RTT data, RFC 8446 §4.1.4). */
+  clear(): void {
+    this.cipher = undefined;
+    this.secret = undefined;
+    this.epoch = "plaintext";
+  }
 
   /** Installs new keys; the sequence number starts again at zero (RFC 8446 §5.3). */
   set(cipher: RecordCipher, secret: Uint8Array, epoch: Epoch): void {
