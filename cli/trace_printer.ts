@@ -90,6 +90,8 @@ export interface PrinterOptions {
   readonly write: (line: string) => void;
   /** Put before every line, e.g. `#3 ` to tell the clients of a server apart. */
   readonly prefix?: string;
+  /** The connection is watched (`inspect`), not ours: say what tickets hold, not what we do with them. */
+  readonly observer?: boolean;
 }
 
 const other = (s: Side): Side => s === "client" ? "server" : "client";
@@ -312,6 +314,13 @@ export class TracePrinter {
       }
       case HandshakeType.new_session_ticket: {
         const t = decodeNewSessionTicket(body);
+        if (this.#o.observer) {
+          const exts = t.extensions.map((x) => ExtensionType.name(x.type)).join(", ");
+          return this.#detail(
+            `ticket for ${t.lifetime} s · ${t.ticket.length}-byte ticket · ` +
+              `nonce ${t.nonce.toHex() || "(empty)"}${exts ? ` · ${exts}` : ""}`,
+          );
+        }
         return this.#detail(
           `ticket for ${t.lifetime} s, set aside (this implementation does not resume)`,
         );

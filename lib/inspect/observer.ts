@@ -1,0 +1,305 @@
+/**
+ * Watching a TLS 1.3 conversation between two other programs, from the bytes
+ * each side sent (a relay or a capture feeds them in the order they passed):
+ * records as framed on the wire (RFC 8446 §5.1), handshake messages put back
+ * together (§5.1), and — with the traffic secrets of a key log — records
+ * opened (§5.2) with keys that follow the handshake (§7.1) and every
+ * KeyUpdate (§4.6.3, §7.2). Without secrets, encrypted records are reported
+ * as such and nothing is guessed about what they hold.
+ *
+ * The events are the trace's own (`lib/trace.ts`), plus what only an observer
+ * has to say. Bad input is reported and stops the decoding of that
+ * direction; it never throws.
+ *
+ * @module
+ */
+
+import {
+  CipherSuite,
+  ContentType,
+  ExtensionType,
+  HandshakeType,
+  ProtocolVersion,
+  versionName,
+} from "../codepoints.ts";
+import { decodeSelectedVersion, findExtension } from "../handshake/extensions.ts";
+import {
+  decodeClientHello,
+  decodeKeyUpdate,
+  decodeServerHello,
+  isHelloRetryRequest,
+} from "../handshake/messages.ts";
+import { Deframer, type RawRecord } from "../record/deframer.ts";
+import type { Suite } from "../crypto/suites.ts";
+import { HandshakeJoiner } from "../record/handshake_joiner.ts";
+import { Direction, type Epoch, openRecord } from "../record/record_layer.ts";
+import type { Side, TraceEvent } from "../trace.ts";
+import type { KeyLogLabel } from "./key_log_reader.ts";
+import { decryptableSuite, nextTrafficSecret, type RecordKeys, recordKeys } from "./record_keys.ts";
+
+/** What an observer reports: the trace's events, and its own. */
+export type InspectEvent =
+  | TraceEvent
+  /** An encrypted record that could not be opened, and why. */
+  | { kind: "sealed"; from: Side; bytes: Uint8Array; why: string }
+  /** A traffic secret was found in the key log. */
+  | { kind: "key_log"; from: Side; label: KeyLogLabel; value: Uint8Array }
+  /** What one side sends is not TLS records; `head` is its first bytes. */
+  | { kind: "not_tls"; from: Side; head: Uint8Array }
+  /** Something an observer should know: a TLS 1.2 handshake, an unsupported suite, ... */
+  | { kind: "note"; from: Side; text: string }
+  /** The bytes of one direction stopped making sense; they are no longer decoded. */
+  | { kind: "problem"; from: Side; text: string }
+  /** One direction ended; `unfinished` bytes of an incomplete record were left. */
+  | { kind: "end"; from: Side; unfinished: number };
+
+/** Looks up a traffic secret of the connection with this client random (it may wait for it). */
+export type SecretLookup = (
+  clientRandom: Uint8Array,
+  label: KeyLogLabel,
+) => Promise<Uint8Array | undefined>;
+
+/** The largest handshake message put back together (a certificate chain fits easily). */
+const MAX_MESSAGE = 1 << 20;
+
+/** Keys one direction switches to at its next encrypted record. */
+type NextKeys =
+  | { epoch: "handshake" | "application"; label: KeyLogLabel }
+  | { epoch: "application"; secret: Uint8Array; generation: number };
+
+/** One direction of the conversation. */
+class Flow {
+  readonly deframer = new Deframer();
+  readonly joiner = new HandshakeJoiner(MAX_MESSAGE);
+  epoch: Epoch = "plaintext";
+  keys?: RecordKeys;
+  next?: NextKeys;
+  generation = 0;
+  /** Encrypted records can no longer be opened (no keys, or they did not open). */
+  blind = false;
+  /** Nothing more is decoded (not TLS, or broken framing). */
+  stopped = false;
+  records = 0;
+}
+
+/**
+ * Follows one connection. `feed` the bytes each side sent, in the order they
+ * passed, one call at a time (await each); `end` when a side closes.
+ */
+export class ConversationObserver {
+  readonly #emit: (e: InspectEvent) => void;
+  readonly #lookup?: SecretLookup;
+  readonly #flows: Record<Side, Flow> = { client: new Flow(), server: new Flow() };
+  #clientRandom?: Uint8Array;
+  #suite?: Suite;
+  /** TLS 1.2 (or lower) was chosen: records are shown, messages are not decoded. */
+  #legacy = false;
+
+  /** `lookup` gives traffic secrets (from a key log); without it nothing is decrypted. */
+  constructor(emit: (e: InspectEvent) => void, lookup?: SecretLookup) {
+    this.#emit = emit;
+    this.#lookup = lookup;
+  }
+
+  /** Whether a side turned out not to speak TLS. */
+  get notTls(): boolean {
+    return this.#flows.client.stopped && this.#flows.client.records === 0 ||
+      this.#flows.server.stopped && this.#flows.server.records === 0;
+  }
+
+  /** Bytes `from` sent, in order. They must not change afterwards. */
+  async feed(from: Side, bytes: Uint8Array): Promise<void> {
+    const flow = this.#flows[from];
+    if (flow.stopped || bytes.length === 0) return;
+    flow.deframer.push(bytes);
+    while (!flow.stopped) {
+      let record: RawRecord | undefined;
+      try {
+        record = flow.deframer.next();
+      } catch (e) {
+        this.#framingFailed(from, flow, bytes, e as Error);
+        return;
+      }
+      if (!record) return;
+      flow.records++;
+      await this.#record(from, flow, record);
+    }
+  }
+
+  /** `from` closed its side of the connection. */
+  end(from: Side): void {
+    const flow = this.#flows[from];
+    this.#emit({ kind: "end", from, unfinished: flow.stopped ? 0 : flow.deframer.buffered });
+    flow.stopped = true;
+  }
+
+  #framingFailed(from: Side, flow: Flow, bytes: Uint8Array, e: Error): void {
+    flow.stopped = true;
+    if (flow.records === 0) {
+      this.#emit({ kind: "not_tls", from, head: bytes.slice(0, 64) });
+      // The other side's answer is not TLS either; say nothing more of this connection.
+      this.#flows[from === "client" ? "server" : "client"].stopped = true;
+    } else {
+      this.#problem(from, `the record layer breaks off: ${e.message}`);
+    }
+  }
+
+  #problem(from: Side, text: string): void {
+    this.#flows[from].stopped = true;
+    this.#emit({ kind: "problem", from, text });
+  }
+
+  async #record(from: Side, flow: Flow, record: RawRecord): Promise<void> {
+    const bytes = wholeRecord(record);
+    if (record.type === ContentType.application_data && flow.epoch === "plaintext" && !flow.next) {
+      flow.blind = true;
+    }
+    if (record.type === ContentType.application_data && !flow.blind && flow.next) {
+      await this.#switchKeys(from, flow);
+    }
+    if (record.type === ContentType.application_data && (flow.blind || !flow.keys)) {
+      return this.#emit({ kind: "sealed", from, bytes, why: this.#whySealed(flow) });
+    }
+    let opened;
+    try {
+      opened = await (flow.keys ?? PLAINTEXT).open(record);
+    } catch (e) {
+      if (record.type === ContentType.application_data) {
+        flow.blind = true;
+        const why = `does not open with the key log's secret (${(e as Error).message})`;
+        return this.#emit({ kind: "sealed", from, bytes, why });
+      }
+      return this.#problem(from, (e as Error).message);
+    }
+    const epoch = opened.encrypted ? flow.epoch : "plaintext";
+    const { type, content } = opened;
+    this.#emit({ kind: "record", from, epoch, bytes, contentType: type, content });
+    if (type === ContentType.handshake && !this.#legacy) {
+      await this.#handshake(from, flow, content, epoch);
+    } else if (type === ContentType.alert) {
+      if (content.length !== 2) {
+        return this.#problem(from, `an alert record of ${content.length} bytes, not 2`);
+      }
+      this.#emit({ kind: "alert", from, level: content[0], description: content[1] });
+    }
+  }
+
+  async #handshake(from: Side, flow: Flow, fragment: Uint8Array, epoch: Epoch): Promise<void> {
+    try {
+      flow.joiner.push(fragment);
+      for (let m = flow.joiner.next(); m; m = flow.joiner.next()) {
+        this.#emit({ kind: "message", from, type: m.type, raw: m.raw, epoch });
+        await this.#message(from, m.type, m.body);
+      }
+    } catch (e) {
+      this.#problem(from, (e as Error).message);
+    }
+  }
+
+  /** What a message means for the keys of the records that follow it. */
+  async #message(from: Side, type: number, body: Uint8Array): Promise<void> {
+    const client = this.#flows.client, server = this.#flows.server;
+    switch (type) {
+      case HandshakeType.client_hello:
+        this.#clientRandom ??= decodeClientHello(body).random;
+        return;
+      case HandshakeType.server_hello: {
+        const sh = decodeServerHello(body);
+        if (isHelloRetryRequest(sh)) return;
+        const sv = findExtension(sh.extensions, ExtensionType.supported_versions);
+        const version = sv ? decodeSelectedVersion(sv) : sh.legacyVersion;
+        if (version !== ProtocolVersion.TLSv1_3) {
+          this.#legacy = client.blind = server.blind = true;
+          return this.#emit({
+            kind: "note",
+            from,
+            text: `${versionName(version)} was chosen: inspect decodes TLS 1.3, ` +
+              "so what follows is shown as records only",
+          });
+        }
+        this.#suite = decryptableSuite(sh.cipherSuite);
+        if (!this.#suite && this.#lookup) {
+          this.#emit({
+            kind: "note",
+            from,
+            text: `${CipherSuite.name(sh.cipherSuite)} cannot be decrypted here ` +
+              "(this engine implements the AES-GCM suites only)",
+          });
+        }
+        server.next = { epoch: "handshake", label: "SERVER_HANDSHAKE_TRAFFIC_SECRET" };
+        client.next = { epoch: "handshake", label: "CLIENT_HANDSHAKE_TRAFFIC_SECRET" };
+        return;
+      }
+      case HandshakeType.finished:
+        this.#flows[from].next = {
+          epoch: "application",
+          label: from === "server" ? "SERVER_TRAFFIC_SECRET_0" : "CLIENT_TRAFFIC_SECRET_0",
+        };
+        return;
+      case HandshakeType.key_update: {
+        const requested = decodeKeyUpdate(body);
+        this.#emit({ kind: "key_update", from, requestUpdate: requested });
+        const flow = this.#flows[from];
+        if (flow.keys && this.#suite) {
+          const secret = await nextTrafficSecret(this.#suite, flow.keys.secret);
+          flow.next = { epoch: "application", secret, generation: flow.generation + 1 };
+        }
+        return;
+      }
+    }
+  }
+
+  /** Installs the keys `flow.next` names, from the key log or a KeyUpdate. */
+  async #switchKeys(from: Side, flow: Flow): Promise<void> {
+    const next = flow.next!;
+    flow.next = undefined;
+    flow.keys = undefined;
+    flow.epoch = next.epoch;
+    if (!this.#suite || !this.#lookup || !this.#clientRandom) {
+      flow.blind = true;
+      return;
+    }
+    let secret: Uint8Array | undefined;
+    if ("label" in next) {
+      secret = await this.#lookup(this.#clientRandom, next.label);
+      if (!secret) {
+        flow.blind = true;
+        this.#missing = next.label;
+        return;
+      }
+      this.#emit({ kind: "key_log", from, label: next.label, value: secret });
+    } else {
+      secret = next.secret;
+      flow.generation = next.generation;
+      this.#emit({
+        kind: "secret",
+        name: `${from}_application_traffic_secret_${next.generation}`,
+        value: secret,
+      });
+    }
+    flow.keys = await recordKeys(this.#suite, secret, next.epoch);
+    const { key, iv } = flow.keys;
+    this.#emit({ kind: "keys", direction: from, epoch: next.epoch, key, iv });
+  }
+
+  /** The label last looked up in vain. */
+  #missing?: KeyLogLabel;
+
+  #whySealed(flow: Flow): string {
+    if (this.#legacy) return "TLS 1.2 record";
+    if (!this.#lookup) return "no key log";
+    if (!this.#suite) return "suite not decryptable here";
+    if (!this.#clientRandom) return "the ClientHello was not seen";
+    if (this.#missing) return `the key log has no ${this.#missing} for this connection`;
+    return flow.epoch === "plaintext" ? "sent before the keys were known" : "not opened";
+  }
+}
+
+/** Before keys, records pass through the record layer as plaintext (with its size limit). */
+const PLAINTEXT = { open: (record: RawRecord) => openRecord(new Direction(), record) };
+
+/** The record as it crossed the wire: header and fragment are adjacent views. */
+function wholeRecord(r: RawRecord): Uint8Array {
+  const h = r.header;
+  return new Uint8Array(h.buffer, h.byteOffset, h.length + r.fragment.length).slice();
+}
