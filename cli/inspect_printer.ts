@@ -142,7 +142,10 @@ export class InspectPrinter {
  */
 export function preview(bytes: Uint8Array): string {
   const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
-  const printable = !/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]/.test(text);
+  const printable = [...text].every((ch) => {
+    const c = ch.codePointAt(0)!;
+    return (c >= 0x20 && c !== 0x7f && c !== 0xfffd) || c === 0x09 || c === 0x0a || c === 0x0d;
+  });
   const size = `(${bytes.length} byte${bytes.length === 1 ? "" : "s"})`;
   if (printable) {
     const escaped = JSON.stringify(text).slice(1, -1);
