@@ -51,10 +51,11 @@ export async function inspect(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  const color = useColor() && Deno.stdout.isTerminal();
   const out: NarrationOutput = {
     level: parseTraceLevel(values.trace ?? ""),
     json: values.json ?? false,
-    paint: paint(useColor() && Deno.stdout.isTerminal()),
+    paint: paint(color),
     write: (line) => console.log(line),
   };
   const live = values.listen !== undefined || values.to !== undefined;
@@ -66,16 +67,16 @@ export async function inspect(argv: string[]): Promise<number> {
       throw new UsageError("the relay needs both --listen HOST:PORT and --to HOST:PORT");
     }
     const listen = parseTarget(values.listen), to = parseTarget(values.to);
-    const keyLog = values.keylog ? new KeyLogFile(values.keylog, KEY_LOG_WAIT_MS) : undefined;
-    await keyLog?.refresh();
-    return await inspectRelay(
-      {
-        listen: { hostname: listen.host, port: listen.port },
-        to: { hostname: to.host, port: to.port },
-      },
-      out,
-      keyLog,
-    );
+    if (values.keylog) await new KeyLogFile(values.keylog, 0).refresh();
+    return await inspectRelay({
+      listen: { hostname: listen.host, port: listen.port },
+      to: { hostname: to.host, port: to.port },
+      level: out.level,
+      json: out.json,
+      color,
+      keyLog: values.keylog,
+      keyLogWaitMs: KEY_LOG_WAIT_MS,
+    });
   }
   if (positionals.length !== 1) {
     throw new UsageError(

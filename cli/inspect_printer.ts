@@ -141,7 +141,10 @@ export class InspectPrinter {
  * anything else as hex; cut with `…` and the full size.
  */
 export function preview(bytes: Uint8Array): string {
-  const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+  // Only what can show: at most 4 bytes a character; `stream` keeps a character cut at the end
+  // from reading as invalid.
+  const head = bytes.subarray(0, PREVIEW * 4 + 4);
+  const text = new TextDecoder("utf-8").decode(head, { stream: head.length < bytes.length });
   const printable = [...text].every((ch) => {
     const c = ch.codePointAt(0)!;
     return (c >= 0x20 && c !== 0x7f && c !== 0xfffd) || c === 0x09 || c === 0x0a || c === 0x0d;
@@ -149,7 +152,9 @@ export function preview(bytes: Uint8Array): string {
   const size = `(${bytes.length} byte${bytes.length === 1 ? "" : "s"})`;
   if (printable) {
     const escaped = JSON.stringify(text).slice(1, -1);
-    return escaped.length <= PREVIEW ? `"${escaped}"` : `"${escaped.slice(0, PREVIEW)}…" ${size}`;
+    return escaped.length <= PREVIEW && head.length === bytes.length
+      ? `"${escaped}"`
+      : `"${escaped.slice(0, PREVIEW)}…" ${size}`;
   }
   const hex = bytes.subarray(0, PREVIEW / 2).toHex();
   return bytes.length <= PREVIEW / 2 ? `hex ${hex}` : `hex ${hex}… ${size}`;

@@ -1,107 +1,104 @@
 /**
  * `handshake inspect --listen HOST:PORT --to HOST:PORT`: a TCP relay that
  * passes every byte on unchanged, as soon as it comes, and narrates each
- * connection beside it. The narration never holds the relay up: it works on
- * its own copy of the bytes, behind, and gives up on a connection (saying
- * so) rather than buffer without bound.
+ * connection beside it, in a worker (`inspect_worker.ts`): the relay's own
+ * thread only moves bytes. The narration may fall behind; past a bound it
+ * gives up on that connection (saying so) rather than buffer without end.
  *
  * @module
  */
 
 import type { Side } from "../lib/trace.ts";
-import type { KeyLogFile } from "./inspect_key_log.ts";
-import { Narration, type NarrationOutput } from "./inspect_narration.ts";
+import type { FromNarrator, ToNarrator } from "./inspect_worker.ts";
+import type { TraceLevel } from "./trace_printer.ts";
 
 /** Bytes the narration of one connection may be behind the relay before it stops. */
 const MAX_BACKLOG = 64 << 20;
-const READ_SIZE = 64 * 1024;
+/** Bytes read at once from either side. */
+const READ_SIZE = 256 * 1024;
+/**
+ * Chunks go to the narration in batches of up to this many bytes, or after
+ * BATCH_MS: fewer wake-ups of the worker while bulk data flows.
+ */
+const BATCH_BYTES = 1 << 20;
+const BATCH_MS = 5;
 
-/** Where the relay listens and where it connects. */
+/** Where the relay listens and connects, and how the narration is told. */
 export interface RelayOptions {
   readonly listen: { hostname: string; port: number };
   readonly to: { hostname: string; port: number };
+  readonly level: TraceLevel;
+  readonly json: boolean;
+  readonly color: boolean;
+  /** The key log path, if any. */
+  readonly keyLog?: string;
+  /** How long a secret not yet in the key log is waited for. */
+  readonly keyLogWaitMs: number;
 }
 
 /** Runs the relay until the process ends. */
-export async function inspectRelay(
-  options: RelayOptions,
-  out: NarrationOutput,
-  keyLog?: KeyLogFile,
-): Promise<number> {
-  const listener = Deno.listen({ ...options.listen, transport: "tcp" });
+export async function inspectRelay(o: RelayOptions): Promise<number> {
+  const listener = Deno.listen({ ...o.listen, transport: "tcp" });
   const addr = listener.addr as Deno.NetAddr;
-  const to = `${options.to.hostname}:${options.to.port}`;
-  out.write(
-    out.json
+  const to = `${o.to.hostname}:${o.to.port}`;
+  const narrator = new Narrator(o);
+  console.log(
+    o.json
       ? JSON.stringify({ event: "listening", address: `${addr.hostname}:${addr.port}`, to })
       : `inspect: listening on ${addr.hostname}:${addr.port}, relaying to ${to}` +
-        (keyLog ? `, secrets from ${keyLog.path}` : ", without a key log"),
+        (o.keyLog ? `, secrets from ${o.keyLog}` : ", without a key log"),
   );
   let id = 0;
-  for await (const client of listener) {
-    relayOne(client, ++id, options, out, keyLog);
-  }
+  for await (const client of listener) relayOne(client, ++id, o, narrator);
   return 0;
 }
 
-/** Relays and narrates one connection. */
-async function relayOne(
-  client: Deno.TcpConn,
-  id: number,
-  options: RelayOptions,
-  out: NarrationOutput,
-  keyLog?: KeyLogFile,
-): Promise<void> {
-  const narration = new Narration(out, id, keyLog?.lookup);
-  const from = client.remoteAddr;
+/** Relays one connection and has it narrated. */
+async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narrator: Narrator) {
+  const from = `${client.remoteAddr.hostname}:${client.remoteAddr.port}`;
+  const to = `${o.to.hostname}:${o.to.port}`;
   let server: Deno.TcpConn;
   try {
-    server = await Deno.connect({ ...options.to, transport: "tcp" });
+    server = await Deno.connect({ ...o.to, transport: "tcp" });
   } catch (e) {
-    narration.say(
-      `${from.hostname}:${from.port}: cannot reach ${options.to.hostname}:${options.to.port} ` +
-        `(${(e as Error).message}); closed`,
-      { event: "unreachable", error: (e as Error).message },
-    );
+    const error = (e as Error).message;
+    narrator.say(id, `${from}: cannot reach ${to} (${error}); closed`, {
+      event: "unreachable",
+      error,
+    });
+    narrator.forget(id);
     close(client);
     return;
   }
-  narration.say(
-    `TCP ${from.hostname}:${from.port} → relayed to ${options.to.hostname}:${options.to.port}`,
-    { event: "connection", client: `${from.hostname}:${from.port}`, to: options.to },
-  );
-  const queue = new Backlog(narration);
-  await Promise.all([
-    pump(client, server, "client", queue),
-    pump(server, client, "server", queue),
-  ]);
+  narrator.say(id, `TCP ${from} → relayed to ${to}`, { event: "connection", client: from, to });
+  const relayed: Record<Side, number> = { client: 0, server: 0 };
+  const pump = async (src: Deno.TcpConn, dst: Deno.TcpConn, side: Side) => {
+    const buf = new Uint8Array(READ_SIZE);
+    try {
+      while (true) {
+        const n = await src.read(buf);
+        if (n === null) break;
+        const chunk = buf.subarray(0, n);
+        for (let at = 0; at < n;) at += await dst.write(chunk.subarray(at));
+        relayed[side] += n;
+        narrator.data(id, side, chunk.slice());
+      }
+      await dst.closeWrite().catch(() => {});
+    } catch {
+      close(src);
+      close(dst);
+    }
+    narrator.end(id, side);
+  };
+  await Promise.all([pump(client, server, "client"), pump(server, client, "server")]);
   close(client);
   close(server);
-  await queue.drained();
-  narration.say(
-    `closed: relayed ${narration.bytes.client + queue.skipped.client} bytes from the client, ` +
-      `${narration.bytes.server + queue.skipped.server} from the server`,
-    { event: "closed", clientBytes: narration.bytes.client, serverBytes: narration.bytes.server },
+  narrator.say(
+    id,
+    `closed: relayed ${relayed.client} bytes from the client, ${relayed.server} from the server`,
+    { event: "closed", clientBytes: relayed.client, serverBytes: relayed.server },
   );
-}
-
-/** Copies `src` to `dst` until EOF (then half-closes `dst`) or an error (then closes both). */
-async function pump(src: Deno.TcpConn, dst: Deno.TcpConn, from: Side, queue: Backlog) {
-  try {
-    while (true) {
-      const buf = new Uint8Array(READ_SIZE);
-      const n = await src.read(buf);
-      if (n === null) break;
-      const chunk = buf.subarray(0, n);
-      for (let at = 0; at < n;) at += await dst.write(chunk.subarray(at));
-      queue.push(from, chunk);
-    }
-    await dst.closeWrite().catch(() => {});
-  } catch {
-    close(src);
-    close(dst);
-  }
-  queue.end(from);
+  narrator.forget(id);
 }
 
 function close(c: Deno.Conn): void {
@@ -112,46 +109,92 @@ function close(c: Deno.Conn): void {
   }
 }
 
-/** The narration's work, in arrival order, one chunk at a time, bounded. */
-class Backlog {
-  readonly #narration: Narration;
-  #tail: Promise<void> = Promise.resolve();
-  #pending = 0;
-  #behind = false;
-  readonly skipped: Record<Side, number> = { client: 0, server: 0 };
+/** The narration worker, and how far behind each connection's narration is. */
+class Narrator {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, number>();
+  readonly #behind = new Set<number>();
+  /** Chunks not yet posted, by connection, and the timer that will post them. */
+  readonly #batches = new Map<
+    number,
+    { chunks: { from: Side; bytes: Uint8Array }[]; size: number }
+  >();
+  #timer?: ReturnType<typeof setTimeout>;
 
-  constructor(narration: Narration) {
-    this.#narration = narration;
+  constructor(o: RelayOptions) {
+    this.#worker = new Worker(new URL("./inspect_worker.ts", import.meta.url), { type: "module" });
+    this.#worker.onmessage = (e: MessageEvent<FromNarrator>) => {
+      const left = (this.#pending.get(e.data.id) ?? 0) - e.data.bytes;
+      if (left > 0) this.#pending.set(e.data.id, left);
+      else this.#pending.delete(e.data.id);
+    };
+    this.#worker.onerror = (e) => {
+      console.error(`inspect: the narration failed: ${e.message}`);
+      e.preventDefault();
+    };
+    this.#worker.postMessage(
+      {
+        kind: "setup",
+        level: o.level,
+        json: o.json,
+        color: o.color,
+        keyLog: o.keyLog,
+        waitMs: o.keyLogWaitMs,
+      } satisfies ToNarrator,
+    );
   }
 
-  push(from: Side, bytes: Uint8Array): void {
-    if (!this.#behind && this.#pending + bytes.length > MAX_BACKLOG) {
-      this.#behind = true;
-      this.#tail = this.#tail.then(() =>
-        this.#narration.say(
-          `the narration fell ${MAX_BACKLOG >> 20} MiB behind: the rest is relayed, not shown`,
-          { event: "behind" },
-        )
-      );
-    }
-    if (this.#behind) {
-      this.skipped[from] += bytes.length;
+  /** Posts a message, after the chunks of its connection that came before it. */
+  #post(m: Exclude<ToNarrator, { kind: "setup" | "data" }>): void {
+    this.#flush(m.id);
+    this.#worker.postMessage(m);
+  }
+
+  #flush(id: number): void {
+    const batch = this.#batches.get(id);
+    if (!batch) return;
+    this.#batches.delete(id);
+    const m: ToNarrator = { kind: "data", id, chunks: batch.chunks };
+    this.#worker.postMessage(m, batch.chunks.map((c) => c.bytes.buffer as ArrayBuffer));
+  }
+
+  say(id: number, text: string, json: Record<string, unknown>): void {
+    this.#post({ kind: "say", id, text, json });
+  }
+
+  /** Hands over `bytes` (the relay's own copy, which it gives up) to be narrated. */
+  data(id: number, from: Side, bytes: Uint8Array): void {
+    if (this.#behind.has(id)) return;
+    const pending = this.#pending.get(id) ?? 0;
+    if (pending + bytes.length > MAX_BACKLOG) {
+      this.#behind.add(id);
+      const text = `the narration fell ${
+        MAX_BACKLOG >> 20
+      } MiB behind: the rest is relayed, not shown`;
+      this.say(id, text, { event: "behind" });
       return;
     }
-    this.#pending += bytes.length;
-    this.#tail = this.#tail.then(async () => {
-      await this.#narration.feed(from, bytes).catch((e) =>
-        this.#narration.say(`narration stopped: ${(e as Error).message}`, { event: "error" })
-      );
-      this.#pending -= bytes.length;
-    });
+    this.#pending.set(id, pending + bytes.length);
+    let batch = this.#batches.get(id);
+    if (!batch) this.#batches.set(id, batch = { chunks: [], size: 0 });
+    batch.chunks.push({ from, bytes });
+    batch.size += bytes.length;
+    if (batch.size >= BATCH_BYTES) this.#flush(id);
+    else {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        for (const id of [...this.#batches.keys()]) this.#flush(id);
+      }, BATCH_MS);
+    }
   }
 
-  end(from: Side): void {
-    this.#tail = this.#tail.then(() => this.#narration.observer.end(from));
+  end(id: number, from: Side): void {
+    if (!this.#behind.has(id)) this.#post({ kind: "end", id, from });
   }
 
-  drained(): Promise<void> {
-    return this.#tail;
+  forget(id: number): void {
+    this.#post({ kind: "forget", id });
+    this.#behind.delete(id);
+    this.#pending.delete(id);
   }
 }

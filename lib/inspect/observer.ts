@@ -298,8 +298,12 @@ export class ConversationObserver {
 /** Before keys, records pass through the record layer as plaintext (with its size limit). */
 const PLAINTEXT = { open: (record: RawRecord) => openRecord(new Direction(), record) };
 
-/** The record as it crossed the wire: header and fragment are adjacent views. */
+/**
+ * The record as it crossed the wire: header and fragment are adjacent views
+ * of bytes that never change (what `feed` was given, or the deframer's own
+ * copy of a record that spanned feeds), so a view of both will do.
+ */
 function wholeRecord(r: RawRecord): Uint8Array {
   const h = r.header;
-  return new Uint8Array(h.buffer, h.byteOffset, h.length + r.fragment.length).slice();
+  return new Uint8Array(h.buffer, h.byteOffset, h.length + r.fragment.length);
 }
