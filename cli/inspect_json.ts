@@ -101,6 +101,8 @@ export function eventJson(connection: number, e: InspectEvent, secrets: boolean)
       return { ...base, from: e.from, requestUpdate: e.requestUpdate };
     case "not_tls":
       return { ...base, from: e.from, head: preview(e.head) };
+    case "legacy":
+      return { ...base, from: e.from, version: versionName(e.version) };
     case "note":
     case "problem":
       return { ...base, from: e.from, text: e.text };

@@ -27,6 +27,8 @@ export class InspectPrinter {
   readonly #p: Paint;
   readonly #write: (line: string) => void;
   readonly #prefix: string;
+  /** TLS 1.2 or older: ChangeCipherSpec means what it says. */
+  #legacy = false;
 
   constructor(
     o: { level: TraceLevel; paint: Paint; write: (line: string) => void; prefix: string },
@@ -61,6 +63,12 @@ export class InspectPrinter {
         );
       case "note":
         return this.#detail(e.text);
+      case "legacy":
+        this.#legacy = true;
+        return this.#detail(
+          `${versionName(e.version)} was chosen: inspect decodes TLS 1.3, so what follows is ` +
+            "shown as records only",
+        );
       case "problem":
         return this.#heading(e.from, this.#p.bad(`no longer decoded: ${e.text}`));
       case "end":
@@ -111,9 +119,11 @@ export class InspectPrinter {
         ? ""
         : ` → opened with ${e.epoch} keys: ${ContentType.name(e.contentType)}, ` +
           `${e.content.length} bytes`;
-      const ccs = e.contentType === ContentType.change_cipher_spec
-        ? ": ChangeCipherSpec, for middlebox compatibility only"
-        : "";
+      const ccs = e.contentType !== ContentType.change_cipher_spec
+        ? ""
+        : this.#legacy
+        ? ": ChangeCipherSpec, encrypted from here on"
+        : ": ChangeCipherSpec, for middlebox compatibility only";
       this.#heading(e.from, this.#p.dim(this.#wire(e.bytes) + inside) + ccs);
     }
     if (e.contentType === ContentType.application_data && e.epoch !== "plaintext") {

@@ -22,11 +22,13 @@ import {
   HandshakeType,
   NamedGroup,
   SignatureScheme,
+  versionName,
 } from "../lib/codepoints.ts";
 import {
   decodeAlpn,
   decodeCookie,
   decodeSelectedGroup,
+  decodeSelectedVersion,
   decodeServerKeyShare,
   decodeU16List,
   findExtension,
@@ -363,8 +365,10 @@ export class TracePrinter {
       return this.#detail(`${suite}; asks for a key share for ${group}${c}`);
     }
     const entry = share ? decodeServerKeyShare(share) : undefined;
+    const selected = findExtension(sh.extensions, ExtensionType.supported_versions);
+    const version = versionName(selected ? decodeSelectedVersion(selected) : sh.legacyVersion);
     this.#detail(
-      `chose TLS 1.3 · ${suite} · ${entry ? NamedGroup.name(entry.group) : "(no key share)"}`,
+      `chose ${version} · ${suite} · ${entry ? NamedGroup.name(entry.group) : "(no key share)"}`,
     );
     const pub = entry ? ` · key share ${this.#short(entry.keyExchange)}` : "";
     this.#detail(`random ${sh.random.toHex()}${pub}`);

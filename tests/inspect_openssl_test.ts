@@ -131,3 +131,75 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "inspect relay: a HelloRetryRequest, and a TLS 1.2 connection shown as records",
+  ignore: !openssl,
+  async fn() {
+    const set = await makeCertSet({ dir: true });
+    const serverPort = freePort();
+    const server = new Peer("openssl", [
+      "s_server",
+      "-accept",
+      `127.0.0.1:${serverPort}`,
+      "-cert",
+      set.paths!.server,
+      "-key",
+      set.paths!.serverKey,
+      "-groups",
+      "secp384r1",
+      "-quiet",
+    ]);
+    const relay = await startRelay(serverPort);
+    const connect = async (n: number, ...extra: string[]) => {
+      const client = new Peer("openssl", [
+        "s_client",
+        "-connect",
+        `127.0.0.1:${relay.port}`,
+        "-servername",
+        "localhost",
+        "-CAfile",
+        set.paths!.ca,
+        ...extra,
+      ]);
+      try {
+        await client.waitFor(/Verify return code: 0 \(ok\)/);
+        await client.write(`line ${n}\n`);
+        await server.waitFor(new RegExp(`line ${n}`));
+        await client.closeStdin();
+        await client.exited();
+      } finally {
+        await client.kill();
+      }
+      await relay.peer.waitFor(new RegExp(`#${n} closed: relayed`));
+    };
+    try {
+      await connect(1);
+      await connect(2, "-tls1_2");
+      const out = relay.peer.output;
+      const has = (re: RegExp) => assert.match(out, re, out);
+      has(
+        /#1 server → client {2}HelloRetryRequest · plaintext · \d+ bytes\n#1 {5}TLS_AES_256_GCM_SHA384; asks for a key share for secp384r1/,
+      );
+      has(
+        /#1 client → server {2}ClientHello · plaintext[^]*#1 client → server {2}ClientHello · plaintext/,
+      );
+      has(/key shares secp384r1 [0-9a-f]{16}…[0-9a-f]{8} \(97 bytes\)/);
+      has(/#1 {5}chose TLS 1\.3 · TLS_AES_256_GCM_SHA384 · secp384r1/);
+      has(/#2 {5}versions \(none\)/);
+      has(/#2 {5}chose TLS 1\.2 · TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384/);
+      has(/#2 {5}TLS 1\.2 was chosen: inspect decodes TLS 1\.3/);
+      has(
+        /#2 server → client {2}record change_cipher_spec · TLS 1\.2 · 1 byte: ChangeCipherSpec, encrypted from here on/,
+      );
+      has(
+        /#2 client → server {2}record application_data · TLS 1\.2 · \d+ bytes: encrypted, \d+ bytes \(TLS 1\.2, after ChangeCipherSpec\)/,
+      );
+      assert.ok(!out.includes("no longer decoded"), out);
+    } finally {
+      await relay.peer.kill();
+      await server.kill();
+      await Deno.remove(set.paths!.dir, { recursive: true });
+    }
+  },
+});

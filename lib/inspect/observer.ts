@@ -20,7 +20,6 @@ import {
   ExtensionType,
   HandshakeType,
   ProtocolVersion,
-  versionName,
 } from "../codepoints.ts";
 import { decodeSelectedVersion, findExtension } from "../handshake/extensions.ts";
 import {
@@ -46,8 +45,10 @@ export type InspectEvent =
   | { kind: "key_log"; from: Side; label: KeyLogLabel; value: Uint8Array }
   /** What one side sends is not TLS records; `head` is its first bytes. */
   | { kind: "not_tls"; from: Side; head: Uint8Array }
-  /** Something an observer should know: a TLS 1.2 handshake, an unsupported suite, ... */
+  /** Something an observer should know: a suite it cannot decrypt, ... */
   | { kind: "note"; from: Side; text: string }
+  /** An older version than TLS 1.3 was chosen: from now on, records only. */
+  | { kind: "legacy"; from: Side; version: number }
   /** The bytes of one direction stopped making sense; they are no longer decoded. */
   | { kind: "problem"; from: Side; text: string }
   /** One direction ended; `unfinished` bytes of an incomplete record were left. */
@@ -77,6 +78,8 @@ class Flow {
   generation = 0;
   /** Encrypted records can no longer be opened (no keys, or they did not open). */
   blind = false;
+  /** TLS 1.2: this side sent ChangeCipherSpec, so every record after it is encrypted. */
+  changedCipher = false;
   /** Nothing more is decoded (not TLS, or broken framing). */
   stopped = false;
   records = 0;
@@ -151,6 +154,9 @@ export class ConversationObserver {
 
   async #record(from: Side, flow: Flow, record: RawRecord): Promise<void> {
     const bytes = wholeRecord(record);
+    if (flow.changedCipher) {
+      return this.#emit({ kind: "sealed", from, bytes, why: "TLS 1.2, after ChangeCipherSpec" });
+    }
     if (record.type === ContentType.application_data && flow.epoch === "plaintext" && !flow.next) {
       flow.blind = true;
     }
@@ -174,6 +180,7 @@ export class ConversationObserver {
     const epoch = opened.encrypted ? flow.epoch : "plaintext";
     const { type, content } = opened;
     this.#emit({ kind: "record", from, epoch, bytes, contentType: type, content });
+    if (type === ContentType.change_cipher_spec && this.#legacy) flow.changedCipher = true;
     if (type === ContentType.handshake && !this.#legacy) {
       await this.#handshake(from, flow, content, epoch);
     } else if (type === ContentType.alert) {
@@ -210,12 +217,7 @@ export class ConversationObserver {
         const version = sv ? decodeSelectedVersion(sv) : sh.legacyVersion;
         if (version !== ProtocolVersion.TLSv1_3) {
           this.#legacy = client.blind = server.blind = true;
-          return this.#emit({
-            kind: "note",
-            from,
-            text: `${versionName(version)} was chosen: inspect decodes TLS 1.3, ` +
-              "so what follows is shown as records only",
-          });
+          return this.#emit({ kind: "legacy", from, version });
         }
         this.#suite = decryptableSuite(sh.cipherSuite);
         if (!this.#suite && this.#lookup) {
