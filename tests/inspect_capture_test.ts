@@ -303,3 +303,100 @@ Deno.test("inspect CLI: a truncated capture is one line on stderr and exit statu
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("inspect: bytes that stop being TLS records are reported, never thrown", async () => {
+  const hello = conv.chunks[0].bytes;
+  const told = async (...feeds: [Side, Uint8Array][]) =>
+    (await story(async (o) => {
+      for (const [from, bytes] of feeds) await o.feed(from, bytes);
+      o.end("client");
+    })).join("\n");
+  const garbage = await told(["client", hello], ["client", new Uint8Array([0x99, 3, 3, 0, 5, 1])]);
+  assert.match(
+    garbage,
+    /"kind":"problem","from":"client","text":"the record layer breaks off: received a record of unknown content type 153"/,
+  );
+  const huge = await told(["client", hello], ["client", new Uint8Array([23, 3, 3, 0xff, 0xff])]);
+  assert.match(huge, /"kind":"problem".*record of 65535 bytes, more than the 16640 allowed/);
+  const cut = await told(["client", hello.subarray(0, hello.length - 10)]);
+  assert.match(cut, /"kind":"end","from":"client","unfinished":\d+/);
+  assert.ok(!cut.includes("message client"), "no ClientHello from a record cut short");
+  // A ClientHello whose framing is fine but whose body is not: shown, noted, records go on.
+  const bad = hello.slice();
+  bad[9 + 2 + 32 + 1 + 32 + 1] = 0xff; // the cipher_suites length, past the session id
+  const notDecoded = await told(["client", bad], ["client", conv.chunks[2].bytes]);
+  assert.match(notDecoded, /message client 1 plaintext/);
+  assert.match(
+    notDecoded,
+    /"kind":"note","from":"client","text":"this ClientHello cannot be used: ClientHello: /,
+  );
+  assert.match(notDecoded, /record client plaintext 20/, "the ChangeCipherSpec after it is shown");
+  const notTls = await told(["client", encode("GET / HTTP/1.1\r\n\r\n")]);
+  assert.match(notTls, /"kind":"not_tls","from":"client","head":"474554/);
+});
+
+Deno.test("inspect CLI on a capture: --trace=bytes, --trace=secrets, --json", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const framing: Framing = { link: "ethernet", ip: 4, clientPort: 40000, serverPort: 443 };
+    await Deno.writeFile(
+      `${dir}/c.pcap`,
+      classicPcap(LINK_TYPES.ethernet, segments(500).map((s) => frame(s, framing))),
+    );
+    await Deno.writeTextFile(`${dir}/keys`, conv.keyLog);
+    const bytes = await runHandshake([
+      "inspect",
+      `${dir}/c.pcap`,
+      "--keylog",
+      `${dir}/keys`,
+      "--trace=bytes",
+    ]);
+    assert.equal(bytes.code, 0, bytes.stderr);
+    assert.match(bytes.stdout, /#1 TCP 192\.0\.2\.1:40000 → 192\.0\.2\.2:443/);
+    assert.match(
+      bytes.stdout,
+      /#1 {5}16 {23}type: handshake\n#1 {5}03 0[13] {20}legacy_record_version: TLS 1\.[02]/,
+    );
+    assert.match(bytes.stdout, /authentication tag: AES-GCM tag over header and ciphertext/);
+    assert.match(bytes.stdout, /TLSInnerPlaintext, decrypted/);
+    assert.match(bytes.stdout, /application data: "GET \/inspect HTTP\/1\.1\\r\\n\\r\\n"/);
+    assert.match(bytes.stdout, /application data: hex 000102feff/);
+    const blind = await runHandshake(["inspect", `${dir}/c.pcap`, "--trace=bytes"]);
+    assert.match(blind.stdout, /encrypted_record: AEAD-encrypted TLSInnerPlaintext, not opened/);
+    const secrets = await runHandshake([
+      "inspect",
+      `${dir}/c.pcap`,
+      "--keylog",
+      `${dir}/keys`,
+      "--trace=secrets",
+    ]);
+    const serverHs = conv.keyLog.match(/^SERVER_HANDSHAKE_TRAFFIC_SECRET \S+ (\S+)$/m)![1];
+    assert.ok(
+      secrets.stdout.includes(`from the key log: SERVER_HANDSHAKE_TRAFFIC_SECRET = ${serverHs}`),
+    );
+    assert.match(
+      secrets.stdout,
+      /handshake keys now protect server → client: key [0-9a-f]{32}, iv [0-9a-f]{24}/,
+    );
+    assert.match(secrets.stdout, /client_application_traffic_secret_1 = [0-9a-f]{64}/);
+    const json = await runHandshake([
+      "inspect",
+      `${dir}/c.pcap`,
+      "--keylog",
+      `${dir}/keys`,
+      "--json",
+    ]);
+    const events = json.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(
+      events.filter((e) => e.event === "key_update").map((e) => [e.from, e.requestUpdate]),
+      [["client", true], ["server", false]],
+    );
+    const ch = events.find((e) => e.name === "ClientHello");
+    assert.equal(ch.clientHello.serverName, "localhost");
+    assert.ok(!json.stdout.includes(serverHs), "no secret values without --trace=secrets");
+    const summary = events.find((e) => e.event === "summary");
+    assert.equal(summary.tls, true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

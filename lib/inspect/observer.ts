@@ -27,6 +27,7 @@ import {
   decodeKeyUpdate,
   decodeServerHello,
   isHelloRetryRequest,
+  messageName,
 } from "../handshake/messages.ts";
 import { Deframer, type RawRecord } from "../record/deframer.ts";
 import type { Suite } from "../crypto/suites.ts";
@@ -192,14 +193,27 @@ export class ConversationObserver {
   }
 
   async #handshake(from: Side, flow: Flow, fragment: Uint8Array, epoch: Epoch): Promise<void> {
+    const next = () => {
+      try {
+        return flow.joiner.next();
+      } catch (e) {
+        this.#problem(from, (e as Error).message);
+      }
+    };
     try {
       flow.joiner.push(fragment);
-      for (let m = flow.joiner.next(); m; m = flow.joiner.next()) {
-        this.#emit({ kind: "message", from, type: m.type, raw: m.raw, epoch });
-        await this.#message(from, m.type, m.body);
-      }
     } catch (e) {
-      this.#problem(from, (e as Error).message);
+      return this.#problem(from, (e as Error).message);
+    }
+    for (let m = next(); m; m = next()) {
+      this.#emit({ kind: "message", from, type: m.type, raw: m.raw, epoch });
+      try {
+        await this.#message(from, m.type, m.body);
+      } catch (e) {
+        // The records go on being shown; keys that depended on this message are not followed.
+        const text = `this ${messageName(m.type)} cannot be used: ${(e as Error).message}`;
+        this.#emit({ kind: "note", from, text });
+      }
     }
   }
 
