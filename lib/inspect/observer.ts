@@ -32,6 +32,7 @@ import {
 import { Deframer, type RawRecord } from "../record/deframer.ts";
 import type { Suite } from "../crypto/suites.ts";
 import { HandshakeJoiner } from "../record/handshake_joiner.ts";
+import { concat } from "../wire/writer.ts";
 import { Direction, type Epoch, openRecord } from "../record/record_layer.ts";
 import type { Side, TraceEvent } from "../trace.ts";
 import type { KeyLogLabel } from "./key_log_reader.ts";
@@ -61,6 +62,8 @@ export type SecretLookup = (
   label: KeyLogLabel,
 ) => Promise<Uint8Array | undefined>;
 
+/** Bytes shown of a stream that is not TLS. */
+const HEAD = 64;
 /** The largest handshake message put back together (a certificate chain fits easily). */
 const MAX_MESSAGE = 1 << 20;
 
@@ -84,6 +87,8 @@ class Flow {
   /** Nothing more is decoded (not TLS, or broken framing). */
   stopped = false;
   records = 0;
+  /** The first bytes sent, kept until the first record is whole (to show what is not TLS). */
+  head: Uint8Array = new Uint8Array(0);
 }
 
 /**
@@ -115,13 +120,16 @@ export class ConversationObserver {
   async feed(from: Side, bytes: Uint8Array): Promise<void> {
     const flow = this.#flows[from];
     if (flow.stopped || bytes.length === 0) return;
+    if (flow.records === 0 && flow.head.length < HEAD) {
+      flow.head = concat(flow.head, bytes.subarray(0, HEAD - flow.head.length));
+    }
     flow.deframer.push(bytes);
     while (!flow.stopped) {
       let record: RawRecord | undefined;
       try {
         record = flow.deframer.next();
       } catch (e) {
-        this.#framingFailed(from, flow, bytes, e as Error);
+        this.#framingFailed(from, flow, e as Error);
         return;
       }
       if (!record) return;
@@ -137,11 +145,11 @@ export class ConversationObserver {
     flow.stopped = true;
   }
 
-  #framingFailed(from: Side, flow: Flow, bytes: Uint8Array, e: Error): void {
+  #framingFailed(from: Side, flow: Flow, e: Error): void {
     flow.stopped = true;
     if (flow.records === 0) {
-      this.#emit({ kind: "not_tls", from, head: bytes.slice(0, 64) });
-      // The other side's answer is not TLS either; say nothing more of this connection.
+      this.#emit({ kind: "not_tls", from, head: flow.head });
+      // Not a TLS connection: nothing more is said of it, either way.
       this.#flows[from === "client" ? "server" : "client"].stopped = true;
     } else {
       this.#problem(from, `the record layer breaks off: ${e.message}`);
@@ -307,7 +315,9 @@ export class ConversationObserver {
     if (!this.#suite) return "suite not decryptable here";
     if (!this.#clientRandom) return "the ClientHello was not seen";
     if (this.#missing) return `the key log has no ${this.#missing} for this connection`;
-    return flow.epoch === "plaintext" ? "sent before the keys were known" : "not opened";
+    return flow.epoch === "plaintext"
+      ? "sent before any ServerHello (0-RTT early data, which this tool does not follow)"
+      : "not opened";
   }
 }
 
