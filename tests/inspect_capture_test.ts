@@ -400,3 +400,25 @@ Deno.test("inspect CLI on a capture: --trace=bytes, --trace=secrets, --json", as
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("inspect: a handshake message split across records is put back together, and says so", async () => {
+  const record = conv.chunks[0].bytes; // the ClientHello, in one record
+  const body = record.subarray(5);
+  const cut = [body.subarray(0, 100), body.subarray(100, 101), body.subarray(101)];
+  const records = cut.map((part) => {
+    const r = new Uint8Array(5 + part.length);
+    r.set([22, 3, 1, part.length >> 8, part.length & 0xff]);
+    r.set(part, 5);
+    return r;
+  });
+  const told = await story(async (o) => {
+    for (const r of records) await o.feed("client", r);
+  });
+  assert.equal(told.filter((l) => l.startsWith("record client plaintext 22")).length, 3);
+  assert.equal(told.filter((l) => l.startsWith("message client 1")).length, 1);
+  assert.equal(
+    told[told.length - 1],
+    '{"kind":"note","from":"client","text":"put back together from 3 records"}',
+  );
+  assert.equal(told.find((l) => l.startsWith("message"))!.split(" ")[4], body.toHex());
+});

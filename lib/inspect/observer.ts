@@ -87,6 +87,8 @@ class Flow {
   /** Nothing more is decoded (not TLS, or broken framing). */
   stopped = false;
   records = 0;
+  /** How many records hold the handshake message being put back together. */
+  span = 1;
   /** The first bytes sent, kept until the first record is whole (to show what is not TLS). */
   head: Uint8Array = new Uint8Array(0);
 }
@@ -208,13 +210,21 @@ export class ConversationObserver {
         this.#problem(from, (e as Error).message);
       }
     };
+    flow.span = flow.joiner.pending ? flow.span + 1 : 1;
     try {
       flow.joiner.push(fragment);
     } catch (e) {
       return this.#problem(from, (e as Error).message);
     }
+    let first = true;
     for (let m = next(); m; m = next()) {
       this.#emit({ kind: "message", from, type: m.type, raw: m.raw, epoch });
+      if (first && flow.span > 1) {
+        this.#emit({ kind: "note", from, text: `put back together from ${flow.span} records` });
+      }
+      // A message still incomplete after this one began in this record.
+      first = false;
+      flow.span = 1;
       try {
         await this.#message(from, m.type, m.body);
       } catch (e) {
