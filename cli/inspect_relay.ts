@@ -14,6 +14,8 @@ import type { TraceLevel } from "./trace_printer.ts";
 
 /** Bytes the narration of one connection may be behind the relay before it stops. */
 const MAX_BACKLOG = 64 << 20;
+/** And of all connections together. */
+const MAX_TOTAL_BACKLOG = 256 << 20;
 /** Bytes read at once from either side. */
 const READ_SIZE = 256 * 1024;
 /**
@@ -113,6 +115,8 @@ function close(c: Deno.Conn): void {
 class Narrator {
   readonly #worker: Worker;
   readonly #pending = new Map<number, number>();
+  /** Bytes posted and not yet narrated, all connections together. */
+  #total = 0;
   readonly #behind = new Set<number>();
   /** Chunks not yet posted, by connection, and the timer that will post them. */
   readonly #batches = new Map<
@@ -124,6 +128,7 @@ class Narrator {
   constructor(o: RelayOptions) {
     this.#worker = new Worker(new URL("./inspect_worker.ts", import.meta.url), { type: "module" });
     this.#worker.onmessage = (e: MessageEvent<FromNarrator>) => {
+      this.#total -= e.data.bytes;
       const left = (this.#pending.get(e.data.id) ?? 0) - e.data.bytes;
       if (left > 0) this.#pending.set(e.data.id, left);
       else this.#pending.delete(e.data.id);
@@ -166,15 +171,17 @@ class Narrator {
   data(id: number, from: Side, bytes: Uint8Array): void {
     if (this.#behind.has(id)) return;
     const pending = this.#pending.get(id) ?? 0;
-    if (pending + bytes.length > MAX_BACKLOG) {
+    if (
+      pending + bytes.length > MAX_BACKLOG || this.#total + bytes.length > MAX_TOTAL_BACKLOG
+    ) {
       this.#behind.add(id);
-      const text = `the narration fell ${
-        MAX_BACKLOG >> 20
-      } MiB behind: the rest is relayed, not shown`;
-      this.say(id, text, { event: "behind" });
+      this.say(id, "the narration fell too far behind: the rest is relayed, not shown", {
+        event: "behind",
+      });
       return;
     }
     this.#pending.set(id, pending + bytes.length);
+    this.#total += bytes.length;
     let batch = this.#batches.get(id);
     if (!batch) this.#batches.set(id, batch = { chunks: [], size: 0 });
     batch.chunks.push({ from, bytes });
