@@ -42,12 +42,12 @@ export interface RelayOptions {
 export async function inspectRelay(o: RelayOptions): Promise<number> {
   const listener = Deno.listen({ ...o.listen, transport: "tcp" });
   const addr = listener.addr as Deno.NetAddr;
-  const to = `${o.to.hostname}:${o.to.port}`;
+  const to = address(o.to);
   const narrator = new Narrator(o);
   console.log(
     o.json
-      ? JSON.stringify({ event: "listening", address: `${addr.hostname}:${addr.port}`, to })
-      : `inspect: listening on ${addr.hostname}:${addr.port}, relaying to ${to}` +
+      ? JSON.stringify({ event: "listening", address: address(addr), to })
+      : `inspect: listening on ${address(addr)}, relaying to ${to}` +
         (o.keyLog ? `, secrets from ${o.keyLog}` : ", without a key log"),
   );
   let id = 0;
@@ -57,8 +57,8 @@ export async function inspectRelay(o: RelayOptions): Promise<number> {
 
 /** Relays one connection and has it narrated. */
 async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narrator: Narrator) {
-  const from = `${client.remoteAddr.hostname}:${client.remoteAddr.port}`;
-  const to = `${o.to.hostname}:${o.to.port}`;
+  const from = address(client.remoteAddr);
+  const to = address(o.to);
   let server: Deno.TcpConn;
   try {
     server = await Deno.connect({ ...o.to, transport: "tcp" });
@@ -101,6 +101,11 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
     { event: "closed", clientBytes: relayed.client, serverBytes: relayed.server },
   );
   narrator.forget(id);
+}
+
+/** `host:port`, `[v6]:port`. */
+function address(a: { hostname: string; port: number }): string {
+  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
 }
 
 function close(c: Deno.Conn): void {

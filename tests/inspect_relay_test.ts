@@ -9,8 +9,9 @@
 
 import assert from "node:assert/strict";
 import { makeCertSet } from "./helpers/certs.ts";
-import { runInspect, startRelay } from "./helpers/inspect.ts";
-import { freePort } from "./helpers/peer.ts";
+import { MAIN } from "./helpers/commands.ts";
+import { INSPECT_PERMISSIONS, runInspect, startRelay } from "./helpers/inspect.ts";
+import { freePort, Peer } from "./helpers/peer.ts";
 
 const set = await makeCertSet();
 const MiB = 1 << 20;
@@ -226,4 +227,42 @@ Deno.test("inspect CLI: usage errors say what to do", async () => {
   const keyLog = await runInspect(["x.pcap", "--keylog", "/nonexistent/keys.log"]);
   assert.equal(keyLog.code, 2);
   assert.match(keyLog.stderr, /cannot read the key log \/nonexistent\/keys\.log: does not exist/);
+});
+
+Deno.test("inspect relay: over IPv6, addresses written [v6]:port", async () => {
+  const listener = Deno.listen({ hostname: "::1", port: 0 });
+  const relay = new Peer(Deno.execPath(), [
+    "run",
+    ...INSPECT_PERMISSIONS,
+    MAIN,
+    "inspect",
+    "--listen",
+    "[::1]:0",
+    "--to",
+    `[::1]:${listener.addr.port}`,
+  ]);
+  try {
+    const port = Number(
+      (await relay.waitFor(/listening on \[::1\]:(\d+), relaying to \[::1\]:\d+/))[1],
+    );
+    const served = (async () => {
+      const c = await listener.accept();
+      const buf = new Uint8Array(16);
+      const n = await c.read(buf);
+      await c.write(buf.subarray(0, n!));
+      c.close();
+    })();
+    const conn = await Deno.connect({ hostname: "::1", port });
+    await conn.write(new TextEncoder().encode("over six"));
+    const buf = new Uint8Array(16);
+    assert.equal(new TextDecoder().decode(buf.subarray(0, (await conn.read(buf))!)), "over six");
+    conn.close();
+    await served;
+    await relay.waitFor(
+      /#1 TCP \[::1\]:\d+ → relayed to \[::1\]:\d+[^]*#1 client → server {2}not TLS: "over six"[^]*#1 closed/,
+    );
+  } finally {
+    await relay.kill();
+    listener.close();
+  }
 });
