@@ -345,13 +345,21 @@ export class TracePrinter {
       : "no legacy_session_id";
     this.#detail(`random ${ch.random} · ${session}`);
     this.#detail(`versions ${names(ch.versions)} · suites ${names(ch.cipherSuites)}`);
+    // A watched client's key shares by size (the values are in the byte view); our own by value.
     const shares = (ch.keyShares ?? []).map((s) =>
-      `${codePointText(s.group)} ${this.#short(Uint8Array.fromHex(s.publicKey))}`
+      this.#o.observer
+        ? `${codePointText(s.group)} (${s.length} byte${s.length === 1 ? "" : "s"})`
+        : `${codePointText(s.group)} ${this.#short(Uint8Array.fromHex(s.publicKey))}`
     );
     this.#detail(`groups ${names(ch.groups)} · key shares ${shares.join(", ") || "(none)"}`);
     this.#detail(`signature algorithms ${names(ch.signatureAlgorithms)}`);
     const alpn = ch.alpn ? ch.alpn.join(", ") : "(none)";
     this.#detail(`SNI ${ch.serverName ?? "(none)"} · ALPN ${alpn}`);
+    if (this.#o.observer) {
+      this.#detail(
+        `extensions, in order: ${ch.extensions.map((x) => codePointText(x.type)).join(", ")}`,
+      );
+    }
   }
 
   #serverHello(body: Uint8Array, hrr: boolean): void {

@@ -116,7 +116,8 @@ Deno.test({
       /ClientHello · plaintext · \d{4} bytes/,
       /versions GREASE \(0x[0-9a-f]{4}\), TLS 1\.3, TLS 1\.2 · suites GREASE/,
       /groups GREASE \(0x[0-9a-f]{4}\), X25519MLKEM768, x25519/,
-      /key shares GREASE \(0x[0-9a-f]{4}\) 00, X25519MLKEM768 [0-9a-f]{16}…[0-9a-f]{8} \(1216 bytes\), x25519/,
+      /key shares GREASE \(0x[0-9a-f]{4}\) \(1 byte\), X25519MLKEM768 \(1216 bytes\), x25519 \(32 bytes\)/,
+      /extensions, in order: [^\n]*GREASE \(0x[0-9a-f]{4}\)[^\n]*encrypted_client_hello/,
       /SNI localhost · ALPN h2, http\/1\.1/,
     ];
     assertHttpStory(story.relay, "relay with Chromium's key log", chromium);

@@ -23,6 +23,7 @@ function assertStory(text: string, where: string): void {
   const has = (re: RegExp) => assert.match(text, re, `${where}:\n${text}`);
   has(/#1 client → server {2}ClientHello · plaintext/);
   has(/SNI localhost/);
+  has(/extensions, in order: server_name, ec_point_formats, supported_groups, session_ticket, /);
   has(/#1 server → client {2}ServerHello · plaintext/);
   has(/chose TLS 1\.3 · TLS_AES_256_GCM_SHA384 · x25519/);
   has(/record change_cipher_spec · TLS 1\.2 · 1 byte: ChangeCipherSpec/);
@@ -184,7 +185,7 @@ Deno.test({
       has(
         /#1 client → server {2}ClientHello · plaintext[^]*#1 client → server {2}ClientHello · plaintext/,
       );
-      has(/key shares secp384r1 [0-9a-f]{16}…[0-9a-f]{8} \(97 bytes\)/);
+      has(/key shares secp384r1 \(97 bytes\)/);
       has(/#1 {5}chose TLS 1\.3 · TLS_AES_256_GCM_SHA384 · secp384r1/);
       has(/#2 {5}versions \(none\)/);
       has(/#2 {5}chose TLS 1\.2 · TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384/);
