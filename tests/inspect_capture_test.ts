@@ -223,6 +223,13 @@ Deno.test("inspect: classic pcap, Ethernet, IPv6, reordered and retransmitted se
   }
 });
 
+Deno.test("inspect: big-endian nanosecond pcap, Linux cooked, IPv6: the same story", async () => {
+  const framing: Framing = { link: "sll", ip: 6, clientPort: 50002, serverPort: 443 };
+  const frames = disorder(segments(150)).map((s) => frame(s, framing));
+  const file = classicPcap(LINK_TYPES.sll, frames, { bigEndian: true });
+  assert.deepEqual(await storyOfCapture(file, conv.keyLog), direct);
+});
+
 Deno.test("inspect: pcapng, Linux cooked and BSD loopback framings, IPv4: the same story", async () => {
   for (const link of ["sll", "null"] as const) {
     const framing: Framing = { link, ip: 4, clientPort: 50001, serverPort: 8443 };

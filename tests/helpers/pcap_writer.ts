@@ -69,17 +69,32 @@ export function frame(s: TestSegment, f: Framing): Uint8Array {
   return out;
 }
 
-/** A classic pcap file (little-endian, microseconds) of `frames`. */
-export function classicPcap(linkType: number, frames: Uint8Array[]): Uint8Array {
-  const parts: number[] = [];
-  const le32 = (n: number) => [n & 0xff, n >>> 8 & 0xff, n >>> 16 & 0xff, n >>> 24 & 0xff];
-  parts.push(...le32(0xa1b2c3d4), 2, 0, 4, 0, ...le32(0), ...le32(0), ...le32(262144));
-  parts.push(...le32(linkType));
+/**
+ * A classic pcap file of `frames`: little-endian with microseconds by default, or big-endian
+ * with the nanosecond magic (as some tools write it).
+ */
+export function classicPcap(
+  linkType: number,
+  frames: Uint8Array[],
+  opts: { bigEndian?: boolean } = {},
+): Uint8Array {
+  const le = !opts.bigEndian;
+  const out = new Uint8Array(24 + frames.reduce((n, f) => n + 16 + f.length, 0));
+  const v = new DataView(out.buffer);
+  v.setUint32(0, le ? 0xa1b2c3d4 : 0xa1b23c4d, le);
+  v.setUint16(4, 2, le);
+  v.setUint16(6, 4, le);
+  v.setUint32(16, 262144, le);
+  v.setUint32(20, linkType, le);
+  let at = 24;
   frames.forEach((f, i) => {
-    parts.push(...le32(1_700_000_000 + i), ...le32(0), ...le32(f.length), ...le32(f.length));
-    parts.push(...f);
+    v.setUint32(at, 1_700_000_000 + i, le);
+    v.setUint32(at + 8, f.length, le);
+    v.setUint32(at + 12, f.length, le);
+    out.set(f, at + 16);
+    at += 16 + f.length;
   });
-  return new Uint8Array(parts);
+  return out;
 }
 
 /** A pcapng file (big-endian section) with one interface and an enhanced packet block per frame. */
