@@ -5,7 +5,9 @@
  * @module
  */
 
+import type { ProviderName } from "../lib/providers.ts";
 import { parseFlags, UsageError, useColor } from "./common.ts";
+import { CRYPTO_FLAGS, CRYPTO_HELP, loadCrypto } from "./crypto_flag.ts";
 import { parseTarget } from "./connect.ts";
 import { inspectCapture } from "./inspect_capture.ts";
 import { KeyLogFile } from "./inspect_key_log.ts";
@@ -26,6 +28,7 @@ Usage: handshake inspect --listen HOST:PORT --to HOST:PORT [options]   a live re
   --trace[=LEVEL]     LEVEL: secrets (show the secrets and keys used), bytes (every record
                       field by field), or secrets,bytes
   --json              one JSON object per event, one per line
+${CRYPTO_HELP}
   -h, --help          this help
 
 Without --keylog, encrypted records are shown as "encrypted, N bytes".
@@ -38,6 +41,7 @@ const FLAGS = {
   keylog: { type: "string" },
   trace: { type: "string" },
   json: { type: "boolean" },
+  ...CRYPTO_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -52,7 +56,9 @@ export async function inspect(argv: string[]): Promise<number> {
     return 0;
   }
   const color = useColor() && Deno.stdout.isTerminal();
+  const crypto = await loadCrypto(values.crypto);
   const out: NarrationOutput = {
+    crypto,
     level: parseTraceLevel(values.trace ?? ""),
     json: values.json ?? false,
     paint: paint(color),
@@ -74,6 +80,7 @@ export async function inspect(argv: string[]): Promise<number> {
       level: out.level,
       json: out.json,
       color,
+      crypto: values.crypto as ProviderName,
       keyLog: values.keylog,
       keyLogWaitMs: KEY_LOG_WAIT_MS,
     });

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { CryptoProvider } from "../lib/crypto/provider.ts";
 import type { InspectEvent, SecretLookup } from "../lib/inspect/observer.ts";
 import { ConversationObserver } from "../lib/inspect/observer.ts";
 import type { Side } from "../lib/trace.ts";
@@ -22,6 +23,8 @@ export interface NarrationOutput {
   readonly paint: Paint;
   /** Receives each line (without newline). */
   readonly write: (line: string) => void;
+  /** The crypto provider that opens records. */
+  readonly crypto: CryptoProvider;
 }
 
 /** The narration of connection number `id`. */
@@ -37,7 +40,7 @@ export class Narration {
     this.id = id;
     this.#out = out;
     this.#printer = new InspectPrinter({ ...out, prefix: `#${id} ` });
-    this.observer = new ConversationObserver(this.#event, lookup);
+    this.observer = new ConversationObserver(this.#event, lookup, out.crypto);
   }
 
   /** Feeds bytes `from` sent (one call at a time). */

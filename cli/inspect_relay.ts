@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { ProviderName } from "../lib/providers.ts";
 import type { Side } from "../lib/trace.ts";
 import type { FromNarrator, ToNarrator } from "./inspect_worker.ts";
 import type { TraceLevel } from "./trace_printer.ts";
@@ -32,6 +33,8 @@ export interface RelayOptions {
   readonly level: TraceLevel;
   readonly json: boolean;
   readonly color: boolean;
+  /** The crypto provider the narration opens records with. */
+  readonly crypto: ProviderName;
   /** The key log path, if any. */
   readonly keyLog?: string;
   /** How long a secret not yet in the key log is waited for. */
@@ -145,6 +148,7 @@ class Narrator {
     this.#worker.postMessage(
       {
         kind: "setup",
+        crypto: o.crypto,
         level: o.level,
         json: o.json,
         color: o.color,

@@ -12,6 +12,7 @@
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
 
+import { cryptoProvider, type ProviderName } from "../lib/providers.ts";
 import type { Side } from "../lib/trace.ts";
 import { KeyLogFile } from "./inspect_key_log.ts";
 import { Narration, type NarrationOutput } from "./inspect_narration.ts";
@@ -22,6 +23,7 @@ import type { TraceLevel } from "./trace_printer.ts";
 export type ToNarrator =
   | {
     kind: "setup";
+    crypto: ProviderName;
     level: TraceLevel;
     json: boolean;
     color: boolean;
@@ -36,7 +38,6 @@ export type ToNarrator =
 /** What the worker answers: `bytes` of connection `id` have been narrated. */
 export type FromNarrator = { kind: "done"; id: number; bytes: number };
 
-let out: NarrationOutput | undefined;
 /** Lines waiting to be written: written together, once a step is done. */
 let lines: string[] = [];
 const encoder = new TextEncoder();
@@ -47,37 +48,42 @@ function flush(): void {
   lines = [];
   for (let at = 0; at < bytes.length;) at += Deno.stdout.writeSync(bytes.subarray(at));
 }
-let keyLog: KeyLogFile | undefined;
-const connections = new Map<number, { narration: Narration; tail: Promise<void> }>();
 
-function connection(id: number) {
-  let c = connections.get(id);
-  if (!c) {
-    c = { narration: new Narration(out!, id, keyLog?.lookup), tail: Promise.resolve() };
-    connections.set(id, c);
-  }
-  return c;
-}
+/** How to narrate, once the setup message has come and the crypto provider is loaded. */
+let ready: Promise<{ out: NarrationOutput; keyLog?: KeyLogFile }> | undefined;
+const connections = new Map<number, Promise<Narration>>();
 
-/** Runs `step` after everything before it on the same connection. */
+/** Runs `step` on connection `id`'s narration, after everything before it on that connection. */
 function then(id: number, step: (n: Narration) => void | Promise<void>): void {
-  const c = connection(id);
-  c.tail = c.tail.then(() => step(c.narration)).catch((e) =>
-    c.narration.say(`narration stopped: ${(e as Error).message}`, { event: "error" })
-  ).finally(flush);
+  let tail = connections.get(id);
+  tail ??= ready!.then(({ out, keyLog }) => new Narration(out, id, keyLog?.lookup));
+  const next = tail.then(async (n) => {
+    try {
+      await step(n);
+    } catch (e) {
+      n.say(`narration stopped: ${(e as Error).message}`, { event: "error" });
+    } finally {
+      flush();
+    }
+    return n;
+  });
+  connections.set(id, next);
 }
 
 self.onmessage = (e: MessageEvent<ToNarrator>) => {
   const m = e.data;
   switch (m.kind) {
     case "setup":
-      out = {
-        level: m.level,
-        json: m.json,
-        paint: paint(m.color),
-        write: (line) => void lines.push(line),
-      };
-      keyLog = m.keyLog ? new KeyLogFile(m.keyLog, m.waitMs) : undefined;
+      ready = cryptoProvider(m.crypto).then((crypto) => ({
+        out: {
+          level: m.level,
+          json: m.json,
+          paint: paint(m.color),
+          write: (line) => void lines.push(line),
+          crypto,
+        },
+        keyLog: m.keyLog ? new KeyLogFile(m.keyLog, m.waitMs) : undefined,
+      }));
       return;
     case "say":
       return then(m.id, (n) => n.say(m.text, m.json));

@@ -30,6 +30,8 @@ import {
   messageName,
 } from "../handshake/messages.ts";
 import { Deframer, type RawRecord } from "../record/deframer.ts";
+import { defaultProvider } from "../crypto/default.ts";
+import type { CryptoProvider } from "../crypto/provider.ts";
 import type { Suite } from "../crypto/suites.ts";
 import { HandshakeJoiner } from "../record/handshake_joiner.ts";
 import { concat } from "../wire/writer.ts";
@@ -100,16 +102,25 @@ class Flow {
 export class ConversationObserver {
   readonly #emit: (e: InspectEvent) => void;
   readonly #lookup?: SecretLookup;
+  readonly #crypto: CryptoProvider;
   readonly #flows: Record<Side, Flow> = { client: new Flow(), server: new Flow() };
   #clientRandom?: Uint8Array;
   #suite?: Suite;
   /** TLS 1.2 (or lower) was chosen: records are shown, messages are not decoded. */
   #legacy = false;
 
-  /** `lookup` gives traffic secrets (from a key log); without it nothing is decrypted. */
-  constructor(emit: (e: InspectEvent) => void, lookup?: SecretLookup) {
+  /**
+   * `lookup` gives traffic secrets (from a key log); without it nothing is
+   * decrypted. `crypto` opens the records (the suites it implements).
+   */
+  constructor(
+    emit: (e: InspectEvent) => void,
+    lookup?: SecretLookup,
+    crypto: CryptoProvider = defaultProvider,
+  ) {
     this.#emit = emit;
     this.#lookup = lookup;
+    this.#crypto = crypto;
   }
 
   /** Whether a side turned out not to speak TLS. */
@@ -226,7 +237,7 @@ export class ConversationObserver {
       first = false;
       flow.span = 1;
       try {
-        await this.#message(from, m.type, m.body);
+        this.#message(from, m.type, m.body);
       } catch (e) {
         // The records go on being shown; keys that depended on this message are not followed.
         const text = `this ${messageName(m.type)} cannot be used: ${(e as Error).message}`;
@@ -236,7 +247,7 @@ export class ConversationObserver {
   }
 
   /** What a message means for the keys of the records that follow it. */
-  async #message(from: Side, type: number, body: Uint8Array): Promise<void> {
+  #message(from: Side, type: number, body: Uint8Array): void {
     const client = this.#flows.client, server = this.#flows.server;
     switch (type) {
       case HandshakeType.client_hello:
@@ -251,13 +262,13 @@ export class ConversationObserver {
           this.#legacy = client.blind = server.blind = true;
           return this.#emit({ kind: "legacy", from, version });
         }
-        this.#suite = decryptableSuite(sh.cipherSuite);
+        this.#suite = decryptableSuite(this.#crypto, sh.cipherSuite);
         if (!this.#suite && this.#lookup) {
           this.#emit({
             kind: "note",
             from,
             text: `${CipherSuite.name(sh.cipherSuite)} cannot be decrypted here ` +
-              "(this engine implements the AES-GCM suites only)",
+              `(the ${this.#crypto.name} crypto provider does not implement it)`,
           });
         }
         server.next = { epoch: "handshake", label: "SERVER_HANDSHAKE_TRAFFIC_SECRET" };
@@ -275,7 +286,7 @@ export class ConversationObserver {
         this.#emit({ kind: "key_update", from, requestUpdate: requested });
         const flow = this.#flows[from];
         if (flow.keys && this.#suite) {
-          const secret = await nextTrafficSecret(this.#suite, flow.keys.secret);
+          const secret = nextTrafficSecret(this.#suite, flow.keys.secret);
           flow.next = { epoch: "application", secret, generation: flow.generation + 1 };
         }
         return;
@@ -332,7 +343,9 @@ export class ConversationObserver {
 }
 
 /** Before keys, records pass through the record layer as plaintext (with its size limit). */
-const PLAINTEXT = { open: (record: RawRecord) => openRecord(new Direction(), record) };
+const PLAINTEXT = {
+  open: async (record: RawRecord) => await openRecord(new Direction(), record),
+};
 
 /**
  * The record as it crossed the wire: header and fragment are adjacent views

@@ -11,7 +11,12 @@ import { have } from "./commands.ts";
 import { Peer } from "./peer.ts";
 
 /** The permissions of `deno task inspect`. */
-export const INSPECT_PERMISSIONS = ["--allow-read", "--allow-net", "--allow-env=NO_COLOR"];
+export const INSPECT_PERMISSIONS = [
+  "--allow-read",
+  "--allow-net",
+  "--allow-ffi",
+  "--allow-env=NO_COLOR,HANDSHAKE_LIBCRYPTO",
+];
 
 /** A running relay and its port. */
 export interface Relay {
