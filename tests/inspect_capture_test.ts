@@ -25,6 +25,8 @@ import {
   type TestSegment,
 } from "./helpers/pcap_writer.ts";
 import { runHandshake } from "./helpers/cli.ts";
+import { testEachProvider } from "./helpers/providers.ts";
+import type { CryptoProvider } from "../lib/crypto/provider.ts";
 
 const encode = (s: string) => new TextEncoder().encode(s);
 
@@ -88,12 +90,14 @@ function bookOf(text: string): KeyLogBook {
 async function story(
   feed: (o: ConversationObserver) => Promise<void>,
   keyLog?: string,
+  crypto?: CryptoProvider,
 ): Promise<string[]> {
   const events: InspectEvent[] = [];
   const book = keyLog === undefined ? undefined : bookOf(keyLog);
   const o = new ConversationObserver(
     (e) => events.push(e),
     book && ((random, label) => Promise.resolve(book.get(random, label))),
+    crypto,
   );
   await feed(o);
   return events.map(describe);
@@ -134,6 +138,22 @@ Deno.test("inspect: with the key log, every message, both KeyUpdates and the dat
   assert.match(text, /"kind":"alert","from":"client","level":1,"description":0/);
   assert.ok(!text.includes("sealed"), "nothing left sealed");
 });
+
+testEachProvider(
+  "inspect: every crypto provider opens the same records to the same story",
+  async (crypto) => {
+    const told = await story(
+      async (o) => {
+        for (const c of conv.chunks) await o.feed(c.from, c.bytes);
+        o.end("client");
+        o.end("server");
+      },
+      conv.keyLog,
+      crypto,
+    );
+    assert.deepEqual(told, direct);
+  },
+);
 
 Deno.test("inspect: without a key log, encrypted records are only counted", async () => {
   const blind = await story(async (o) => {

@@ -4,8 +4,9 @@
  * dumpcap records the client's side on loopback. The relay's narration (with
  * the client's key log, still being written while the relay reads it) and
  * the capture's (with the server's) tell the same decrypted story: the
- * certificate, both lines of data, a KeyUpdate each way. Without a key log,
- * only "encrypted, N bytes".
+ * certificate, both lines of data, a KeyUpdate each way (the relay opens
+ * records with the openssl crypto provider, the capture reader with
+ * webcrypto). Without a key log, only "encrypted, N bytes".
  */
 
 import assert from "node:assert/strict";
@@ -66,7 +67,8 @@ Deno.test({
       "-keylogfile",
       serverLog,
     ]);
-    const relay = await startRelay(serverPort, ["--keylog", clientLog]);
+    // The relay opens records with the openssl provider; the capture is read with webcrypto.
+    const relay = await startRelay(serverPort, ["--keylog", clientLog, "--crypto", "openssl"]);
     const pcap = `${dir}/openssl.pcapng`;
     const talk = async () => {
       const client = new Peer("openssl", [
