@@ -204,7 +204,7 @@ export class ConversationObserver {
     this.#emit({ kind: "record", from, epoch, bytes, contentType: type, content });
     if (type === ContentType.change_cipher_spec && this.#legacy) flow.changedCipher = true;
     if (type === ContentType.handshake && !this.#legacy) {
-      await this.#handshake(from, flow, content, epoch);
+      this.#handshake(from, flow, content, epoch);
     } else if (type === ContentType.alert) {
       if (content.length !== 2) {
         return this.#problem(from, `an alert record of ${content.length} bytes, not 2`);
@@ -213,7 +213,7 @@ export class ConversationObserver {
     }
   }
 
-  async #handshake(from: Side, flow: Flow, fragment: Uint8Array, epoch: Epoch): Promise<void> {
+  #handshake(from: Side, flow: Flow, fragment: Uint8Array, epoch: Epoch): void {
     const next = () => {
       try {
         return flow.joiner.next();
