@@ -6,7 +6,7 @@
  * process writes its narration to /dev/null. Each way runs `--runs` times
  * (median shown); the target is relay time ≤ 1.5 × direct time.
  *
- *   deno run --allow-all bench/inspect_relay.ts [--mib 64] [--runs 3]
+ *   deno run --allow-all bench/inspect_relay.ts [--mib 64] [--runs 3] [--crypto openssl]
  *
  * The client is a process of its own (Deno writes SSLKEYLOGFILE for the TLS
  * of a process set up at its start); it times itself from before connecting
@@ -26,6 +26,7 @@ const { values } = parseArgs({
   options: {
     mib: { type: "string", default: "64" },
     runs: { type: "string", default: "3" },
+    crypto: { type: "string", default: "webcrypto" },
     client: { type: "string" },
   },
 });
@@ -116,6 +117,8 @@ async function relay(args: string[]): Promise<{ peer: Peer; port: number }> {
     `127.0.0.1:${port}`,
     "--to",
     `127.0.0.1:${sink.addr.port}`,
+    "--crypto",
+    values.crypto,
     ...args,
   ]);
   await waitForPort(port);
