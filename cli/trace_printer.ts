@@ -25,6 +25,12 @@ import {
   versionName,
 } from "../lib/codepoints.ts";
 import {
+  hybridLayout,
+  hybridParts,
+  type HybridValue,
+  splitHybrid,
+} from "../lib/crypto/hybrid_mlkem.ts";
+import {
   decodeAlpn,
   decodeCookie,
   decodeSelectedGroup,
@@ -138,10 +144,7 @@ export class TracePrinter {
       case "hello_retry":
         return this.#detail(`HelloRetryRequest because ${e.reason}`);
       case "shared_secret":
-        return this.#detail(
-          `shared secret computed: ${NamedGroup.name(e.group)} (EC)DHE, ${e.value.length} bytes` +
-            this.#secret(e.value),
-        );
+        return this.#sharedSecret(e.group, e.value);
       case "secret":
         return this.#secretStep(e.name, e.value);
       case "keys": {
@@ -208,6 +211,50 @@ export class TracePrinter {
   #short(value: Uint8Array): string {
     const h = value.toHex();
     return value.length <= SHORT ? h : `${h.slice(0, 16)}…${h.slice(-8)} (${value.length} bytes)`;
+  }
+
+  /** A key share; a hybrid's with its two halves named and sized (draft-ietf-tls-ecdhe-mlkem §3). */
+  #share(group: number, value: Uint8Array, which: HybridValue): string {
+    const layout = hybridLayout(group);
+    if (!layout || !splitHybrid(layout, which, value)) return this.#short(value);
+    const [a, b] = hybridParts(layout, which);
+    const h = value.toHex();
+    return `${h.slice(0, 16)}…${h.slice(-8)} (${value.length} bytes = ${a.name} ${a.length}` +
+      ` ‖ ${b.name} ${b.length})`;
+  }
+
+  /** `(1216 bytes = ML-KEM-768 1184 ‖ X25519 32)`, or `(32 bytes)`: a key share's size. */
+  #size(group: number, value: Uint8Array, which: HybridValue): string {
+    const n = `${value.length} byte${value.length === 1 ? "" : "s"}`;
+    const layout = hybridLayout(group);
+    if (!layout || !splitHybrid(layout, which, value)) return `(${n})`;
+    const [a, b] = hybridParts(layout, which);
+    return `(${n} = ${a.name} ${a.length} ‖ ${b.name} ${b.length})`;
+  }
+
+  /**
+   * The key exchange's result: an (EC)DHE secret, or a hybrid's two secrets
+   * joined as they are, ML-KEM's and the (EC)DHE one, into the key
+   * schedule's one input (draft-ietf-tls-ecdhe-mlkem §3).
+   */
+  #sharedSecret(group: number, value: Uint8Array): void {
+    const name = NamedGroup.name(group);
+    const layout = hybridLayout(group);
+    const halves = layout && splitHybrid(layout, "shared secret", value);
+    if (!layout || !halves) {
+      return this.#detail(
+        `shared secret computed: ${name} (EC)DHE, ${value.length} bytes${this.#secret(value)}`,
+      );
+    }
+    const [a, b] = hybridParts(layout, "shared secret");
+    this.#detail(
+      `shared secret computed: ${name} hybrid, ${value.length} bytes = ${a.name} (${a.length})` +
+        ` ‖ ${b.name} (${b.length}), concatenated: the (EC)DHE input of the key schedule`,
+    );
+    if (this.#o.level.secrets) {
+      this.#detail(`${a.name} = ${halves[0].toHex()}`);
+      this.#detail(`${b.name} = ${halves[1].toHex()}`);
+    }
   }
 
   // --- key schedule ---
@@ -346,11 +393,13 @@ export class TracePrinter {
     this.#detail(`random ${ch.random} · ${session}`);
     this.#detail(`versions ${names(ch.versions)} · suites ${names(ch.cipherSuites)}`);
     // A watched client's key shares by size (the values are in the byte view); our own by value.
-    const shares = (ch.keyShares ?? []).map((s) =>
-      this.#o.observer
-        ? `${codePointText(s.group)} (${s.length} byte${s.length === 1 ? "" : "s"})`
-        : `${codePointText(s.group)} ${this.#short(Uint8Array.fromHex(s.publicKey))}`
-    );
+    const shares = (ch.keyShares ?? []).map((s) => {
+      const value = Uint8Array.fromHex(s.publicKey);
+      const shown = this.#o.observer
+        ? this.#size(s.group.value, value, "client share")
+        : this.#share(s.group.value, value, "client share");
+      return `${codePointText(s.group)} ${shown}`;
+    });
     this.#detail(`groups ${names(ch.groups)} · key shares ${shares.join(", ") || "(none)"}`);
     this.#detail(`signature algorithms ${names(ch.signatureAlgorithms)}`);
     const alpn = ch.alpn ? ch.alpn.join(", ") : "(none)";
@@ -378,7 +427,9 @@ export class TracePrinter {
     this.#detail(
       `chose ${version} · ${suite} · ${entry ? NamedGroup.name(entry.group) : "(no key share)"}`,
     );
-    const pub = entry ? ` · key share ${this.#short(entry.keyExchange)}` : "";
+    const pub = entry
+      ? ` · key share ${this.#share(entry.group, entry.keyExchange, "server share")}`
+      : "";
     this.#detail(`random ${sh.random.toHex()}${pub}`);
   }
 

@@ -67,7 +67,11 @@ export const ExtensionType = openEnum({
   renegotiation_info: 65281,
 });
 
-/** RFC 8446 §4.2.7: NamedGroup. The first three are implemented; the rest are names to print. */
+/**
+ * RFC 8446 §4.2.7: NamedGroup, with the hybrid post-quantum groups of
+ * draft-ietf-tls-ecdhe-mlkem. x25519, secp256r1, secp384r1 and the two
+ * ML-KEM hybrids are implemented; the rest are names to print.
+ */
 export const NamedGroup = openEnum({
   secp256r1: 0x0017,
   secp384r1: 0x0018,
@@ -79,6 +83,7 @@ export const NamedGroup = openEnum({
   ffdhe4096: 0x0102,
   ffdhe6144: 0x0103,
   ffdhe8192: 0x0104,
+  SecP256r1MLKEM768: 0x11eb,
   X25519MLKEM768: 0x11ec,
   X25519Kyber768Draft00: 0x6399,
 });

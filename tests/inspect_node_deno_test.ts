@@ -2,9 +2,9 @@
  * `inspect` between Node 26 (`node:tls` on OpenSSL 3.5, key log from its
  * `keylog` event) and Deno's native TLS (`Deno.listenTls`, rustls, key log
  * from SSLKEYLOGFILE), through the relay and from a dumpcap capture. They
- * agree on the hybrid post-quantum group X25519MLKEM768, which this engine
- * cannot compute but names: the key share sizes and the chosen group are
- * shown, and with either key log everything after the ServerHello opens.
+ * agree on the hybrid post-quantum group X25519MLKEM768: the chosen group and
+ * the key shares, split into their ML-KEM and X25519 parts, are shown, and
+ * with either key log everything after the ServerHello opens.
  */
 
 import assert from "node:assert/strict";
@@ -57,10 +57,14 @@ function assertStory(text: string, where: string): void {
   has(/#1 client → server {2}ClientHello · plaintext/);
   has(/groups X25519MLKEM768, x25519/);
   // ML-KEM-768 encapsulation key (1184 bytes) + X25519 (32): 1216 bytes.
-  has(/key shares X25519MLKEM768 \(1216 bytes\), x25519 \(32 bytes\)/);
+  has(
+    /key shares X25519MLKEM768 \(1216 bytes = ML-KEM-768 encapsulation key 1184 ‖ [^)]*32\), x25519 \(32 bytes\)/,
+  );
   has(/chose TLS 1\.3 · TLS_AES_256_GCM_SHA384 · X25519MLKEM768/);
   // ML-KEM-768 ciphertext (1088 bytes) + X25519 (32): 1120 bytes.
-  has(/random [0-9a-f]{64} · key share [0-9a-f]{16}…[0-9a-f]{8} \(1120 bytes\)/);
+  has(
+    /random [0-9a-f]{64} · key share [0-9a-f]{16}…[0-9a-f]{8} \(1120 bytes = ML-KEM-768 ciphertext 1088 ‖ [^)]*32\)/,
+  );
   has(/EncryptedExtensions · handshake keys/);
   has(/\[0\] CN=localhost,O=handshake development certificate/);
   has(/#1 server → client {2}Finished · handshake keys/);
