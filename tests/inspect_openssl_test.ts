@@ -136,7 +136,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "inspect relay: a HelloRetryRequest, and a TLS 1.2 connection shown as records",
+  name: "inspect relay: a HelloRetryRequest, ChaCha20-Poly1305, and TLS 1.2 shown as records",
   ignore: !openssl,
   async fn() {
     const set = await makeCertSet({ dir: true });
@@ -153,7 +153,8 @@ Deno.test({
       "secp384r1",
       "-quiet",
     ]);
-    const relay = await startRelay(serverPort);
+    const keyLog = `${set.paths!.dir}/client.keys`;
+    const relay = await startRelay(serverPort, ["--keylog", keyLog]);
     const connect = async (n: number, ...extra: string[]) => {
       const client = new Peer("openssl", [
         "s_client",
@@ -163,6 +164,8 @@ Deno.test({
         "localhost",
         "-CAfile",
         set.paths!.ca,
+        "-keylogfile",
+        keyLog,
         ...extra,
       ]);
       try {
@@ -179,6 +182,7 @@ Deno.test({
     try {
       await connect(1);
       await connect(2, "-tls1_2");
+      await connect(3, "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256");
       const out = relay.peer.output;
       const has = (re: RegExp) => assert.match(out, re, out);
       has(
@@ -198,6 +202,12 @@ Deno.test({
       has(
         /#2 client → server {2}record application_data · TLS 1\.2 · \d+ bytes: encrypted, \d+ bytes \(TLS 1\.2, after ChangeCipherSpec\)/,
       );
+      has(/#1 {5}application data: "line 1\\n"/);
+      has(/#3 {5}chose TLS 1\.3 · TLS_CHACHA20_POLY1305_SHA256 · secp384r1/);
+      has(
+        /#3 client → server {2}record application_data · TLS 1\.2 · 24 bytes → opened with application keys: application_data, 7 bytes\n#3 {5}application data: "line 3\\n"/,
+      );
+      has(/#3 server → client {2}Certificate · handshake keys/);
       assert.ok(!out.includes("no longer decoded"), out);
     } finally {
       await relay.peer.kill();
