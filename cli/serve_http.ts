@@ -255,6 +255,7 @@ ${chain}
 
 const COLORS: Record<MessageStep["protection"], string> = {
   plaintext: "#666",
+  early: "#a0a",
   handshake: "#c60",
   application: "#080",
 };

@@ -24,7 +24,7 @@ import type { KeySchedule } from "./crypto/key_schedule.ts";
 import { then } from "./crypto/maybe.ts";
 import type { CryptoProvider, MaybePromise } from "./crypto/provider.ts";
 import { ClientHandshake } from "./handshake/client.ts";
-import type { HandshakeIO } from "./handshake/io.ts";
+import type { EarlyDataSkip, HandshakeIO } from "./handshake/io.ts";
 import {
   decodeKeyUpdate,
   decodeNewSessionTicket,
@@ -39,7 +39,13 @@ import { decodeMaxEarlyData } from "./handshake/psk_extensions.ts";
 import { ServerHandshake } from "./handshake/server.ts";
 import { Deframer, MAX_PLAINTEXT, type RawRecord } from "./record/deframer.ts";
 import { HandshakeJoiner } from "./record/handshake_joiner.ts";
-import { Direction, type Epoch, type OpenedRecord, openRecord } from "./record/record_layer.ts";
+import {
+  Direction,
+  type Epoch,
+  type OpenedRecord,
+  openRecord,
+  tryOpenRecord,
+} from "./record/record_layer.ts";
 import { Serial } from "./serial.ts";
 import { keyLogLine } from "./key_log.ts";
 import { type Keys, Outbox } from "./record/outbox.ts";
@@ -54,6 +60,13 @@ export type ConnectionEvent =
   | { type: "data"; data: Uint8Array; early?: boolean }
   /** The peer sent close_notify: it will send no more data (RFC 8446 §6.1). */
   | { type: "close_notify" };
+
+/**
+ * RFC 8446 §4.2.10: most bytes of declined early data a server skips (a
+ * server that never accepts early data may choose its own limit): 2^14
+ * bytes, plus the expansion of one record (§5.2), counted as received.
+ */
+export const MAX_SKIPPED_EARLY_DATA = MAX_PLAINTEXT + 256;
 
 /** How many received records are opened at once after the handshake (see #handleRun). */
 const OPEN_AHEAD = 16;
@@ -110,6 +123,8 @@ export class Connection implements HandshakeIO {
   #canceled = false;
   /** Records in a row that carried nothing. */
   #ignoredRecords = 0;
+  /** Declined early data being skipped (RFC 8446 §4.2.10), and its bytes so far. */
+  #earlyData: { skip: EarlyDataSkip; bytes: number } = { skip: "none", bytes: 0 };
   /** A server's accepted 0-RTT data: what it may still receive, in bytes. */
   #earlyDataLeft?: number;
   /** KeyUpdates received in the current one-second window, and when the window began. */
@@ -355,7 +370,8 @@ export class Connection implements HandshakeIO {
       }
     }
     const epoch = this.#read.epoch;
-    const opened = await (opening ?? openRecord(this.#read, rec));
+    const opened = await (opening ?? this.#openOrSkip(rec));
+    if (!opened) return;
     if (this.#config.trace) {
       this.trace({
         kind: "record",
@@ -392,6 +408,50 @@ export class Connection implements HandshakeIO {
           `received an encrypted ${ContentType.name(opened.type)} record`,
         );
     }
+  }
+
+  /**
+   * Opens a record, unless it is early data this server declined and skips
+   * (RFC 8446 §4.2.10): then it returns undefined. Past MAX_SKIPPED_EARLY_DATA
+   * the record meets the usual fate.
+   */
+  async #openOrSkip(rec: RawRecord): Promise<OpenedRecord | undefined> {
+    const skip = this.#earlyData.skip;
+    if (
+      skip === "undecryptable" && rec.type === ContentType.application_data && this.#read.cipher
+    ) {
+      const opened = await tryOpenRecord(this.#read, rec);
+      if (opened) {
+        this.#earlyData.skip = "none"; // the client's second flight has begun
+        return opened;
+      }
+      return this.#skipEarlyData(
+        rec,
+        AlertDescription.bad_record_mac,
+        `a record failed to decrypt (bad_record_mac) under the ${this.#read.epoch} keys`,
+      );
+    }
+    if (skip === "encrypted" && rec.type === ContentType.application_data && !this.#read.cipher) {
+      return this.#skipEarlyData(
+        rec,
+        AlertDescription.unexpected_message,
+        "received application data before the handshake was complete",
+      );
+    }
+    return await openRecord(this.#read, rec);
+  }
+
+  /** Counts a skipped early data record; past the limit, it is what it would be otherwise. */
+  #skipEarlyData(rec: RawRecord, alert: number, what: string): undefined {
+    this.trace({ kind: "early_data_skipped", bytes: rec.header.length + rec.fragment.length });
+    this.#earlyData.bytes += rec.fragment.length;
+    if (this.#earlyData.bytes > MAX_SKIPPED_EARLY_DATA) {
+      throw new TlsError(
+        alert,
+        `${what}, past the ${MAX_SKIPPED_EARLY_DATA} bytes of declined early data skipped`,
+      );
+    }
+    return undefined;
   }
 
   /** RFC 8446 §4.2.10: 0-RTT data, within the limit the server announced. */
@@ -734,6 +794,11 @@ export class Connection implements HandshakeIO {
     ready.catch(() => {}); // awaited (and its failure surfaced) by #handleRecord
     this.#readKeys = ready;
     return this.#config.trace ? this.#readKeysReady() : Promise.resolve();
+  }
+
+  /** {@inheritDoc HandshakeIO.skipEarlyData} */
+  skipEarlyData(how: EarlyDataSkip): void {
+    this.#earlyData.skip = how;
   }
 
   /** {@inheritDoc HandshakeIO.writeEpoch} */

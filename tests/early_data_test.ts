@@ -11,7 +11,7 @@
 
 import assert from "node:assert/strict";
 import { NamedGroup } from "../lib/codepoints.ts";
-import type { ClientConfig, ServerConfig } from "../lib/config.ts";
+import type { ServerConfig } from "../lib/config.ts";
 import { Connection, type ConnectionEvent } from "../lib/connection.ts";
 import { MemorySessionStore } from "../lib/session/store.ts";
 import { TicketKeys } from "../lib/session/ticket_keys.ts";
@@ -113,11 +113,9 @@ for (const crypto of PROVIDERS) {
     await client.start();
     const flight = client.takeOutput(); // ClientHello, CCS and the early data record
     const receivedEarly = async () => {
-      const srv = Connection.server(server);
       const trace: TraceEvent[] = [];
       const s = Connection.server({ ...server, trace: (e) => trace.push(e) });
       await s.receive(flight).catch(() => {});
-      void srv;
       const early = s.takeEvents().filter((e) => e.type === "data" && e.early);
       return { early, trace };
     };
@@ -131,7 +129,7 @@ for (const crypto of PROVIDERS) {
     assert.ok(said.some((d) => /early data rejected: .*replay/.test(d)), said.join("\n"));
   });
 
-  Deno.test(`0-RTT [${crypto.name}]: declined without server support, for a stale age, more than allowed is refused`, async () => {
+  Deno.test(`0-RTT [${crypto.name}]: none without server support; rejected for a stale ticket age; at most max_early_data_size sent`, async () => {
     // No earlyData setting: the ticket allows none, so the client sends none.
     const keys = TicketKeys.generate(crypto);
     const plain = await serverConfigFor(set, { crypto, tickets: { keys } });
@@ -141,19 +139,32 @@ for (const crypto of PROVIDERS) {
     assert.equal(r.clientInfo?.earlyData, "none");
     assert.equal(r.clientInfo?.resumed, true);
 
-    // A client whose clock is 20 s behind reports a stale age: rejected (§8.3).
+    // A client whose clock is 20 s ahead reports a ticket age 20 s too old: rejected (§8.3).
     const stale = await setup();
     const late = await handshakePair(
       {
         crypto,
         sessions: stale.sessions,
         earlyData: GET,
-        now: () => new Date(Date.now() - 20_000),
+        now: () => new Date(Date.now() + 20_000),
       },
       stale.server,
     );
-    assert.equal(late.serverInfo?.earlyData ?? "rejected", "rejected");
+    assert.equal(late.serverError, undefined);
+    assert.equal(late.serverInfo?.earlyData, "rejected");
+    assert.equal(late.clientInfo?.earlyData, "rejected");
+    assert.equal(late.serverInfo?.resumed, true);
+    assert.equal(text(late.serverReceived), "", "the skipped early data is not delivered");
     assert.equal(stale.used.size, 0);
+
+    // The client sends no more than the ticket allows; the rest is the application's to send.
+    const small = await setup(10);
+    const cut = await handshakePair(
+      { crypto, sessions: small.sessions, earlyData: encode("0123456789abcdef") },
+      small.server,
+    );
+    assert.equal(cut.serverInfo?.earlyData, "accepted");
+    assert.equal(text(cut.serverReceived), "0123456789");
   });
 
   Deno.test(`0-RTT [${crypto.name}]: after a HelloRetryRequest the early data is rejected and the handshake completes`, async () => {

@@ -147,6 +147,7 @@ export class ServerHandshake {
     const first = await this.#io.expect(HandshakeType.client_hello);
     this.#hello = this.readClientHello(first);
     this.#choice = this.negotiate(this.#hello);
+    this.declineEarlyData();
     this.#transcript.useHash(this.#choice.suite.hash);
     let hello = first;
     if (!this.#choice.share) {
@@ -206,6 +207,7 @@ export class ServerHandshake {
   async acceptEarlyData(): Promise<void> {
     const { earlyData } = this.#psk!;
     const secret = this.#schedule.earlyTrafficSecret(this.#transcript.hash());
+    this.#io.skipEarlyData("none"); // declined until now: accepted after all
     this.#io.acceptEarlyData(earlyData.accepted ? earlyData.maxBytes : 0);
     await this.#io.setReadKeys(this.#schedule, secret, "early");
   }
@@ -393,6 +395,18 @@ export class ServerHandshake {
       alpn,
       serverName,
     };
+  }
+
+  /**
+   * RFC 8446 §4.2.10: this server accepts no early data, so it leaves the
+   * early_data extension out of EncryptedExtensions and skips the 0-RTT
+   * records a client that offered it may already be sending: without a
+   * HelloRetryRequest, those that do not open under the handshake keys;
+   * with one, every encrypted record until the second ClientHello.
+   */
+  declineEarlyData(): void {
+    if (!findExtension(this.#hello.extensions, ExtensionType.early_data)) return;
+    this.#io.skipEarlyData(this.#choice.share ? "undecryptable" : "encrypted");
   }
 
   /**
