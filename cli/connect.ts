@@ -126,11 +126,15 @@ export async function connect(argv: string[]): Promise<number> {
   const externalPsk = parseExternalPsk(values);
   const sessionFile = values.session;
   const sessions = sessionFile ? await loadSessions(sessionFile) : undefined;
+  const earlyData = values["early-data"] === undefined
+    ? undefined
+    : await readEarlyData(values["early-data"], sessionFile);
   const seen = observe(values);
   const crypto = await loadCrypto(values.crypto);
   const config: ClientConfig = {
     sessions,
     externalPsk,
+    earlyData,
     crypto,
     serverName,
     alpn,
@@ -154,12 +158,14 @@ export async function connect(argv: string[]): Promise<number> {
     if (values.json) {
       const ms = performance.now() - started;
       console.log(JSON.stringify(await connectionSummary(host, port, info, ms)));
+      if (earlyData) await sendEarlyRest(conn, info, earlyData, () => {});
       // The server's tickets follow its reading our Finished: give them a moment to arrive.
       if (sessions) await ticketsArrived(sessions, held, 1000);
       await conn.close();
       return 0;
     }
     note(summary(host, port, info));
+    if (earlyData) await sendEarlyRest(conn, info, earlyData, note);
     await pipe(conn);
     return 0;
   } catch (e) {
@@ -208,6 +214,44 @@ class ConnectFailure extends Error {
     super(message);
     this.hint = hint;
   }
+}
+
+/** `connect --early-data FILE`: its contents (the ticket decides how much goes as 0-RTT). */
+async function readEarlyData(file: string, session: string | undefined): Promise<Uint8Array> {
+  if (!session) {
+    throw new UsageError(
+      "--early-data needs --session FILE",
+      "0-RTT data goes with a ticket from an earlier connection",
+    );
+  }
+  try {
+    return await Deno.readFile(file);
+  } catch (e) {
+    throw new UsageError(`cannot read --early-data ${file}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * RFC 8446 §4.2.10: what the server did not accept as 0-RTT data (all of it
+ * when it rejected it, the rest when the ticket allowed less) goes now.
+ */
+async function sendEarlyRest(
+  conn: TlsConn,
+  info: HandshakeInfo,
+  data: Uint8Array,
+  note: (line: string) => void,
+): Promise<void> {
+  const sent = info.earlyDataAccepted ?? 0;
+  note(
+    info.earlyData === "accepted"
+      ? `0-RTT data accepted: ${sent} bytes${
+        sent < data.length ? `, ${data.length - sent} more sent now` : ""
+      }`
+      : `0-RTT data ${
+        info.earlyData === "rejected" ? "rejected" : "not sent (the ticket allows none)"
+      }: ${data.length} bytes sent after the handshake`,
+  );
+  if (sent < data.length) await conn.write(data.subarray(sent));
 }
 
 /** Copies stdin to the connection and the connection to stdout until both ends close cleanly. */

@@ -13,6 +13,7 @@ import type { CryptoProvider } from "../lib/crypto/provider.ts";
 import { MAX_TICKET_LIFETIME } from "../lib/handshake/server_psk.ts";
 import { MemorySessionStore } from "../lib/session/store.ts";
 import { TicketKeys } from "../lib/session/ticket_keys.ts";
+import { UsedTickets } from "../lib/session/used_tickets.ts";
 import { UsageError } from "./common.ts";
 import { parseCount } from "./limits.ts";
 
@@ -23,6 +24,7 @@ export const SERVE_PSK_FLAGS = {
   "ticket-keys": { type: "string" },
   "rotate-ticket-keys": { type: "boolean" },
   "psk-ke": { type: "boolean" },
+  "early-data": { type: "string", default: "0" },
   psk: { type: "string" },
   "psk-identity": { type: "string", default: "Client_identity" },
 } as const;
@@ -35,12 +37,16 @@ export const SERVE_PSK_HELP =
                       (created 0600 with one key when missing; the newest key seals, all open)
   --rotate-ticket-keys  add a fresh key to --ticket-keys (keeping the 3 newest), then serve
   --psk-ke            also accept psk_ke resumption (no (EC)DHE: no forward secrecy)
+  --early-data BYTES  accept up to BYTES of 0-RTT data with each ticket, at most once per
+                      ticket and with a fresh ticket age (default 0: never); early data may be
+                      a replay: --mode http answers non-GET requests in it with 425 Too Early
   --psk HEX           accept this external PSK (as openssl s_server -psk); SHA-256 suites
   --psk-identity ID   the identity of --psk (default Client_identity)`;
 
 /** Flags of `connect`. */
 export const CONNECT_PSK_FLAGS = {
   session: { type: "string" },
+  "early-data": { type: "string" },
   psk: { type: "string" },
   "psk-identity": { type: "string", default: "Client_identity" },
 } as const;
@@ -49,6 +55,8 @@ export const CONNECT_PSK_FLAGS = {
 export const CONNECT_PSK_HELP =
   `  --session FILE      resume with a ticket kept there for this server, and keep the
                       tickets received there (JSON, 0600; expired tickets dropped)
+  --early-data FILE   send FILE as 0-RTT data when the --session ticket allows it, else (or
+                      what does not fit) right after the handshake; then stdin as usual
   --psk HEX           offer this external PSK (as openssl s_client -psk); SHA-256 suites
   --psk-identity ID   the identity of --psk (default Client_identity)`;
 
@@ -78,9 +86,14 @@ export async function ticketSettings(
     "ticket-keys"?: string;
     "rotate-ticket-keys"?: boolean;
     "psk-ke"?: boolean;
+    "early-data": string;
   },
   crypto: CryptoProvider,
 ): Promise<TicketSettings> {
+  const maxBytes = parseCount("--early-data", values["early-data"], 0);
+  const earlyData = maxBytes
+    ? { maxBytes, used: new UsedTickets(crypto.hashes["SHA-256"]) }
+    : undefined;
   const count = parseCount("--tickets", values.tickets, 0);
   const lifetime = parseCount("--ticket-lifetime", values["ticket-lifetime"], 1);
   if (lifetime > MAX_TICKET_LIFETIME) {
@@ -96,7 +109,7 @@ export async function ticketSettings(
   const keys = file
     ? await loadTicketKeys(file, crypto, values["rotate-ticket-keys"] ?? false)
     : TicketKeys.generate(crypto);
-  return { keys, count, lifetime, pskKe: values["psk-ke"] ?? false };
+  return { keys, count, lifetime, pskKe: values["psk-ke"] ?? false, earlyData };
 }
 
 /** Reads (or creates, 0600) a ticket key file; with `rotate`, adds a key and writes it back. */

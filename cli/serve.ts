@@ -335,7 +335,8 @@ async function echo(conn: TlsConn): Promise<string> {
     bytesIn += chunk.length;
     await conn.write(chunk);
   }
-  return `echoed ${bytesIn} bytes`;
+  const early = conn.earlyDataLength ? ` (${conn.earlyDataLength} in 0-RTT data)` : "";
+  return `echoed ${bytesIn} bytes${early}`;
 }
 
 function connectionLine(

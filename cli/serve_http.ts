@@ -50,6 +50,8 @@ export class HttpSite {
     const report = await handshakeReport(this.#events.get(id) ?? [], info, this.#chain);
     let served = 0;
     let buffered = new Uint8Array(0);
+    /** Bytes of the connection's data taken so far: the ones before earlyDataLength came as 0-RTT. */
+    let consumed = 0;
     const buf = new Uint8Array(MAX_HEAD);
     while (served < MAX_REQUESTS) {
       let end: number;
@@ -75,9 +77,22 @@ export class HttpSite {
       }
       const head = new TextDecoder().decode(buffered.subarray(0, end));
       buffered = buffered.slice(end + 4);
+      const early = consumed < conn.earlyDataLength;
+      consumed += end + 4;
       const [method, target, version] = head.split("\r\n")[0].split(" ");
       const keepAlive = version === "HTTP/1.1" && !/^connection:\s*close\s*$/im.test(head);
       served++;
+      // RFC 8470 §5.2: early data may be a replay; only safe methods are served from it.
+      if (early && method !== "GET" && method !== "HEAD") {
+        await respond(
+          conn,
+          425,
+          "text/plain",
+          "too early: send it again after the handshake\n",
+          false,
+        );
+        return `${requests(served)}, answered a ${method} in 0-RTT data with 425 Too Early`;
+      }
       if (method !== "GET" && method !== "HEAD") {
         await respond(conn, 405, "text/plain", "only GET and HEAD\n", false);
         return `${requests(served)}, refused a ${method}`;
@@ -124,6 +139,7 @@ const REASONS: Record<number, string> = {
   200: "OK",
   404: "Not Found",
   405: "Method Not Allowed",
+  425: "Too Early",
   431: "Request Header Fields Too Large",
 };
 

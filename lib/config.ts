@@ -209,6 +209,8 @@ export interface HandshakeInfo {
   readonly pskMode?: "psk_dhe_ke" | "psk_ke";
   /** What became of 0-RTT data (RFC 8446 §4.2.10). */
   readonly earlyData: "accepted" | "rejected" | "none";
+  /** Client: how many bytes of `ClientConfig.earlyData` the server accepted as 0-RTT data. */
+  readonly earlyDataAccepted?: number;
 }
 
 /** The crypto provider a configuration names, or the default one. */

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { makeCertSet } from "./helpers/certs.ts";
 import { runConnect, type Server, startServe } from "./helpers/cli.ts";
 import { startSServer } from "./helpers/commands.ts";
-import { Peer } from "./helpers/peer.ts";
+import { freePort, Peer } from "./helpers/peer.ts";
 
 const set = await makeCertSet({ keyType: "ecdsa-p256", dir: true });
 const paths = set.paths!;
@@ -175,5 +175,56 @@ Deno.test("external PSK: openssl s_client -psk against serve --psk (no certifica
     assert.match(wrong.stderr, /decrypt_error|illegal_parameter|handshake_failure/);
   } finally {
     await s.close();
+  }
+});
+
+Deno.test("0-RTT: openssl s_client -early_data against serve --early-data, accepted once and delivered", async () => {
+  const server = await startServe([...SERVE, "--early-data", "1024"]);
+  try {
+    const sess = `${dir}/early.sess`;
+    const early = `${dir}/early.txt`;
+    await Deno.writeTextFile(early, "early bird\n");
+    await sClient(server.port, "-sess_out", sess);
+    const out = await sClient(server.port, "-sess_in", sess, "-early_data", early);
+    assert.match(out, /Early data was accepted/);
+    assert.match(out, /early bird/, "echoed back");
+    await server.peer.waitFor(/resumed \(psk_dhe_ke\) 0-RTT accepted .*\(11 in 0-RTT data\)/);
+  } finally {
+    await stop(server);
+  }
+});
+
+Deno.test("0-RTT: connect --session --early-data against openssl s_server -early_data", async () => {
+  const port = freePort();
+  const peer = new Peer("openssl", [
+    "s_server",
+    "-accept",
+    `127.0.0.1:${port}`,
+    "-cert",
+    paths.server,
+    "-key",
+    paths.serverKey,
+    "-tls1_3",
+    "-early_data",
+  ]);
+  try {
+    await peer.waitFor(/ACCEPT/);
+    const file = `${dir}/early-sessions.json`;
+    const early = `${dir}/early-client.txt`;
+    await Deno.writeTextFile(early, "zero round trips\n");
+    const args = [`localhost:${port}`, ...CONNECT, "--session", file, "--json"];
+    const first = await runConnect(args);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(JSON.parse(first.stdout).earlyData, "none");
+    const second = await runConnect([...args, "--early-data", early]);
+    assert.equal(second.code, 0, second.stderr);
+    const summary = JSON.parse(second.stdout);
+    assert.equal(summary.resumed, true);
+    assert.equal(summary.earlyData, "accepted");
+    // s_server prints the heading on stderr and the data on stdout: they interleave.
+    await peer.waitFor(/Early data received:/);
+    await peer.waitFor(/zero round trips/);
+  } finally {
+    await peer.kill();
   }
 });

@@ -234,6 +234,7 @@ export class ClientHandshake {
       resumed: this.#pskMode !== undefined,
       pskMode: this.#pskMode,
       earlyData: this.#earlyData,
+      earlyDataAccepted: this.#earlyData === "accepted" ? this.#early!.length : undefined,
     };
   }
 
