@@ -379,9 +379,7 @@ export class TracePrinter {
               `nonce ${t.nonce.toHex() || "(empty)"}${exts ? ` · ${exts}` : ""}`,
           );
         }
-        return this.#detail(
-          `ticket for ${t.lifetime} s, set aside (this implementation does not resume)`,
-        );
+        return this.#detail(`ticket for ${t.lifetime} s · ${t.ticket.length}-byte ticket`);
       }
       case HandshakeType.key_update:
         return this.#detail(

@@ -646,9 +646,11 @@ export class Connection implements HandshakeIO {
     const kept = store && r && nst.lifetime > 0;
     this.trace({
       kind: "psk",
-      detail: `ticket received: lifetime ${nst.lifetime} s, ${nst.ticket.length} bytes` +
-        (maxEarlyData ? `, early data up to ${maxEarlyData} bytes` : "") +
-        (kept ? ", kept" : ", not kept (no session store)"),
+      detail: kept
+        ? `ticket kept for resumption${
+          maxEarlyData ? `, early data up to ${maxEarlyData} bytes` : ""
+        }`
+        : "ticket not kept: no session store",
       ok: true,
     });
     if (!kept) return;

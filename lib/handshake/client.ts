@@ -412,7 +412,12 @@ export class ClientHandshake {
     );
     this.#pskSchedule.usePsk(psk.secret);
     const binder = this.#pskSchedule.binder(psk.kind, hash(truncated));
-    this.#io.trace({ kind: "psk", detail: `binder ${binder.toHex()} computed`, ok: true });
+    this.#io.trace({
+      kind: "psk",
+      detail:
+        `binder ${binder.toHex()} computed, keyed from the early secret of the ${psk.kind} PSK`,
+      ok: true,
+    });
     framed.set(encodeBinders([binder]), framed.length - tail);
     this.#hello = {
       ...this.#hello,
