@@ -32,10 +32,20 @@ export type {
   CertifiedKey,
   ClientConfig,
   CommonConfig,
+  ExternalPsk,
   HandshakeInfo,
   ServerConfig,
+  TicketSettings,
   VerifyContext,
 } from "./config.ts";
+export {
+  MemorySessionStore,
+  type SessionFile,
+  type SessionStore,
+  type StoredSession,
+} from "./session/store.ts";
+export { type TicketKey, TicketKeys } from "./session/ticket_keys.ts";
+export { UsedTickets } from "./session/used_tickets.ts";
 export { AlertDescription, PeerAlert, TlsError, TruncationError } from "./errors.ts";
 export { CipherSuite, NamedGroup, SignatureScheme } from "./codepoints.ts";
 export type {

@@ -43,7 +43,9 @@ export interface SessionStore {
  * the fields of `StoredSession` with `ticket` and `secret` in base64.
  */
 export interface SessionFile {
+  /** The format's version: 1. */
   version: 1;
+  /** The sessions, oldest first. */
   sessions: {
     server: string;
     ticket: string;
@@ -68,6 +70,7 @@ export class MemorySessionStore implements SessionStore {
   readonly #sessions: StoredSession[] = [];
   readonly #perServer: number;
 
+  /** A store that keeps the `perServer` newest tickets of each server. */
   constructor(perServer = 8) {
     this.#perServer = perServer;
   }
