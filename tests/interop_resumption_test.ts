@@ -11,8 +11,8 @@
 import assert from "node:assert/strict";
 import { makeCertSet } from "./helpers/certs.ts";
 import { runConnect, type Server, startServe } from "./helpers/cli.ts";
-import { startSServer } from "./helpers/commands.ts";
-import { freePort, Peer } from "./helpers/peer.ts";
+import { need, run, startSServer } from "./helpers/commands.ts";
+import { freePort, Peer, waitForPort } from "./helpers/peer.ts";
 
 const set = await makeCertSet({ keyType: "ecdsa-p256", dir: true });
 const paths = set.paths!;
@@ -226,5 +226,134 @@ Deno.test("0-RTT: connect --session --early-data against openssl s_server -early
     await peer.waitFor(/zero round trips/);
   } finally {
     await peer.kill();
+  }
+});
+
+const gnutls = await need("GnuTLS resumption interop", "gnutls-serv", "gnutls-cli");
+
+Deno.test({
+  name: "gnutls-cli --resume --earlydata against serve --early-data",
+  ignore: !gnutls,
+  fn: async () => {
+    const server = await startServe([...SERVE, "--early-data", "1024"]);
+    try {
+      const early = `${dir}/gnutls-early.txt`;
+      await Deno.writeTextFile(early, "early gnutls\n");
+      const out = await run("gnutls-cli", [
+        "--x509cafile",
+        paths.ca,
+        "--port",
+        String(server.port),
+        "localhost",
+        "--resume",
+        "--earlydata",
+        early,
+      ], { timeoutMs: 20_000 });
+      assert.match(out.stdout + out.stderr, /This is a resumed session/);
+      await server.peer.waitFor(/resumed \(psk_dhe_ke\) 0-RTT accepted .*\(13 in 0-RTT data\)/);
+    } finally {
+      await stop(server);
+    }
+  },
+});
+
+Deno.test({
+  name: "connect --session --early-data against gnutls-serv --earlydata",
+  ignore: !gnutls,
+  fn: async () => {
+    const port = freePort();
+    const peer = new Peer("gnutls-serv", [
+      "--echo",
+      "--port",
+      String(port),
+      "--x509certfile",
+      paths.server,
+      "--x509keyfile",
+      paths.serverKey,
+      "--earlydata",
+      "--maxearlydata",
+      "1000",
+    ]);
+    try {
+      await peer.waitFor(/Echo Server listening|ready/i);
+      await waitForPort(port);
+      const file = `${dir}/gnutls-sessions.json`;
+      const early = `${dir}/gnutls-client-early.txt`;
+      await Deno.writeTextFile(early, "hello early\n");
+      const args = [`localhost:${port}`, ...CONNECT, "--session", file, "--json"];
+      const first = await runConnect(args);
+      assert.equal(JSON.parse(first.stdout).resumed, false, first.stderr);
+      const second = await runConnect([...args, "--early-data", early]);
+      const summary = JSON.parse(second.stdout);
+      assert.equal(summary.resumed, true, second.stderr);
+      assert.equal(summary.earlyData, "accepted");
+      await peer.waitFor(/This is a resumed session/);
+    } finally {
+      await peer.kill();
+    }
+  },
+});
+
+const NODE_CLIENT = `
+import tls from "node:tls";
+import fs from "node:fs";
+const [port, ca] = [Number(process.argv[1]), fs.readFileSync(process.argv[2])];
+const once = (session) => new Promise((resolve, reject) => {
+  let next;
+  const s = tls.connect({ port, host: "127.0.0.1", servername: "localhost", ca, session }, () => s.write("x"));
+  s.on("session", (t) => { next = t; });
+  s.on("data", () => { const reused = s.isSessionReused(); setTimeout(() => { s.end(); resolve({ reused, next }); }, 100); });
+  s.on("error", reject);
+});
+const a = await once();
+const b = await once(a.next);
+console.log(JSON.stringify([a.reused, b.reused]));
+`;
+
+const NODE_SERVER = `
+import tls from "node:tls";
+import fs from "node:fs";
+const [cert, key] = [fs.readFileSync(process.argv[1]), fs.readFileSync(process.argv[2])];
+const server = tls.createServer({ cert, key, minVersion: "TLSv1.3", ticketKeys: Buffer.alloc(48, 7) }, (s) => {
+  console.log("reused=" + s.isSessionReused());
+  s.on("data", (d) => s.write(d));
+  s.on("end", () => s.end());
+  s.on("error", () => {});
+});
+server.listen(0, "127.0.0.1", () => console.log("listening " + server.address().port));
+`;
+
+Deno.test("node:tls resumes with serve (session event and option), and connect --session resumes with a node:tls server (ticketKeys)", async () => {
+  const server = await startServe(SERVE);
+  try {
+    const out = await run("node", [
+      "--input-type=module",
+      "-e",
+      NODE_CLIENT,
+      String(server.port),
+      paths.ca,
+    ]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.deepEqual(JSON.parse(out.stdout), [false, true]);
+    await server.peer.waitFor(/resumed \(psk_dhe_ke\)/);
+  } finally {
+    await stop(server);
+  }
+  const node = new Peer("node", [
+    "--input-type=module",
+    "-e",
+    NODE_SERVER,
+    paths.server,
+    paths.serverKey,
+  ]);
+  try {
+    const port = Number((await node.waitFor(/listening (\d+)/))[1]);
+    const file = `${dir}/node-sessions.json`;
+    const args = [`localhost:${port}`, ...CONNECT, "--session", file, "--json"];
+    assert.equal(JSON.parse((await runConnect(args)).stdout).resumed, false);
+    assert.equal(JSON.parse((await runConnect(args)).stdout).resumed, true);
+    await node.waitFor(/reused=true/);
+  } finally {
+    await node.kill();
   }
 });
