@@ -151,8 +151,11 @@ export interface ClientConfig extends CommonConfig {
   sessions?: SessionStore;
   /** An external PSK to offer (RFC 8446 §4.2.11); with it, no ticket is offered. */
   externalPsk?: ExternalPsk;
-  /** Offer psk_ke (PSK without (EC)DHE) besides psk_dhe_ke. */
-  pskKe?: boolean;
+  /**
+   * The PSK key exchange modes to offer (RFC 8446 §4.2.9), in order of
+   * preference (default psk_dhe_ke only; psk_ke gives up forward secrecy).
+   */
+  pskModes?: readonly ("psk_dhe_ke" | "psk_ke")[];
   /**
    * Data to send as 0-RTT (RFC 8446 §2.3) when a stored ticket allows it (up
    * to its max_early_data_size); whether the server accepted it is in

@@ -74,22 +74,39 @@ for (const crypto of PROVIDERS) {
     assert.equal(sessions.list(new Date()).length, 3);
   });
 
-  Deno.test(`resumption [${crypto.name}]: both modes offered: psk_dhe_ke is chosen`, async () => {
+  Deno.test(`resumption [${crypto.name}]: psk_ke only when the server allows it; psk_dhe_ke preferred`, async () => {
     const sessions = new MemorySessionStore();
     const keys = TicketKeys.generate(crypto);
     await first(sessions, await server({ tickets: { keys } }));
-    // The client offers both modes; a server without pskKe picks psk_dhe_ke.
+    const both = ["psk_dhe_ke", "psk_ke"] as const;
+    // Both modes offered: a server that allows psk_ke still picks psk_dhe_ke.
     let r = await handshakePair(
-      { crypto, sessions, pskKe: true },
-      await server({ tickets: { keys } }),
+      { crypto, sessions, pskModes: both },
+      await server({ tickets: { keys, pskKe: true } }),
     );
     assert.equal(r.clientInfo?.pskMode, "psk_dhe_ke");
+    // psk_ke only, to a server that does not allow it: a full handshake.
     r = await handshakePair(
-      { crypto, sessions, pskKe: true, groups: [NamedGroup.x25519] },
+      { crypto, sessions, pskModes: ["psk_ke"] },
+      await server({ tickets: { keys } }),
+    );
+    assert.equal(r.clientError, undefined);
+    assert.equal(r.clientInfo?.resumed, false);
+    // psk_ke only, allowed: no key exchange at all.
+    const events: TraceEvent[] = [];
+    r = await handshakePair(
+      { crypto, sessions, pskModes: ["psk_ke"], trace: (e) => events.push(e) },
       await server({ tickets: { keys, pskKe: true } }),
     );
     assert.equal(r.clientError, undefined);
-    assert.equal(r.clientInfo?.pskMode, "psk_dhe_ke", "psk_dhe_ke is preferred when offered");
+    assert.equal(r.serverError, undefined);
+    assert.equal(r.clientInfo?.pskMode, "psk_ke");
+    assert.equal(r.serverInfo?.pskMode, "psk_ke");
+    assert.equal(r.clientInfo?.group, "none");
+    assert.ok(!events.some((e) => e.kind === "shared_secret"), "no (EC)DHE in psk_ke");
+    await r.client.write(encode("ke"));
+    await pump(r);
+    assert.equal(text(r.serverReceived), "ke");
   });
 
   Deno.test(`resumption [${crypto.name}]: unusable tickets mean a full handshake, never an error`, async () => {

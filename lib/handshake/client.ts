@@ -275,9 +275,7 @@ export class ClientHandshake {
     }
     this.#psk = this.#choosePsk();
     if (this.#psk) {
-      const modes = this.#config.pskKe
-        ? [PskKeyExchangeMode.psk_dhe_ke, PskKeyExchangeMode.psk_ke]
-        : [PskKeyExchangeMode.psk_dhe_ke];
+      const modes = this.#pskModes().map((m) => PskKeyExchangeMode[m]);
       this.#early = this.#earlyDataFor(this.#psk);
       // RFC 8446 §4.2.10: an empty early_data says 0-RTT data follows the ClientHello.
       if (this.#early) exts.push({ type: ExtensionType.early_data, data: EMPTY });
@@ -383,6 +381,11 @@ export class ClientHandshake {
       maxEarlyData: session.maxEarlyData,
       alpn: session.alpn,
     };
+  }
+
+  /** RFC 8446 §4.2.9: the modes we offer with a PSK. */
+  #pskModes(): readonly ("psk_dhe_ke" | "psk_ke")[] {
+    return this.#config.pskModes?.length ? this.#config.pskModes : ["psk_dhe_ke"];
   }
 
   #placeholder(): Uint8Array {
@@ -548,10 +551,12 @@ export class ClientHandshake {
       );
     }
     const dhe = findExtension(sh.extensions, ExtensionType.key_share) !== undefined;
-    if (!dhe && !this.#config.pskKe) {
+    if (!this.#pskModes().includes(dhe ? "psk_dhe_ke" : "psk_ke")) {
       throw new TlsError(
-        AlertDescription.missing_extension,
-        "the server accepted the PSK without a key_share, but psk_ke was not offered",
+        dhe ? AlertDescription.illegal_parameter : AlertDescription.missing_extension,
+        `the server accepted the PSK ${
+          dhe ? "with a key_share, but psk_dhe_ke" : "without a key_share, but psk_ke"
+        } was not offered`,
       );
     }
     this.#pskMode = dhe ? "psk_dhe_ke" : "psk_ke";
