@@ -10,6 +10,7 @@
  */
 
 import { describeError, UsageError } from "./cli/common.ts";
+import { versionLine } from "./cli/version.ts";
 
 const USAGE = `handshake: TLS 1.3 written from scratch on WebCrypto
 
@@ -21,6 +22,7 @@ Usage:
   handshake connect  [HOST:PORT] [--ca FILE] [--servername NAME] [--alpn LIST]
                      [--trace[=secrets,bytes]] [--keylog FILE] [--json] [--quiet]
   handshake demo     make certificates if missing, serve, connect, exchange data
+  handshake --version
 
 Run \`handshake MODE --help\` for the flags of a mode.`;
 
@@ -41,6 +43,10 @@ export async function main(argv: string[]): Promise<number> {
   if (!mode || mode === "--help" || mode === "-h" || mode === "help") {
     console.log(USAGE);
     return mode ? 0 : 2;
+  }
+  if (mode === "--version" || mode === "-V" || mode === "version") {
+    console.log(versionLine());
+    return 0;
   }
   const load = MODES[mode];
   if (!load) {

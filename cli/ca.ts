@@ -2,15 +2,23 @@
  * `handshake ca`: a private certificate authority for development, in the
  * spirit of mkcert. The first run makes a root CA in `--out`; later runs
  * reuse it to issue new leaves, so clients that trust `ca.pem` keep working.
- * Only `--new-ca` replaces the root; leaf files are replaced only with
- * `--force`.
+ * A run whose request the files already answer changes nothing. Only
+ * `--new-ca` replaces the root; leaf files are replaced only with `--force`.
  *
  * @module
  */
 
 import { parseFlags, UsageError } from "./common.ts";
-import { caFiles, inspectOut, writeFiles } from "./ca_files.ts";
-import { printSummary } from "./ca_summary.ts";
+import {
+  type CaFiles,
+  caFiles,
+  existing,
+  inspectOut,
+  removeFiles,
+  writeFiles,
+} from "./ca_files.ts";
+import { mismatch, readIntermediate, readLeaf } from "./ca_existing.ts";
+import { type Made, printSummary } from "./ca_summary.ts";
 import { isKeyType, KEY_TYPES } from "../lib/crypto/certificate_keys.ts";
 import {
   createIntermediateCa,
@@ -42,24 +50,31 @@ Flags:
   --client NAME     also issue a client certificate with common name NAME
   --intermediate    sign the leaves with an intermediate CA, new on each run,
                     signed by the root
-  --force           replace existing server, client and intermediate files
+  --force           issue new leaves even if valid ones are there; those not named
+                    again keep their names (server) or common name (client)
   --new-ca          replace the root CA in --out with a new one (certificates from
                     the old one stop being trusted)
   -h, --help        show this
 
-A root CA already in --out is reused to sign the new leaves. Keys are written
-with mode 0600 and never printed. Trust ca.pem in clients, for example
+A root CA already in --out is reused to sign the new leaves. Run again with the
+same request, it finds the certificates valid and changes nothing (exit 0); a
+request they do not answer (other names, key type, ...) needs --force. Without
+--intermediate the leaves come from the root, and an old intermediate.pem is
+removed. Keys are written with mode 0600 and never printed. Each certificate's
+SPKI pin (sha256//BASE64) is printed for curl --pinnedpubkey and connect --pin.
+
+Trust ca.pem in clients, for example with \`handshake serve --mode http\` running:
   curl --cacert certs/ca.pem https://localhost:8443/
   handshake connect localhost:8443 --ca certs/ca.pem`;
 
 const DEFAULT_NAMES = ["localhost", "127.0.0.1", "::1"];
 const MAX_DAYS = 3650;
 
-/** What the person asked for, checked. */
+/** What the person asked for, checked; an absent field was not given. */
 interface Request {
   out: string;
-  names: string[];
-  keyType: KeyType;
+  names?: string[];
+  keyType?: KeyType;
   days?: number;
   client?: string;
   intermediate: boolean;
@@ -72,7 +87,7 @@ export async function ca(argv: string[]): Promise<number> {
   const flags = parseFlags("ca", argv, {
     out: { type: "string", default: "certs" },
     name: { type: "string", multiple: true },
-    "key-type": { type: "string", default: KEY_TYPES[0] },
+    "key-type": { type: "string" },
     days: { type: "string" },
     client: { type: "string" },
     intermediate: { type: "boolean", default: false },
@@ -85,65 +100,198 @@ export async function ca(argv: string[]): Promise<number> {
     return 0;
   }
   const req = checkRequest(flags.values, flags.positionals);
-  const files = caFiles(req.out, {
-    client: req.client !== undefined,
-    intermediate: req.intermediate,
-  });
-  const existing = await inspectOut(files, req);
+  const files = caFiles(req.out);
+  const state = await inspectOut(files, req);
+  const plan = await planRun(files, req, state.ca);
+  if (plan.upToDate) {
+    await printSummary({
+      files,
+      reusedCa: true,
+      replacedCa: false,
+      made: plan.upToDate,
+      upToDate: true,
+    });
+    return 0;
+  }
 
-  const root = existing.ca ?? await createRootCa({ keyType: req.keyType });
-  const intermediate = req.intermediate
-    ? await createIntermediateCa(root, { keyType: req.keyType })
-    : undefined;
+  const root = state.ca ?? await createRootCa({ keyType: plan.keyType });
+  const intermediate = plan.issuer ??
+    (req.intermediate ? await createIntermediateCa(root, { keyType: plan.keyType }) : undefined);
   const issuer = intermediate ?? root;
-  const server = await issueLeaf(issuer, {
-    keyType: req.keyType,
-    names: req.names,
+  const server = plan.server && await issueLeaf(issuer, {
+    keyType: plan.keyType,
+    names: plan.server,
     usage: "server",
     days: req.days,
   });
-  const client = req.client === undefined ? undefined : await issueLeaf(issuer, {
-    keyType: req.keyType,
+  const client = plan.client === undefined ? undefined : await issueLeaf(issuer, {
+    keyType: plan.keyType,
     names: [],
-    commonName: req.client,
+    commonName: plan.client,
     usage: "client",
     days: req.days,
   });
 
   const chain = (leaf: Issued) => leaf.certificatePem + (intermediate?.certificatePem ?? "");
+  const newIntermediate = intermediate && !plan.issuer;
   await writeFiles(files.dir, [
-    ...(existing.ca ? [] : [
+    ...(state.ca ? [] : [
       { path: files.ca, text: root.certificatePem },
       { path: files.caKey, text: root.privateKeyPem, secret: true },
     ]),
-    ...(intermediate
+    ...(newIntermediate
       ? [
-        { path: files.intermediate!, text: intermediate.certificatePem },
-        { path: files.intermediateKey!, text: intermediate.privateKeyPem, secret: true },
+        { path: files.intermediate, text: intermediate.certificatePem },
+        { path: files.intermediateKey, text: intermediate.privateKeyPem, secret: true },
       ]
       : []),
-    { path: files.server, text: chain(server) },
-    { path: files.serverKey, text: server.privateKeyPem, secret: true },
+    ...(server
+      ? [
+        { path: files.server, text: chain(server) },
+        { path: files.serverKey, text: server.privateKeyPem, secret: true },
+      ]
+      : []),
     ...(client
       ? [
-        { path: files.client!, text: chain(client) },
-        { path: files.clientKey!, text: client.privateKeyPem, secret: true },
+        { path: files.client, text: chain(client) },
+        { path: files.clientKey, text: client.privateKeyPem, secret: true },
       ]
       : []),
   ]);
+  // Without --intermediate every leaf now comes from the root: an old intermediate signs nothing.
+  const stale = intermediate ? [] : await existing([files.intermediate, files.intermediateKey]);
+  await removeFiles(stale, files.dir);
 
-  printSummary({
+  await printSummary({
     files,
-    reusedCa: existing.ca !== undefined,
-    replacedCa: existing.replacedCa,
+    reusedCa: state.ca !== undefined,
+    replacedCa: state.replacedCa,
     made: [
-      { role: "root", issued: root },
-      ...(intermediate ? [{ role: "intermediate" as const, issued: intermediate }] : []),
-      { role: "server", issued: server },
+      { role: "root", issued: root, kept: state.ca !== undefined },
+      ...(intermediate
+        ? [{ role: "intermediate" as const, issued: intermediate, kept: !newIntermediate }]
+        : []),
+      ...(server ? [{ role: "server" as const, issued: server }] : []),
       ...(client ? [{ role: "client" as const, issued: client }] : []),
     ],
+    keptNames: plan.keptNames,
+    removed: stale,
   });
   return 0;
+}
+
+/** What a run does, decided from the request and the files already in --out. */
+interface Plan {
+  /** Everything asked for is there and valid: these, nothing to write. */
+  upToDate?: Made[];
+  keyType: KeyType;
+  /** Names of the server certificate to issue (none: keep the one there). */
+  server?: string[];
+  /** Common name of the client certificate to issue. */
+  client?: string;
+  /** An existing intermediate CA to sign the new leaves with. */
+  issuer?: Issued;
+  /** The server's names were taken from the certificate being replaced. */
+  keptNames?: boolean;
+}
+
+/**
+ * Decides what to issue. Without --force: nothing when what is asked for is
+ * already there and valid (as mkcert); only the missing leaves when the rest
+ * is; a refusal saying what differs when a leaf would be replaced. With
+ * --force: every leaf there is reissued, keeping its names (or common name)
+ * unless new ones are given, so that no file is left signed by a CA that
+ * went away.
+ */
+async function planRun(files: CaFiles, req: Request, root: Issued | undefined): Promise<Plan> {
+  const [server, client] = await Promise.all([
+    readLeaf(files.server, files.serverKey),
+    readLeaf(files.client, files.clientKey),
+  ]);
+  const leaf = (l: typeof server) => typeof l === "object" ? l : undefined;
+  const keyType = req.keyType ?? leaf(server)?.keyType ?? KEY_TYPES[0];
+  const keptNames = req.names === undefined && leaf(server) !== undefined;
+  const names = req.names ?? leaf(server)?.names ?? DEFAULT_NAMES;
+  const clientName = req.client ?? (req.force ? leaf(client)?.commonName : undefined);
+  if (req.force || !root) {
+    const taken = await existing([
+      files.server,
+      files.serverKey,
+      ...(req.client === undefined ? [] : [files.client, files.clientKey]),
+    ]);
+    if (!req.force && taken.length > 0) {
+      const one = taken.length === 1;
+      throw new UsageError(
+        `${taken.join(", ")} already exist${one ? "s" : ""} and ${
+          req.newCa ? "--new-ca" : "the new CA"
+        } would not have signed ${one ? "it" : "them"}`,
+        `pass --force to replace ${one ? "it" : "them"}`,
+      );
+    }
+    return { keyType, server: names, client: clientName, keptNames: keptNames && req.force };
+  }
+
+  // The CA is reused and nothing may be replaced: check each leaf asked for.
+  const intermediate = req.intermediate
+    ? await readIntermediate(files.intermediate, files.intermediateKey)
+    : undefined;
+  const want = (usage: "server" | "client") => ({
+    usage,
+    keyType: req.keyType,
+    days: req.days,
+    intermediate: intermediate?.certificate,
+  });
+  const problems: string[] = [];
+  const missing: ("server" | "client")[] = [];
+  const upToDate: Made[] = [{ role: "root", issued: root, kept: true }];
+  const roles = [
+    { role: "server" as const, found: server, path: files.server, extra: { names: req.names } },
+    ...(req.client === undefined ? [] : [
+      {
+        role: "client" as const,
+        found: client,
+        path: files.client,
+        extra: { commonName: clientName },
+      },
+    ]),
+  ];
+  for (const { role, found, path, extra } of roles) {
+    if (found === undefined) {
+      missing.push(role);
+    } else if (typeof found === "string") {
+      problems.push(found);
+    } else {
+      const why = req.intermediate && !intermediate
+        ? "there is no intermediate CA to go with it"
+        : await mismatch(found, { ...want(role), ...extra }, root);
+      if (why) problems.push(`${path}: ${why}`);
+      else upToDate.push({ role, issued: found, kept: true });
+    }
+  }
+  if (problems.length > 0) {
+    throw new UsageError(
+      problems.join("; "),
+      "pass --force to issue new ones; the CA is kept",
+    );
+  }
+  if (missing.length === 0) {
+    if (intermediate) {
+      upToDate.splice(1, 0, { role: "intermediate", issued: intermediate, kept: true });
+    }
+    return { upToDate, keyType };
+  }
+  if (req.intermediate && !intermediate && missing.length < roles.length) {
+    throw new UsageError(
+      "--intermediate needs a new intermediate CA, which would not sign the leaves already here",
+      "pass --force to issue them all again; the CA is kept",
+    );
+  }
+  return {
+    keyType,
+    server: missing.includes("server") ? names : undefined,
+    client: missing.includes("client") ? clientName : undefined,
+    issuer: intermediate,
+  };
 }
 
 /** Checks flag values, turning each mistake into a one-line UsageError. */
@@ -151,7 +299,7 @@ function checkRequest(
   v: {
     out: string;
     name?: string[];
-    "key-type": string;
+    "key-type"?: string;
     days?: string;
     client?: string;
     intermediate: boolean;
@@ -166,8 +314,8 @@ function checkRequest(
       "give certificate names with --name, e.g. --name example.test",
     );
   }
-  const keyType = v["key-type"].toLowerCase();
-  if (!isKeyType(keyType)) {
+  const keyType = v["key-type"]?.toLowerCase();
+  if (keyType !== undefined && !isKeyType(keyType)) {
     throw new UsageError(
       `unknown key type "${v["key-type"]}"`,
       `use --key-type with one of: ${KEY_TYPES.join(", ")}`,
@@ -183,8 +331,9 @@ function checkRequest(
       );
     }
   }
-  const names: string[] = [];
-  for (const name of v.name ?? DEFAULT_NAMES) {
+  let names: string[] | undefined;
+  for (const name of v.name ?? []) {
+    names ??= [];
     let canonical: string;
     try {
       canonical = checkCertificateName(name).value;

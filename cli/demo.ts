@@ -16,7 +16,7 @@ import { PathVerifier } from "../lib/x509/verify.ts";
 import { ca } from "./ca.ts";
 import { parseFlags } from "./common.ts";
 import { loadCertificatePair } from "./credentials.ts";
-import { startServer } from "./serve.ts";
+import { connectionLine, startServer } from "./serve.ts";
 
 const HELP =
   `handshake demo: make certificates (if missing), serve, connect, exchange data, shut down
@@ -63,7 +63,7 @@ export async function demo(argv: string[]): Promise<number> {
     port: 0,
     config: { certificate, alpn: ["demo/1"] },
     handshakeTimeoutMs: 10_000,
-    log: (line) => say(`   [server] ${line}`),
+    log: (r) => say(`   [server] ${connectionLine(r)}`),
   });
   say(`   handshake serve listening on 127.0.0.1:${server.addr.port} (echo)`);
 

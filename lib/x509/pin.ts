@@ -1,6 +1,6 @@
 /**
  * Public key pinning (`--pin sha256/BASE64`, the pin format of RFC 7469
- * §2.4): the server is trusted if and only if its certificate's
+ * §2.4, or curl's `--pinnedpubkey sha256//BASE64`): the server is trusted if and only if its certificate's
  * SubjectPublicKeyInfo hashes to the pin. No path, no name, no dates: the
  * key is the whole proof, as with SSH's known_hosts.
  *
@@ -17,13 +17,13 @@ export async function spkiPin(spki: Uint8Array): Promise<string> {
   return `sha256/${(await digest("SHA-256", spki)).toBase64()}`;
 }
 
-/** Parses `sha256/BASE64`; throws an Error that shows the expected form. */
+/** Parses `sha256/BASE64` or curl's `sha256//BASE64`; throws an Error that shows the expected form. */
 export function parsePin(text: string): Uint8Array {
-  const m = text.match(/^sha256\/([A-Za-z0-9+/]{43}=)$/);
+  const m = text.match(/^sha256\/\/?([A-Za-z0-9+/]{43}=)$/);
   if (!m) {
     throw new Error(
-      `"${text}" is not a pin: expected sha256/ followed by the base64 SHA-256 of the server's ` +
-        `SubjectPublicKeyInfo (44 characters)`,
+      `"${text}" is not a pin: expected sha256// followed by the base64 SHA-256 of the server's ` +
+        `SubjectPublicKeyInfo (44 characters), as \`handshake ca\` prints it`,
     );
   }
   return Uint8Array.fromBase64(m[1]);
@@ -33,10 +33,9 @@ export function parsePin(text: string): Uint8Array {
 export class PinnedKeyVerifier implements CertificateVerifier {
   readonly #pins: readonly string[];
 
-  /** @param pins one or more `sha256/BASE64` pins (checked by `parsePin`). */
+  /** @param pins one or more `sha256/BASE64` or `sha256//BASE64` pins (checked by `parsePin`). */
   constructor(pins: readonly string[]) {
-    for (const p of pins) parsePin(p);
-    this.#pins = pins;
+    this.#pins = pins.map((p) => `sha256/${parsePin(p).toBase64()}`);
   }
 
   async verify(chain: readonly Uint8Array[], context: VerifyContext): Promise<void> {
