@@ -1,7 +1,8 @@
 /**
  * `deno task bench`: handshake cost, bulk throughput, latency and memory of
  * handshake beside Deno's native TLS and OpenSSL, measured in one run.
- * Prints Markdown tables and writes bench/results.json. See bench/README.md.
+ * Prints Markdown tables; `--save` records a full run in bench/results.json
+ * (tracked), `--out FILE` any run anywhere. See bench/README.md.
  *
  * @module
  */
@@ -24,10 +25,13 @@ const HELP = `deno task bench [options]: measure handshake beside Deno's native 
   --connections N          idle connections held for memory (default 2000)
   --latency-runs N         runs per latency client (default 10)
   --quick                  small amounts (about 40 s): 3 s, 500, 128 MiB, 32 MiB, 300, 5
-  --out FILE               results file (default bench/results.json)
+  --save                   record this run in bench/results.json (a full run only: no --quick,
+                           --only or amounts)
+  --out FILE               write the results (JSON) to FILE, for any run
   -h, --help               this help
 
-The default run takes about two to three minutes on two cores.`;
+The default run takes about two to three minutes on two cores. Without --save or --out
+nothing is written: bench/results.json is tracked and holds the figures the README quotes.`;
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -40,7 +44,8 @@ const { values } = parseArgs({
     connections: { type: "string" },
     "latency-runs": { type: "string" },
     quick: { type: "boolean", default: false },
-    out: { type: "string", default: new URL("results.json", import.meta.url).pathname },
+    save: { type: "boolean", default: false },
+    out: { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -48,6 +53,19 @@ if (values.help) {
   console.log(HELP);
   Deno.exit(0);
 }
+
+const TRACKED = new URL("results.json", import.meta.url).pathname;
+const partial = values.quick || values.only !== undefined ||
+  ["handshake-seconds", "floor-iterations", "bulk-mib", "aead-mib", "connections", "latency-runs"]
+    .some((k) => values[k as keyof typeof values] !== undefined);
+if (values.save && partial) {
+  console.error(
+    "bench: --save records only a full run in bench/results.json; drop --quick, --only and the " +
+      "amounts, or write this run elsewhere with --out FILE",
+  );
+  Deno.exit(2);
+}
+const outPath = values.out ?? (values.save ? TRACKED : undefined);
 
 const q = values.quick;
 const num = (v: string | undefined, full: number, quick: number) => {
@@ -131,6 +149,10 @@ try {
   await removeSetup(setup);
 }
 results.targets = checkTargets(results);
-await Deno.writeTextFile(values.out, JSON.stringify(results, null, 2) + "\n");
+if (outPath) await Deno.writeTextFile(outPath, JSON.stringify(results, null, 2) + "\n");
 console.log(markdown(results));
-log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s; wrote ${values.out}`);
+log(
+  `done in ${((performance.now() - started) / 1000).toFixed(0)} s; ${
+    outPath ? `wrote ${outPath}` : "nothing written (--save records a full run)"
+  }`,
+);

@@ -1,7 +1,7 @@
 /**
  * The results of one run, as JSON (bench/results.json) and as Markdown
  * tables (printed, and pasted into README.md), with each figure
- * beside its comparison and the issue's targets checked.
+ * beside its comparison and the performance targets checked.
  *
  * @module
  */
@@ -24,7 +24,7 @@ export interface Results {
   targets?: Target[];
 }
 
-/** One target of issue 6, checked. */
+/** One of the performance targets, checked. */
 export interface Target {
   what: string;
   value: number;
@@ -44,7 +44,7 @@ function table(head: string[], rows: string[][]): string {
   return [line(head), line(rule), ...rows.map(line)].join("\n");
 }
 
-/** Checks the issue's targets against what was measured. */
+/** Checks the performance targets against what was measured. */
 export function checkTargets(r: Results): Target[] {
   const out: Target[] = [];
   const t = (what: string, value: number, limit: number, kind: "max" | "min") =>
@@ -184,7 +184,7 @@ export function markdown(r: Results): string {
   }
   if (r.targets?.length) {
     parts.push(
-      "**Targets** (issue 6)\n\n" +
+      "**Targets**\n\n" +
         table(
           ["target", "measured", "limit", "met"],
           r.targets.map((t) => [
