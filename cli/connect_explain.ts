@@ -72,12 +72,12 @@ function peerAlertHint(e: PeerAlert, attempt: Attempt): string | undefined {
     case AlertDescription.handshake_failure:
       return `this client offered groups ${list(offered?.groups)} and suites ${
         list(offered?.cipherSuites)
-      }; usually the server has no group or cipher suite in common with these ` +
-        "(see --groups and --suites)";
+      }; usually the server has no group or cipher suite in common with these: ` +
+        "see --groups and --suites";
     case AlertDescription.no_application_protocol:
       return `this client offered ALPN ${
         offered?.alpn?.join(", ") ?? "(none)"
-      }; the server accepts none of them (see --alpn)`;
+      }, and the server accepts none of them: see --alpn`;
     case AlertDescription.bad_certificate:
     case AlertDescription.unsupported_certificate:
     case AlertDescription.certificate_unknown:
