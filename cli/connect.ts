@@ -243,9 +243,9 @@ async function refusedHint(host: string, port: number): Promise<string> {
   if (other) {
     try {
       (await Deno.connect({ hostname: other, port })).close();
-      return `a server listens on ${hostPort(other, port)}: it may listen there only ` +
-        `(serve listens on 127.0.0.1 unless given --host); connect to ${hostPort(other, port)}` +
-        ` or localhost:${port}`;
+      return `a server listens on ${hostPort(other, port)}, and may listen there only: ` +
+        `\`handshake serve\` listens on 127.0.0.1 unless given --host; connect to ` +
+        `${hostPort(other, port)} or localhost:${port}`;
     } catch {
       // nothing there either
     }

@@ -83,7 +83,7 @@ function peerAlertHint(e: PeerAlert, attempt: Attempt): string | undefined {
     case AlertDescription.certificate_unknown:
       return attempt.clientCertificate
         ? "the server refused this client's certificate; usually it lacks extendedKeyUsage " +
-          "clientAuth (`deno task certs --client NAME` makes one) or is not from the server's " +
+          "clientAuth, which `deno task certs --client NAME` sets, or is not from the server's " +
           "--client-ca"
         : undefined;
     case AlertDescription.unknown_ca:

@@ -61,11 +61,11 @@ Deno.test("cli: --quiet prints only the data; a refused address is one line", as
   const { peer, port } = await serve();
   try {
     const r = await connect("quiet\n", `[::1]:${port}`, "--ca", set.paths!.ca, "-q");
-    // The server listens on 127.0.0.1 only: [::1] is refused, and says so in one line.
+    // The server listens on 127.0.0.1 only: [::1] is refused, and says where it may listen.
     assert.equal(r.code, 1);
     assert.match(
       r.stderr,
-      /^handshake connect: connection to ::1:\d+ refused \(is `handshake serve` running there\?\)\n$/,
+      /^handshake connect: connection to \[::1\]:(\d+) refused \(a server listens on 127\.0\.0\.1:\1, and may listen there only: `handshake serve` listens on 127\.0\.0\.1 unless given --host; connect to 127\.0\.0\.1:\1 or localhost:\1\)\n$/,
     );
     const ok = await connect("quiet\n", `127.0.0.1:${port}`, "--ca", set.paths!.ca, "-q");
     assert.equal(ok.code, 0);
@@ -181,7 +181,7 @@ Deno.test("cli: mistakes get one line that says what to do", async () => {
       ["connect", "--ca", `${dir}/missing.pem`],
       /the CA file .*missing\.pem does not exist \(run `deno task certs`/,
     ],
-    [["connect", "--bogus"], /Unknown option '--bogus' \(see `handshake connect --help`\)/],
+    [["connect", "--bogus"], /unknown flag --bogus \(see `handshake connect --help`\)/],
     [
       ["connect", "--groups", "x448"],
       /unknown groups name "x448" \(use x25519, secp256r1 \(P-256\), secp384r1 \(P-384\)\)/,
@@ -250,7 +250,8 @@ Deno.test("cli: --alpn on both sides picks the server's choice; no overlap is no
     assert.equal(refused.code, 1);
     assert.equal(
       refused.stderr,
-      "handshake connect: the server sent alert no_application_protocol\n",
+      "handshake connect: the server sent alert no_application_protocol (this client offered " +
+        "ALPN imap, and the server accepts none of them: see --alpn)\n",
     );
     await peer.waitFor(/no ALPN protocol in common .*\(sent alert no_application_protocol\)/);
   } finally {
