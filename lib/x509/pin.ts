@@ -50,9 +50,11 @@ export class PinnedKeyVerifier implements CertificateVerifier {
       detail: ok ? `public key ${pin} is pinned` : `public key ${pin} is not pinned`,
     });
     if (!ok) {
+      // Shown in curl's form, as `handshake ca` prints pins.
+      const curl = (p: string) => p.replace("sha256/", "sha256//");
       throw refuse.bad(
-        `the ${context.peer}'s public key is ${pin}, which does not match the pinned ` +
-          `${this.#pins.join(" or ")}`,
+        `the ${context.peer}'s public key is ${curl(pin)}, which does not match the pinned ` +
+          `${this.#pins.map(curl).join(" or ")}`,
       );
     }
   }
