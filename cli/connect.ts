@@ -222,7 +222,7 @@ async function dial(host: string, port: number): Promise<Deno.TcpConn> {
   if (last instanceof Deno.errors.ConnectionRefused) {
     throw new ConnectFailure(
       `connection to ${hostPort(host, port)} refused`,
-      await refusedHint(host, port),
+      refusedHint(host, port),
     );
   }
   if (
@@ -234,24 +234,19 @@ async function dial(host: string, port: number): Promise<Deno.TcpConn> {
 }
 
 /**
- * Why nothing answered: for a loopback address, whether the server listens
- * on the other loopback address instead (serve listens on 127.0.0.1 only by
- * default).
+ * Why nothing may have answered: for a loopback address, that the server
+ * may listen on the other one (serve listens on 127.0.0.1 only by default).
  */
-async function refusedHint(host: string, port: number): Promise<string> {
+function refusedHint(host: string, port: number): string {
   const other = { "::1": "127.0.0.1", "127.0.0.1": "::1" }[host];
   if (other) {
-    try {
-      (await Deno.connect({ hostname: other, port })).close();
-      return `a server listens on ${hostPort(other, port)}, and may listen there only: ` +
-        `\`handshake serve\` listens on 127.0.0.1 unless given --host; connect to ` +
-        `${hostPort(other, port)} or localhost:${port}`;
-    } catch {
-      // nothing there either
-    }
+    return `the server may listen on ${hostPort(other, port)} only (\`handshake serve\` ` +
+      `listens on 127.0.0.1 unless given --host): try ${
+        hostPort(other, port)
+      } or localhost:${port}`;
   }
-  return "is `handshake serve` running there? A server may listen on another address or " +
-    "port: `handshake serve` prints where it listens";
+  return "is `handshake serve` running there? It may listen on another address or port: " +
+    "`handshake serve` prints where it listens";
 }
 
 /** `host:port`, with IPv6 addresses in brackets. */
