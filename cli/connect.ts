@@ -240,10 +240,9 @@ async function dial(host: string, port: number): Promise<Deno.TcpConn> {
 function refusedHint(host: string, port: number): string {
   const other = { "::1": "127.0.0.1", "127.0.0.1": "::1" }[host];
   if (other) {
-    return `the server may listen on ${hostPort(other, port)} only (\`handshake serve\` ` +
-      `listens on 127.0.0.1 unless given --host): try ${
-        hostPort(other, port)
-      } or localhost:${port}`;
+    const there = hostPort(other, port);
+    return `the server may listen on ${there} only, as \`handshake serve\` does unless ` +
+      `given --host: try ${there} or localhost:${port}`;
   }
   return "is `handshake serve` running there? It may listen on another address or port: " +
     "`handshake serve` prints where it listens";

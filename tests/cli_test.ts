@@ -65,7 +65,7 @@ Deno.test("cli: --quiet prints only the data; a refused address is one line", as
     assert.equal(r.code, 1);
     assert.match(
       r.stderr,
-      /^handshake connect: connection to \[::1\]:(\d+) refused \(the server may listen on 127\.0\.0\.1:\1 only \(`handshake serve` listens on 127\.0\.0\.1 unless given --host\): try 127\.0\.0\.1:\1 or localhost:\1\)\n$/,
+      /^handshake connect: connection to \[::1\]:(\d+) refused \(the server may listen on 127\.0\.0\.1:\1 only, as `handshake serve` does unless given --host: try 127\.0\.0\.1:\1 or localhost:\1\)\n$/,
     );
     const ok = await connect("quiet\n", `127.0.0.1:${port}`, "--ca", set.paths!.ca, "-q");
     assert.equal(ok.code, 0);
