@@ -9,23 +9,15 @@
  */
 
 import { parseFlags, UsageError } from "./common.ts";
-import {
-  type CaFiles,
-  caFiles,
-  existing,
-  inspectOut,
-  removeFiles,
-  writeFiles,
-} from "./ca_files.ts";
-import { mismatch, readIntermediate, readLeaf } from "./ca_existing.ts";
-import { type Made, printSummary } from "./ca_summary.ts";
+import { caFiles, existing, inspectOut, removeFiles, writeFiles } from "./ca_files.ts";
+import { planRun, type Request } from "./ca_plan.ts";
+import { printSummary } from "./ca_summary.ts";
 import { isKeyType, KEY_TYPES } from "../lib/crypto/certificate_keys.ts";
 import {
   createIntermediateCa,
   createRootCa,
   type Issued,
   issueLeaf,
-  type KeyType,
   LEAF_DAYS,
 } from "../lib/x509/issue.ts";
 import { checkCertificateName } from "../lib/x509/san.ts";
@@ -67,20 +59,7 @@ Trust ca.pem in clients, for example with \`handshake serve --mode http\` runnin
   curl --cacert certs/ca.pem https://localhost:8443/
   handshake connect localhost:8443 --ca certs/ca.pem`;
 
-const DEFAULT_NAMES = ["localhost", "127.0.0.1", "::1"];
 const MAX_DAYS = 3650;
-
-/** What the person asked for, checked; an absent field was not given. */
-interface Request {
-  out: string;
-  names?: string[];
-  keyType?: KeyType;
-  days?: number;
-  client?: string;
-  intermediate: boolean;
-  force: boolean;
-  newCa: boolean;
-}
 
 /** Runs `handshake ca` with `argv` (the arguments after `ca`); returns the exit status. */
 export async function ca(argv: string[]): Promise<number> {
@@ -178,120 +157,6 @@ export async function ca(argv: string[]): Promise<number> {
     removed: stale,
   });
   return 0;
-}
-
-/** What a run does, decided from the request and the files already in --out. */
-interface Plan {
-  /** Everything asked for is there and valid: these, nothing to write. */
-  upToDate?: Made[];
-  keyType: KeyType;
-  /** Names of the server certificate to issue (none: keep the one there). */
-  server?: string[];
-  /** Common name of the client certificate to issue. */
-  client?: string;
-  /** An existing intermediate CA to sign the new leaves with. */
-  issuer?: Issued;
-  /** The server's names were taken from the certificate being replaced. */
-  keptNames?: boolean;
-}
-
-/**
- * Decides what to issue. Without --force: nothing when what is asked for is
- * already there and valid (as mkcert); only the missing leaves when the rest
- * is; a refusal saying what differs when a leaf would be replaced. With
- * --force: every leaf there is reissued, keeping its names (or common name)
- * unless new ones are given, so that no file is left signed by a CA that
- * went away.
- */
-async function planRun(files: CaFiles, req: Request, root: Issued | undefined): Promise<Plan> {
-  const [server, client] = await Promise.all([
-    readLeaf(files.server, files.serverKey),
-    readLeaf(files.client, files.clientKey),
-  ]);
-  const leaf = (l: typeof server) => typeof l === "object" ? l : undefined;
-  const keyType = req.keyType ?? leaf(server)?.keyType ?? KEY_TYPES[0];
-  const keptNames = req.names === undefined && leaf(server) !== undefined;
-  const names = req.names ?? leaf(server)?.names ?? DEFAULT_NAMES;
-  const clientName = req.client ?? (req.force ? leaf(client)?.commonName : undefined);
-  if (req.force || !root) {
-    const taken = await existing([
-      files.server,
-      files.serverKey,
-      ...(req.client === undefined ? [] : [files.client, files.clientKey]),
-    ]);
-    if (!req.force && taken.length > 0) {
-      const one = taken.length === 1;
-      throw new UsageError(
-        `${taken.join(", ")} already exist${one ? "s" : ""} and ${
-          req.newCa ? "--new-ca" : "the new CA"
-        } would not have signed ${one ? "it" : "them"}`,
-        `pass --force to replace ${one ? "it" : "them"}`,
-      );
-    }
-    return { keyType, server: names, client: clientName, keptNames: keptNames && req.force };
-  }
-
-  // The CA is reused and nothing may be replaced: check each leaf asked for.
-  const intermediate = req.intermediate
-    ? await readIntermediate(files.intermediate, files.intermediateKey)
-    : undefined;
-  const want = (usage: "server" | "client") => ({
-    usage,
-    keyType: req.keyType,
-    days: req.days,
-    intermediate: intermediate?.certificate,
-  });
-  const problems: string[] = [];
-  const missing: ("server" | "client")[] = [];
-  const upToDate: Made[] = [{ role: "root", issued: root, kept: true }];
-  const roles = [
-    { role: "server" as const, found: server, path: files.server, extra: { names: req.names } },
-    ...(req.client === undefined ? [] : [
-      {
-        role: "client" as const,
-        found: client,
-        path: files.client,
-        extra: { commonName: clientName },
-      },
-    ]),
-  ];
-  for (const { role, found, path, extra } of roles) {
-    if (found === undefined) {
-      missing.push(role);
-    } else if (typeof found === "string") {
-      problems.push(found);
-    } else {
-      const why = req.intermediate && !intermediate
-        ? "there is no intermediate CA to go with it"
-        : await mismatch(found, { ...want(role), ...extra }, root);
-      if (why) problems.push(`${path}: ${why}`);
-      else upToDate.push({ role, issued: found, kept: true });
-    }
-  }
-  if (problems.length > 0) {
-    throw new UsageError(
-      problems.join("; "),
-      "pass --force to issue new ones; the CA is kept",
-    );
-  }
-  if (missing.length === 0) {
-    if (intermediate) {
-      upToDate.splice(1, 0, { role: "intermediate", issued: intermediate, kept: true });
-    }
-    return { upToDate, keyType };
-  }
-  if (req.intermediate && !intermediate && missing.length < roles.length) {
-    throw new UsageError(
-      "--intermediate needs a new intermediate CA, which would not sign the leaves already here",
-      "pass --force to issue them all again; the CA is kept",
-    );
-  }
-  return {
-    keyType,
-    server: missing.includes("server") ? names : undefined,
-    client: missing.includes("client") ? clientName : undefined,
-    issuer: intermediate,
-  };
 }
 
 /** Checks flag values, turning each mistake into a one-line UsageError. */
