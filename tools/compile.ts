@@ -57,7 +57,7 @@ export function compileFailure(stderr: string, target: string): string {
       "to the denort inside";
   }
   const first = stderr.split("\n").find((l) => /error/i.test(l)) ?? stderr.trim().split("\n")[0];
-  return (first ?? "deno compile failed").replace(/\x1b\[[0-9;]*m/g, "").replace(/^error: /, "");
+  return (first ?? "deno compile failed").replace(/^error: /, "");
 }
 
 if (import.meta.main) {
@@ -84,6 +84,7 @@ if (import.meta.main) {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: compileArgs(values.target, values.output),
     stdin: "null",
+    env: { NO_COLOR: "1" }, // its error is read back, not shown as is
   }).output();
   const text = new TextDecoder();
   await Deno.stdout.write(stdout);
