@@ -9,7 +9,7 @@
  * @module
  */
 
-import { describeError, UsageError } from "./cli/common.ts";
+import { describeError, nearest, UsageError } from "./cli/common.ts";
 import { versionLine } from "./cli/version.ts";
 
 const USAGE = `handshake: TLS 1.3 written from scratch on WebCrypto
@@ -19,7 +19,9 @@ Usage:
                      [--client NAME] [--intermediate] [--new-ca]
   handshake serve    [--host 127.0.0.1] [--port 8443] [--cert FILE] [--key FILE] [--alpn LIST]
                      [--mode echo|chat|http] [--trace[=secrets,bytes]] [--keylog FILE]
-  handshake connect  [HOST:PORT] [--ca FILE] [--servername NAME] [--alpn LIST]
+                     [--log-format text|json]
+  handshake connect  [HOST:PORT | https://HOST:PORT/] [--ca FILE] [--servername NAME]
+                     [--alpn LIST] [--pin sha256//BASE64] [-k] [--show-certs]
                      [--trace[=secrets,bytes]] [--keylog FILE] [--json] [--quiet]
   handshake demo     make certificates if missing, serve, connect, exchange data
   handshake --version
@@ -50,8 +52,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = MODES[mode];
   if (!load) {
+    const near = nearest(mode.replace(/^-+/, ""), [...Object.keys(MODES), "version", "help"]);
+    const flag = mode.startsWith("-") && (near === "version" || near === "help");
+    const hint = near ? `did you mean ${flag ? `--${near}` : near}? ` : "";
     console.error(
-      `handshake: unknown mode "${mode}" (use ca, serve, connect or demo; see \`handshake --help\`)`,
+      `handshake: unknown mode "${mode}" (${hint}use ca, serve, connect or demo; see \`handshake --help\`)`,
     );
     return 2;
   }

@@ -69,13 +69,20 @@ function joinNegativeValues(argv: string[], options: Options): string[] {
 
 /** The flag of `options` closest to `typed` (at most 2 edits, or a prefix), as `--name`. */
 export function nearestFlag(typed: string, options: Options): string | undefined {
+  const names = Object.entries(options).flatMap(([name, o]) =>
+    o.short ? [[name, name], [o.short, name]] : [[name, name]]
+  );
   const bare = typed.replace(/^-+/, "").replace(/=.*$/, "");
+  const near = nearest(bare, names.map(([n]) => n));
+  return near === undefined ? undefined : `--${names.find(([n]) => n === near)![1]}`;
+}
+
+/** The word of `words` closest to `typed`: at most 2 edits away, or starting with it. */
+export function nearest(typed: string, words: readonly string[]): string | undefined {
   let best: string | undefined, bestDistance = 3;
-  for (const [name, o] of Object.entries(options)) {
-    for (const candidate of [name, ...(o.short ? [o.short] : [])]) {
-      const d = candidate.startsWith(bare) && bare.length >= 2 ? 1 : editDistance(bare, candidate);
-      if (d < bestDistance) [best, bestDistance] = [`--${name}`, d];
-    }
+  for (const word of words) {
+    const d = word.startsWith(typed) && typed.length >= 2 ? 1 : editDistance(typed, word);
+    if (d < bestDistance) [best, bestDistance] = [word, d];
   }
   return best;
 }

@@ -47,7 +47,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       }
       const status = await server.peer.exited(10_000);
       assert.equal(status.code, 0, server.peer.output);
-      assert.ok(Date.now() - started < 5_000, `stopped within the grace period`);
+      // The grace period is 3 s; a client that did not close would have kept it waiting for ever.
+      assert.ok(Date.now() - started < 8_000, "stopped within the grace period");
       noStackTrace(server.peer.output);
       assert.match(server.peer.output, /ok, echoed 11 bytes, closed as the server stopped/);
     } finally {
