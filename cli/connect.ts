@@ -185,7 +185,7 @@ export async function connect(argv: string[]): Promise<number> {
     }
     note(summary(host, port, info));
     if (values["show-certs"]) await writeAll(Deno.stdout, encoder.encode(chainPem(info)));
-    await pipe(conn);
+    await pipe(conn, note);
     return 0;
   } catch (e) {
     await conn.close().catch(() => {});
@@ -254,27 +254,31 @@ function hostPort(host: string, port: number): string {
 }
 
 /** Copies stdin to the connection and the connection to stdout until both ends close cleanly. */
-async function pipe(conn: TlsConn): Promise<void> {
+async function pipe(conn: TlsConn, note: (line: string) => void): Promise<void> {
+  let uploaded = false;
   const upload = (async () => {
     const buf = new Uint8Array(1 << 14);
     for (let n = await Deno.stdin.read(buf); n !== null; n = await Deno.stdin.read(buf)) {
       await conn.write(buf.subarray(0, n));
     }
     await conn.closeWrite();
+    uploaded = true;
   })();
   const download = (async () => {
     const buf = new Uint8Array(1 << 14);
     for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
       await writeAll(Deno.stdout, buf.subarray(0, n));
     }
+    // A server that stops (Ctrl-C) or ends the session first: say so, as s_client does.
+    if (!uploaded) note("handshake connect: the server closed the connection (close_notify)");
   })();
   // The server's close ends the session even if stdin is still open. A failed upload (a
   // broken pipe) waits for the download, which says why: the server's alert, usually.
-  const uploaded = upload.then(() => download, async (e) => {
+  const both = upload.then(() => download, async (e) => {
     await download;
     throw e;
   });
-  await Promise.race([download, uploaded]);
+  await Promise.race([download, both]);
   upload.catch(() => {});
   await conn.close();
 }

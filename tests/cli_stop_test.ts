@@ -43,6 +43,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
         const status = await c.exited(10_000);
         // Exit status 0 is connect's word for "the server closed cleanly, with close_notify".
         assert.equal(status.code, 0, c.output);
+        assert.match(c.output, /the server closed the connection \(close_notify\)/);
         noStackTrace(c.output);
       }
       const status = await server.peer.exited(10_000);
