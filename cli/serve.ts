@@ -25,6 +25,8 @@ import { errorSummary } from "./report.ts";
 
 /** How long open connections get to end after the first SIGINT/SIGTERM. */
 const GRACE_MS = 3000;
+/** Signals closer together than this are one (a terminal's Ctrl-C, and `deno task` passing it on). */
+const SAME_SIGNAL_MS = 250;
 
 const HELP =
   `handshake serve: a TLS 1.3 server that echoes, chats, or shows visitors their handshake
@@ -188,11 +190,16 @@ export async function serve(argv: string[]): Promise<number> {
     `handshake serve: listening on ${where}:${server.addr.port} (${mode}; Ctrl-C to stop)`,
   );
   let stopping: Promise<number> | undefined;
+  let stoppedAt = 0;
   const stop = (signal: string) => () => {
     if (stopping) {
+      // Under `deno task`, one Ctrl-C arrives twice: from the terminal and passed on by the
+      // task runner. Only a later one is the person asking again.
+      if (performance.now() - stoppedAt < SAME_SIGNAL_MS) return;
       console.error(`handshake serve: ${signal} again: exiting now`);
       Deno.exit(130);
     }
+    stoppedAt = performance.now();
     const n = server.openConnections;
     console.error(
       `handshake serve: stopping: ${n} connection${n === 1 ? "" : "s"} open` +

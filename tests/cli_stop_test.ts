@@ -8,10 +8,14 @@
 import assert from "node:assert/strict";
 import { makeCertSet } from "./helpers/certs.ts";
 import { handshakeProcess, startServe } from "./helpers/cli.ts";
+import { need } from "./helpers/commands.ts";
+import { Peer } from "./helpers/peer.ts";
 import { connect } from "../lib/net.ts";
 import { loadTrustAnchors } from "../lib/x509/anchors.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";
 
+const hasSetsid = await need("Ctrl-C to `deno task serve` in a terminal's process group", "setsid");
+const ROOT = new URL("..", import.meta.url).pathname;
 const set = await makeCertSet({ dir: true });
 const paths = set.paths!;
 globalThis.addEventListener("unload", () => Deno.removeSync(paths.dir, { recursive: true }));
@@ -124,6 +128,7 @@ Deno.test("stop: a second SIGINT exits at once", async () => {
   try {
     Deno.kill(server.peer.pid, "SIGINT");
     await server.peer.waitFor(/stopping: 1 connection open \(.*SIGINT again exits at once\)/);
+    await new Promise((r) => setTimeout(r, 500)); // a person's second press, not a repeat of the first
     const started = Date.now();
     Deno.kill(server.peer.pid, "SIGINT");
     const status = await server.peer.exited(10_000);
@@ -135,4 +140,36 @@ Deno.test("stop: a second SIGINT exits at once", async () => {
     await stuck.close();
     await server.peer.kill();
   }
+});
+
+Deno.test({
+  name:
+    "stop: Ctrl-C to `deno task serve` (SIGINT to the whole process group, as a terminal sends it)",
+  ignore: !hasSetsid,
+  async fn() {
+    // A session of its own, so that the signal reaches the task runner and the server, as in a
+    // terminal; the task runner passes it on too, and the server must still stop gracefully.
+    const task = new Peer("setsid", [
+      ...[Deno.execPath(), "task", "serve", "--port", "0"],
+      ...["--cert", paths.server, "--key", paths.serverKey],
+    ], { cwd: ROOT, env: { NO_COLOR: "1" } });
+    try {
+      const port = Number((await task.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1]);
+      const c = await client(port);
+      try {
+        Deno.kill(-task.pid, "SIGINT");
+        await task.waitFor(/stopping: 1 connection open/);
+        assert.equal((await c.exited(10_000)).code, 0, c.output);
+        assert.match(c.output, /the server closed the connection \(close_notify\)/);
+        await task.exited(10_000);
+        assert.doesNotMatch(task.output, /again: exiting now/, "one Ctrl-C is not two");
+        assert.match(task.output, /closed as the server stopped/);
+        noStackTrace(task.output);
+      } finally {
+        await c.kill();
+      }
+    } finally {
+      await task.kill();
+    }
+  },
 });
