@@ -283,8 +283,8 @@ async function clientAuth(
     if (e instanceof TrustStoreError) {
       throw new UsageError(
         `--client-ca: ${e.message}`,
-        "give the PEM file of the CA that issues client certificates, e.g. certs/ca.pem " +
-          "(`deno task certs --client NAME` makes it and a client certificate)",
+        "give the PEM file of the CA that issues client certificates, e.g. certs/ca.pem, " +
+          "which `deno task certs --client NAME` makes along with a client certificate",
       );
     }
     throw e;
