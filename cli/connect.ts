@@ -8,8 +8,7 @@
 
 import { Connection } from "../lib/connection.ts";
 import type { ClientConfig, HandshakeInfo } from "../lib/config.ts";
-import { HandshakeType } from "../lib/codepoints.ts";
-import { describeClientHello } from "../lib/inspect/client_hello.ts";
+import { preferences } from "../lib/handshake/peer_auth.ts";
 import { parseCertificate } from "../lib/x509/certificate.ts";
 import { encodePem } from "../lib/x509/pem.ts";
 import { type Attempt, ConnectFailure, explain } from "./connect_explain.ts";
@@ -149,7 +148,6 @@ export async function connect(argv: string[]): Promise<number> {
   const seen = observe(values);
   const trust = await buildVerifier(values, (line) => console.error(line));
   const attempt: Attempt = { ca: trust.ca, clientCertificate: values.cert !== undefined };
-  const printer = seen.trace && tracePrinter(seen.trace);
   const config: ClientConfig = {
     serverName,
     alpn,
@@ -163,14 +161,15 @@ export async function connect(argv: string[]): Promise<number> {
     },
     certificate: values.cert ? await loadCertificatePair(values.cert, values.key!) : undefined,
     keyLog: seen.keyLog,
-    trace: (e) => {
-      // What this client offered, to explain a refusal.
-      if (e.kind === "message" && e.from === "client" && e.type === HandshakeType.client_hello) {
-        attempt.offered = describeClientHello(e.raw);
-      }
-      printer?.(e);
-    },
+    trace: seen.trace && tracePrinter(seen.trace),
     maxHandshakeMessage,
+  };
+  // What this client offers, to explain a refusal.
+  const prefs = preferences(config);
+  attempt.offered = {
+    groups: prefs.groups,
+    suites: prefs.suites.map((s) => s.id),
+    alpn: config.alpn,
   };
   const started = performance.now();
   const tcp = await dial(host, port);

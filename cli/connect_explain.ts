@@ -8,8 +8,7 @@
  */
 
 import { AlertDescription, PeerAlert, TlsError, TruncationError } from "../lib/errors.ts";
-import { type CodePoint, codePointText } from "../lib/inspect/code_point.ts";
-import type { ClientHelloView } from "../lib/inspect/client_hello.ts";
+import { CipherSuite, NamedGroup } from "../lib/codepoints.ts";
 import { parseCertificate } from "../lib/x509/certificate.ts";
 
 /** A failure to report as one line with an optional hint (exit status 1). */
@@ -24,8 +23,8 @@ export class ConnectFailure extends Error {
 
 /** What is known about the attempt when it fails. */
 export interface Attempt {
-  /** The ClientHello this client sent, when it got that far. */
-  offered?: ClientHelloView;
+  /** What this client offers: groups and cipher suites in order, ALPN protocols. */
+  offered?: { groups: readonly number[]; suites: readonly number[]; alpn?: readonly string[] };
   /** The server's chain as received, when it got that far. */
   chain?: readonly Uint8Array[];
   /** `--ca`: the file, whether it was given, and the anchors it holds. */
@@ -62,16 +61,16 @@ export function explain(e: unknown, attempt: Attempt): Error {
 /** What this client offered and what usually makes a server send `e`. */
 function peerAlertHint(e: PeerAlert, attempt: Attempt): string | undefined {
   const offered = attempt.offered;
-  const list = (items: readonly CodePoint[] | undefined) =>
-    (items ?? []).filter((c) => !c.grease).map(codePointText).join(", ");
+  const list = (values: readonly number[] | undefined, names: { name(v: number): string }) =>
+    (values ?? []).map((v) => names.name(v)).join(", ");
   switch (e.alert) {
     case AlertDescription.protocol_version:
       return "the server does not speak TLS 1.3";
     case AlertDescription.certificate_required:
       return "the server wants a client certificate: pass --cert and --key";
     case AlertDescription.handshake_failure:
-      return `this client offered groups ${list(offered?.groups)} and suites ${
-        list(offered?.cipherSuites)
+      return `this client offered groups ${list(offered?.groups, NamedGroup)} and suites ${
+        list(offered?.suites, CipherSuite)
       }; usually the server has no group or cipher suite in common with these: ` +
         "see --groups and --suites";
     case AlertDescription.no_application_protocol:
