@@ -137,8 +137,11 @@ export async function ca(argv: string[]): Promise<number> {
       ]
       : []),
   ]);
-  // Without --intermediate every leaf now comes from the root: an old intermediate signs nothing.
-  const stale = intermediate ? [] : await existing([files.intermediate, files.intermediateKey]);
+  // Without --intermediate the new leaves come from the root: an old intermediate that no
+  // remaining leaf was issued by signs nothing.
+  const stale = intermediate || plan.keepIntermediate
+    ? []
+    : await existing([files.intermediate, files.intermediateKey]);
   await removeFiles(stale, files.dir);
 
   await printSummary({

@@ -47,6 +47,8 @@ export interface Plan {
   issuer?: Issued;
   /** The server's names were taken from the certificate being replaced. */
   keptNames?: boolean;
+  /** A leaf that stays is issued by the intermediate CA in --out: keep that one. */
+  keepIntermediate?: boolean;
 }
 
 /**
@@ -140,11 +142,13 @@ export async function planRun(
       "pass --force to issue them all again; the CA is kept",
     );
   }
+  const kept = roles.some((r) => r.role === "client") ? undefined : leaf(client);
   return {
     keyType,
     server: missing.includes("server") ? names : undefined,
     client: missing.includes("client") ? clientName : undefined,
     issuer: intermediate,
+    keepIntermediate: kept !== undefined && kept.chain.length > 1,
   };
 }
 

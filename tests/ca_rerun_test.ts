@@ -154,3 +154,42 @@ Deno.test("ca rerun: `deno task certs --out DIR` writes anywhere the user can, t
     );
   });
 });
+
+Deno.test({
+  name:
+    "ca rerun: a missing leaf is added through the intermediate there, which is kept while a leaf uses it",
+  ignore: !hasOpenssl,
+  async fn() {
+    await withDir(async (dir) => {
+      ok(await runCa(dir, "--client", "dan", "--intermediate"));
+      const before = await snapshot(dir);
+      const verify = async (leaf: string) => {
+        const v = await run("openssl", [
+          ...["verify", "-CAfile", "ca.pem", "-untrusted", "intermediate.pem", leaf],
+        ], { cwd: dir });
+        assert.equal(v.code, 0, v.stdout + v.stderr);
+      };
+      // With --intermediate, the new server certificate comes from the intermediate already there.
+      await Deno.remove(`${dir}/server.pem`);
+      await Deno.remove(`${dir}/server-key.pem`);
+      const through = ok(await runCa(dir, "--intermediate"));
+      assert.match(
+        through.stdout,
+        /intermediate\.pem\s+intermediate CA \(existing, not rewritten\)/,
+      );
+      assert.equal((await snapshot(dir))["intermediate.pem"], before["intermediate.pem"]);
+      await verify("server.pem");
+      // Without it, the new one comes from the root, and the intermediate stays: client.pem uses it.
+      await Deno.remove(`${dir}/server.pem`);
+      await Deno.remove(`${dir}/server-key.pem`);
+      const direct = ok(await runCa(dir));
+      assert.doesNotMatch(direct.stdout, /removed/);
+      const after = await snapshot(dir);
+      assert.equal(after["intermediate.pem"], before["intermediate.pem"]);
+      assert.equal(after["client.pem"], before["client.pem"]);
+      assert.equal(after["server.pem"].match(/BEGIN CERTIFICATE/g)!.length, 1);
+      await verify("client.pem");
+      await verify("server.pem");
+    });
+  },
+});
