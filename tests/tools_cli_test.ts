@@ -113,8 +113,8 @@ Deno.test({
 Deno.test("tools: deno task load says how long it runs and offers --quick", async () => {
   const help = await task("load", ["--help"]);
   assert.equal(help.code, 0);
-  assert.match(help.stdout, /--quick\s+a short run \(about half a minute\)/);
-  assert.match(help.stdout, /The default run takes about two minutes/);
+  assert.match(help.stdout, /--quick\s+a short run \(about a minute\)/);
+  assert.match(help.stdout, /The default run takes about four minutes/);
   oneLine(
     await task("load", ["--bogus"]),
     2,

@@ -464,12 +464,12 @@ const HELP =
   --idle-rounds N        times they are opened and held (default 3)
   --handshake-timeout S  the server's --handshake-timeout (default 10)
   --settle S             longest wait for memory to settle after a round (default 30)
-  --quick                a short run (about half a minute): 5 s, 2 rounds, 50 + 25 clients,
+  --quick                a short run (about a minute): 5 s, 2 rounds, 50 + 25 clients,
                          500 idle connections twice, 10 s settle
   -h, --help             this help
 
-The default run takes about two minutes (more on a loaded machine); it prints how long it
-expects to take when it starts. Exit status 0 when no well-behaved client failed.`;
+The default run takes about four minutes on two cores (more on a loaded machine); it
+prints how long it expects to take when it starts. Exit status 0 when no well-behaved client failed.`;
 
 /** Full and --quick settings. */
 const SETTINGS = {
@@ -483,9 +483,13 @@ const SETTINGS = {
   settle: [30, 10],
 } as const;
 
-/** A rough duration: the mixed rounds, some settling, and a few seconds per idle round. */
+/**
+ * A rough duration, from runs on two shared cores: each mixed round and the
+ * wait for memory to settle after it, about 60 idle connections opened per
+ * second, and the servers' start.
+ */
 function expectedSeconds(o: LoadOptions): number {
-  return o.rounds * (o.seconds + Math.min(o.settle, 10)) + o.idleRounds * (3 + o.idle / 500);
+  return o.rounds * (o.seconds + Math.min(o.settle, 12)) + o.idleRounds * (5 + o.idle / 60) + 10;
 }
 
 if (import.meta.main) {
