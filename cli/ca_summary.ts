@@ -93,7 +93,9 @@ export async function printSummary(run: {
   }
   lines.push(
     "",
-    `Trust ${files.ca} in clients. For example, with \`deno task serve --mode http\` running:`,
+    `Trust ${files.ca} in clients. For example, with \`deno task serve --mode http${
+      files.dir === "certs" ? "" : ` --cert ${files.server} --key ${files.serverKey}`
+    }\` running:`,
     `  curl --cacert ${files.ca} https://localhost:8443/`,
     "An SPKI pin works without the CA: curl --pinnedpubkey PIN, handshake connect --pin PIN.",
   );

@@ -150,7 +150,7 @@ Deno.test("ca rerun: `deno task certs --out DIR` writes anywhere the user can, t
     // The hint at the end points at a server that answers curl.
     assert.match(
       out.stdout,
-      /with `deno task serve --mode http` running:\n\s+curl --cacert .*mine\/ca\.pem https:\/\/localhost:8443\//,
+      /with `deno task serve --mode http --cert \S*mine\/server\.pem --key \S*mine\/server-key\.pem` running:\n\s+curl --cacert .*mine\/ca\.pem https:\/\/localhost:8443\//,
     );
   });
 });

@@ -155,7 +155,9 @@ Deno.test({
     try {
       const made = await runCa(`${dir}/certs`);
       assert.equal(made.code, 0, made.stderr);
-      const hint = made.stdout.match(/with `deno task serve --mode http` running:\n\s+(curl .*)\n/);
+      const hint = made.stdout.match(
+        /with `deno task serve --mode http[^`]*` running:\n\s+(curl .*)\n/,
+      );
       assert.ok(hint, made.stdout);
       const pin =
         made.stdout.match(/server\.pem\s+server certificate\n(?:.*\n)*?\s+SPKI pin\s+(\S+)/)![1];
