@@ -12,7 +12,7 @@ import { parseFlags, UsageError } from "./common.ts";
 import { caFiles, existing, inspectOut, removeFiles, writeFiles } from "./ca_files.ts";
 import { planRun, type Request } from "./ca_plan.ts";
 import { printSummary } from "./ca_summary.ts";
-import { isKeyType, KEY_TYPES } from "../lib/crypto/certificate_keys.ts";
+import { isKeyType, KEY_TYPES } from "../lib/x509/webcrypto_issuing.ts";
 import {
   createIntermediateCa,
   createRootCa,
@@ -83,7 +83,7 @@ export async function ca(argv: string[]): Promise<number> {
   const state = await inspectOut(files, req);
   const plan = await planRun(files, req, state.ca);
   if (plan.upToDate) {
-    await printSummary({
+    printSummary({
       files,
       reusedCa: true,
       replacedCa: false,
@@ -144,7 +144,7 @@ export async function ca(argv: string[]): Promise<number> {
     : await existing([files.intermediate, files.intermediateKey]);
   await removeFiles(stale, files.dir);
 
-  await printSummary({
+  printSummary({
     files,
     reusedCa: state.ca !== undefined,
     replacedCa: state.replacedCa,

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { KEY_TYPES, type KeyType, readCertificateKey } from "../lib/crypto/certificate_keys.ts";
+import { KEY_TYPES, type KeyType, readCertificateKey } from "../lib/x509/webcrypto_issuing.ts";
+import { cryptoOf } from "../lib/config.ts";
 import { bytesEqual } from "../lib/x509/certificate.ts";
 import { loadCertifiedKey } from "../lib/x509/certified_key.ts";
 import { certificateInfo, type Issued, loadIssuer } from "../lib/x509/issue.ts";
@@ -255,7 +256,12 @@ export async function mismatch(
   const now = new Date();
   for (const serverName of want.usage === "server" ? leaf.names : [undefined]) {
     try {
-      await verifier.verify(leaf.chain, { peer: want.usage, serverName, now });
+      await verifier.verify(leaf.chain, {
+        peer: want.usage,
+        serverName,
+        now,
+        crypto: cryptoOf({}),
+      });
     } catch (e) {
       return (e as Error).message;
     }

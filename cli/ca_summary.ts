@@ -34,7 +34,7 @@ const ROLES = {
 } as const;
 
 /** Prints the summary of a run to stdout. */
-export async function printSummary(run: {
+export function printSummary(run: {
   files: CaFiles;
   reusedCa: boolean;
   replacedCa: boolean;
@@ -45,7 +45,7 @@ export async function printSummary(run: {
   keptNames?: boolean;
   /** Files removed because nothing uses them any more. */
   removed?: string[];
-}): Promise<void> {
+}): void {
   const { files } = run;
   const lines = [
     run.upToDate
@@ -83,7 +83,7 @@ export async function printSummary(run: {
     lines.push(`  key type     ${issued.keyType}`);
     lines.push(`  expires      ${formatDate(issued.notAfter)}`);
     lines.push(`  SHA-256      ${issued.fingerprint}`);
-    lines.push(`  SPKI pin     ${await curlPin(der(m))}`);
+    lines.push(`  SPKI pin     ${curlPin(der(m))}`);
     if (!m.kept) {
       lines.push(`${files[r.key].padEnd(width)}its private key (mode 0600; keep it private)`);
     }
@@ -103,8 +103,8 @@ export async function printSummary(run: {
 }
 
 /** The SPKI pin of a certificate in curl's --pinnedpubkey form, `sha256//BASE64`. */
-export async function curlPin(certificate: Uint8Array): Promise<string> {
-  return (await spkiPin(leafPublicKey(certificate))).replace("sha256/", "sha256//");
+export function curlPin(certificate: Uint8Array): string {
+  return spkiPin(leafPublicKey(certificate)).replace("sha256/", "sha256//");
 }
 
 /** "2029-03-04 03:19:20 UTC" */

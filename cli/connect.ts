@@ -7,7 +7,7 @@
  */
 
 import { Connection } from "../lib/connection.ts";
-import type { ClientConfig, HandshakeInfo } from "../lib/config.ts";
+import { type ClientConfig, cryptoOf, type HandshakeInfo } from "../lib/config.ts";
 import { preferences } from "../lib/handshake/peer_auth.ts";
 import { parseCertificate } from "../lib/x509/certificate.ts";
 import { encodePem } from "../lib/x509/pem.ts";
@@ -20,6 +20,7 @@ import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { parsePort } from "./serve.ts";
 import { buildVerifier } from "./trust.ts";
 import { loadCertificatePair } from "./credentials.ts";
+import { CRYPTO_FLAGS, CRYPTO_HELP, loadCrypto } from "./crypto_flag.ts";
 import { connectionSummary } from "./connect_json.ts";
 import { bareTraceFlag, observe, OBSERVE_FLAGS, OBSERVE_HELP, tracePrinter } from "./observe.ts";
 
@@ -41,6 +42,7 @@ Usage: handshake connect [HOST:PORT | https://HOST[:PORT]/] [options]   (default
   --handshake-timeout SECONDS   give up on a server that does not finish the handshake (default 10)
   --max-handshake-message BYTES  largest handshake message accepted, e.g. the server's
                       certificate chain (default 131072)
+${CRYPTO_HELP}
   -q, --quiet         print only the data
       --json          print a summary of the connection as one JSON object, then close
       --show-certs    print the server's chain as PEM on stdout before the data
@@ -61,6 +63,7 @@ const FLAGS = {
   cert: { type: "string" },
   key: { type: "string" },
   ...LIMIT_FLAGS,
+  ...CRYPTO_FLAGS,
   quiet: { type: "boolean", short: "q" },
   json: { type: "boolean" },
   "show-certs": { type: "boolean" },
@@ -146,9 +149,11 @@ export async function connect(argv: string[]): Promise<number> {
   }
   const { handshakeTimeoutMs, maxHandshakeMessage } = parseLimits(values);
   const seen = observe(values);
+  const crypto = await loadCrypto(values.crypto);
   const trust = await buildVerifier(values, (line) => console.error(line));
   const attempt: Attempt = { ca: trust.ca, clientCertificate: values.cert !== undefined };
   const config: ClientConfig = {
+    crypto,
     serverName,
     alpn,
     groups,
@@ -159,11 +164,14 @@ export async function connect(argv: string[]): Promise<number> {
         return trust.verifier.verify(chain, context);
       },
     },
-    certificate: values.cert ? await loadCertificatePair(values.cert, values.key!) : undefined,
+    certificate: values.cert
+      ? await loadCertificatePair(values.cert, values.key!, crypto)
+      : undefined,
     keyLog: seen.keyLog,
     trace: seen.trace && tracePrinter(seen.trace),
     maxHandshakeMessage,
   };
+  if (seen.trace) console.error(`crypto provider ${cryptoOf(config).name}`);
   // What this client offers, to explain a refusal.
   const prefs = preferences(config);
   attempt.offered = {

@@ -16,6 +16,8 @@ export interface ConnectionSummary {
   readonly host: string;
   readonly port: number;
   readonly version: "TLSv1.3";
+  /** The crypto provider that did the work, e.g. "webcrypto". */
+  readonly provider: string;
   readonly cipherSuite: string;
   readonly group: string;
   readonly signatureScheme: string;
@@ -39,14 +41,19 @@ export async function connectionSummary(
   ms: number,
 ): Promise<ConnectionSummary> {
   const chain = await describeChain(info.peerCertificates);
-  const pins = await Promise.all(
-    info.peerCertificates.map((der) => curlPin(der).catch(() => null)),
-  );
+  const pins = info.peerCertificates.map((der) => {
+    try {
+      return curlPin(der);
+    } catch {
+      return null; // a certificate whose key cannot be read has no pin
+    }
+  });
   return {
     handshakeVersion: VERSION,
     host,
     port,
     version: info.version,
+    provider: info.provider,
     cipherSuite: info.cipherSuite,
     group: info.group,
     signatureScheme: info.signatureScheme,

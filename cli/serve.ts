@@ -8,7 +8,7 @@
 
 import { listen, type TlsListener } from "../lib/net.ts";
 import type { TlsConn } from "../lib/tls_conn.ts";
-import type { HandshakeInfo, ServerConfig } from "../lib/config.ts";
+import { cryptoOf, type HandshakeInfo, type ServerConfig } from "../lib/config.ts";
 import type { TraceEvent } from "../lib/trace.ts";
 import type { TraceLevel } from "./trace_printer.ts";
 import { isDirectory, parseFlags, UsageError } from "./common.ts";
@@ -22,6 +22,7 @@ import { PathVerifier } from "../lib/x509/verify.ts";
 import { LIMIT_FLAGS, parseCount, parseLimits, SERVER_LIMIT_FLAGS } from "./limits.ts";
 import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { errorSummary } from "./report.ts";
+import { CRYPTO_FLAGS, CRYPTO_HELP, loadCrypto } from "./crypto_flag.ts";
 
 /** How long open connections get to end after the first SIGINT/SIGTERM. */
 const GRACE_MS = 3000;
@@ -51,6 +52,7 @@ Usage: handshake serve [options]
   --max-handshake-message BYTES  largest handshake message accepted (default 131072)
   --log-format FORMAT text (default): one timestamped line per connection on stdout
                       json: one JSON object per connection, for machines
+${CRYPTO_HELP}
 ${OBSERVE_HELP}
   -h, --help          this help
 
@@ -73,6 +75,7 @@ const FLAGS = {
   ...SERVER_LIMIT_FLAGS,
   mode: { type: "string", default: "echo" },
   "log-format": { type: "string", default: "text" },
+  ...CRYPTO_FLAGS,
   ...OBSERVE_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
@@ -163,12 +166,14 @@ export async function serve(argv: string[]): Promise<number> {
   const groups = values.groups ? parseGroups(values.groups) : undefined;
   const cipherSuites = values.suites ? parseSuites(values.suites) : undefined;
   const seen = observe(values);
+  const crypto = await loadCrypto(values.crypto);
   const config: ServerConfig = {
+    crypto,
     alpn,
     groups,
     cipherSuites,
     keyLog: seen.keyLog,
-    certificate: await loadCertificatePair(values.cert, values.key),
+    certificate: await loadCertificatePair(values.cert, values.key, crypto),
     clientAuth: await clientAuth(values["client-ca"], values["require-client-cert"] ?? false),
     maxHandshakeMessage,
   };
@@ -236,7 +241,7 @@ function sessions(
   return (id, peer) => {
     const traces: ((e: TraceEvent) => void)[] = [];
     if (trace) {
-      console.error(`#${id} connection from ${peer}`);
+      console.error(`#${id} connection from ${peer}, crypto provider ${cryptoOf(config).name}`);
       traces.push(tracePrinter(trace, `#${id} `));
     }
     if (site) traces.push(site.recorder(id));
@@ -435,7 +440,10 @@ export function connectionLine(r: ConnectionRecord): string {
       info.helloRetry ? " (after HelloRetryRequest)" : ""
     }${clientName(info)}`
     : "no handshake";
-  return `${r.peer}  ${what}  ${r.ok ? "ok," : "failed:"} ${r.outcome}  ${r.ms} ms`;
+  // The crypto provider closes the line of a handshake: which one did the work.
+  return `${r.peer}  ${what}  ${r.ok ? "ok," : "failed:"} ${r.outcome}  ${r.ms} ms${
+    info ? `  crypto=${info.provider}` : ""
+  }`;
 }
 
 /** The record as `--log-format json` prints it. */
@@ -451,6 +459,7 @@ function jsonRecord(r: ConnectionRecord): Record<string, unknown> {
     alpn: r.info?.alpn ?? null,
     helloRetryRequest: r.info?.helloRetry ?? null,
     client: leaf ? parseCertificate(leaf).subject.text : null,
+    crypto: r.info?.provider ?? null,
     ms: r.ms,
   };
 }
