@@ -1,8 +1,8 @@
 /**
  * The README's code runs as written: its two library examples are taken
- * from README.md and run, each with exactly the permissions the README says
- * it needs (the echo example on a free port instead of 8443, which may be
- * taken). And the README points at no issue numbers.
+ * from README.md and run (with the checkout's deno.json, as from the
+ * checkout), each with exactly the permissions the README says it needs (the
+ * echo example on a free port instead of 8443, which may be taken). And the README points at no issue numbers.
  */
 
 import assert from "node:assert/strict";
@@ -12,6 +12,8 @@ import { freePort } from "./helpers/peer.ts";
 
 const README = await Deno.readTextFile(new URL("../README.md", import.meta.url));
 const MOD = new URL("../lib/mod.ts", import.meta.url).href;
+/** The checkout's deno.json: its import map resolves lib's npm dependencies. */
+const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
 /** The ```ts block of the README that contains `marker`, and the prose just before it. */
 function example(marker: string): { code: string; before: string } {
@@ -38,7 +40,8 @@ async function runExample(code: string, flags: string[]) {
     await Deno.mkdir(`${dir}/certs`);
     await makeCertSet({ dir: `${dir}/certs` });
     await Deno.writeTextFile(`${dir}/example.ts`, code.replace('"./lib/mod.ts"', `"${MOD}"`));
-    return await run(Deno.execPath(), ["run", "--no-prompt", ...flags, "example.ts"], {
+    const args = ["run", "--no-prompt", "--config", CONFIG, ...flags, "example.ts"];
+    return await run(Deno.execPath(), args, {
       cwd: dir,
       timeoutMs: 30_000,
     });
