@@ -54,7 +54,10 @@ Deno.test("messages: flag mistakes get one line that names the cause and the nex
     ],
     [["serve", "--alpm", "h2"], /unknown flag --alpm \(did you mean --alpn\?/],
     [["ca", "--froce"], /unknown flag --froce \(did you mean --force\?/],
-    [["conect"], /unknown mode "conect" \(did you mean connect\? use ca, serve, connect, demo or inspect/],
+    [
+      ["conect"],
+      /unknown mode "conect" \(did you mean connect\? use ca, serve, connect, demo or inspect/,
+    ],
     [["--verison"], /unknown mode "--verison" \(did you mean --version\?/],
     [
       ["serve", ...withCert, "--mode", "http", "--alpn", "h2,http/1.1"],
