@@ -12,6 +12,7 @@
 import assert from "node:assert/strict";
 import { NamedGroup } from "../lib/codepoints.ts";
 import type { ServerConfig } from "../lib/config.ts";
+import { AlertDescription, TlsError } from "../lib/errors.ts";
 import { Connection, type ConnectionEvent } from "../lib/connection.ts";
 import { MemorySessionStore } from "../lib/session/store.ts";
 import { TicketKeys } from "../lib/session/ticket_keys.ts";
@@ -178,5 +179,21 @@ for (const crypto of PROVIDERS) {
     assert.equal(r.clientInfo?.helloRetry, true);
     assert.equal(r.clientInfo?.earlyData, "rejected");
     assert.equal(text(r.serverReceived), "");
+  });
+
+  Deno.test(`0-RTT [${crypto.name}]: more early data than max_early_data_size is unexpected_message`, async () => {
+    const { server, sessions } = await setup(10);
+    // A client that claims the ticket allows more than it does.
+    const [s] = sessions.list(new Date());
+    const lying = new MemorySessionStore();
+    lying.put({ ...s, maxEarlyData: 1000 });
+    const r = await handshakePair(
+      { crypto, sessions: lying, earlyData: encode("x".repeat(100)) },
+      server,
+    );
+    assert.ok(r.serverError instanceof TlsError);
+    assert.equal(r.serverError.alert, AlertDescription.unexpected_message);
+    assert.match(r.serverError.message, /more early data than max_early_data_size/);
+    assert.equal(text(r.serverReceived), "", "none of it is delivered");
   });
 }

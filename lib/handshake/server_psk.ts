@@ -120,7 +120,9 @@ export async function acceptPsk(o: PskOffer): Promise<AcceptedPsk | undefined> {
         `the binder of PSK ${index} does not match the ClientHello`,
       );
     }
-    trace(`PSK binder ${index} verified (${candidate.kind} PSK, ${mode})`);
+    trace(
+      `PSK binder ${index} verified: keyed from the early secret of the ${candidate.kind} PSK (${mode})`,
+    );
     trace("no certificate: the PSK authenticates the server");
     const earlyData = decideEarlyData(o, index, candidate);
     if (findExtension(o.hello.extensions, ExtensionType.early_data)) {
