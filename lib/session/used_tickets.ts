@@ -43,10 +43,15 @@ export class UsedTickets {
     return true;
   }
 
-  /** Forgets expired tickets (a replay of one would be refused as expired anyway). */
+  /**
+   * Forgets expired tickets (a replay of one would be refused as expired
+   * anyway), oldest first, stopping at the first that is still valid: each
+   * claim costs the entries it removes, not a scan of the whole record.
+   */
   #expire(now: number): void {
     for (const [key, expires] of this.#used) {
-      if (expires <= now) this.#used.delete(key);
+      if (expires > now) return;
+      this.#used.delete(key);
     }
   }
 }
