@@ -16,7 +16,8 @@ import { bareTraceFlag, observe, OBSERVE_FLAGS, OBSERVE_HELP, tracePrinter } fro
 import { ChatRoom } from "./serve_chat.ts";
 import { HttpSite } from "./serve_http.ts";
 import { loadCertificatePair } from "./credentials.ts";
-import { loadTrustAnchors, TrustStoreError } from "../lib/x509/anchors.ts";
+import { TrustStoreError } from "../lib/x509/anchors.ts";
+import { loadTrustAnchors } from "../lib/deno/trust_files.ts";
 import { parseCertificate } from "../lib/x509/certificate.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";
 import { LIMIT_FLAGS, parseCount, parseLimits, SERVER_LIMIT_FLAGS } from "./limits.ts";

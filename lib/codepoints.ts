@@ -5,7 +5,7 @@
  * @module
  */
 
-import { openEnum } from "./wire/open_enum.ts";
+import { type OpenEnum, openEnum } from "./wire/open_enum.ts";
 
 /** RFC 8446 §5.1: ContentType. */
 export const ContentType = openEnum({
@@ -67,8 +67,8 @@ export const ExtensionType = openEnum({
   renegotiation_info: 65281,
 });
 
-/** RFC 8446 §4.2.7: NamedGroup. The first three are implemented; the rest are names to print. */
-export const NamedGroup = openEnum({
+// The code points of NamedGroup, named.
+const namedGroups = {
   secp256r1: 0x0017,
   secp384r1: 0x0018,
   secp521r1: 0x0019,
@@ -78,10 +78,12 @@ export const NamedGroup = openEnum({
   ffdhe3072: 0x0101,
   X25519MLKEM768: 0x11ec,
   X25519Kyber768Draft00: 0x6399,
-});
+};
+/** RFC 8446 §4.2.7: NamedGroup. The first three are implemented; the rest are names to print. */
+export const NamedGroup: OpenEnum<typeof namedGroups> = openEnum(namedGroups);
 
-/** RFC 8446 §4.2.3: SignatureScheme. */
-export const SignatureScheme = openEnum({
+// The code points of SignatureScheme, named.
+const signatureSchemes = {
   rsa_pkcs1_sha256: 0x0401,
   rsa_pkcs1_sha384: 0x0501,
   rsa_pkcs1_sha512: 0x0601,
@@ -101,13 +103,12 @@ export const SignatureScheme = openEnum({
   mldsa87: 0x0906,
   rsa_pkcs1_sha1: 0x0201,
   ecdsa_sha1: 0x0203,
-});
+};
+/** RFC 8446 §4.2.3: SignatureScheme. */
+export const SignatureScheme: OpenEnum<typeof signatureSchemes> = openEnum(signatureSchemes);
 
-/**
- * RFC 8446 §B.4: CipherSuite; and, to print what clients offer, the TLS 1.2
- * suites browsers and curl still list (RFC 5289, RFC 7905, RFC 5246).
- */
-export const CipherSuite = openEnum({
+// The code points of CipherSuite, named.
+const cipherSuites = {
   TLS_AES_128_GCM_SHA256: 0x1301,
   TLS_AES_256_GCM_SHA384: 0x1302,
   TLS_CHACHA20_POLY1305_SHA256: 0x1303,
@@ -126,7 +127,12 @@ export const CipherSuite = openEnum({
   TLS_RSA_WITH_AES_256_GCM_SHA384: 0x009d,
   TLS_RSA_WITH_AES_128_CBC_SHA: 0x002f,
   TLS_RSA_WITH_AES_256_CBC_SHA: 0x0035,
-});
+};
+/**
+ * RFC 8446 §B.4: CipherSuite; and, to print what clients offer, the TLS 1.2
+ * suites browsers and curl still list (RFC 5289, RFC 7905, RFC 5246).
+ */
+export const CipherSuite: OpenEnum<typeof cipherSuites> = openEnum(cipherSuites);
 
 /** RFC 8446 §4.2.1: the protocol versions seen in supported_versions. */
 export const ProtocolVersion = openEnum({

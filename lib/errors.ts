@@ -8,10 +8,10 @@
  * @module
  */
 
-import { openEnum } from "./wire/open_enum.ts";
+import { type OpenEnum, openEnum } from "./wire/open_enum.ts";
 
-/** RFC 8446 §6: AlertDescription (an open enum: unknown values are kept). */
-export const AlertDescription = openEnum({
+// The code points of AlertDescription, named.
+const alertDescriptions = {
   close_notify: 0,
   unexpected_message: 10,
   bad_record_mac: 20,
@@ -39,7 +39,9 @@ export const AlertDescription = openEnum({
   unknown_psk_identity: 115,
   certificate_required: 116,
   no_application_protocol: 120,
-});
+};
+/** RFC 8446 §6: AlertDescription (an open enum: unknown values are kept). */
+export const AlertDescription: OpenEnum<typeof alertDescriptions> = openEnum(alertDescriptions);
 
 /** RFC 8446 §6: AlertLevel. TLS 1.3 treats every alert but close_notify and user_canceled as fatal. */
 export const AlertLevel = openEnum({ warning: 1, fatal: 2 });

@@ -1,30 +1,33 @@
 /**
- * handshake: TLS 1.3 (RFC 8446) written in TypeScript on WebCrypto.
+ * handshake: TLS 1.3 (RFC 8446) written in TypeScript on WebCrypto, for
+ * any runtime. This entry point touches no socket, file or environment:
  *
- * - `connect()` / `listen()` give `TlsConn`s over Deno's TCP, shaped like
- *   `Deno.TlsConn`.
- * - `Connection` is the sans-IO engine underneath: bytes in, bytes and
- *   events out, usable over any transport (see `TlsConn` for a driver).
+ * - `Connection` is the sans-IO engine: bytes in, bytes and events out.
+ * - `TlsConn` drives it over any `Transport` (`read`/`write`/`close`),
+ *   shaped like `Deno.TlsConn`; `WebSocketTransport` is one for pages and
+ *   workers.
+ * - `PathVerifier`, `parseTrustAnchors`, `PinnedKeyVerifier` decide whom to
+ *   trust; `loadCertifiedKey` reads a certificate and key from PEM text.
+ *
+ * Sockets are the adapters' business: `./deno` (`connect`/`listen` over
+ * Deno's TCP, and trust files) and `./node` (the same over `node:net`).
  *
  * @example
  * ```ts
- * import { connect } from "./lib/mod.ts";
- * const conn = await connect({ hostname: "127.0.0.1", port: 8443, serverName: "localhost", verifier });
- * await conn.write(new TextEncoder().encode("hi\n"));
+ * import { Connection, parseTrustAnchors, PathVerifier } from "./mod.ts";
+ * const verifier = new PathVerifier(parseTrustAnchors(caPem));
+ * const client = Connection.client({ serverName: "localhost", verifier });
+ * await client.start();
+ * const clientHello = client.takeOutput(); // send these bytes to the server
  * ```
  *
  * @module
  */
 
-export {
-  connect,
-  type ConnectOptions,
-  listen,
-  type ListenOptions,
-  type PerConnection,
-  TlsListener,
-} from "./net.ts";
+// First: on runtimes without ES2026 hex/base64 (Node 20-24, older browsers), add them.
+import "./compat/uint8array_base_encoding.ts";
 export { TlsConn, type TlsConnOptions, type Transport } from "./tls_conn.ts";
+export { WebSocketTransport } from "./websocket_transport.ts";
 export { Connection, type ConnectionEvent } from "./connection.ts";
 export type {
   CertificateVerifier,
@@ -39,7 +42,7 @@ export { AlertDescription, PeerAlert, TlsError, TruncationError } from "./errors
 export { CipherSuite, NamedGroup, SignatureScheme } from "./codepoints.ts";
 export { SigningKey } from "./crypto/signing_key.ts";
 export { PathVerifier, type PathVerifierOptions } from "./x509/verify.ts";
-export { loadTrustAnchors, SYSTEM_BUNDLE, TrustStoreError } from "./x509/anchors.ts";
+export { parseTrustAnchors, type TrustAnchorOptions, TrustStoreError } from "./x509/anchors.ts";
 export { parsePin, PinnedKeyVerifier, spkiPin } from "./x509/pin.ts";
 export { InsecureVerifier } from "./x509/insecure.ts";
 export { CertifiedKeyError, loadCertifiedKey } from "./x509/certified_key.ts";

@@ -8,6 +8,7 @@
 import type { ClientConfig, ServerConfig } from "./config.ts";
 import { Connection } from "./connection.ts";
 import { TlsConn, type TlsConnOptions } from "./tls_conn.ts";
+import { DEFAULT_MAX_HANDSHAKES, Slots } from "./slots.ts";
 
 /** Where to connect, and how to speak TLS there. */
 export interface ConnectOptions extends ClientConfig, TlsConnOptions {
@@ -27,8 +28,7 @@ export async function connect(options: ConnectOptions): Promise<TlsConn> {
   return new TlsConn(Connection.client(options), tcp, options);
 }
 
-/** Handshakes a listener runs at once unless told otherwise. */
-export const DEFAULT_MAX_HANDSHAKES = 256;
+export { DEFAULT_MAX_HANDSHAKES } from "./slots.ts";
 
 /** Where to listen, and how to speak TLS there. */
 export interface ListenOptions extends ServerConfig, TlsConnOptions {
@@ -131,42 +131,6 @@ export class TlsListener implements AsyncIterable<TlsConn> {
 
   [Symbol.asyncIterator](): AsyncIterator<TlsConn & { remoteAddr: Deno.NetAddr }> {
     return this.connections();
-  }
-}
-
-/** Counts handshakes in progress; `acquire` waits while all slots are taken. */
-class Slots {
-  readonly #limit: number;
-  #taken = 0;
-  #waiting: (() => void)[] = [];
-
-  constructor(limit: number) {
-    this.#limit = Math.max(1, limit);
-  }
-
-  get taken(): number {
-    return this.#taken;
-  }
-
-  acquire(): Promise<void> {
-    if (this.#taken < this.#limit) {
-      this.#taken++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  /** Frees a slot, handing it straight to the next waiter if there is one. */
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#taken--;
-  }
-
-  /** Lets every waiter through, over the limit (each releases its slot when done). */
-  wakeAll(): void {
-    this.#taken += this.#waiting.length;
-    this.#waiting.splice(0).forEach((wake) => wake());
   }
 }
 

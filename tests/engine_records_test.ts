@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { Connection } from "../lib/connection.ts";
+import type { Connection } from "../lib/connection.ts";
 import { Deframer } from "../lib/record/deframer.ts";
 import { makeCertSet } from "./helpers/certs.ts";
 import { handshakePair, pump, serverConfigFor } from "./helpers/pair.ts";
