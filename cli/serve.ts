@@ -15,6 +15,7 @@ import { parseFlags, UsageError } from "./common.ts";
 import { bareTraceFlag, observe, OBSERVE_FLAGS, OBSERVE_HELP, tracePrinter } from "./observe.ts";
 import { ChatRoom } from "./serve_chat.ts";
 import { HttpSite } from "./serve_http.ts";
+import { BROWSER_FLAGS, BROWSER_HELP, BrowserSite } from "./serve_browser.ts";
 import { loadCertificatePair } from "./credentials.ts";
 import { TrustStoreError } from "../lib/x509/anchors.ts";
 import { loadTrustAnchors } from "../lib/deno/trust_files.ts";
@@ -45,6 +46,7 @@ Usage: handshake serve [options]
   --handshake-timeout SECONDS   drop clients that do not finish the handshake (default 10)
   --max-handshakes N  handshakes in progress at once; more clients wait to be accepted (default 256)
   --max-handshake-message BYTES  largest handshake message accepted (default 131072)
+${BROWSER_HELP}
 ${OBSERVE_HELP}
   -h, --help          this help
 
@@ -63,6 +65,7 @@ const FLAGS = {
   ...LIMIT_FLAGS,
   ...SERVER_LIMIT_FLAGS,
   mode: { type: "string", default: "echo" },
+  ...BROWSER_FLAGS,
   ...OBSERVE_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
@@ -131,6 +134,10 @@ export async function serve(argv: string[]): Promise<number> {
     clientAuth: await clientAuth(values["client-ca"], values["require-client-cert"] ?? false),
     maxHandshakeMessage,
   };
+  // The bridge of /browser joins this server's own port, known once it listens.
+  const browser = mode === "http"
+    ? await BrowserSite.load(values, () => loopback(server.addr))
+    : undefined;
   const server = startServer({
     host: values.host,
     port,
@@ -138,7 +145,7 @@ export async function serve(argv: string[]): Promise<number> {
     handshakeTimeoutMs,
     maxHandshakes,
     log: (line) => console.log(line),
-    session: sessions(mode, config, seen.trace),
+    session: sessions(mode, config, seen.trace, browser),
   });
   const where = server.addr.hostname.includes(":")
     ? `[${server.addr.hostname}]`
@@ -146,6 +153,7 @@ export async function serve(argv: string[]): Promise<number> {
   console.error(
     `handshake serve: listening on ${where}:${server.addr.port} (${mode}; Ctrl-C to stop)`,
   );
+  if (browser?.unavailable) console.error(`handshake serve: ${browser.unavailable}`);
   const stop = () => server.close();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
@@ -163,8 +171,9 @@ function sessions(
   mode: "echo" | "chat" | "http",
   config: ServerConfig,
   trace: TraceLevel | undefined,
+  browser?: BrowserSite,
 ): (id: number, peer: string) => Session {
-  const site = mode === "http" ? new HttpSite(config) : undefined;
+  const site = mode === "http" ? new HttpSite(config, browser) : undefined;
   const room = mode === "chat" ? new ChatRoom((line) => console.log(line)) : undefined;
   room?.readShell().catch(() => {});
   return (id, peer) => {
@@ -212,6 +221,16 @@ async function clientAuth(
   }
   const verifier = new PathVerifier(anchors);
   return { verifier, required, authorities: verifier.anchorSubjects };
+}
+
+/** Where this machine reaches a listener: loopback for a wildcard address. */
+function loopback(addr: Deno.NetAddr): { hostname: string; port: number } {
+  const hostname = addr.hostname === "0.0.0.0"
+    ? "127.0.0.1"
+    : addr.hostname === "::"
+    ? "::1"
+    : addr.hostname;
+  return { hostname, port: addr.port };
 }
 
 /** Parses a TCP port number. */

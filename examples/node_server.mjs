@@ -42,7 +42,11 @@ try {
     readFileSync(certFile, "utf8"),
     readFileSync(keyFile, "utf8"),
   );
-  const listener = await listen({ port: Number(portText), certificate, handshakeTimeoutMs: 10_000 });
+  const listener = await listen({
+    port: Number(portText),
+    certificate,
+    handshakeTimeoutMs: 10_000,
+  });
   console.error(`node_server: listening on ${listener.addr.hostname}:${listener.addr.port}`);
   process.on("SIGTERM", () => listener.close());
   for await (const conn of listener) serve(conn);

@@ -16,8 +16,8 @@ export const ContentType = openEnum({
   application_data: 23,
 });
 
-/** RFC 8446 §4: HandshakeType (plus `message_hash`, §4.4.1). */
-export const HandshakeType = openEnum({
+// The code points of HandshakeType, named.
+const handshakeTypes = {
   client_hello: 1,
   server_hello: 2,
   new_session_ticket: 4,
@@ -29,7 +29,9 @@ export const HandshakeType = openEnum({
   finished: 20,
   key_update: 24,
   message_hash: 254,
-});
+};
+/** RFC 8446 §4: HandshakeType (plus `message_hash`, §4.4.1). */
+export const HandshakeType: OpenEnum<typeof handshakeTypes> = openEnum(handshakeTypes);
 
 /** RFC 8446 §4.2: ExtensionType (the ones this project meets). */
 export const ExtensionType = openEnum({

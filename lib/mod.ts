@@ -39,7 +39,7 @@ export type {
   VerifyContext,
 } from "./config.ts";
 export { AlertDescription, PeerAlert, TlsError, TruncationError } from "./errors.ts";
-export { CipherSuite, NamedGroup, SignatureScheme } from "./codepoints.ts";
+export { CipherSuite, HandshakeType, NamedGroup, SignatureScheme } from "./codepoints.ts";
 export { SigningKey } from "./crypto/signing_key.ts";
 export { PathVerifier, type PathVerifierOptions } from "./x509/verify.ts";
 export { parseTrustAnchors, type TrustAnchorOptions, TrustStoreError } from "./x509/anchors.ts";
