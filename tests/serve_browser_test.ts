@@ -13,7 +13,7 @@ import { buildBundles } from "./helpers/node.ts";
 import { makeCertSet } from "./helpers/certs.ts";
 import { handshakeProcess, runHandshake, type Server, startServe } from "./helpers/cli.ts";
 import { withChromiumPage } from "./helpers/chromium.ts";
-import { need } from "./helpers/commands.ts";
+import { need, run } from "./helpers/commands.ts";
 import { freePort, Peer } from "./helpers/peer.ts";
 import { connect } from "../lib/net.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";
@@ -149,6 +149,32 @@ Deno.test({
       await Promise.all([sServer.kill(), server.peer.kill(), wrongCa.peer.kill()]);
     }
   },
+});
+
+Deno.test("bridge: a Deno client on WebSocketTransport, 1 MiB each way through --bridge-to", async () => {
+  const echo = await startServe(["--cert", paths.server, "--key", paths.serverKey]);
+  const server = await serveHttp(paths.ca, "--bridge-to", `127.0.0.1:${echo.port}`);
+  try {
+    const client = new URL("./helpers/bridge_client.ts", import.meta.url).pathname;
+    const out = await run(Deno.execPath(), [
+      "run",
+      `--cert=${paths.ca}`,
+      "--allow-net=localhost",
+      `--allow-read=${paths.dir}`,
+      client,
+      `wss://localhost:${server.port}/bridge?to=127.0.0.1:${echo.port}`,
+      paths.ca,
+      String(1 << 20),
+    ]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /^echoed 1048576 bytes, same: true, TLS_AES_128_GCM_SHA256 x25519\n$/);
+    await echo.peer.waitFor(/ok, echoed 1048576 bytes/);
+    await server.peer.waitFor(
+      new RegExp(`bridged to 127\\.0\\.0\\.1:${echo.port}: \\d+ bytes up, \\d+ down`),
+    );
+  } finally {
+    await Promise.all([echo.peer.kill(), server.peer.kill()]);
+  }
 });
 
 /** Sends one raw request (and `after` it) over TLS; returns the whole answer, a char per byte. */
