@@ -33,6 +33,7 @@ Usage: handshake serve [options]
   --mode MODE         echo (default): send back what each client sends
                       chat: lines typed here go to every client, and theirs come here
                       http: an HTTPS page showing each visitor their own handshake (/json too)
+${BROWSER_HELP}
 
   --host ADDR         address to listen on (default 127.0.0.1; use :: or 0.0.0.0 for all)
   --port N            TCP port (default 8443; 0 picks a free one)
@@ -46,7 +47,6 @@ Usage: handshake serve [options]
   --handshake-timeout SECONDS   drop clients that do not finish the handshake (default 10)
   --max-handshakes N  handshakes in progress at once; more clients wait to be accepted (default 256)
   --max-handshake-message BYTES  largest handshake message accepted (default 131072)
-${BROWSER_HELP}
 ${OBSERVE_HELP}
   -h, --help          this help
 
@@ -62,10 +62,10 @@ const FLAGS = {
   suites: { type: "string" },
   "client-ca": { type: "string" },
   "require-client-cert": { type: "boolean" },
+  ...BROWSER_FLAGS,
   ...LIMIT_FLAGS,
   ...SERVER_LIMIT_FLAGS,
   mode: { type: "string", default: "echo" },
-  ...BROWSER_FLAGS,
   ...OBSERVE_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
@@ -138,6 +138,7 @@ export async function serve(argv: string[]): Promise<number> {
   const browser = mode === "http"
     ? await BrowserSite.load(values, () => loopback(server.addr))
     : undefined;
+  if (browser?.unavailable) console.error(`handshake serve: ${browser.unavailable}`);
   const server = startServer({
     host: values.host,
     port,
@@ -153,7 +154,6 @@ export async function serve(argv: string[]): Promise<number> {
   console.error(
     `handshake serve: listening on ${where}:${server.addr.port} (${mode}; Ctrl-C to stop)`,
   );
-  if (browser?.unavailable) console.error(`handshake serve: ${browser.unavailable}`);
   const stop = () => server.close();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
