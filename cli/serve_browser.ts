@@ -125,6 +125,7 @@ export class BrowserSite {
     };
     const key = headers.get("sec-websocket-key") ?? "";
     if (
+      req.headOnly ||
       !/\bwebsocket\b/i.test(headers.get("upgrade") ?? "") ||
       !/\bupgrade\b/i.test(headers.get("connection") ?? "") ||
       !/^[A-Za-z0-9+/]{22}==$/.test(key)
