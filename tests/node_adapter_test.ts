@@ -213,3 +213,39 @@ Deno.test("bundles: neither reaches Deno; only the Node one imports a node: modu
   assert.deepEqual(browser.match(/from "node:[a-z]+"/g), null);
   assert.deepEqual(node.match(/from "node:[a-z]+"/g), ['from "node:net"']);
 });
+
+Deno.test({
+  name: "Node 20: the bundle's hex/base64 fallback agrees with Buffer, and refuses what is not",
+  ignore: !node20.version,
+  fn: async () => {
+    const script = `
+      const native = typeof Uint8Array.fromHex === "function";
+      await import(${JSON.stringify(build.node)});
+      const bytes = new Uint8Array(1000).map((_, i) => (i * 131 + 7) % 256);
+      const b = Buffer.from(bytes);
+      const refused = (f) => { try { f(); return false; } catch (e) { return e instanceof SyntaxError; } };
+      console.log(JSON.stringify({
+        native,
+        toHex: bytes.toHex() === b.toString("hex"),
+        fromHex: Buffer.from(Uint8Array.fromHex(b.toString("hex").toUpperCase())).equals(b),
+        toBase64: bytes.toBase64() === b.toString("base64"),
+        fromBase64: Buffer.from(Uint8Array.fromBase64(b.toString("base64"))).equals(b),
+        badHex: refused(() => Uint8Array.fromHex("abc")) && refused(() => Uint8Array.fromHex("zz")),
+        badBase64: refused(() => Uint8Array.fromBase64("a$b=")),
+      }));`;
+    const out = await new Deno.Command(node20.command[0], {
+      args: ["--input-type=module", "-e", script],
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.deepEqual(JSON.parse(text), {
+      native: false, // Node 20 predates them: the fallback is what ran
+      toHex: true,
+      fromHex: true,
+      toBase64: true,
+      fromBase64: true,
+      badHex: true,
+      badBase64: true,
+    });
+  },
+});
