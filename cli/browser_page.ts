@@ -162,7 +162,7 @@ try {
   const client = Connection.client({ serverName, verifier, alpn: ["http/1.1"], trace });
   const conn = new TlsConn(client, transport, { handshakeTimeoutMs: 20_000 });
   const info = await conn.handshake();
-  step(\`handshake complete: \${info.cipherSuite}, \${info.group}, \${info.signatureScheme}\`, "client");
+  step(\`handshake complete: \${info.cipherSuite}, \${info.group}, \${info.signatureScheme}, on the \${info.provider} provider\`, "client");
   const request = \`GET /json HTTP/1.1\\r\\nHost: \${serverName}\\r\\nConnection: close\\r\\n\\r\\n\`;
   await conn.write(new TextEncoder().encode(request));
   step(\`→ \${request.length} bytes of application data: GET /json\`, "client");
@@ -183,6 +183,7 @@ try {
   const verified = events.some((e) => e.kind === "certificate_check" && e.peer === "server" && e.ok);
   result = {
     ok: true,
+    provider: info.provider,
     cipherSuite: info.cipherSuite,
     group: info.group,
     verified,

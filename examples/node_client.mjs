@@ -36,7 +36,9 @@ async function main() {
   const verifier = new PathVerifier(parseTrustAnchors(caPem, { source: caFile }));
   const conn = await connect({ hostname: host, port, serverName, verifier });
   const info = await conn.handshake();
-  process.stderr.write(`node_client: connected, ${info.cipherSuite} ${info.group}\n`);
+  process.stderr.write(
+    `node_client: connected, ${info.cipherSuite} ${info.group} (${info.provider} provider)\n`,
+  );
   (async () => {
     for await (const chunk of process.stdin) await conn.write(chunk);
     await conn.closeWrite(); // close_notify: the server knows we are done

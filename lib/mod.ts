@@ -1,6 +1,8 @@
 /**
- * handshake: TLS 1.3 (RFC 8446) written in TypeScript on WebCrypto, for
- * any runtime. This entry point touches no socket, file or environment:
+ * handshake: TLS 1.3 (RFC 8446) written in TypeScript over a pluggable
+ * crypto provider (`webcrypto`, the default, runs wherever WebCrypto
+ * does), for any runtime. This entry point touches no socket, file,
+ * environment or FFI:
  *
  * - `Connection` is the sans-IO engine: bytes in, bytes and events out.
  * - `TlsConn` drives it over any `Transport` (`read`/`write`/`close`),
@@ -40,7 +42,14 @@ export type {
 } from "./config.ts";
 export { AlertDescription, PeerAlert, TlsError, TruncationError } from "./errors.ts";
 export { CipherSuite, HandshakeType, NamedGroup, SignatureScheme } from "./codepoints.ts";
-export { SigningKey } from "./crypto/signing_key.ts";
+export type {
+  CryptoProvider,
+  KeyExchangeGroup,
+  MaybePromise,
+  SigningKey,
+  Suite,
+} from "./crypto/provider.ts";
+export { webcrypto } from "./crypto/webcrypto/mod.ts";
 export { PathVerifier, type PathVerifierOptions } from "./x509/verify.ts";
 export { parseTrustAnchors, type TrustAnchorOptions, TrustStoreError } from "./x509/anchors.ts";
 export { parsePin, PinnedKeyVerifier, spkiPin } from "./x509/pin.ts";

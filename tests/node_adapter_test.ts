@@ -103,7 +103,10 @@ for (const node of runtimes) {
         const r = await nodeClient(node.command, port, paths.ca, "localhost", "hello openssl\n");
         // s_server -rev reverses the line, and ends the connection when the client does.
         assert.equal(r.stdout, "lssnepo olleh\n", r.stderr);
-        assert.match(r.stderr, /^node_client: connected, TLS_AES_\d+_GCM_SHA\d+ x25519\n$/);
+        assert.match(
+          r.stderr,
+          /^node_client: connected, TLS_AES_\d+_GCM_SHA\d+ x25519 \(webcrypto provider\)\n$/,
+        );
         assert.equal(r.code, 0);
       } finally {
         await peer.kill();

@@ -77,6 +77,7 @@ Deno.test({
     try {
       const { result, steps, arrows, png } = await runPage(server.port);
       assert.equal(result.ok, true, JSON.stringify(result));
+      assert.equal(result.provider, "webcrypto");
       assert.equal(result.verified, true);
       assert.equal(result.cipherSuite, "TLS_AES_128_GCM_SHA256");
       assert.equal(result.group, "x25519");

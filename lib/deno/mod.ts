@@ -1,7 +1,9 @@
 /**
  * handshake for Deno: everything of the runtime-neutral entry point, plus
- * `connect()` and `listen()` over Deno's TCP sockets and
- * `loadTrustAnchors()` for PEM files and the system bundle.
+ * `connect()` and `listen()` over Deno's TCP sockets,
+ * `loadTrustAnchors()` for PEM files and the system bundle, and
+ * `cryptoProvider()`, which also offers `openssl` (OpenSSL 3's libcrypto
+ * through FFI, loaded only when asked for).
  *
  * @example
  * ```ts
@@ -26,3 +28,9 @@ export {
   TlsListener,
 } from "../net.ts";
 export { loadTrustAnchors, SYSTEM_BUNDLE } from "./trust_files.ts";
+export {
+  cryptoProvider,
+  PROVIDER_NAMES,
+  type ProviderName,
+  ProviderUnavailableError,
+} from "../providers.ts";
