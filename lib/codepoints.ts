@@ -16,8 +16,8 @@ export const ContentType = openEnum({
   application_data: 23,
 });
 
-// The code points of HandshakeType, named.
-const handshakeTypes = {
+/** RFC 8446 §4: the HandshakeType code points by name (`HandshakeType` is the open enum). */
+export const HANDSHAKE_TYPES = {
   client_hello: 1,
   server_hello: 2,
   new_session_ticket: 4,
@@ -31,7 +31,7 @@ const handshakeTypes = {
   message_hash: 254,
 };
 /** RFC 8446 §4: HandshakeType (plus `message_hash`, §4.4.1). */
-export const HandshakeType: OpenEnum<typeof handshakeTypes> = openEnum(handshakeTypes);
+export const HandshakeType: OpenEnum<typeof HANDSHAKE_TYPES> = openEnum(HANDSHAKE_TYPES);
 
 /** RFC 8446 §4.2: ExtensionType (the ones this project meets). */
 export const ExtensionType = openEnum({
@@ -69,8 +69,8 @@ export const ExtensionType = openEnum({
   renegotiation_info: 65281,
 });
 
-// The code points of NamedGroup, named.
-const namedGroups = {
+/** RFC 8446 §4.2.7: the NamedGroup code points by name (`NamedGroup` is the open enum). */
+export const NAMED_GROUPS = {
   secp256r1: 0x0017,
   secp384r1: 0x0018,
   secp521r1: 0x0019,
@@ -82,10 +82,10 @@ const namedGroups = {
   X25519Kyber768Draft00: 0x6399,
 };
 /** RFC 8446 §4.2.7: NamedGroup. The first three are implemented; the rest are names to print. */
-export const NamedGroup: OpenEnum<typeof namedGroups> = openEnum(namedGroups);
+export const NamedGroup: OpenEnum<typeof NAMED_GROUPS> = openEnum(NAMED_GROUPS);
 
-// The code points of SignatureScheme, named.
-const signatureSchemes = {
+/** RFC 8446 §4.2.3: the SignatureScheme code points by name (`SignatureScheme` is the open enum). */
+export const SIGNATURE_SCHEMES = {
   rsa_pkcs1_sha256: 0x0401,
   rsa_pkcs1_sha384: 0x0501,
   rsa_pkcs1_sha512: 0x0601,
@@ -107,10 +107,10 @@ const signatureSchemes = {
   ecdsa_sha1: 0x0203,
 };
 /** RFC 8446 §4.2.3: SignatureScheme. */
-export const SignatureScheme: OpenEnum<typeof signatureSchemes> = openEnum(signatureSchemes);
+export const SignatureScheme: OpenEnum<typeof SIGNATURE_SCHEMES> = openEnum(SIGNATURE_SCHEMES);
 
-// The code points of CipherSuite, named.
-const cipherSuites = {
+/** RFC 8446 §B.4: the cipher suite code points by name (`CipherSuite` is the open enum). */
+export const CIPHER_SUITES = {
   TLS_AES_128_GCM_SHA256: 0x1301,
   TLS_AES_256_GCM_SHA384: 0x1302,
   TLS_CHACHA20_POLY1305_SHA256: 0x1303,
@@ -134,7 +134,7 @@ const cipherSuites = {
  * RFC 8446 §B.4: CipherSuite; and, to print what clients offer, the TLS 1.2
  * suites browsers and curl still list (RFC 5289, RFC 7905, RFC 5246).
  */
-export const CipherSuite: OpenEnum<typeof cipherSuites> = openEnum(cipherSuites);
+export const CipherSuite: OpenEnum<typeof CIPHER_SUITES> = openEnum(CIPHER_SUITES);
 
 /** RFC 8446 §4.2.1: the protocol versions seen in supported_versions. */
 export const ProtocolVersion = openEnum({

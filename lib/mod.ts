@@ -40,12 +40,37 @@ export type {
   ServerConfig,
   VerifyContext,
 } from "./config.ts";
-export { AlertDescription, PeerAlert, TlsError, TruncationError } from "./errors.ts";
-export { CipherSuite, HandshakeType, NamedGroup, SignatureScheme } from "./codepoints.ts";
+export {
+  ALERT_DESCRIPTIONS,
+  AlertDescription,
+  PeerAlert,
+  TlsError,
+  TruncationError,
+} from "./errors.ts";
+export {
+  CIPHER_SUITES,
+  CipherSuite,
+  HANDSHAKE_TYPES,
+  HandshakeType,
+  NAMED_GROUPS,
+  NamedGroup,
+  SIGNATURE_SCHEMES,
+  SignatureScheme,
+} from "./codepoints.ts";
+export type { OpenEnum } from "./wire/open_enum.ts";
 export type {
+  ActiveKeyExchange,
+  Aead,
+  AeadKey,
+  CompletedKeyExchange,
   CryptoProvider,
+  Hash,
+  HashContext,
+  HashName,
   KeyExchangeGroup,
   MaybePromise,
+  SignatureAlgorithm,
+  SignatureHash,
   SigningKey,
   Suite,
 } from "./crypto/provider.ts";
@@ -55,4 +80,7 @@ export { parseTrustAnchors, type TrustAnchorOptions, TrustStoreError } from "./x
 export { parsePin, PinnedKeyVerifier, spkiPin } from "./x509/pin.ts";
 export { InsecureVerifier } from "./x509/insecure.ts";
 export { CertifiedKeyError, loadCertifiedKey } from "./x509/certified_key.ts";
-export type { TraceEvent } from "./trace.ts";
+export type { Side, TraceEvent } from "./trace.ts";
+export type { SecretName } from "./crypto/key_schedule.ts";
+export type { PublicKeyInfo } from "./crypto/public_key.ts";
+export type { Epoch } from "./record/record_layer.ts";

@@ -174,6 +174,7 @@ export class TlsListener implements AsyncIterable<AcceptedConn> {
     this.#notify();
   }
 
+  /** The accepted connections: `for await (const conn of listener)` (see `connections`). */
   [Symbol.asyncIterator](): AsyncIterator<AcceptedConn> {
     return this.connections();
   }

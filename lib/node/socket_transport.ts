@@ -14,7 +14,19 @@ const HIGH_WATER = 1 << 18;
 /** How long `close()` lets queued bytes (a final alert) drain before it drops the socket. */
 const CLOSE_GRACE_MS = 1000;
 
-/** Reads and writes a Node socket as a `TlsConn` expects. */
+/**
+ * Reads and writes a Node socket as a `TlsConn` expects (what `connect` and
+ * `listen` use; for sockets made elsewhere).
+ *
+ * @example
+ * ```ts
+ * import { Connection, SocketTransport, TlsConn } from "./mod.ts";
+ * import * as net from "node:net";
+ * const socket = net.connect({ host: "127.0.0.1", port: 8443 });
+ * await new Promise((resolve) => socket.once("connect", resolve));
+ * const conn = new TlsConn(Connection.client({ serverName: "localhost", verifier }), new SocketTransport(socket));
+ * ```
+ */
 export class SocketTransport implements Transport {
   readonly #socket: Socket;
   readonly #chunks: Uint8Array[] = [];
