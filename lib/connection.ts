@@ -62,7 +62,11 @@ const OPEN_AHEAD = 16;
  *
  * @example A client over a transport of your own
  * ```ts
- * import { Connection } from "./mod.ts";
+ * import { Connection, parseTrustAnchors, PathVerifier } from "./mod.ts";
+ * declare function send(bytes: Uint8Array): void; // your transport
+ * declare const bytesFromServer: Uint8Array;
+ * declare const caPem: string;
+ * const verifier = new PathVerifier(parseTrustAnchors(caPem));
  * const client = Connection.client({ serverName: "localhost", verifier });
  * await client.start();
  * send(client.takeOutput()); // the ClientHello

@@ -17,6 +17,7 @@
  * @example
  * ```ts
  * import { Connection, parseTrustAnchors, PathVerifier } from "./mod.ts";
+ * const caPem = await (await fetch("/ca.pem")).text(); // the CA certificate, PEM
  * const verifier = new PathVerifier(parseTrustAnchors(caPem));
  * const client = Connection.client({ serverName: "localhost", verifier });
  * await client.start();

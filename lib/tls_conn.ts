@@ -84,7 +84,8 @@ export class TlsConn {
    *
    * @example TLS over a WebSocket, as a page would
    * ```ts
-   * import { Connection, TlsConn, WebSocketTransport } from "./mod.ts";
+   * import { Connection, PinnedKeyVerifier, TlsConn, WebSocketTransport } from "./mod.ts";
+   * const verifier = new PinnedKeyVerifier(["sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="]);
    * const transport = await WebSocketTransport.open("wss://localhost:8443/bridge");
    * const conn = new TlsConn(Connection.client({ serverName: "localhost", verifier }), transport);
    * console.log((await conn.handshake()).cipherSuite);

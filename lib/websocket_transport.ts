@@ -23,6 +23,7 @@ const DRAIN_POLL_MS = 5;
  * @example
  * ```ts
  * import { Connection, parseTrustAnchors, PathVerifier, TlsConn, WebSocketTransport } from "./mod.ts";
+ * const caPem = await (await fetch("/ca.pem")).text();
  * const transport = await WebSocketTransport.open("wss://example.test/bridge");
  * const verifier = new PathVerifier(parseTrustAnchors(caPem));
  * const conn = new TlsConn(Connection.client({ serverName: "localhost", verifier }), transport);

@@ -38,3 +38,20 @@ Deno.test("package: deno publish --dry-run passes", async () => {
   assert.match(out.stderr, /Success Dry run complete/);
   assert.match(out.stderr, /\/LICENSE \(/);
 });
+
+Deno.test("package: the examples in the library's doc comments type-check", async () => {
+  const files: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const e of Deno.readDir(`${root}${dir}`)) {
+      if (e.isDirectory) await walk(`${dir}${e.name}/`);
+      else if (e.name.endsWith(".ts")) files.push(`${dir}${e.name}`);
+    }
+  };
+  await walk("lib/");
+  const out = await run(Deno.execPath(), ["check", "--doc-only", ...files], {
+    cwd: root,
+    env: { NO_COLOR: "1" },
+    timeoutMs: 120_000,
+  });
+  assert.equal(out.code, 0, out.stderr);
+});

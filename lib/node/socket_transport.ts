@@ -20,8 +20,9 @@ const CLOSE_GRACE_MS = 1000;
  *
  * @example
  * ```ts
- * import { Connection, SocketTransport, TlsConn } from "./mod.ts";
+ * import { Connection, InsecureVerifier, SocketTransport, TlsConn } from "./mod.ts";
  * import * as net from "node:net";
+ * const verifier = new InsecureVerifier(); // for the sake of the example: verify in real use
  * const socket = net.connect({ host: "127.0.0.1", port: 8443 });
  * await new Promise((resolve) => socket.once("connect", resolve));
  * const conn = new TlsConn(Connection.client({ serverName: "localhost", verifier }), new SocketTransport(socket));

@@ -43,7 +43,7 @@ export interface TrustAnchorOptions {
  *
  * @example
  * ```ts
- * import { parseTrustAnchors, PathVerifier } from "./mod.ts";
+ * import { parseTrustAnchors, PathVerifier } from "../mod.ts";
  * const pem = "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n";
  * const verifier = new PathVerifier(parseTrustAnchors(pem, { source: "ca.pem" }));
  * ```

@@ -35,6 +35,7 @@ export class CertifiedKeyError extends Error {
  * @example
  * ```ts
  * import { loadCertifiedKey } from "../mod.ts";
+ * declare const chainPem: string, keyPem: string; // e.g. read from server.pem and server-key.pem
  * const certificate = await loadCertifiedKey(chainPem, keyPem);
  * // { chain: [leaf, ...intermediates], key }: a ServerConfig's `certificate`
  * ```

@@ -47,7 +47,7 @@ export class PinnedKeyVerifier implements CertificateVerifier {
    *
    * @example
    * ```ts
-   * import { PinnedKeyVerifier } from "./mod.ts";
+   * import { PinnedKeyVerifier } from "../mod.ts";
    * const verifier = new PinnedKeyVerifier(["sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="]);
    * ```
    */

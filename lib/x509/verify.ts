@@ -34,6 +34,7 @@ export interface PathVerifierOptions {
  * @example
  * ```ts
  * import { parseTrustAnchors, PathVerifier } from "../mod.ts";
+ * declare const caPem: string; // the CA certificate(s), PEM
  * const verifier = new PathVerifier(parseTrustAnchors(caPem), { maxIntermediates: 3 });
  * ```
  */
