@@ -130,7 +130,10 @@ function trace(e) {
       records++;
       // One arrow for each run of application data records from a side, in wire order.
       const data = e.contentType === 23;
-      if (data && !inData[e.from]) arrow(e.from, "application data", e.epoch);
+      if (data && !inData[e.from]) {
+        arrow(e.from, "application data", e.epoch);
+        if (e.from === "server") step("← application data", "server");
+      }
       inData[e.from] = data;
       break;
     }
@@ -172,7 +175,7 @@ try {
   for (let n; (n = await conn.read(buf)) !== null;) {
     response += decoder.decode(buf.subarray(0, n), { stream: true });
   }
-  step(\`← \${response.length} bytes of application data, then the server's close_notify\`, "server");
+  step(\`read \${response.length} bytes of application data, up to the server's close_notify\`, "server");
   await conn.close();
   let serverSaw;
   try {
