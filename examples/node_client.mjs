@@ -17,21 +17,31 @@ function summary(e) {
   return e?.message ?? String(e);
 }
 
-function fail(line) {
-  process.stderr.write(`node_client: ${line}\n`);
-  process.exit(1);
+/** Ends the process once everything written to `stream` is flushed (process.exit alone may drop it). */
+function exitAfter(stream, code) {
+  stream.write("", () => process.exit(code));
+}
+
+let failed = false;
+
+/** Says why in one line (once, whichever part fails first) and exits with status 1. */
+function fail(e) {
+  if (failed) return;
+  failed = true;
+  process.stderr.write(`node_client: ${summary(e)}\n`);
+  exitAfter(process.stderr, 1);
 }
 
 async function main() {
   const [host, portText, caFile, serverName] = process.argv.slice(2);
-  if (!serverName) fail(USAGE);
+  if (!serverName) throw new Error(USAGE);
   const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) fail(`"${portText}" is not a TCP port`);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new Error(`"${portText}" is not a TCP port`);
   let caPem;
   try {
     caPem = readFileSync(caFile, "utf8");
   } catch (e) {
-    fail(`cannot read the CA file ${caFile}: ${e.code ?? e.message}`);
+    throw new Error(`cannot read the CA file ${caFile}: ${e.code ?? e.message}`);
   }
   const verifier = new PathVerifier(parseTrustAnchors(caPem, { source: caFile }));
   const conn = await connect({ hostname: host, port, serverName, verifier });
@@ -42,13 +52,13 @@ async function main() {
   (async () => {
     for await (const chunk of process.stdin) await conn.write(chunk);
     await conn.closeWrite(); // close_notify: the server knows we are done
-  })().catch((e) => fail(summary(e)));
+  })().catch(fail);
   for await (const chunk of conn.readable) {
     if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once("drain", r));
   }
   // The server sent close_notify: whatever standard input still holds has nowhere to go.
   await conn.close();
-  process.exit(0);
+  if (!failed) exitAfter(process.stdout, 0);
 }
 
-main().catch((e) => fail(summary(e)));
+main().catch(fail);

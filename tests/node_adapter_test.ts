@@ -160,50 +160,54 @@ for (const node of runtimes) {
 
 const node20 = runtimes[0];
 
-Deno.test({
-  name: "Node adapter, server side: openssl s_client and node_client against node_server",
-  ignore: !node20.version || !haveOpenssl,
-  fn: async () => {
-    const server = new Peer(node20.command[0], [
-      build.example("node_server.mjs"),
-      "0",
-      paths.server,
-      paths.serverKey,
-    ]);
-    try {
-      const port = Number((await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1]);
-      const client = new Peer("openssl", [
-        "s_client",
-        "-connect",
-        `127.0.0.1:${port}`,
-        "-CAfile",
-        paths.ca,
-        "-verify_return_error",
-        "-servername",
-        "localhost",
-        "-brief",
+for (const node of runtimes) {
+  Deno.test({
+    name:
+      `${node.name}: the Node adapter's server side (node_server) ← openssl s_client and node_client`,
+    ignore: !node.version || !haveOpenssl,
+    fn: async () => {
+      const server = new Peer(node.command[0], [
+        ...node.command.slice(1),
+        build.example("node_server.mjs"),
+        "0",
+        paths.server,
+        paths.serverKey,
       ]);
       try {
-        await client.waitFor(/CONNECTION ESTABLISHED\nProtocol version: TLSv1\.3\n/);
-        await client.waitFor(/Verification: OK/);
-        await client.write("ping from s_client\n");
-        await client.waitFor(/^ping from s_client$/m);
-        await client.closeStdin(); // s_client sends close_notify and exits
-        assert.equal((await client.exited()).code, 0, client.output);
-      } finally {
-        await client.kill();
-      }
-      await server.waitFor(/ok, echoed 19 bytes/);
+        const port = Number((await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1]);
+        const client = new Peer("openssl", [
+          "s_client",
+          "-connect",
+          `127.0.0.1:${port}`,
+          "-CAfile",
+          paths.ca,
+          "-verify_return_error",
+          "-servername",
+          "localhost",
+          "-brief",
+        ]);
+        try {
+          await client.waitFor(/CONNECTION ESTABLISHED\nProtocol version: TLSv1\.3\n/);
+          await client.waitFor(/Verification: OK/);
+          await client.write("ping from s_client\n");
+          await client.waitFor(/^ping from s_client$/m);
+          await client.closeStdin(); // s_client sends close_notify and exits
+          assert.equal((await client.exited()).code, 0, client.output);
+        } finally {
+          await client.kill();
+        }
+        await server.waitFor(/ok, echoed 19 bytes/);
 
-      const r = await nodeClient(node20.command, port, paths.ca, "localhost", "node to node\n");
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.stdout, "node to node\n");
-      await server.waitFor(/ok, echoed 13 bytes/);
-    } finally {
-      await server.kill();
-    }
-  },
-});
+        const r = await nodeClient(node.command, port, paths.ca, "localhost", "node to node\n");
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, "node to node\n");
+        await server.waitFor(/ok, echoed 13 bytes/);
+      } finally {
+        await server.kill();
+      }
+    },
+  });
+}
 
 Deno.test("bundles: neither reaches Deno; only the Node one imports a node: module", async () => {
   assert.deepEqual(denoReferences("/** a Deno.Conn */\nconst x = Deno.dlopen(p, {});"), [

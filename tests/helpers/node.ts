@@ -44,18 +44,27 @@ export interface NodeRuntime {
   version?: string;
 }
 
-/** Node 20 (`node` on PATH) and Node 26 (`npx -y node@26`, OpenSSL 3.5 inside). */
+/**
+ * Node 20 (`node` on PATH) and Node 26 (from npm by `npx -y node@26`, OpenSSL
+ * 3.5 inside). Node 26 is then run by its own path, not through npx: killing
+ * npx would leave its node running.
+ */
 export async function nodeRuntimes(): Promise<NodeRuntime[]> {
-  const runtimes: NodeRuntime[] = [
-    { name: "Node 20", command: ["node"] },
-    { name: "Node 26", command: ["npx", "-y", "node@26"] },
-  ];
-  for (const r of runtimes) {
-    if (!(await have(r.command[0]))) continue;
-    const out = await run(r.command[0], [...r.command.slice(1), "--version"], {
+  const runtimes: NodeRuntime[] = [{ name: "Node 20", command: ["node"] }];
+  const node26: NodeRuntime = { name: "Node 26", command: [] };
+  runtimes.push(node26);
+  if (await have("npx")) {
+    const out = await run("npx", ["-y", "node@26", "-p", "process.execPath"], {
       timeoutMs: 120_000,
     });
-    if (out.code === 0) r.version = out.stdout.trim();
+    if (out.code === 0) node26.command = [out.stdout.trim()];
+  }
+  for (const r of runtimes) {
+    if (r.command.length === 0 || !(await have(r.command[0]))) continue;
+    const out = await run(r.command[0], ["--version"]);
+    if (out.code !== 0) continue;
+    r.version = out.stdout.trim();
+    r.name = `Node ${r.version.replace(/^v(\d+).*$/, "$1")}`; // what really runs
   }
   return runtimes;
 }
