@@ -80,7 +80,8 @@ Deno.test({
       assert.equal(result.provider, "webcrypto");
       assert.equal(result.verified, true);
       assert.equal(result.cipherSuite, "TLS_AES_128_GCM_SHA256");
-      assert.equal(result.group, "x25519");
+      // The default offer leads with the post-quantum hybrid: ML-KEM-768 in the page's JavaScript.
+      assert.equal(result.group, "X25519MLKEM768");
       assert.equal(result.closeNotify, true);
       assert.equal(result.response, "HTTP/1.1 200 OK");
       // The server's own report of the in-page handshake: the same choices.
@@ -168,7 +169,7 @@ Deno.test("bridge: a Deno client on WebSocketTransport, 1 MiB each way through -
       String(1 << 20),
     ]);
     assert.equal(out.code, 0, out.stderr);
-    assert.match(out.stdout, /^echoed 1048576 bytes, same: true, TLS_AES_128_GCM_SHA256 x25519\n$/);
+    assert.match(out.stdout, /^echoed 1048576 bytes, same: true, TLS_AES_128_GCM_SHA256 X25519MLKEM768\n$/);
     await echo.peer.waitFor(/ok, echoed 1048576 bytes/);
     await server.peer.waitFor(
       new RegExp(`bridged to 127\\.0\\.0\\.1:${echo.port}: \\d+ bytes up, \\d+ down`),
