@@ -169,7 +169,10 @@ Deno.test("bridge: a Deno client on WebSocketTransport, 1 MiB each way through -
       String(1 << 20),
     ]);
     assert.equal(out.code, 0, out.stderr);
-    assert.match(out.stdout, /^echoed 1048576 bytes, same: true, TLS_AES_128_GCM_SHA256 X25519MLKEM768\n$/);
+    assert.match(
+      out.stdout,
+      /^echoed 1048576 bytes, same: true, TLS_AES_128_GCM_SHA256 X25519MLKEM768\n$/,
+    );
     await echo.peer.waitFor(/ok, echoed 1048576 bytes/);
     await server.peer.waitFor(
       new RegExp(`bridged to 127\\.0\\.0\\.1:${echo.port}: \\d+ bytes up, \\d+ down`),
