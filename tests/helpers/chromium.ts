@@ -39,12 +39,19 @@ async function chromiumHome(trustedCa?: string): Promise<string> {
   return home;
 }
 
-/** Loads `url` and returns what `--dump-dom` printed; trusts the PEM CA at `trustedCa` if given. */
-export async function chromiumDumpDom(url: string, trustedCa?: string): Promise<Output> {
+/**
+ * Loads `url` and returns what `--dump-dom` printed; trusts the PEM CA at
+ * `trustedCa` if given; `env` adds variables (e.g. SSLKEYLOGFILE).
+ */
+export async function chromiumDumpDom(
+  url: string,
+  trustedCa?: string,
+  env: Record<string, string> = {},
+): Promise<Output> {
   const home = await chromiumHome(trustedCa);
   try {
     return await run("chromium", [...chromiumFlags(home), "--dump-dom", url], {
-      env: { HOME: home },
+      env: { ...env, HOME: home },
       timeoutMs: 90_000,
     });
   } finally {
