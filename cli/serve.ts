@@ -15,8 +15,10 @@ import { isDirectory, parseFlags, UsageError } from "./common.ts";
 import { bareTraceFlag, observe, OBSERVE_FLAGS, OBSERVE_HELP, tracePrinter } from "./observe.ts";
 import { ChatRoom } from "./serve_chat.ts";
 import { HttpSite } from "./serve_http.ts";
+import { BROWSER_FLAGS, BROWSER_HELP, BrowserSite } from "./serve_browser.ts";
 import { loadCertificatePair } from "./credentials.ts";
-import { loadTrustAnchors, TrustStoreError } from "../lib/x509/anchors.ts";
+import { TrustStoreError } from "../lib/x509/anchors.ts";
+import { loadTrustAnchors } from "../lib/deno/trust_files.ts";
 import { parseCertificate } from "../lib/x509/certificate.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";
 import { LIMIT_FLAGS, parseCount, parseLimits, SERVER_LIMIT_FLAGS } from "./limits.ts";
@@ -37,6 +39,7 @@ Usage: handshake serve [options]
   --mode MODE         echo (default): send back what each client sends
                       chat: lines typed here go to every client, and theirs come here
                       http: an HTTPS page showing each visitor their own handshake (/json too)
+${BROWSER_HELP}
 
   --host ADDR         address to listen on (default 127.0.0.1; use :: or 0.0.0.0 for all)
   --port N            TCP port (default 8443; 0 picks a free one)
@@ -74,6 +77,7 @@ const FLAGS = {
   suites: { type: "string" },
   "client-ca": { type: "string" },
   "require-client-cert": { type: "boolean" },
+  ...BROWSER_FLAGS,
   ...LIMIT_FLAGS,
   ...SERVER_LIMIT_FLAGS,
   mode: { type: "string", default: "echo" },
@@ -180,6 +184,11 @@ export async function serve(argv: string[]): Promise<number> {
     clientAuth: await clientAuth(values["client-ca"], values["require-client-cert"] ?? false),
     maxHandshakeMessage,
   };
+  // The bridge of /browser joins this server's own port, known once it listens.
+  const browser = mode === "http"
+    ? await BrowserSite.load(values, () => loopback(server.addr))
+    : undefined;
+  if (browser?.unavailable) console.error(`handshake serve: ${browser.unavailable}`);
   const server = startServer({
     host: values.host,
     port,
@@ -189,7 +198,7 @@ export async function serve(argv: string[]): Promise<number> {
     log: logFormat === "json"
       ? (r) => console.log(JSON.stringify(jsonRecord(r)))
       : (r) => console.log(`${r.time.toISOString()}  ${connectionLine(r)}`),
-    session: sessions(mode, config, seen.trace),
+    session: sessions(mode, config, seen.trace, browser),
   });
   const where = server.addr.hostname.includes(":")
     ? `[${server.addr.hostname}]`
@@ -237,8 +246,9 @@ function sessions(
   mode: "echo" | "chat" | "http",
   config: ServerConfig,
   trace: TraceLevel | undefined,
+  browser?: BrowserSite,
 ): (id: number, peer: string) => Session {
-  const site = mode === "http" ? new HttpSite(config) : undefined;
+  const site = mode === "http" ? new HttpSite(config, browser) : undefined;
   const room = mode === "chat" ? new ChatRoom((line) => console.log(line)) : undefined;
   room?.readShell().catch(() => {});
   return (id, peer) => {
@@ -299,6 +309,16 @@ async function clientAuth(
   }
   const verifier = new PathVerifier(anchors);
   return { verifier, required, authorities: verifier.anchorSubjects };
+}
+
+/** Where this machine reaches a listener: loopback for a wildcard address. */
+function loopback(addr: Deno.NetAddr): { hostname: string; port: number } {
+  const hostname = addr.hostname === "0.0.0.0"
+    ? "127.0.0.1"
+    : addr.hostname === "::"
+    ? "::1"
+    : addr.hostname;
+  return { hostname, port: addr.port };
 }
 
 /** Parses a TCP port number. */

@@ -17,7 +17,9 @@ import type { TraceEvent } from "./trace.ts";
 
 /** A certificate chain (leaf first, DER) with the private key of the leaf. */
 export interface CertifiedKey {
+  /** The certificates, DER, leaf first, then the intermediates (the root may be left out). */
   readonly chain: readonly Uint8Array[];
+  /** The leaf's private key, from the connection's crypto provider. */
   readonly key: SigningKey;
 }
 
@@ -40,6 +42,7 @@ export interface VerifyContext {
  * carrying the alert to send (bad_certificate, unknown_ca, ...) to refuse.
  */
 export interface CertificateVerifier {
+  /** Resolves if `chain` (DER, leaf first, as the peer sent it) is trusted; throws `TlsError` if not. */
   verify(chain: readonly Uint8Array[], context: VerifyContext): Promise<void>;
 }
 

@@ -24,7 +24,6 @@ import type { KeySchedule } from "./crypto/key_schedule.ts";
 import { then } from "./crypto/maybe.ts";
 import type { CryptoProvider, MaybePromise } from "./crypto/provider.ts";
 import { ClientHandshake } from "./handshake/client.ts";
-import type { HandshakeIO } from "./handshake/io.ts";
 import {
   decodeKeyUpdate,
   decodeNewSessionTicket,
@@ -60,8 +59,26 @@ const OPEN_AHEAD = 16;
  * `receive()`, `write()` and `close()`, then send what `takeOutput()` returns
  * and act on `takeEvents()`. A failure rejects with `TlsError` (our alert
  * is then in the output) or `PeerAlert` (the peer's alert).
+ *
+ * @example A client over a transport of your own
+ * ```ts
+ * import { Connection, parseTrustAnchors, PathVerifier } from "./mod.ts";
+ * declare function send(bytes: Uint8Array): void; // your transport
+ * declare const bytesFromServer: Uint8Array;
+ * declare const caPem: string;
+ * const verifier = new PathVerifier(parseTrustAnchors(caPem));
+ * const client = Connection.client({ serverName: "localhost", verifier });
+ * await client.start();
+ * send(client.takeOutput()); // the ClientHello
+ * await client.receive(bytesFromServer);
+ * send(client.takeOutput()); // the client's Finished, once the server's flight is in
+ * for (const event of client.takeEvents()) {
+ *   if (event.type === "handshake") console.log(event.info.cipherSuite);
+ *   if (event.type === "data") console.log(event.data);
+ * }
+ * ```
  */
-export class Connection implements HandshakeIO {
+export class Connection {
   /** Which side this is. */
   readonly role: Side;
   /** {@inheritDoc HandshakeIO.crypto} */
@@ -597,9 +614,13 @@ export class Connection implements HandshakeIO {
     else this.#outbox.install(keys, secret, "application");
   }
 
-  // --- HandshakeIO: what the handshake code may do ---
+  // --- HandshakeIO: what the handshake code may do (internal: the class has it structurally,
+  // so that the public type names none of the handshake's own types) ---
 
-  /** {@inheritDoc HandshakeIO.expect} */
+  /**
+   * {@inheritDoc HandshakeIO.expect}
+   * @internal
+   */
   async expect(...types: number[]): Promise<HandshakeMessage> {
     await this.#outbox.flush();
     const msg = await new Promise<HandshakeMessage>((resolve) => {
@@ -617,7 +638,10 @@ export class Connection implements HandshakeIO {
     return msg;
   }
 
-  /** {@inheritDoc HandshakeIO.send} */
+  /**
+   * {@inheritDoc HandshakeIO.send}
+   * @internal
+   */
   send(type: number, body: Uint8Array): Uint8Array {
     const raw = frameHandshake(type, body);
     this.trace({ kind: "message", from: this.role, type, raw, epoch: this.#outbox.queuedEpoch });
@@ -625,7 +649,10 @@ export class Connection implements HandshakeIO {
     return raw;
   }
 
-  /** {@inheritDoc HandshakeIO.sendChangeCipherSpec} */
+  /**
+   * {@inheritDoc HandshakeIO.sendChangeCipherSpec}
+   * @internal
+   */
   sendChangeCipherSpec(): void {
     if (this.#ccsSent) return;
     this.#ccsSent = true;
@@ -636,6 +663,7 @@ export class Connection implements HandshakeIO {
    * {@inheritDoc HandshakeIO.setWriteKeys} The keys are derived from now on
    * and take effect in their place in the output queue: what was queued
    * before is sealed under the old keys, what is queued after under these.
+   * @internal
    */
   setWriteKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void> {
     this.#schedule = schedule;
@@ -647,6 +675,7 @@ export class Connection implements HandshakeIO {
   /**
    * {@inheritDoc HandshakeIO.setReadKeys} Keys a synchronous provider makes
    * are installed at once; others before the next record is opened.
+   * @internal
    */
   setReadKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void> {
     this.#schedule = schedule;
@@ -667,22 +696,34 @@ export class Connection implements HandshakeIO {
     return this.#config.trace ? this.#readKeysReady() : Promise.resolve();
   }
 
-  /** {@inheritDoc HandshakeIO.writeEpoch} */
+  /**
+   * {@inheritDoc HandshakeIO.writeEpoch}
+   * @internal
+   */
   get writeEpoch(): Epoch {
     return this.#outbox.queuedEpoch;
   }
 
-  /** {@inheritDoc HandshakeIO.random} */
+  /**
+   * {@inheritDoc HandshakeIO.random}
+   * @internal
+   */
   random(n: number): Uint8Array {
     return this.#config.random ? this.#config.random(n) : this.crypto.randomBytes(n);
   }
 
-  /** {@inheritDoc HandshakeIO.now} */
+  /**
+   * {@inheritDoc HandshakeIO.now}
+   * @internal
+   */
   now(): Date {
     return this.#config.now ? this.#config.now() : new Date();
   }
 
-  /** {@inheritDoc HandshakeIO.trace} Also writes the key log, when one is configured. */
+  /**
+   * {@inheritDoc HandshakeIO.trace} Also writes the key log, when one is configured.
+   * @internal
+   */
   trace(event: TraceEvent): void {
     if (event.kind === "secret" && this.#config.keyLog) {
       const random = this.#handshake?.clientRandom ?? this.#clientRandom;

@@ -11,10 +11,27 @@ import type { Connection } from "./connection.ts";
 import type { HandshakeInfo } from "./config.ts";
 import { Serial } from "./serial.ts";
 
-/** The byte stream under a TLS connection. `Deno.Conn` is one. */
+/**
+ * The byte stream under a TLS connection: `Deno.Conn` is one, and so are
+ * the Node adapter's `SocketTransport` and `WebSocketTransport`.
+ *
+ * @example An in-memory transport that records what is written
+ * ```ts
+ * import type { Transport } from "./mod.ts";
+ * const written: Uint8Array[] = [];
+ * const transport: Transport = {
+ *   read: () => Promise.resolve(null), // nothing arrives
+ *   write: (p) => (written.push(p.slice()), Promise.resolve(p.length)),
+ *   close: () => {},
+ * };
+ * ```
+ */
 export interface Transport {
+  /** Reads received bytes into `p`; resolves with how many, or null at the end of input. */
   read(p: Uint8Array): Promise<number | null>;
+  /** Writes some or all of `p`; resolves with how many bytes were taken. */
   write(p: Uint8Array): Promise<number>;
+  /** Closes both directions; a `read` waiting then ends or fails. */
   close(): void;
 }
 
@@ -61,6 +78,19 @@ export class TlsConn {
   #readable?: ReadableStream<Uint8Array>;
   #writable?: WritableStream<Uint8Array>;
 
+  /**
+   * Drives `engine` over `transport`. The handshake starts on the first
+   * `handshake()`, `read()` or `write()`.
+   *
+   * @example TLS over a WebSocket, as a page would
+   * ```ts
+   * import { Connection, PinnedKeyVerifier, TlsConn, WebSocketTransport } from "./mod.ts";
+   * const verifier = new PinnedKeyVerifier(["sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="]);
+   * const transport = await WebSocketTransport.open("wss://localhost:8443/bridge");
+   * const conn = new TlsConn(Connection.client({ serverName: "localhost", verifier }), transport);
+   * console.log((await conn.handshake()).cipherSuite);
+   * ```
+   */
   constructor(engine: Connection, transport: Transport, options: TlsConnOptions = {}) {
     this.#engine = engine;
     this.#transport = transport;
