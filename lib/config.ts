@@ -69,8 +69,12 @@ export interface CommonConfig {
    * application data, user_canceled (default 16, as Go's crypto/tls).
    */
   maxIgnoredRecords?: number;
-  /** Most KeyUpdates accepted from the peer within one second (default 16). */
-  maxKeyUpdatesPerSecond?: number;
+  /**
+   * Most KeyUpdates accepted from the peer in a row, with no application
+   * data between them (default 32, as BoringSSL); each update_requested
+   * among them is answered. Application data starts the count again.
+   */
+  maxKeyUpdatesInARow?: number;
   /** Source of random bytes (default: crypto.getRandomValues). */
   random?: (n: number) => Uint8Array;
   /** The clock (default: the system clock). */
@@ -134,5 +138,5 @@ export interface HandshakeInfo {
 export const DEFAULT_LIMITS = {
   maxHandshakeMessage: 131072,
   maxIgnoredRecords: 16,
-  maxKeyUpdatesPerSecond: 16,
+  maxKeyUpdatesInARow: 32,
 } as const;

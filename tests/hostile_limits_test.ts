@@ -35,7 +35,7 @@ Deno.test("limits: the defaults", () => {
   assert.deepEqual(DEFAULT_LIMITS, {
     maxHandshakeMessage: 131072,
     maxIgnoredRecords: 16,
-    maxKeyUpdatesPerSecond: 16,
+    maxKeyUpdatesInARow: 32,
   });
 });
 
@@ -78,43 +78,68 @@ Deno.test("limits: maxIgnoredRecords is a setting", async () => {
   assertAlert(p, A.unexpected_message, /more than 2 records in a row/);
 });
 
-/** A pair whose server sees the clock `clock.now` (ms). */
-async function timed(extra: Partial<ServerConfig> = {}) {
-  const clock = { now: 1_000_000 };
-  const pair = await established({ ...config, now: () => new Date(clock.now), ...extra });
-  return { ...pair, clock, seal: await sealerFor(pair.server.trace, "client") };
+/** An established pair, and a way to send the server records as the client would. */
+async function keyed(extra: Partial<ServerConfig> = {}) {
+  const pair = await established({ ...config, ...extra });
+  const { server } = pair;
+  // Each KeyUpdate moves the client's keys on; the sealer must follow.
+  const send = async (type: number, content: Uint8Array) => {
+    const seal = await sealerFor(server.trace, "client");
+    await server.feed(await seal(type, content));
+  };
+  const keyUpdates = (from: "client" | "server") =>
+    server.trace.filter((e) => e.kind === "key_update" && e.from === from).length;
+  return { ...pair, send, keyUpdates };
 }
 
-const keyUpdate = frameHandshake(HandshakeType.key_update, Uint8Array.of(0));
+const keyUpdate = frameHandshake(HandshakeType.key_update, Uint8Array.of(1)); // update_requested
 
-Deno.test("limits: 16 KeyUpdates within a second pass, the 17th is unexpected_message", async () => {
-  const { server, seal } = await timed();
-  // Each KeyUpdate moves the client's keys on; the test's sealer must follow.
-  let s = seal;
-  for (let i = 0; i < 16; i++) {
-    await server.feed(await s(T.handshake, keyUpdate));
-    s = await sealerFor(server.trace, "client");
-  }
+Deno.test("limits: 32 KeyUpdates in a row, each answered, pass; the 33rd is unexpected_message", async () => {
+  const { server, client, send, keyUpdates } = await keyed();
+  for (let i = 0; i < 32; i++) await send(T.handshake, keyUpdate);
   assert.equal(server.error, undefined);
-  await server.feed(await s(T.handshake, keyUpdate));
-  assertAlert(server, A.unexpected_message, /more than 16 KeyUpdates within a second/);
+  assert.equal(keyUpdates("client"), 32);
+  assert.equal(keyUpdates("server"), 32, "each update_requested is answered");
+  // The client follows all 32 of the server's answers, and data still flows both ways.
+  await client.feed(server.takeSent());
+  assert.equal(client.error, undefined);
+  await server.conn.write(Uint8Array.of(7));
+  await client.feed(server.conn.takeOutput());
+  assert.deepEqual(client.conn.takeEvents(), [{ type: "data", data: Uint8Array.of(7) }]);
+  await send(T.handshake, keyUpdate);
+  assertAlert(
+    server,
+    A.unexpected_message,
+    /more than 32 KeyUpdates in a row without application data/,
+  );
 });
 
-Deno.test("limits: KeyUpdates spread over seconds are fine", async () => {
-  const { server, seal, clock } = await timed({ maxKeyUpdatesPerSecond: 2 });
-  let s = seal;
-  for (let i = 0; i < 10; i++) {
-    await server.feed(await s(T.handshake, keyUpdate));
-    s = await sealerFor(server.trace, "client");
-    if (i % 2 === 1) clock.now += 1000;
+Deno.test("limits: application data between KeyUpdates starts the count again, however fast", async () => {
+  const { server, send, keyUpdates } = await keyed();
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 32; i++) await send(T.handshake, keyUpdate);
+    await send(T.application_data, Uint8Array.of(round));
   }
   assert.equal(server.error, undefined);
-  await server.feed(await s(T.handshake, keyUpdate));
-  s = await sealerFor(server.trace, "client");
-  await server.feed(await s(T.handshake, keyUpdate));
-  s = await sealerFor(server.trace, "client");
-  await server.feed(await s(T.handshake, keyUpdate));
-  assertAlert(server, A.unexpected_message, /more than 2 KeyUpdates within a second/);
+  assert.equal(keyUpdates("client"), 96);
+  assert.deepEqual(
+    server.conn.takeEvents().map((e) => e.type === "data" && e.data[0]),
+    [0, 1, 2],
+  );
+  // An empty application data record carries no data: it does not reset the count.
+  for (let i = 0; i < 32; i++) await send(T.handshake, keyUpdate);
+  await send(T.application_data, new Uint8Array(0));
+  await send(T.handshake, keyUpdate);
+  assertAlert(server, A.unexpected_message, /more than 32 KeyUpdates in a row/);
+});
+
+Deno.test("limits: maxKeyUpdatesInARow is a setting", async () => {
+  const { server, send } = await keyed({ maxKeyUpdatesInARow: 2 });
+  await send(T.handshake, keyUpdate);
+  await send(T.handshake, keyUpdate);
+  assert.equal(server.error, undefined);
+  await send(T.handshake, keyUpdate);
+  assertAlert(server, A.unexpected_message, /more than 2 KeyUpdates in a row/);
 });
 
 /** A ClientHello grown to about `size` bytes with a padding extension (RFC 7685). */
