@@ -13,6 +13,7 @@ import type { CodePoint } from "../lib/inspect/code_point.ts";
 import { type HandshakeReport, handshakeReport, type MessageStep } from "../lib/inspect/report.ts";
 import type { TlsConn } from "../lib/tls_conn.ts";
 import type { TraceEvent } from "../lib/trace.ts";
+import { concat } from "../lib/wire/writer.ts";
 
 /** Largest request head accepted, in bytes. */
 const MAX_HEAD = 16 * 1024;
@@ -127,6 +128,10 @@ const REASONS: Record<number, string> = {
   431: "Request Header Fields Too Large",
 };
 
+/**
+ * Sends one response, head and body with one write, so that a response that
+ * fits in a record goes out as one record (and one packet).
+ */
 async function respond(
   conn: TlsConn,
   status: number,
@@ -139,8 +144,7 @@ async function respond(
   const head = `HTTP/1.1 ${status} ${REASONS[status]}\r\n` +
     `Content-Type: ${type}\r\nContent-Length: ${bytes.length}\r\n` +
     `Cache-Control: no-store\r\nConnection: ${keepAlive ? "keep-alive" : "close"}\r\n\r\n`;
-  await conn.write(encoder.encode(head));
-  if (!headOnly) await conn.write(bytes);
+  await conn.write(headOnly ? encoder.encode(head) : concat(encoder.encode(head), bytes));
 }
 
 // --- the page ---

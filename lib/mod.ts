@@ -35,7 +35,13 @@ export type {
   ServerConfig,
   VerifyContext,
 } from "./config.ts";
-export { AlertDescription, PeerAlert, TlsError, TruncationError } from "./errors.ts";
+export {
+  AlertDescription,
+  PeerAlert,
+  StalledPeerError,
+  TlsError,
+  TruncationError,
+} from "./errors.ts";
 export { CipherSuite, NamedGroup, SignatureScheme } from "./codepoints.ts";
 export { SigningKey } from "./crypto/signing_key.ts";
 export { PathVerifier, type PathVerifierOptions } from "./x509/verify.ts";
