@@ -15,6 +15,8 @@ import { connect, listen } from "../lib/net.ts";
 import { startServer } from "../cli/serve.ts";
 import { makeCertSet } from "./helpers/certs.ts";
 import { acceptAnything, serverConfigFor } from "./helpers/pair.ts";
+import { runConnect, runHandshake, startServe } from "./helpers/cli.ts";
+import { Peer } from "./helpers/peer.ts";
 
 const set = await makeCertSet({ dir: true });
 const config = await serverConfigFor(set);
@@ -219,5 +221,89 @@ Deno.test("stalled peers: the library's listener takes idleTimeoutMs and writeTi
   } finally {
     listener.close();
     writes.close();
+  }
+});
+
+Deno.test("stalled peers: serve --idle-timeout 1 --write-timeout 1.5 with openssl s_client silent and a client that never reads", async () => {
+  const server = await startServe([
+    "--cert",
+    set.paths!.server,
+    "--key",
+    set.paths!.serverKey,
+    "--idle-timeout",
+    "1",
+    "--write-timeout",
+    "1.5",
+  ]);
+  // openssl s_client, connected and silent (its stdin stays open).
+  const silent = new Peer("openssl", [
+    "s_client",
+    "-connect",
+    `127.0.0.1:${server.port}`,
+    "-servername",
+    "localhost",
+    "-CAfile",
+    set.paths!.ca,
+  ]);
+  const flood = await Deno.connectTls({
+    hostname: "127.0.0.1",
+    port: server.port,
+    caCerts: [caPem],
+  });
+  try {
+    await silent.waitFor(/Verify return code: 0/);
+    const flooding = (async () => {
+      const chunk = new Uint8Array(1 << 16);
+      try {
+        for (
+          let written = 0, until = Date.now() + 15_000;
+          Date.now() < until && written < 1 << 30;
+        ) {
+          written += await flood.write(chunk);
+        }
+        return "still writing";
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    const echo = await runConnect([`localhost:${server.port}`, "--ca", set.paths!.ca], "hi\n");
+    assert.equal(echo.code, 0, echo.stderr);
+    assert.equal(echo.stdout, "hi\n");
+    await server.peer.waitFor(/ok, echoed 3 bytes/);
+    // The silent client is told close_notify after a second, and s_client ends.
+    await server.peer.waitFor(/failed: nothing received for 1 s \(idle timeout\)/);
+    await silent.waitFor(/closed|DONE/);
+    assert.ok((await flooding) instanceof Error, "the flooding client's connection was closed");
+    await server.peer.waitFor(
+      /failed: the peer has taken none of our data for 1\.5 s \(write timeout\)/,
+    );
+  } finally {
+    flood.close();
+    await silent.kill();
+    await server.peer.kill();
+  }
+});
+
+Deno.test("stalled peers: serve refuses a timeout that is not a positive number of seconds", async () => {
+  for (const [flag, value] of [["--idle-timeout", "0"], ["--write-timeout", "soon"]]) {
+    const r = await runHandshake(["serve", flag, value]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(`${flag} must be a positive number of seconds, not "${value}"`),
+    );
+  }
+});
+
+Deno.test("stalled peers: against the serve process too, a client that keeps sending reads our alert, then a FIN", async () => {
+  const server = await startServe(["--cert", set.paths!.server, "--key", set.paths!.serverKey]);
+  try {
+    const r = await garbageSender(server.port);
+    assert.deepEqual(r.received, [21, 3, 3, 0, 2, 2, 10]);
+    assert.equal(r.end, "eof");
+    assert.ok(r.acceptedForMs >= 300 && r.acceptedForMs < 2500, `drained ${r.acceptedForMs} ms`);
+    await server.peer.waitFor(/\(sent alert unexpected_message\)/);
+  } finally {
+    await server.peer.kill();
   }
 });
