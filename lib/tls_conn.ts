@@ -78,7 +78,7 @@ export class TlsConn {
   #pumping = false;
   /** The pump's transport read in progress, if any. */
   #reading?: Promise<number | null>;
-  /** Ending after an error: the alert sent, then what the peer still sends drained (#failWith). */
+  /** Ending after an error or a timeout: what is still to send, then the close (#failWith). */
   #failing?: Promise<void>;
   /** Bytes given to the transport's write queue and not yet written. */
   #unwritten = 0;
@@ -346,17 +346,19 @@ export class TlsConn {
   #idleTimer(): ReturnType<typeof setTimeout> | undefined {
     const ms = this.#options.idleTimeoutMs;
     if (!ms) return undefined;
-    return setTimeout(async () => {
+    return setTimeout(() => {
       if (this.#error || this.#closed) return;
       this.#error = new StalledPeerError(
         "idle",
         `nothing received for ${ms / 1000} s (idle timeout)`,
       );
-      if (this.#engine.handshakeInfo) {
-        await this.#engine.close().catch(() => {});
-        await this.#withGrace(this.#flush());
-      }
-      this.#shutdown();
+      this.#failing = (async () => {
+        if (this.#engine.handshakeInfo) {
+          await this.#engine.close().catch(() => {});
+          await this.#withGrace(this.#flush());
+        }
+        this.#shutdown();
+      })();
     }, ms);
   }
 
