@@ -412,6 +412,7 @@ export class Connection implements HandshakeIO {
 
   /** Counts a skipped early data record; past the limit, it is what it would be otherwise. */
   #skipEarlyData(rec: RawRecord, alert: number, what: string): undefined {
+    this.trace({ kind: "early_data_skipped", bytes: rec.header.length + rec.fragment.length });
     this.#earlyData.bytes += rec.fragment.length;
     if (this.#earlyData.bytes > MAX_SKIPPED_EARLY_DATA) {
       throw new TlsError(

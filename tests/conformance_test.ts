@@ -94,6 +94,8 @@ Deno.test("early data: without HelloRetryRequest, records that do not open under
     !p.trace.some((e) => e.kind === "message" && e.type === HandshakeType.end_of_early_data),
   );
   await p.feed(earlyRecord(5000));
+  const skipped = p.trace.flatMap((e) => e.kind === "early_data_skipped" ? [e.bytes] : []);
+  assert.deepEqual(skipped, [1005, 22, 5005], "each skipped record is traced, header included");
   await finishAsClient(p);
   assert.equal(p.error, undefined, `${p.error}`);
   assert.equal(p.conn.handshakeInfo?.helloRetry, false);

@@ -87,7 +87,7 @@ for (
       `openssl s_client -early_data → serve${name}: the early data is skipped, the handshake completes, echo works`,
     ignore: !ok,
     async fn() {
-      const server = await startServe([...serveArgs, ...groups]);
+      const server = await startServe([...serveArgs, ...groups, "--trace"]);
       // s_client's one key share is x25519: a server that takes only P-256 asks again.
       const client = sClient(server.port, "-sess_in", session, "-early_data", earlyFile, "-msg");
       try {
@@ -103,6 +103,7 @@ for (
         await client.closeStdin();
         await client.exited();
         const line = await server.peer.waitFor(/ok, echoed 21 bytes/);
+        assert.match(server.peer.output, /client → server {2}0-RTT data, 61 bytes: skipped/);
         assert.equal(/after HelloRetryRequest/.test(server.peer.output), retry, line.input);
       } finally {
         await client.kill();
