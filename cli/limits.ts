@@ -41,8 +41,16 @@ export function parseLimits(values: {
   "handshake-timeout": string;
   "max-handshake-message": string;
 }): Limits {
+  const timeout = Number(values["handshake-timeout"]);
+  if (!Number.isFinite(timeout) || timeout <= 0) {
+    throw new UsageError(
+      `--handshake-timeout must be a positive number of seconds, not "${
+        values["handshake-timeout"]
+      }"`,
+    );
+  }
   return {
-    handshakeTimeoutMs: parseSeconds("--handshake-timeout", values["handshake-timeout"]),
+    handshakeTimeoutMs: timeout * 1000,
     maxHandshakeMessage: parseCount(
       "--max-handshake-message",
       values["max-handshake-message"],
@@ -54,7 +62,7 @@ export function parseLimits(values: {
 /** A positive number of seconds (fractions allowed) as milliseconds, or a UsageError naming the flag. */
 export function parseSeconds(flag: string, value: string): number {
   const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0 || value.trim() === "") {
+  if (!Number.isFinite(seconds) || seconds <= 0) {
     throw new UsageError(`${flag} must be a positive number of seconds, not "${value}"`);
   }
   return seconds * 1000;
