@@ -1,15 +1,14 @@
 /**
  * The engine's limits against a peer that floods or hoards: runs of records
- * that carry nothing, KeyUpdates in a burst, handshakes that never end, and
- * messages beyond the largest accepted. Each limit has a default and a
+ * that carry nothing, handshakes that never end, and messages beyond the
+ * largest accepted (KeyUpdates in a row: key_update_limits_test.ts). Each limit has a default and a
  * setting; just under it is fine, just over it ends the connection.
  */
 
 import assert from "node:assert/strict";
 import { AlertDescription } from "../lib/errors.ts";
 import { ContentType, ExtensionType, HandshakeType } from "../lib/codepoints.ts";
-import { DEFAULT_LIMITS, type ServerConfig } from "../lib/config.ts";
-import { frameHandshake } from "../lib/handshake/messages.ts";
+import { DEFAULT_LIMITS } from "../lib/config.ts";
 import { concat } from "../lib/wire/writer.ts";
 import { makeCertSet } from "./helpers/certs.ts";
 import {
@@ -76,70 +75,6 @@ Deno.test("limits: maxIgnoredRecords is a setting", async () => {
   const p = Probe.server({ ...config, maxIgnoredRecords: 2 });
   await p.feed(hello, repeat(3, ccs));
   assertAlert(p, A.unexpected_message, /more than 2 records in a row/);
-});
-
-/** An established pair, and a way to send the server records as the client would. */
-async function keyed(extra: Partial<ServerConfig> = {}) {
-  const pair = await established({ ...config, ...extra });
-  const { server } = pair;
-  // Each KeyUpdate moves the client's keys on; the sealer must follow.
-  const send = async (type: number, content: Uint8Array) => {
-    const seal = await sealerFor(server.trace, "client");
-    await server.feed(await seal(type, content));
-  };
-  const keyUpdates = (from: "client" | "server") =>
-    server.trace.filter((e) => e.kind === "key_update" && e.from === from).length;
-  return { ...pair, send, keyUpdates };
-}
-
-const keyUpdate = frameHandshake(HandshakeType.key_update, Uint8Array.of(1)); // update_requested
-
-Deno.test("limits: 32 KeyUpdates in a row, each answered, pass; the 33rd is unexpected_message", async () => {
-  const { server, client, send, keyUpdates } = await keyed();
-  for (let i = 0; i < 32; i++) await send(T.handshake, keyUpdate);
-  assert.equal(server.error, undefined);
-  assert.equal(keyUpdates("client"), 32);
-  assert.equal(keyUpdates("server"), 32, "each update_requested is answered");
-  // The client follows all 32 of the server's answers, and data still flows both ways.
-  await client.feed(server.takeSent());
-  assert.equal(client.error, undefined);
-  await server.conn.write(Uint8Array.of(7));
-  await client.feed(server.conn.takeOutput());
-  assert.deepEqual(client.conn.takeEvents(), [{ type: "data", data: Uint8Array.of(7) }]);
-  await send(T.handshake, keyUpdate);
-  assertAlert(
-    server,
-    A.unexpected_message,
-    /more than 32 KeyUpdates in a row without application data/,
-  );
-});
-
-Deno.test("limits: application data between KeyUpdates starts the count again, however fast", async () => {
-  const { server, send, keyUpdates } = await keyed();
-  for (let round = 0; round < 3; round++) {
-    for (let i = 0; i < 32; i++) await send(T.handshake, keyUpdate);
-    await send(T.application_data, Uint8Array.of(round));
-  }
-  assert.equal(server.error, undefined);
-  assert.equal(keyUpdates("client"), 96);
-  assert.deepEqual(
-    server.conn.takeEvents().map((e) => e.type === "data" && e.data[0]),
-    [0, 1, 2],
-  );
-  // An empty application data record carries no data: it does not reset the count.
-  for (let i = 0; i < 32; i++) await send(T.handshake, keyUpdate);
-  await send(T.application_data, new Uint8Array(0));
-  await send(T.handshake, keyUpdate);
-  assertAlert(server, A.unexpected_message, /more than 32 KeyUpdates in a row/);
-});
-
-Deno.test("limits: maxKeyUpdatesInARow is a setting", async () => {
-  const { server, send } = await keyed({ maxKeyUpdatesInARow: 2 });
-  await send(T.handshake, keyUpdate);
-  await send(T.handshake, keyUpdate);
-  assert.equal(server.error, undefined);
-  await send(T.handshake, keyUpdate);
-  assertAlert(server, A.unexpected_message, /more than 2 KeyUpdates in a row/);
 });
 
 /** A ClientHello grown to about `size` bytes with a padding extension (RFC 7685). */
