@@ -20,7 +20,7 @@ import {
   waitForPort,
   waitIdle,
 } from "./proc.ts";
-import { opensslClient, opensslServer, peer, type Setup } from "./setup.ts";
+import { type CryptoName, opensslClient, opensslServer, peer, type Setup } from "./setup.ts";
 
 /** One client → server pair. */
 export interface BulkResult {
@@ -44,24 +44,29 @@ export interface AeadResult {
   cpuMicrosPerMB: number;
 }
 
-type Side = "ours" | "deno" | "openssl";
-const NAMES: Record<Side, [string, string]> = {
-  ours: ["handshake (ours)", "handshake (ours)"],
-  deno: ["Deno.connectTls", "Deno.listenTls"],
-  openssl: ["openssl s_client", "openssl s_server"],
-};
+/** One end of a pair: ours on a provider, Deno's native TLS, or OpenSSL. */
+type Side = { ours: CryptoName } | "deno" | "openssl";
+
+function names(side: Side): [string, string] {
+  if (side === "deno") return ["Deno.connectTls", "Deno.listenTls"];
+  if (side === "openssl") return ["openssl s_client", "openssl s_server"];
+  return [`handshake (ours, ${side.ours})`, `handshake (ours, ${side.ours})`];
+}
 
 function serverCmd(side: Side, s: Setup, port: number): string[] {
-  if (side === "ours") return peer("ours-server", s, port, "--sink");
   if (side === "deno") return peer("deno-server", s, port, "--sink");
-  return opensslServer(s, port);
+  if (side === "openssl") return opensslServer(s, port);
+  return peer("ours-server", s, port, "--sink", "--crypto", side.ours);
 }
 
 function runClient(side: Side, s: Setup, port: number, bytes: number): Promise<Measured> {
   if (side === "openssl") {
     return runMeasured(opensslClient(s, port), { zeroInput: bytes, env: s.opensslEnv });
   }
-  return runMeasured(peer(`${side}-client`, s, port, "--bytes", String(bytes)));
+  if (side === "deno") return runMeasured(peer("deno-client", s, port, "--bytes", String(bytes)));
+  return runMeasured(
+    peer("ours-client", s, port, "--bytes", String(bytes), "--crypto", side.ours),
+  );
 }
 
 /** Runs `bytes` from `client` to a fresh `server`, less the same pair moving nothing. */
@@ -78,7 +83,9 @@ async function pair(client: Side, server: Side, s: Setup, bytes: number): Promis
       await waitIdle(srv.pid, 200);
       const before = cpuMicros(srv.pid);
       const m = await runClient(client, s, port, n);
-      if (m.code !== 0) throw new Error(`${client} client failed:\n${m.stdout}\n${m.stderr}`);
+      if (m.code !== 0) {
+        throw new Error(`${names(client)[0]} client failed:\n${m.stdout}\n${m.stderr}`);
+      }
       await waitIdle(srv.pid, 200);
       return { m, serverCpu: cpuMicros(srv.pid) - before };
     };
@@ -89,8 +96,8 @@ async function pair(client: Side, server: Side, s: Setup, bytes: number): Promis
     const clientCpu = full.m.cpuMicros - empty.m.cpuMicros;
     const serverCpu = full.serverCpu - empty.serverCpu;
     return {
-      client: NAMES[client][0],
-      server: NAMES[server][1],
+      client: names(client)[0],
+      server: names(server)[1],
       bytes,
       megabytesPerSecond: mb / ((full.m.wallMs - empty.m.wallMs) / 1000),
       clientCpuMicrosPerMB: clientCpu / mb,
@@ -102,13 +109,17 @@ async function pair(client: Side, server: Side, s: Setup, bytes: number): Promis
   }
 }
 
-/** Section 3: every pair, then the raw AES-GCM rate. */
-export async function bulk(s: Setup, bytes: number): Promise<BulkResult[]> {
+/** Section 3: every pair (ours on each provider), then the raw AES-GCM rate. */
+export async function bulk(
+  s: Setup,
+  bytes: number,
+  cryptos: readonly CryptoName[],
+): Promise<BulkResult[]> {
+  const ours = cryptos.map((crypto): Side => ({ ours: crypto }));
   const pairs: [Side, Side][] = [
-    ["ours", "ours"],
+    ...ours.map((o): [Side, Side] => [o, o]),
     ["deno", "deno"],
-    ["ours", "openssl"],
-    ["openssl", "ours"],
+    ...ours.flatMap((o): [Side, Side][] => [[o, "openssl"], ["openssl", o]]),
     ["openssl", "openssl"],
   ];
   const out: BulkResult[] = [];

@@ -8,7 +8,7 @@
  */
 
 import { cpuMicros, freePort, Peer, runMeasured, waitForPort, waitIdle } from "./proc.ts";
-import { opensslServer, oursServe, peer, type Setup } from "./setup.ts";
+import { type CryptoName, opensslServer, oursServe, peer, type Setup } from "./setup.ts";
 
 /** One server's cost. */
 export interface HandshakeCost {
@@ -84,11 +84,26 @@ async function measureServer(
   }
 }
 
-/** Section 1: the three servers in turn, under the same load. */
-export async function handshakeCosts(s: Setup, seconds: number): Promise<HandshakeCost[]> {
+/** Section 1: the servers in turn, under the same load: ours on each provider, Deno's, OpenSSL's. */
+export async function handshakeCosts(
+  s: Setup,
+  seconds: number,
+  cryptos: readonly CryptoName[],
+): Promise<HandshakeCost[]> {
   const out: HandshakeCost[] = [];
-  let port = freePort();
-  out.push(await measureServer("handshake serve", s, port, oursServe(s, port), seconds));
+  let port: number;
+  for (const crypto of cryptos) {
+    port = freePort();
+    out.push(
+      await measureServer(
+        `handshake serve --crypto ${crypto}`,
+        s,
+        port,
+        oursServe(s, port, crypto),
+        seconds,
+      ),
+    );
+  }
   port = freePort();
   out.push(await measureServer("Deno.listenTls", s, port, peer("deno-server", s, port), seconds));
   port = freePort();
@@ -107,8 +122,13 @@ export async function floor(s: Setup, iterations: number): Promise<Floor> {
   return JSON.parse(m.stdout.trim().split("\n").pop()!);
 }
 
+/** An engine-alone figure and the provider it ran on. */
+export interface EngineCost extends Floor {
+  crypto: CryptoName;
+}
+
 /** Our server engine alone, sans-IO (bench/replay.ts): what the socket and event loop add is the rest. */
-export async function engineOnly(iterations: number): Promise<Floor> {
+export async function engineOnly(iterations: number, crypto: CryptoName): Promise<EngineCost> {
   const replay = new URL("replay.ts", import.meta.url).pathname;
   const m = await runMeasured([
     Deno.execPath(),
@@ -117,7 +137,9 @@ export async function engineOnly(iterations: number): Promise<Floor> {
     replay,
     "--iterations",
     String(iterations),
+    "--crypto",
+    crypto,
   ]);
   if (m.code !== 0) throw new Error(`replay failed:\n${m.stderr}`);
-  return JSON.parse(m.stdout.trim().split("\n").pop()!);
+  return { crypto, ...JSON.parse(m.stdout.trim().split("\n").pop()!) };
 }

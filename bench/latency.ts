@@ -8,7 +8,7 @@
  */
 
 import { freePort, Peer, waitForPort } from "./proc.ts";
-import { opensslClient, oursConnect, oursServe, type Setup } from "./setup.ts";
+import { type CryptoName, opensslClient, oursConnect, oursServe, type Setup } from "./setup.ts";
 
 /** One client's latency over several runs, ms. */
 export interface LatencyResult {
@@ -82,15 +82,25 @@ async function denoStartup(runs: number): Promise<LatencyResult> {
   }
 }
 
-/** Section 4. */
-export async function latency(s: Setup, runs: number): Promise<LatencyResult[]> {
+/** Section 4: `handshake connect` on each provider, then `openssl s_client`, then an empty `deno run`. */
+export async function latency(
+  s: Setup,
+  runs: number,
+  cryptos: readonly CryptoName[],
+): Promise<LatencyResult[]> {
   const port = freePort();
   const cmd = oursServe(s, port);
   const server = new Peer(cmd[0], cmd.slice(1));
   try {
     await waitForPort(port);
+    const ours: LatencyResult[] = [];
+    for (const crypto of cryptos) {
+      ours.push(
+        await measure(`handshake connect --crypto ${crypto}`, oursConnect(s, port, crypto), runs),
+      );
+    }
     return [
-      await measure("handshake connect", oursConnect(s, port), runs),
+      ...ours,
       await measure("openssl s_client", opensslClient(s, port), runs, s.opensslEnv),
       await denoStartup(runs),
     ];

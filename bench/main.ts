@@ -13,10 +13,12 @@ import { latency } from "./latency.ts";
 import { memory } from "./memory.ts";
 import { checkTargets, markdown, type Results } from "./report.ts";
 import { makeSetup, removeSetup } from "./setup.ts";
+import { isProviderName, PROVIDER_NAMES, type ProviderName } from "../lib/providers.ts";
 
 const HELP = `deno task bench [options]: measure handshake beside Deno's native TLS and OpenSSL
 
   --only LIST              sections to run: handshake,bulk,latency,memory (default all)
+  --crypto LIST            our providers to measure, side by side (default webcrypto,openssl)
   --handshake-seconds N    s_time duration per server (default 10)
   --floor-iterations N     WebCrypto floor iterations (default 2000)
   --bulk-mib N             MiB per bulk transfer (default 1024)
@@ -39,6 +41,7 @@ const { values } = parseArgs({
     "aead-mib": { type: "string" },
     connections: { type: "string" },
     "latency-runs": { type: "string" },
+    crypto: { type: "string", default: "webcrypto,openssl" },
     quick: { type: "boolean", default: false },
     out: { type: "string", default: new URL("results.json", import.meta.url).pathname },
     help: { type: "boolean", short: "h" },
@@ -69,6 +72,12 @@ for (const s of only) {
   if (!SECTIONS.includes(s)) throw new Error(`unknown section "${s}" (${SECTIONS.join(", ")})`);
 }
 
+const cryptos = values.crypto.split(",").map((c) => c.trim());
+for (const c of cryptos) {
+  if (!isProviderName(c)) throw new Error(`unknown --crypto "${c}" (${PROVIDER_NAMES.join(", ")})`);
+}
+const providers = cryptos as ProviderName[];
+
 async function text(cmd: string, ...args: string[]): Promise<string> {
   try {
     const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).output();
@@ -89,7 +98,7 @@ const results: Results = {
     v8: Deno.version.v8,
     openssl: await text("openssl", "version"),
   },
-  settings,
+  settings: { ...settings, crypto: providers.join(",") },
 };
 
 const log = (line: string) => console.error(`bench: ${line}`);
@@ -98,17 +107,19 @@ const setup = await makeSetup();
 try {
   if (only.includes("handshake")) {
     log(`server handshake cost, ${settings.handshakeSeconds} s of s_time per server`);
-    const servers = await handshakeCosts(setup, settings.handshakeSeconds);
+    const servers = await handshakeCosts(setup, settings.handshakeSeconds, providers);
     log("WebCrypto floor, and our engine alone");
+    const engines = [];
+    for (const c of providers) engines.push(await engineOnly(settings.floorIterations, c));
     results.handshake = {
       servers,
       floor: await floor(setup, settings.floorIterations),
-      engine: await engineOnly(settings.floorIterations),
+      engines,
     };
   }
   if (only.includes("bulk")) {
     log(`bulk, ${settings.bulkMiB} MiB per pair`);
-    const pairs = await bulk(setup, settings.bulkMiB * 2 ** 20);
+    const pairs = await bulk(setup, settings.bulkMiB * 2 ** 20, providers);
     const records = settings.aeadMiB * 64;
     // The ceiling is the best of three runs of each (a short run is easily disturbed).
     const best = async (inflight: number) => {
@@ -121,11 +132,11 @@ try {
   }
   if (only.includes("latency")) {
     log(`latency, ${settings.latencyRuns} runs per client`);
-    results.latency = await latency(setup, settings.latencyRuns);
+    results.latency = await latency(setup, settings.latencyRuns, providers);
   }
   if (only.includes("memory")) {
     log(`memory, ${settings.connections} idle connections per server`);
-    results.memory = await memory(setup, settings.connections);
+    results.memory = await memory(setup, settings.connections, providers);
   }
 } finally {
   await removeSetup(setup);

@@ -9,7 +9,7 @@
  */
 
 import { freePort, Peer, rssBytes, sleep, waitForPort, waitIdle } from "./proc.ts";
-import { oursServeGc, peer, type Setup } from "./setup.ts";
+import { type CryptoName, oursServeGc, peer, type Setup } from "./setup.ts";
 
 /** One server's memory. */
 export interface MemoryResult {
@@ -58,10 +58,19 @@ async function measure(name: string, s: Setup, cmd: string[], port: number, n: n
   }
 }
 
-/** Section 5: our server, then Deno's. */
-export async function memory(s: Setup, connections: number): Promise<MemoryResult[]> {
-  let port = freePort();
-  const ours = await measure("handshake serve", s, oursServeGc(s, port), port, connections);
+/** Section 5: our server on each provider, then Deno's. */
+export async function memory(
+  s: Setup,
+  connections: number,
+  cryptos: readonly CryptoName[],
+): Promise<MemoryResult[]> {
+  const ours: MemoryResult[] = [];
+  let port: number;
+  for (const crypto of cryptos) {
+    port = freePort();
+    const cmd = oursServeGc(s, port, crypto);
+    ours.push(await measure(`handshake serve --crypto ${crypto}`, s, cmd, port, connections));
+  }
   port = freePort();
   const deno = await measure(
     "Deno.listenTls",
@@ -70,5 +79,5 @@ export async function memory(s: Setup, connections: number): Promise<MemoryResul
     port,
     connections,
   );
-  return [ours, deno];
+  return [...ours, deno];
 }

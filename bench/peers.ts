@@ -4,8 +4,8 @@
  *   deno run -A bench/peers.ts ROLE [flags]
  *
  *   deno-server  Deno.listenTls: echo, or sink with --sink
- *   ours-server  our listen(), as a sink (the echo server is `main.ts serve`)
- *   ours-client  our connect(): sends --bytes, then close_notify
+ *   ours-server  our listen(), as a sink (the echo server is `main.ts serve`), on --crypto
+ *   ours-client  our connect(): sends --bytes, then close_notify, on --crypto
  *   deno-client  Deno.connectTls: the same
  *   hold         opens --conns connections to a server with Deno.connectTls,
  *                echoes one byte on each, prints "ready", holds them until stdin closes
@@ -24,6 +24,7 @@ import { CipherSuite, NamedGroup } from "../lib/codepoints.ts";
 import { loadTrustAnchors } from "../lib/x509/anchors.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";
 import { loadCertificatePair } from "../cli/credentials.ts";
+import { cryptoProvider, isProviderName } from "../lib/providers.ts";
 import { collectOnSignal } from "./gc.ts";
 
 const { positionals, values } = parseArgs({
@@ -41,8 +42,12 @@ const { positionals, values } = parseArgs({
     iterations: { type: "string", default: "1000" },
     records: { type: "string", default: "2000" },
     inflight: { type: "string", default: "1" },
+    crypto: { type: "string", default: "webcrypto" },
   },
 });
+if (!isProviderName(values.crypto)) throw new Error(`unknown --crypto ${values.crypto}`);
+/** Our side's crypto provider (webcrypto unless --crypto says otherwise). */
+const ourCrypto = () => cryptoProvider(values.crypto as "webcrypto" | "openssl");
 
 const port = Number(values.port);
 collectOnSignal(); // for the memory section
@@ -115,8 +120,15 @@ async function denoServer() {
 }
 
 async function oursServer() {
-  const certificate = await loadCertificatePair(values.cert!, values.key!);
-  const listener = listen({ hostname: "127.0.0.1", port, certificate, cipherSuites: [SUITE] });
+  const crypto = await ourCrypto();
+  const certificate = await loadCertificatePair(values.cert!, values.key!, crypto);
+  const listener = listen({
+    hostname: "127.0.0.1",
+    port,
+    crypto,
+    certificate,
+    cipherSuites: [SUITE],
+  });
   console.error(`listening on ${listener.addr.port}`);
   for await (const conn of listener) {
     (async () => {
@@ -157,6 +169,7 @@ async function oursClient() {
     hostname: "127.0.0.1",
     port,
     serverName: "localhost",
+    crypto: await ourCrypto(),
     verifier,
     cipherSuites: [SUITE],
     groups: [NamedGroup.x25519],

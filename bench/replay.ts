@@ -2,7 +2,7 @@
  * The engine alone: the CPU a server `Connection` spends on one full
  * handshake, sans-IO, with no socket, adapter or event loop around it.
  *
- *   deno run -A bench/replay.ts [--iterations N] [--profile]
+ *   deno run -A bench/replay.ts [--iterations N] [--crypto webcrypto|openssl]
  *
  * A client's flights are recorded once against a server whose randomness,
  * key share and signature are fixed; then fresh server connections replay
@@ -19,15 +19,19 @@ import { parseArgs } from "node:util";
 import { Connection } from "../lib/connection.ts";
 import type { ServerConfig } from "../lib/config.ts";
 import { CipherSuite, NamedGroup } from "../lib/codepoints.ts";
-import { generateKeyShare, type KeyShare } from "../lib/crypto/key_share.ts";
-import { SigningKey } from "../lib/crypto/signing_key.ts";
+import type { SigningKey } from "../lib/crypto/provider.ts";
 import { InsecureVerifier } from "../lib/x509/insecure.ts";
+import { cryptoProvider, isProviderName } from "../lib/providers.ts";
 import { makeCertSet } from "../tests/helpers/certs.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { iterations: { type: "string", default: "2000" } },
+  options: {
+    iterations: { type: "string", default: "2000" },
+    crypto: { type: "string", default: "webcrypto" },
+  },
 });
+if (!isProviderName(values.crypto)) throw new Error(`unknown --crypto ${values.crypto}`);
 
 /** Own CPU time (user + system) in microseconds, from /proc/self/stat. */
 function selfCpu(): number {
@@ -37,9 +41,11 @@ function selfCpu(): number {
 }
 
 const set = await makeCertSet({ keyType: "ecdsa-p256" });
-const realKey = await SigningKey.fromPkcs8(set.server.privateKey);
-const serverRandom = crypto.getRandomValues(new Uint8Array(32));
-const fixedShare = await generateKeyShare(NamedGroup.x25519);
+const crypto = await cryptoProvider(values.crypto);
+const x25519 = crypto.groups.find((g) => g.id === NamedGroup.x25519)!;
+const realKey = await crypto.loadSigningKey(set.server.privateKey);
+const serverRandom = crypto.randomBytes(32);
+const fixedShare = await x25519.start();
 let fixedSignature: Uint8Array | undefined;
 
 /** A signing key that signs for real, but answers with the first signature it made. */
@@ -54,18 +60,20 @@ const replayKey = Object.create(realKey, {
 }) as SigningKey;
 
 const serverConfig: ServerConfig = {
+  crypto,
   certificate: { chain: set.serverChain, key: replayKey },
   random: (n) => serverRandom.slice(0, n),
   // A real key pair is made (its cost counts), but the recorded one is used.
-  keyShares: async (group) => {
-    await generateKeyShare(group);
-    return fixedShare as KeyShare;
+  keyShares: async () => {
+    await x25519.start();
+    return fixedShare;
   },
 };
 
 /** Records the client's two flights against one server. */
 async function record(): Promise<Uint8Array[]> {
   const client = Connection.client({
+    crypto,
     verifier: new InsecureVerifier(),
     serverName: "localhost",
     cipherSuites: [CipherSuite.TLS_AES_128_GCM_SHA256],

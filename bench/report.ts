@@ -7,7 +7,7 @@
  */
 
 import type { AeadResult, BulkResult } from "./bulk.ts";
-import type { Floor, HandshakeCost } from "./handshake_cost.ts";
+import type { EngineCost, Floor, HandshakeCost } from "./handshake_cost.ts";
 import type { LatencyResult } from "./latency.ts";
 import type { MemoryResult } from "./memory.ts";
 
@@ -17,14 +17,14 @@ export interface Results {
   commit: string;
   machine: { cpu: string; cores: number; deno: string; v8: string; openssl: string };
   settings: Record<string, number | string>;
-  handshake?: { servers: HandshakeCost[]; floor: Floor; engine?: Floor };
+  handshake?: { servers: HandshakeCost[]; floor: Floor; engines?: EngineCost[] };
   bulk?: { pairs: BulkResult[]; aead: AeadResult[] };
   latency?: LatencyResult[];
   memory?: MemoryResult[];
   targets?: Target[];
 }
 
-/** One target of issue 6, checked. */
+/** One target of issues 6 and 9, checked. */
 export interface Target {
   what: string;
   value: number;
@@ -44,38 +44,75 @@ function table(head: string[], rows: string[][]): string {
   return [line(head), line(rule), ...rows.map(line)].join("\n");
 }
 
-/** Checks the issue's targets against what was measured. */
+/** Which of our providers a row names ("handshake serve --crypto openssl" → openssl), if any. */
+function providerOf(name: string): string | undefined {
+  return name.match(/--crypto (\w+)|\(ours, (\w+)\)/)?.slice(1).find((m) => m);
+}
+
+/** Checks the issues' targets against what was measured (each where its rows were measured). */
 export function checkTargets(r: Results): Target[] {
   const out: Target[] = [];
   const t = (what: string, value: number, limit: number, kind: "max" | "min") =>
     out.push({ what, value, limit, kind, met: kind === "max" ? value <= limit : value >= limit });
   if (r.handshake) {
-    const [ours, deno] = r.handshake.servers;
-    t(
-      "server CPU/handshake ÷ Deno.listenTls",
-      ours.cpuMicrosPerHandshake / deno.cpuMicrosPerHandshake,
-      1,
-      "max",
-    );
-    t(
-      "server CPU/handshake ÷ WebCrypto floor",
-      ours.cpuMicrosPerHandshake / r.handshake.floor.cpuMicros,
-      1.25,
-      "max",
-    );
+    const { servers, floor } = r.handshake;
+    const deno = servers.find((s) => s.server === "Deno.listenTls")!;
+    const ossl = servers.find((s) => s.server === "openssl s_server")!;
+    const ours = (c: string) => servers.find((s) => providerOf(s.server) === c);
+    const web = ours("webcrypto"), openssl = ours("openssl");
+    if (web) {
+      t(
+        "webcrypto: server CPU/handshake ÷ WebCrypto floor",
+        web.cpuMicrosPerHandshake / floor.cpuMicros,
+        1.25,
+        "max",
+      );
+    }
+    if (openssl) {
+      const cpu = openssl.cpuMicrosPerHandshake;
+      t(
+        "openssl: server CPU/handshake ÷ Deno.listenTls",
+        cpu / deno.cpuMicrosPerHandshake,
+        0.8,
+        "max",
+      );
+      t(
+        "openssl: server CPU/handshake ÷ openssl s_server",
+        cpu / ossl.cpuMicrosPerHandshake,
+        0.6,
+        "max",
+      );
+    }
   }
   if (r.bulk) {
-    const ours = r.bulk.pairs[0];
-    const ceiling = Math.max(...r.bulk.aead.map((a) => a.megabytesPerSecond));
-    t(
-      "bulk MB/s ÷ WebCrypto AES-GCM seal+open (best)",
-      ours.megabytesPerSecond / ceiling,
-      0.8,
-      "min",
-    );
+    const { pairs, aead } = r.bulk;
+    const pair = (c: string) =>
+      pairs.find((p) => providerOf(p.client) === c && providerOf(p.server) === c);
+    const native = pairs.find((p) => p.client === "Deno.connectTls")!;
+    const web = pair("webcrypto"), openssl = pair("openssl");
+    if (web) {
+      const ceiling = Math.max(...aead.map((a) => a.megabytesPerSecond));
+      t(
+        "webcrypto: bulk MB/s ÷ WebCrypto AES-GCM seal+open (best)",
+        web.megabytesPerSecond / ceiling,
+        0.8,
+        "min",
+      );
+    }
+    if (openssl) {
+      t(
+        "openssl: bulk MB/s ÷ Deno's native pair",
+        openssl.megabytesPerSecond / native.megabytesPerSecond,
+        1,
+        "min",
+      );
+    }
   }
   if (r.memory) {
-    t("KiB per idle connection", r.memory[0].bytesPerConnection / 1024, 32, "max");
+    for (const m of r.memory) {
+      const c = providerOf(m.server);
+      if (c) t(`${c}: KiB per idle connection`, m.bytesPerConnection / 1024, 32, "max");
+    }
   }
   return out;
 }
@@ -85,18 +122,26 @@ export function markdown(r: Results): string {
   const parts: string[] = [];
   if (r.handshake) {
     const { servers, floor } = r.handshake;
-    const ours = servers[0];
+    const ours = servers.filter((s) => providerOf(s.server));
+    const ratios = (cpu: number) => ours.map((o) => f2(o.cpuMicrosPerHandshake / cpu));
     parts.push(
       "**1–2. Server CPU per full handshake** (`openssl s_time -new`, X25519, TLS_AES_128_GCM_SHA256, ECDSA P-256)\n\n" +
         table(
-          ["server", "handshakes", "CPU µs/handshake", "× floor", "ours ÷ this", "handshakes/s"],
+          [
+            "server",
+            "handshakes",
+            "CPU µs/handshake",
+            "× WebCrypto floor",
+            ...ours.map((o) => `${providerOf(o.server)} ÷ this`),
+            "handshakes/s",
+          ],
           [
             ...servers.map((s) => [
               s.server,
               f0(s.handshakes),
               f0(s.cpuMicrosPerHandshake),
               f2(s.cpuMicrosPerHandshake / floor.cpuMicros),
-              f2(ours.cpuMicrosPerHandshake / s.cpuMicrosPerHandshake),
+              ...ratios(s.cpuMicrosPerHandshake),
               f0(s.handshakesPerSecond),
             ]),
             [
@@ -104,19 +149,17 @@ export function markdown(r: Results): string {
               f0(floor.iterations),
               f0(floor.cpuMicros),
               "1.00",
-              f2(ours.cpuMicrosPerHandshake / floor.cpuMicros),
+              ...ratios(floor.cpuMicros),
               "",
             ],
-            ...(r.handshake.engine
-              ? [[
-                "our server engine alone, sans-IO (bench/replay.ts)",
-                f0(r.handshake.engine.iterations),
-                f0(r.handshake.engine.cpuMicros),
-                f2(r.handshake.engine.cpuMicros / floor.cpuMicros),
-                f2(ours.cpuMicrosPerHandshake / r.handshake.engine.cpuMicros),
-                "",
-              ]]
-              : []),
+            ...(r.handshake.engines ?? []).map((e) => [
+              `our server engine alone on ${e.crypto}, sans-IO (bench/replay.ts)`,
+              f0(e.iterations),
+              f0(e.cpuMicros),
+              f2(e.cpuMicros / floor.cpuMicros),
+              ...ratios(e.cpuMicros),
+              "",
+            ]),
           ],
         ),
     );
@@ -126,7 +169,9 @@ export function markdown(r: Results): string {
     const ours = pairs[0];
     const mib = pairs[0].bytes / 2 ** 20;
     parts.push(
-      `**3. Bulk throughput**, ${f0(mib)} MiB one way, client → sink server\n\n` +
+      `**3. Bulk throughput**, ${
+        f0(mib)
+      } MiB one way, client → sink server ("ours ÷ this": ${ours.client})\n\n` +
         table(
           ["client → server", "MB/s", "CPU µs/MB client", "server", "total", "ours ÷ this (MB/s)"],
           [
@@ -153,7 +198,7 @@ export function markdown(r: Results): string {
   if (r.latency) {
     const ours = r.latency[0];
     parts.push(
-      "**4. Latency**: process start to first echoed byte, against `handshake serve`\n\n" +
+      `**4. Latency**: process start to first echoed byte, against \`handshake serve\` ("ours ÷ this": ${ours.client})\n\n` +
         table(
           ["client", "runs", "median ms", "min ms", "ours ÷ this"],
           r.latency.map((l) => [
@@ -169,7 +214,9 @@ export function markdown(r: Results): string {
   if (r.memory) {
     const ours = r.memory[0];
     parts.push(
-      `**5. Memory**: server RSS per idle connection, ${f0(ours.connections)} held\n\n` +
+      `**5. Memory**: server RSS per idle connection, ${
+        f0(ours.connections)
+      } held ("ours ÷ this": ${ours.server})\n\n` +
         table(
           ["server", "RSS before MiB", "RSS with connections MiB", "KiB/connection", "ours ÷ this"],
           r.memory.map((m) => [
@@ -184,7 +231,7 @@ export function markdown(r: Results): string {
   }
   if (r.targets?.length) {
     parts.push(
-      "**Targets** (issue 6)\n\n" +
+      "**Targets** (issues 6 and 9)\n\n" +
         table(
           ["target", "measured", "limit", "met"],
           r.targets.map((t) => [

@@ -22,6 +22,9 @@ export interface Setup {
 const BENCH_DIR = new URL(".", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
 
+/** A crypto provider of ours, as `--crypto` names it. */
+export type CryptoName = "webcrypto" | "openssl";
+
 /** The suite and group of every connection measured here. */
 export const SUITE = "TLS_AES_128_GCM_SHA256";
 export const GROUP = "X25519";
@@ -63,8 +66,8 @@ export async function removeSetup(s: Setup): Promise<void> {
 
 const deno = Deno.execPath();
 
-/** `handshake serve`, our echo server, as a user runs it. */
-export function oursServe(s: Setup, port: number): string[] {
+/** `handshake serve --crypto CRYPTO`, our echo server, as a user runs it. */
+export function oursServe(s: Setup, port: number, crypto: CryptoName = "webcrypto"): string[] {
   return [
     deno,
     "run",
@@ -77,11 +80,13 @@ export function oursServe(s: Setup, port: number): string[] {
     s.cert,
     "--key",
     s.key,
+    "--crypto",
+    crypto,
   ];
 }
 
 /** `handshake serve`, wrapped so that SIGUSR2 runs a full garbage collection (for memory). */
-export function oursServeGc(s: Setup, port: number): string[] {
+export function oursServeGc(s: Setup, port: number, crypto: CryptoName = "webcrypto"): string[] {
   return [
     deno,
     "run",
@@ -95,6 +100,8 @@ export function oursServeGc(s: Setup, port: number): string[] {
     s.cert,
     "--key",
     s.key,
+    "--crypto",
+    crypto,
   ];
 }
 
@@ -161,8 +168,8 @@ export function opensslClient(s: Setup, port: number): string[] {
   ];
 }
 
-/** `handshake connect`, as a user runs it. */
-export function oursConnect(s: Setup, port: number): string[] {
+/** `handshake connect --crypto CRYPTO`, as a user runs it. */
+export function oursConnect(s: Setup, port: number, crypto: CryptoName = "webcrypto"): string[] {
   return [
     deno,
     "run",
@@ -175,5 +182,7 @@ export function oursConnect(s: Setup, port: number): string[] {
     "--servername",
     "localhost",
     "--quiet",
+    "--crypto",
+    crypto,
   ];
 }

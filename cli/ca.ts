@@ -11,7 +11,7 @@
 import { parseFlags, UsageError } from "./common.ts";
 import { caFiles, inspectOut, writeFiles } from "./ca_files.ts";
 import { printSummary } from "./ca_summary.ts";
-import { isKeyType, KEY_TYPES } from "../lib/crypto/certificate_keys.ts";
+import { isKeyType, KEY_TYPES } from "../lib/x509/webcrypto_issuing.ts";
 import {
   createIntermediateCa,
   createRootCa,

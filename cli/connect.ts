@@ -7,7 +7,7 @@
  */
 
 import { Connection } from "../lib/connection.ts";
-import type { ClientConfig, HandshakeInfo } from "../lib/config.ts";
+import { type ClientConfig, cryptoOf, type HandshakeInfo } from "../lib/config.ts";
 import { PeerAlert, TlsError, TruncationError } from "../lib/errors.ts";
 import { AlertDescription } from "../lib/errors.ts";
 import { TlsConn } from "../lib/tls_conn.ts";
@@ -18,6 +18,7 @@ import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { parsePort } from "./serve.ts";
 import { buildVerifier } from "./trust.ts";
 import { loadCertificatePair } from "./credentials.ts";
+import { CRYPTO_FLAGS, CRYPTO_HELP, loadCrypto } from "./crypto_flag.ts";
 import { connectionSummary } from "./connect_json.ts";
 import { bareTraceFlag, observe, OBSERVE_FLAGS, OBSERVE_HELP, tracePrinter } from "./observe.ts";
 
@@ -38,6 +39,7 @@ Usage: handshake connect [HOST:PORT] [options]       (default localhost:8443)
   --handshake-timeout SECONDS   give up on a server that does not finish the handshake (default 10)
   --max-handshake-message BYTES  largest handshake message accepted, e.g. the server's
                       certificate chain (default 131072)
+${CRYPTO_HELP}
   -q, --quiet         print only the data
       --json          print a summary of the connection as one JSON object, then close
 ${OBSERVE_HELP}
@@ -56,6 +58,7 @@ const FLAGS = {
   cert: { type: "string" },
   key: { type: "string" },
   ...LIMIT_FLAGS,
+  ...CRYPTO_FLAGS,
   quiet: { type: "boolean", short: "q" },
   json: { type: "boolean" },
   ...OBSERVE_FLAGS,
@@ -109,17 +112,22 @@ export async function connect(argv: string[]): Promise<number> {
   }
   const { handshakeTimeoutMs, maxHandshakeMessage } = parseLimits(values);
   const seen = observe(values);
+  const crypto = await loadCrypto(values.crypto);
   const config: ClientConfig = {
+    crypto,
     serverName,
     alpn,
     groups,
     cipherSuites,
     verifier: await buildVerifier(values, (line) => console.error(line)),
-    certificate: values.cert ? await loadCertificatePair(values.cert, values.key!) : undefined,
+    certificate: values.cert
+      ? await loadCertificatePair(values.cert, values.key!, crypto)
+      : undefined,
     keyLog: seen.keyLog,
     trace: seen.trace && tracePrinter(seen.trace),
     maxHandshakeMessage,
   };
+  if (seen.trace) console.error(`crypto provider ${cryptoOf(config).name}`);
   const started = performance.now();
   const tcp = await dial(host, port);
   const conn = new TlsConn(Connection.client(config), tcp, { handshakeTimeoutMs });

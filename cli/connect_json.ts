@@ -12,6 +12,8 @@ export interface ConnectionSummary {
   readonly host: string;
   readonly port: number;
   readonly version: "TLSv1.3";
+  /** The crypto provider that did the work, e.g. "webcrypto". */
+  readonly provider: string;
   readonly cipherSuite: string;
   readonly group: string;
   readonly signatureScheme: string;
@@ -36,6 +38,7 @@ export async function connectionSummary(
     host,
     port,
     version: info.version,
+    provider: info.provider,
     cipherSuite: info.cipherSuite,
     group: info.group,
     signatureScheme: info.signatureScheme,

@@ -16,15 +16,19 @@ import { PathVerifier } from "../lib/x509/verify.ts";
 import { ca } from "./ca.ts";
 import { parseFlags } from "./common.ts";
 import { loadCertificatePair } from "./credentials.ts";
+import { CRYPTO_FLAGS, CRYPTO_HELP, loadCrypto } from "./crypto_flag.ts";
 import { startServer } from "./serve.ts";
 
 const HELP =
   `handshake demo: make certificates (if missing), serve, connect, exchange data, shut down
 
-Usage: handshake demo [--out certs]`;
+Usage: handshake demo [--out certs] [--crypto webcrypto|openssl]
+
+${CRYPTO_HELP}`;
 
 const FLAGS = {
   out: { type: "string", default: "certs" },
+  ...CRYPTO_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -46,6 +50,7 @@ export async function demo(argv: string[]): Promise<number> {
     return 0;
   }
   const dir = values.out;
+  const crypto = await loadCrypto(values.crypto);
   const say = (line: string) => console.log(line);
 
   say(`1. Certificates in ${dir}/`);
@@ -57,19 +62,30 @@ export async function demo(argv: string[]): Promise<number> {
   }
 
   say("\n2. Server");
-  const certificate = await loadCertificatePair(`${dir}/server.pem`, `${dir}/server-key.pem`);
+  const certificate = await loadCertificatePair(
+    `${dir}/server.pem`,
+    `${dir}/server-key.pem`,
+    crypto,
+  );
   const server = startServer({
     host: "127.0.0.1",
     port: 0,
     // x25519 and P-256 only, so that a client whose one key share is for P-384 is asked again.
-    config: { certificate, alpn: ["demo/1"], groups: [NamedGroup.x25519, NamedGroup.secp256r1] },
+    config: {
+      crypto,
+      certificate,
+      alpn: ["demo/1"],
+      groups: [NamedGroup.x25519, NamedGroup.secp256r1],
+    },
     handshakeTimeoutMs: 10_000,
     log: (line) => say(`   [server] ${line}`),
   });
-  say(`   handshake serve listening on 127.0.0.1:${server.addr.port} (echo)`);
+  say(
+    `   handshake serve listening on 127.0.0.1:${server.addr.port} (echo; ${crypto.name} crypto)`,
+  );
 
   const verifier = new PathVerifier(await loadTrustAnchors(`${dir}/ca.pem`));
-  const base: ClientConfig = { serverName: "localhost", verifier, alpn: ["demo/1"] };
+  const base: ClientConfig = { crypto, serverName: "localhost", verifier, alpn: ["demo/1"] };
   try {
     say("\n3. Client, with the defaults (x25519 key share, AES-128-GCM)");
     await exchange(server.addr.port, base, [

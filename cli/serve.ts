@@ -8,7 +8,7 @@
 
 import { listen, type TlsListener } from "../lib/net.ts";
 import type { TlsConn } from "../lib/tls_conn.ts";
-import type { HandshakeInfo, ServerConfig } from "../lib/config.ts";
+import { cryptoOf, type HandshakeInfo, type ServerConfig } from "../lib/config.ts";
 import type { TraceEvent } from "../lib/trace.ts";
 import type { TraceLevel } from "./trace_printer.ts";
 import { parseFlags, UsageError } from "./common.ts";
@@ -28,6 +28,7 @@ import {
 } from "./limits.ts";
 import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { errorSummary } from "./report.ts";
+import { CRYPTO_FLAGS, CRYPTO_HELP, loadCrypto } from "./crypto_flag.ts";
 
 const HELP =
   `handshake serve: a TLS 1.3 server that echoes, chats, or shows visitors their handshake
@@ -53,6 +54,7 @@ Usage: handshake serve [options]
   --write-timeout SECONDS  close a connection whose client has taken none of our data for this
                       long, as when it never reads (default 30)
   --max-handshake-message BYTES  largest handshake message accepted (default 131072)
+${CRYPTO_HELP}
 ${OBSERVE_HELP}
   -h, --help          this help
 
@@ -71,6 +73,7 @@ const FLAGS = {
   ...LIMIT_FLAGS,
   ...SERVER_LIMIT_FLAGS,
   mode: { type: "string", default: "echo" },
+  ...CRYPTO_FLAGS,
   ...OBSERVE_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
@@ -136,12 +139,14 @@ export async function serve(argv: string[]): Promise<number> {
   const groups = values.groups ? parseGroups(values.groups) : undefined;
   const cipherSuites = values.suites ? parseSuites(values.suites) : undefined;
   const seen = observe(values);
+  const crypto = await loadCrypto(values.crypto);
   const config: ServerConfig = {
+    crypto,
     alpn,
     groups,
     cipherSuites,
     keyLog: seen.keyLog,
-    certificate: await loadCertificatePair(values.cert, values.key),
+    certificate: await loadCertificatePair(values.cert, values.key, crypto),
     clientAuth: await clientAuth(values["client-ca"], values["require-client-cert"] ?? false),
     maxHandshakeMessage,
   };
@@ -186,7 +191,7 @@ function sessions(
   return (id, peer) => {
     const traces: ((e: TraceEvent) => void)[] = [];
     if (trace) {
-      console.error(`#${id} connection from ${peer}`);
+      console.error(`#${id} connection from ${peer}, crypto provider ${cryptoOf(config).name}`);
       traces.push(tracePrinter(trace, `#${id} `));
     }
     if (site) traces.push(site.recorder(id));
@@ -351,7 +356,8 @@ function connectionLine(
       info.helloRetry ? " (after HelloRetryRequest)" : ""
     }${clientName(info)}`
     : "no handshake";
-  return `${peer}  ${what}  ${outcome}  ${ms} ms`;
+  // The crypto provider closes the line of a handshake: which one did the work.
+  return `${peer}  ${what}  ${outcome}  ${ms} ms${info ? `  crypto=${info.provider}` : ""}`;
 }
 
 /** ` client "CN=alice"` when the client proved a certificate. */

@@ -6,8 +6,13 @@
  * @module
  */
 
-import type { KeyShareFactory } from "./crypto/key_share.ts";
-import type { SigningKey } from "./crypto/signing_key.ts";
+import { defaultProvider } from "./crypto/default.ts";
+import type {
+  ActiveKeyExchange,
+  CryptoProvider,
+  MaybePromise,
+  SigningKey,
+} from "./crypto/provider.ts";
 import type { TraceEvent } from "./trace.ts";
 
 /** A certificate chain (leaf first, DER) with the private key of the leaf. */
@@ -24,6 +29,8 @@ export interface VerifyContext {
   readonly serverName?: string;
   /** The validation time. */
   readonly now: Date;
+  /** The connection's crypto provider, which checks the signatures. */
+  readonly crypto: CryptoProvider;
   /** Reports each link checked (`certificate_link` events), when tracing. */
   readonly trace?: (event: TraceEvent) => void;
 }
@@ -60,8 +67,8 @@ export interface CommonConfig {
   maxHandshakeMessage?: number;
   /**
    * Most bytes the peer may send before the handshake completes (default
-   * twice `maxHandshakeMessage`). Until then the transcript holds every
-   * handshake message, so this bounds what one unfinished handshake keeps.
+   * twice `maxHandshakeMessage`): this bounds the reading, hashing and
+   * buffering one unfinished handshake costs.
    */
   maxHandshakeBytes?: number;
   /**
@@ -75,12 +82,21 @@ export interface CommonConfig {
    * among them is answered. Application data starts the count again.
    */
   maxKeyUpdatesInARow?: number;
-  /** Source of random bytes (default: crypto.getRandomValues). */
+  /**
+   * The cryptography: suites, groups, hashes, signatures, randomness
+   * (default: the `webcrypto` provider).
+   */
+  crypto?: CryptoProvider;
+  /** Source of random bytes (default: the crypto provider's). */
   random?: (n: number) => Uint8Array;
   /** The clock (default: the system clock). */
   now?: () => Date;
-  /** Source of ephemeral key shares (default: fresh WebCrypto keys). */
-  keyShares?: KeyShareFactory;
+  /**
+   * Source of our ephemeral key exchange for a group, instead of a fresh one
+   * from the provider: for tests that replay connections with fixed keys
+   * (Diffie-Hellman groups only: a server completes the exchange with it).
+   */
+  keyShares?: (group: number) => MaybePromise<ActiveKeyExchange>;
   /** Receives NSS key log lines (SSLKEYLOGFILE format), only when set. */
   keyLog?: (line: string) => void;
   /** Receives every step of the handshake, for `--trace`. */
@@ -118,6 +134,8 @@ export interface ServerConfig extends CommonConfig {
 export interface HandshakeInfo {
   /** Always "TLSv1.3". */
   readonly version: "TLSv1.3";
+  /** The crypto provider's name, e.g. `webcrypto`. */
+  readonly provider: string;
   /** e.g. `TLS_AES_128_GCM_SHA256`. */
   readonly cipherSuite: string;
   /** e.g. `x25519`. */
@@ -132,6 +150,11 @@ export interface HandshakeInfo {
   readonly helloRetry: boolean;
   /** The peer's certificate chain as sent (DER, leaf first); empty if it sent none. */
   readonly peerCertificates: readonly Uint8Array[];
+}
+
+/** The crypto provider a configuration names, or the default one. */
+export function cryptoOf(config: CommonConfig): CryptoProvider {
+  return config.crypto ?? defaultProvider;
 }
 
 /** The limits a connection applies when its config leaves them unset (see `CommonConfig`). */

@@ -14,12 +14,15 @@ import { AlertDescription, AlertLevel, PeerAlert, TlsError, TruncationError } fr
 import { ContentType, HandshakeType } from "./codepoints.ts";
 import {
   type ClientConfig,
+  cryptoOf,
   DEFAULT_LIMITS,
   type HandshakeInfo,
   type ServerConfig,
 } from "./config.ts";
 import { RecordCipher, trafficKeys } from "./crypto/aead.ts";
 import type { KeySchedule } from "./crypto/key_schedule.ts";
+import { then } from "./crypto/maybe.ts";
+import type { CryptoProvider, MaybePromise } from "./crypto/provider.ts";
 import { ClientHandshake } from "./handshake/client.ts";
 import type { EarlyDataSkip, HandshakeIO } from "./handshake/io.ts";
 import {
@@ -74,6 +77,8 @@ const OPEN_AHEAD = 16;
 export class Connection implements HandshakeIO {
   /** Which side this is. */
   readonly role: Side;
+  /** {@inheritDoc HandshakeIO.crypto} */
+  readonly crypto: CryptoProvider;
   readonly #config: ClientConfig | ServerConfig;
   /** The handshake state machine, dropped (with its transcript and secrets) once it is done. */
   #handshake?: ClientHandshake | ServerHandshake;
@@ -120,6 +125,7 @@ export class Connection implements HandshakeIO {
 
   private constructor(role: Side, config: ClientConfig | ServerConfig) {
     this.role = role;
+    this.crypto = cryptoOf(config);
     this.#config = config;
     const maxMessage = config.maxHandshakeMessage ?? DEFAULT_LIMITS.maxHandshakeMessage;
     this.#joiner = new HandshakeJoiner(maxMessage);
@@ -202,11 +208,12 @@ export class Connection implements HandshakeIO {
   }
 
   /**
-   * Handles a run of encrypted records after the handshake: up to
-   * OPEN_AHEAD are opened at once (WebCrypto works on them in parallel),
-   * then handled in order. A record that changes the keys (a KeyUpdate)
-   * makes the ones opened after it worthless: they are opened again, under
-   * the new keys. Returns the record after the run, if one was read.
+   * Handles a run of encrypted records after the handshake. With an
+   * asynchronous AEAD, up to OPEN_AHEAD are opened at once (WebCrypto works
+   * on them in parallel), then handled in order; a synchronous one opens
+   * each in its turn. A record that changes the keys (a KeyUpdate) makes the
+   * ones opened after it worthless: they are opened again, under the new
+   * keys. Returns the record after the run, if one was read.
    */
   async #handleRun(first: RawRecord): Promise<RawRecord | undefined> {
     const run = [first];
@@ -218,17 +225,31 @@ export class Connection implements HandshakeIO {
     for (let i = 0; i < run.length && !this.#peerClosed;) {
       await this.#readKeysReady();
       const cipher = this.#read.cipher;
-      const opening = run.slice(i).map((rec) => {
-        const open = openRecord(this.#read, rec);
-        open.catch(() => {}); // a failure surfaces when its turn comes; after a key change, none does
-        return open;
-      });
+      const opening = [this.#openAhead(run[i])];
+      if (opening[0] instanceof Promise) {
+        for (let j = i + 1; j < run.length; j++) opening.push(this.#openAhead(run[j]));
+      }
       for (const open of opening) {
         await this.#handleRecord(run[i++], open);
         if (this.#peerClosed || this.#readKeys || this.#read.cipher !== cipher) break;
       }
     }
     return next;
+  }
+
+  /**
+   * Opens a record before its turn: a failure surfaces when its turn comes
+   * (after a key change, none does).
+   */
+  #openAhead(rec: RawRecord): MaybePromise<OpenedRecord> {
+    let open: MaybePromise<OpenedRecord>;
+    try {
+      open = openRecord(this.#read, rec);
+    } catch (e) {
+      open = Promise.reject(e);
+    }
+    if (open instanceof Promise) open.catch(() => {});
+    return open;
   }
 
   /** Encrypts application data (after the handshake) into records for the output. */
@@ -311,7 +332,7 @@ export class Connection implements HandshakeIO {
   }
 
   /** Handles one record; `opening` is its opening already under way (see #handleRun). */
-  async #handleRecord(rec: RawRecord, opening?: Promise<OpenedRecord>): Promise<void> {
+  async #handleRecord(rec: RawRecord, opening?: MaybePromise<OpenedRecord>): Promise<void> {
     await this.#readKeysReady();
     if (!this.#info) this.#countHandshakeBytes(rec);
     if (rec.type === ContentType.change_cipher_spec) {
@@ -627,7 +648,7 @@ export class Connection implements HandshakeIO {
   /** RFC 8446 §7.2: application_traffic_secret_N+1 for one direction. */
   async #rekey(which: "read" | "write"): Promise<void> {
     const dir = which === "read" ? this.#read : this.#outbox.direction;
-    const secret = await this.#schedule!.nextTrafficSecret(dir.secret!);
+    const secret = this.#schedule!.nextTrafficSecret(dir.secret!);
     const n = ++this.#generation[which];
     const side = which === "write" ? this.role : this.#peer;
     this.trace({ kind: "secret", name: `${side}_application_traffic_secret_${n}`, value: secret });
@@ -677,35 +698,30 @@ export class Connection implements HandshakeIO {
    * and take effect in their place in the output queue: what was queued
    * before is sealed under the old keys, what is queued after under these.
    */
-  setWriteKeys(
-    schedule: KeySchedule,
-    secret: Uint8Array | Promise<Uint8Array>,
-    epoch: Epoch,
-  ): Promise<void> {
+  setWriteKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void> {
     this.#schedule = schedule;
-    const ready = Promise.resolve(secret);
-    this.#outbox.queueKeys(ready.then((s) => this.#keysFor(s)), ready, epoch);
+    this.#outbox.queueKeys(this.#keysFor(secret), secret, epoch);
     // A trace tells the handshake in protocol order: there, keys change on the spot.
     return this.#config.trace ? this.#outbox.flush() : Promise.resolve();
   }
 
   /**
-   * {@inheritDoc HandshakeIO.setReadKeys} The keys are derived from now on
-   * and installed before the next record is opened.
+   * {@inheritDoc HandshakeIO.setReadKeys} Keys a synchronous provider makes
+   * are installed at once; others before the next record is opened.
    */
-  setReadKeys(
-    schedule: KeySchedule,
-    secret: Uint8Array | Promise<Uint8Array>,
-    epoch: Epoch,
-  ): Promise<void> {
+  setReadKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void> {
     this.#schedule = schedule;
     this.#checkKeyChange();
     const previous = this.#readKeys;
+    const keys = this.#keysFor(secret);
+    if (!previous && !(keys instanceof Promise)) {
+      this.#setRead(keys, secret, epoch);
+      return Promise.resolve();
+    }
     const ready = (async () => {
-      const s = await secret;
-      const keys = await this.#keysFor(s);
+      const k = await keys;
       await previous;
-      this.#setRead(keys, s, epoch);
+      this.#setRead(k, secret, epoch);
     })();
     ready.catch(() => {}); // awaited (and its failure surfaced) by #handleRecord
     this.#readKeys = ready;
@@ -724,7 +740,7 @@ export class Connection implements HandshakeIO {
 
   /** {@inheritDoc HandshakeIO.random} */
   random(n: number): Uint8Array {
-    return this.#config.random ? this.#config.random(n) : crypto.getRandomValues(new Uint8Array(n));
+    return this.#config.random ? this.#config.random(n) : this.crypto.randomBytes(n);
   }
 
   /** {@inheritDoc HandshakeIO.now} */
@@ -759,9 +775,10 @@ export class Connection implements HandshakeIO {
   }
 
   /** RFC 8446 §7.3: record protection keys from a traffic secret. */
-  async #keysFor(secret: Uint8Array): Promise<Keys> {
-    const keys = await trafficKeys(this.#schedule!.suite, secret);
-    return { ...keys, cipher: await RecordCipher.fromKeys(keys.key, keys.iv) };
+  #keysFor(secret: Uint8Array): MaybePromise<Keys> {
+    const suite = this.#schedule!.suite;
+    const { key, iv } = trafficKeys(suite, secret);
+    return then(RecordCipher.fromKeys(suite, key, iv), (cipher) => ({ key, iv, cipher }));
   }
 
   /** Puts keys in force for what we receive; the trace says so at that moment. */

@@ -1,5 +1,6 @@
 /**
- * handshake: TLS 1.3 (RFC 8446) written in TypeScript on WebCrypto.
+ * handshake: TLS 1.3 (RFC 8446) written in TypeScript, over a pluggable
+ * crypto provider (`webcrypto` by default).
  *
  * - `connect()` / `listen()` give `TlsConn`s over Deno's TCP, shaped like
  *   `Deno.TlsConn`.
@@ -43,7 +44,20 @@ export {
   TruncationError,
 } from "./errors.ts";
 export { CipherSuite, NamedGroup, SignatureScheme } from "./codepoints.ts";
-export { SigningKey } from "./crypto/signing_key.ts";
+export type {
+  CryptoProvider,
+  KeyExchangeGroup,
+  MaybePromise,
+  SigningKey,
+  Suite,
+} from "./crypto/provider.ts";
+export { webcrypto } from "./crypto/webcrypto/mod.ts";
+export {
+  cryptoProvider,
+  PROVIDER_NAMES,
+  type ProviderName,
+  ProviderUnavailableError,
+} from "./providers.ts";
 export { PathVerifier, type PathVerifierOptions } from "./x509/verify.ts";
 export { loadTrustAnchors, SYSTEM_BUNDLE, TrustStoreError } from "./x509/anchors.ts";
 export { parsePin, PinnedKeyVerifier, spkiPin } from "./x509/pin.ts";

@@ -7,7 +7,7 @@
  */
 
 import type { SecretName } from "./crypto/key_schedule.ts";
-import type { HashName } from "./crypto/suites.ts";
+import type { HashName } from "./crypto/provider.ts";
 import type { Epoch } from "./record/record_layer.ts";
 
 /** Which side sent something. */

@@ -14,7 +14,7 @@
 
 import assert from "node:assert/strict";
 import { chromiumDumpDom } from "./helpers/chromium.ts";
-import { KEY_TYPES, type KeyType } from "../lib/crypto/certificate_keys.ts";
+import { KEY_TYPES, type KeyType } from "../lib/x509/webcrypto_issuing.ts";
 import { need, type Output, run, runCa, startSServer } from "./helpers/commands.ts";
 
 const tools = {

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { KEY_TYPES } from "../lib/crypto/certificate_keys.ts";
+import { KEY_TYPES } from "../lib/x509/webcrypto_issuing.ts";
 import { decodePem } from "../lib/x509/pem.ts";
 import { MAIN, need, type Output, run, runCa } from "./helpers/commands.ts";
 

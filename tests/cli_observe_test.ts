@@ -28,6 +28,7 @@ Deno.test("cli: --trace on both sides goes to stderr, in protocol order; stdout 
     assert.equal(a.stdout, "first\n");
     assert.equal(b.stdout, "second\n");
     const order = [
+      /crypto provider webcrypto/,
       /client → server {2}ClientHello · plaintext/,
       /SNI localhost/,
       /server → client {2}ServerHello · plaintext/,
@@ -60,8 +61,8 @@ Deno.test("cli: --trace on both sides goes to stderr, in protocol order; stdout 
     assert.doesNotMatch(a.stderr, ESC, "no colors when stderr is not a TTY");
     await server.peer.waitFor(/echoed 7 bytes/);
     const out = server.peer.output;
-    assert.match(out, /^#1 connection from 127\.0\.0\.1:\d+$/m);
-    assert.match(out, /^#2 connection from 127\.0\.0\.1:\d+$/m);
+    assert.match(out, /^#1 connection from 127\.0\.0\.1:\d+, crypto provider webcrypto$/m);
+    assert.match(out, /^#2 connection from 127\.0\.0\.1:\d+, crypto provider webcrypto$/m);
     assert.match(out, /^#1 client → server {2}ClientHello/m);
     assert.match(out, /^#2 server → client {2}Finished/m);
   } finally {
@@ -147,6 +148,7 @@ Deno.test("cli: connect --json prints one JSON object, with the chain and whethe
     assert.equal(plain.stdout.trim().split("\n").length, 1);
     const j = JSON.parse(plain.stdout);
     assert.equal(j.version, "TLSv1.3");
+    assert.equal(j.provider, "webcrypto");
     assert.equal(j.cipherSuite, "TLS_AES_128_GCM_SHA256");
     assert.equal(j.group, "x25519");
     assert.equal(j.sni, "localhost");

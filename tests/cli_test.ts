@@ -30,7 +30,9 @@ Deno.test("cli: echo hi | connect prints hi and exits 0; serve logs the connecti
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "hi\n");
     assert.match(r.stderr, /connected to localhost:\d+, TLS 1.3 TLS_AES_128_GCM_SHA256, x25519/);
-    await peer.waitFor(/127\.0\.0\.1:\d+ {2}x25519 TLS_AES_128_GCM_SHA256 {2}ok, echoed 3 bytes/);
+    await peer.waitFor(
+      /127\.0\.0\.1:\d+ {2}x25519 TLS_AES_128_GCM_SHA256 {2}ok, echoed 3 bytes {2}\d+ ms {2}crypto=webcrypto/,
+    );
   } finally {
     await peer.kill();
   }

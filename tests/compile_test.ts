@@ -51,9 +51,10 @@ Deno.test("compile: the task embeds explicit permissions, not -A", () => {
     "--allow-read",
     "--allow-write",
     "--allow-net",
+    "--allow-ffi",
     "--allow-env",
   ]);
-  assert.match(PERMISSIONS[3], /^--allow-env=[A-Z_,]+$/, "a list of variables, not all of them");
+  assert.match(PERMISSIONS[4], /^--allow-env=[A-Z_,]+$/, "a list of variables, not all of them");
   assert.deepEqual(args.slice(args.indexOf("--target"), args.indexOf("--target") + 2), [
     "--target",
     "x86_64-unknown-linux-gnu",

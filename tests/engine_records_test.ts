@@ -2,16 +2,20 @@
  * The record paths made for speed: records read in place from a buffer the
  * driver reuses, several opened at once after the handshake (and opened
  * again after a KeyUpdate among them), and the records of one write sent
- * as one piece.
+ * as one piece; and sealing that keeps no buffer an AEAD could read late.
+ * Once per crypto provider.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import { Connection } from "../lib/connection.ts";
+import type { ClientConfig, ServerConfig } from "../lib/config.ts";
+import type { Aead, CryptoProvider } from "../lib/crypto/provider.ts";
 import { Deframer } from "../lib/record/deframer.ts";
-import { makeCertSet } from "./helpers/certs.ts";
-import { handshakePair, pump, serverConfigFor } from "./helpers/pair.ts";
+import { type CertSet, makeCertSet } from "./helpers/certs.ts";
+import { handshakePair as pair, pump, serverConfigFor as serverConfig } from "./helpers/pair.ts";
+import { PROVIDERS } from "./helpers/providers.ts";
 
 const p256 = await makeCertSet({ keyType: "ecdsa-p256" });
 
@@ -45,63 +49,110 @@ function joined(chunks: Uint8Array[]): Uint8Array {
   return out;
 }
 
-Deno.test("records: a record split across reads of a reused buffer arrives whole", async () => {
-  const r = await handshakePair({}, await serverConfigFor(p256));
-  assert.ok(r.serverInfo);
-  const data = pattern(100_000);
-  await r.client.write(data);
-  const wire = r.client.takeOutput();
-  // Odd sizes, so that records and headers are cut everywhere.
-  await deliverThroughOneBuffer(r.server, wire, [1, 3, 4, 5, 6, 1000, 7919, 16_389, 40_000]);
-  const got = r.server.takeEvents().filter((e) => e.type === "data").map((e) =>
-    (e as { data: Uint8Array }).data
-  );
-  assert.deepEqual(joined(got), data);
-});
+for (const crypto of PROVIDERS) {
+  /** Both sides on this provider. */
+  const handshakePair = (client: Partial<ClientConfig>, server: ServerConfig) =>
+    pair({ crypto, ...client }, { crypto, ...server });
+  const serverConfigFor = (set: CertSet) => serverConfig(set, { crypto });
 
-Deno.test("records: records after a KeyUpdate in the same read are opened under the new keys", async () => {
-  const r = await handshakePair({}, await serverConfigFor(p256));
-  const before = pattern(70_000, 1);
-  const after = pattern(70_000, 2);
-  await r.client.write(before);
-  await r.client.keyUpdate(false);
-  await r.client.write(after);
-  await r.client.keyUpdate(true);
-  await r.client.write(pattern(5, 3));
-  // One delivery: the server opens records ahead under the old keys and must open again.
-  await r.server.receive(r.client.takeOutput());
-  const got = r.server.takeEvents().filter((e) => e.type === "data").map((e) =>
-    (e as { data: Uint8Array }).data
-  );
-  assert.deepEqual(joined(got), joined([before, after, pattern(5, 3)]));
-  // The server answered update_requested; the client reads under the server's new keys.
-  await r.server.write(pattern(20_000, 4));
-  await pump(r);
-  assert.deepEqual(joined(r.clientReceived), pattern(20_000, 4));
-  assert.equal(r.server.error, undefined);
-  assert.equal(r.client.error, undefined);
-});
+  Deno.test(`records [${crypto.name}]: a record split across reads of a reused buffer arrives whole`, async () => {
+    const r = await handshakePair({}, await serverConfigFor(p256));
+    assert.ok(r.serverInfo);
+    const data = pattern(100_000);
+    await r.client.write(data);
+    const wire = r.client.takeOutput();
+    // Odd sizes, so that records and headers are cut everywhere.
+    await deliverThroughOneBuffer(r.server, wire, [1, 3, 4, 5, 6, 1000, 7919, 16_389, 40_000]);
+    const got = r.server.takeEvents().filter((e) => e.type === "data").map((e) =>
+      (e as { data: Uint8Array }).data
+    );
+    assert.deepEqual(joined(got), data);
+  });
 
-Deno.test("records: a bad record among those opened at once is bad_record_mac, after the good ones", async () => {
-  const r = await handshakePair({}, await serverConfigFor(p256));
-  await r.client.write(pattern(50_000));
-  const wire = r.client.takeOutput().slice();
-  wire[2 * (16_384 + 22) + 100] ^= 1; // inside the third record
-  await assert.rejects(() => r.server.receive(wire), /bad_record_mac/);
-  const got = r.server.takeEvents().filter((e) => e.type === "data").map((e) =>
-    (e as { data: Uint8Array }).data
-  );
-  assert.deepEqual(joined(got), pattern(50_000).subarray(0, 2 * 16_384));
-});
+  Deno.test(`records [${crypto.name}]: records after a KeyUpdate in the same read are opened under the new keys`, async () => {
+    const r = await handshakePair({}, await serverConfigFor(p256));
+    const before = pattern(70_000, 1);
+    const after = pattern(70_000, 2);
+    await r.client.write(before);
+    await r.client.keyUpdate(false);
+    await r.client.write(after);
+    await r.client.keyUpdate(true);
+    await r.client.write(pattern(5, 3));
+    // One delivery: the server opens records ahead under the old keys and must open again.
+    await r.server.receive(r.client.takeOutput());
+    const got = r.server.takeEvents().filter((e) => e.type === "data").map((e) =>
+      (e as { data: Uint8Array }).data
+    );
+    assert.deepEqual(joined(got), joined([before, after, pattern(5, 3)]));
+    // The server answered update_requested; the client reads under the server's new keys.
+    await r.server.write(pattern(20_000, 4));
+    await pump(r);
+    assert.deepEqual(joined(r.clientReceived), pattern(20_000, 4));
+    assert.equal(r.server.error, undefined);
+    assert.equal(r.client.error, undefined);
+  });
 
-Deno.test("records: the records of one write are sent as one piece", async () => {
-  const r = await handshakePair({}, await serverConfigFor(p256));
-  await r.client.write(pattern(3 * 16_384 + 10));
-  const out = r.client.takeOutput();
-  assert.equal(out.length, 4 * (5 + 16) + 3 * 16_384 + 10 + 4);
-  const d = new Deframer();
-  d.push(out);
-  let n = 0;
-  while (d.next()) n++;
-  assert.equal(n, 4);
-});
+  Deno.test(`records [${crypto.name}]: a bad record among those opened at once is bad_record_mac, after the good ones`, async () => {
+    const r = await handshakePair({}, await serverConfigFor(p256));
+    await r.client.write(pattern(50_000));
+    const wire = r.client.takeOutput().slice();
+    wire[2 * (16_384 + 22) + 100] ^= 1; // inside the third record
+    await assert.rejects(() => r.server.receive(wire), /bad_record_mac/);
+    const got = r.server.takeEvents().filter((e) => e.type === "data").map((e) =>
+      (e as { data: Uint8Array }).data
+    );
+    assert.deepEqual(joined(got), pattern(50_000).subarray(0, 2 * 16_384));
+  });
+
+  Deno.test(`records [${crypto.name}]: the records of one write are sent as one piece`, async () => {
+    const r = await handshakePair({}, await serverConfigFor(p256));
+    await r.client.write(pattern(3 * 16_384 + 10));
+    const out = r.client.takeOutput();
+    assert.equal(out.length, 4 * (5 + 16) + 3 * 16_384 + 10 + 4);
+    const d = new Deframer();
+    d.push(out);
+    let n = 0;
+    while (d.next()) n++;
+    assert.equal(n, 4);
+  });
+
+  Deno.test(`records [${crypto.name}]: sealing keeps no shared buffer, even for an AEAD that reads late`, async () => {
+    // Two connections write at once through an AEAD that reads what it seals only after a
+    // later task: a buffer reused across records or connections would show in the data.
+    const late = lateReader(crypto);
+    const pairs = await Promise.all(
+      [1, 2].map(async () => pair({ crypto: late }, await serverConfig(p256, { crypto: late }))),
+    );
+    await Promise.all(pairs.map((r, i) => r.client.write(pattern(3 * 16_384 + 100, i))));
+    for (const [i, r] of pairs.entries()) {
+      await pump(r);
+      assert.deepEqual(joined(r.serverReceived), pattern(3 * 16_384 + 100, i));
+    }
+  });
+}
+
+/**
+ * `crypto`, but its AEAD keys read what they seal only after a later task:
+ * more than `AeadKey` allows, so that code relying on a provider's copying
+ * (a scratch buffer reused before a seal completes) fails.
+ */
+function lateReader(crypto: CryptoProvider): CryptoProvider {
+  const late = (aead: Aead): Aead => ({
+    ...aead,
+    key: async (raw) => {
+      const key = await aead.key(raw);
+      return {
+        seal: async (nonce, aad, plaintext) => {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          return await key.seal(nonce, aad, plaintext);
+        },
+        open: (nonce, aad, ciphertext) => key.open(nonce, aad, ciphertext),
+      };
+    },
+  });
+  return {
+    ...crypto,
+    name: `${crypto.name} (late-reading seal)`,
+    suites: crypto.suites.map((s) => ({ ...s, aead: late(s.aead) })),
+  };
+}

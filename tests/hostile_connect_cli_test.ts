@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { AlertDescription } from "../lib/errors.ts";
 import { ContentType, ExtensionType, NamedGroup } from "../lib/codepoints.ts";
-import { SigningKey } from "../lib/crypto/signing_key.ts";
+import { webcrypto } from "../lib/crypto/webcrypto/mod.ts";
 import { encodeSelectedVersion } from "../lib/handshake/extensions.ts";
 import { createRootCa, issueLeaf } from "../lib/x509/issue.ts";
 import { makeCertSet } from "./helpers/certs.ts";
@@ -18,7 +18,10 @@ import { listenScripted, type Script } from "./helpers/scripted_server.ts";
 const A = AlertDescription;
 const set = await makeCertSet({ names: ["localhost"], dir: true });
 globalThis.addEventListener("unload", () => Deno.removeSync(set.paths!.dir, { recursive: true }));
-const identity = { chain: set.serverChain, key: await SigningKey.fromPkcs8(set.server.privateKey) };
+const identity = {
+  chain: set.serverChain,
+  key: await webcrypto.loadSigningKey(set.server.privateKey),
+};
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
 /** Runs `handshake connect` against `script`; returns its exit status and output, and the server's alerts. */
@@ -74,7 +77,7 @@ Deno.test("connect vs malicious server: a certificate signed by the wrong key", 
   try {
     await Deno.writeTextFile(`${dir}/ca.pem`, trusted.certificatePem);
     const r = await connectTo(
-      { chain: [leaf.certificate], signer: await SigningKey.fromPkcs8(leaf.privateKey) },
+      { chain: [leaf.certificate], signer: await webcrypto.loadSigningKey(leaf.privateKey) },
       "--ca",
       `${dir}/ca.pem`,
     );

@@ -19,7 +19,7 @@ import {
   LEAF_DAYS,
   loadIssuer,
 } from "../lib/x509/issue.ts";
-import { readCertificateKey } from "../lib/crypto/certificate_keys.ts";
+import { readCertificateKey } from "../lib/x509/webcrypto_issuing.ts";
 import { checkCertificateName } from "../lib/x509/san.ts";
 import { encodePem } from "../lib/x509/pem.ts";
 import { DerReader, Tag } from "../lib/wire/der.ts";

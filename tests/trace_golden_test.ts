@@ -2,7 +2,7 @@
  * The trace printer, byte for byte, against golden files of a connection
  * with every random value fixed (tests/helpers/fixed_pair.ts): the client's
  * default trace, its `--trace=bytes` view of every record, and the server's
- * `--trace=secrets`.
+ * `--trace=secrets`. Every provider must give the same bytes.
  *
  * When the trace's wording or the engine's bytes change on purpose,
  * regenerate the files and read the diff before committing it:
@@ -14,13 +14,19 @@
 import assert from "node:assert/strict";
 import { paint } from "../cli/paint.ts";
 import { parseTraceLevel, TracePrinter } from "../cli/trace_printer.ts";
+import type { CryptoProvider } from "../lib/crypto/provider.ts";
 import { runFixedConnection } from "./helpers/fixed_pair.ts";
+import { PROVIDERS } from "./helpers/providers.ts";
 
 const GOLDEN = new URL("./golden/", import.meta.url);
 const update = Deno.env.get("UPDATE_GOLDEN") === "1";
 
-/** The lines printers at `client` and `server` levels print for the fixed connection. */
-async function traces(client: string, server: string): Promise<[string, string]> {
+/** The lines printers at `client` and `server` levels print for the fixed connection on `crypto`. */
+async function traces(
+  client: string,
+  server: string,
+  crypto: CryptoProvider,
+): Promise<[string, string]> {
   const c: string[] = [], s: string[] = [];
   const printer = (level: string, out: string[]) =>
     new TracePrinter({
@@ -28,7 +34,7 @@ async function traces(client: string, server: string): Promise<[string, string]>
       paint: paint(false),
       write: (l) => out.push(l),
     });
-  await runFixedConnection(printer(client, c).event, printer(server, s).event);
+  await runFixedConnection(printer(client, c).event, printer(server, s).event, crypto);
   return [c.join("\n") + "\n", s.join("\n") + "\n"];
 }
 
@@ -48,25 +54,30 @@ async function compare(name: string, actual: string): Promise<void> {
   );
 }
 
-Deno.test("trace golden: the fixed connection runs the same twice", async () => {
-  assert.deepEqual(await traces("bytes", "secrets"), await traces("bytes", "secrets"));
-});
+for (const crypto of PROVIDERS) {
+  Deno.test(`trace golden [${crypto.name}]: the fixed connection runs the same twice`, async () => {
+    assert.deepEqual(
+      await traces("bytes", "secrets", crypto),
+      await traces("bytes", "secrets", crypto),
+    );
+  });
 
-Deno.test("trace golden: client, default level", async () => {
-  const [client] = await traces("", "");
-  await compare("trace_client.txt", client);
-  // A clean handshake fits on one screen: everything up to the client's Finished.
-  const lines = client.split("\n");
-  const end = lines.findIndex((l) => l.startsWith("client → server  Finished"));
-  assert.ok(end > 0 && end < 50, `the handshake takes ${end} lines`);
-});
+  Deno.test(`trace golden [${crypto.name}]: client, default level`, async () => {
+    const [client] = await traces("", "", crypto);
+    await compare("trace_client.txt", client);
+    // A clean handshake fits on one screen: everything up to the client's Finished.
+    const lines = client.split("\n");
+    const end = lines.findIndex((l) => l.startsWith("client → server  Finished"));
+    assert.ok(end > 0 && end < 50, `the handshake takes ${end} lines`);
+  });
 
-Deno.test("trace golden: client, --trace=bytes", async () => {
-  const [client] = await traces("bytes", "");
-  await compare("trace_client_bytes.txt", client);
-});
+  Deno.test(`trace golden [${crypto.name}]: client, --trace=bytes`, async () => {
+    const [client] = await traces("bytes", "", crypto);
+    await compare("trace_client_bytes.txt", client);
+  });
 
-Deno.test("trace golden: server, --trace=secrets", async () => {
-  const [, server] = await traces("", "secrets");
-  await compare("trace_server_secrets.txt", server);
-});
+  Deno.test(`trace golden [${crypto.name}]: server, --trace=secrets`, async () => {
+    const [, server] = await traces("", "secrets", crypto);
+    await compare("trace_server_secrets.txt", server);
+  });
+}

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
+import { webcrypto } from "../lib/crypto/webcrypto/mod.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";
 import type { TraceEvent } from "../lib/trace.ts";
 import {
@@ -67,7 +68,7 @@ Deno.test("good: every signature algorithm and key type", async () => {
 
 Deno.test("good: a client certificate with clientAuth, checked by a server", async () => {
   const client = await issue({ subject: "CN=alice", issuer: ica, eku: [CLIENT_AUTH] });
-  await verifier.verify(ders(client, ica), { peer: "client", now: NOW });
+  await verifier.verify(ders(client, ica), { peer: "client", now: NOW, crypto: webcrypto });
   await assertRefused(
     verifier,
     [client, ica],

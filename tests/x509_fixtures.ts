@@ -14,6 +14,7 @@ import type { PathVerifier } from "../lib/x509/verify.ts";
 import type { VerifyContext } from "../lib/config.ts";
 import { parseIp } from "../lib/x509/names.ts";
 import assert from "node:assert/strict";
+import { webcrypto } from "../lib/crypto/webcrypto/mod.ts";
 
 /** The validation time of every test, and the default validity around it. */
 export const NOW = new Date("2026-06-01T12:00:00Z");
@@ -184,7 +185,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 /** The context of a client checking a server for `serverName` at NOW. */
 export function server(serverName?: string, extra: Partial<VerifyContext> = {}): VerifyContext {
-  return { peer: "server", serverName, now: NOW, ...extra };
+  return { peer: "server", serverName, now: NOW, crypto: webcrypto, ...extra };
 }
 
 /** Asserts that verification refuses with `alert` and a message containing `fragment`. */

@@ -9,6 +9,7 @@ import { PathVerifier } from "../lib/x509/verify.ts";
 import { decodePem } from "../lib/x509/pem.ts";
 import { assertRefused } from "./x509_fixtures.ts";
 import type { VerifyContext } from "../lib/config.ts";
+import { webcrypto } from "../lib/crypto/webcrypto/mod.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "x509_openssl_" });
 // An hour on: every certificate below is made after this module starts.
@@ -17,6 +18,7 @@ const at = (name: string, when = now): VerifyContext => ({
   peer: "server",
   serverName: name,
   now: when,
+  crypto: webcrypto,
 });
 
 async function openssl(...args: string[]): Promise<string> {

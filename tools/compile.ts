@@ -2,7 +2,8 @@
  * `deno task compile [--target TARGET] [--output PATH]`: builds the one
  * binary, `./handshake`, with only the permissions it needs embedded:
  * reading and writing files (certificates, keys, key logs), the network,
- * and three environment variables. Linux x86_64 by default; other targets:
+ * FFI (for `--crypto openssl`, which loads OpenSSL's libcrypto) and four
+ * environment variables. Linux x86_64 by default; other targets:
  * x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu, x86_64-apple-darwin,
  * aarch64-apple-darwin, x86_64-pc-windows-msvc.
  *
@@ -19,7 +20,8 @@ export const PERMISSIONS = [
   "--allow-read",
   "--allow-write",
   "--allow-net",
-  "--allow-env=NO_COLOR,SSLKEYLOGFILE,SSL_CERT_FILE",
+  "--allow-ffi",
+  "--allow-env=NO_COLOR,SSLKEYLOGFILE,SSL_CERT_FILE,HANDSHAKE_LIBCRYPTO",
 ];
 
 /** The default target. */

@@ -1,16 +1,14 @@
 /**
- * Record protection with AES-GCM (RFC 8446 §5.2, §5.3): traffic keys and
- * IVs from a traffic secret (§7.3), and the per-record nonce, the IV XOR
- * the 64-bit record sequence number.
+ * Record protection keys (RFC 8446 §5.2, §5.3): traffic keys and IVs from a
+ * traffic secret (§7.3), and the per-record nonce, the IV XOR the 64-bit
+ * record sequence number, around the provider's AEAD key.
  *
  * @module
  */
 
-import { hkdfExpandLabel, releaseKey } from "./hkdf.ts";
-import type { Suite } from "./suites.ts";
-
-/** AES-GCM authentication tag length (RFC 5116). */
-export const TAG_LENGTH = 16;
+import { hkdfExpandLabel } from "./hkdf.ts";
+import { then } from "./maybe.ts";
+import type { AeadKey, MaybePromise, Suite } from "./provider.ts";
 
 /** The write key and IV of RFC 8446 §7.3, derived from one traffic secret. */
 export interface TrafficKeys {
@@ -18,47 +16,52 @@ export interface TrafficKeys {
   iv: Uint8Array;
 }
 
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The authentication tag length of every AEAD in TLS 1.3's suites here
+ * (AES-GCM, ChaCha20-Poly1305: RFC 5116, RFC 8439), for code that reads
+ * records without keys (`inspect`, tests).
+ */
+export const TAG_LENGTH = 16;
+
 /** RFC 8446 §7.3: [sender]_write_key and [sender]_write_iv from a traffic secret. */
-export async function trafficKeys(suite: Suite, secret: Uint8Array): Promise<TrafficKeys> {
-  const empty = new Uint8Array(0);
-  const [key, iv] = await Promise.all([
-    hkdfExpandLabel(suite.hash, secret, "key", empty, suite.keyLen),
-    hkdfExpandLabel(suite.hash, secret, "iv", empty, 12),
-  ]);
-  // The secret is kept (for a KeyUpdate) but its HMAC key need not be: what else is derived
-  // from it (a Finished key) has been started already.
-  releaseKey(secret);
-  return { key, iv };
+export function trafficKeys(suite: Suite, secret: Uint8Array): TrafficKeys {
+  const { hash, aead } = suite;
+  return {
+    key: hkdfExpandLabel(hash, secret, "key", EMPTY, aead.keyLength),
+    iv: hkdfExpandLabel(hash, secret, "iv", EMPTY, aead.nonceLength),
+  };
 }
 
 /**
- * One direction's AEAD state: the imported key (imported once), the IV and
+ * One direction's AEAD state: the provider's key (made once), the IV and
  * the sequence number of the next record.
  */
 export class RecordCipher {
-  readonly #key: CryptoKey;
+  readonly #key: AeadKey;
   readonly #iv: Uint8Array;
+  /** The tag length of the suite's AEAD, in bytes. */
+  readonly tagLength: number;
   /** The sequence number of the next record (RFC 8446 §5.3). */
   seq = 0;
 
-  private constructor(key: CryptoKey, iv: Uint8Array) {
+  private constructor(key: AeadKey, iv: Uint8Array, tagLength: number) {
     this.#key = key;
     this.#iv = iv;
+    this.tagLength = tagLength;
   }
 
-  /** Derives keys from `secret` and imports the AES-GCM key. */
-  static async fromSecret(suite: Suite, secret: Uint8Array): Promise<RecordCipher> {
-    const { key, iv } = await trafficKeys(suite, secret);
-    return RecordCipher.fromKeys(key, iv);
+  /** Derives keys from `secret` and makes the AEAD key. */
+  static fromSecret(suite: Suite, secret: Uint8Array): MaybePromise<RecordCipher> {
+    const { key, iv } = trafficKeys(suite, secret);
+    return RecordCipher.fromKeys(suite, key, iv);
   }
 
-  /** Imports a raw AES-GCM key with its IV. */
-  static async fromKeys(key: Uint8Array, iv: Uint8Array): Promise<RecordCipher> {
-    const k = await crypto.subtle.importKey("raw", key as BufferSource, "AES-GCM", false, [
-      "encrypt",
-      "decrypt",
-    ]);
-    return new RecordCipher(k, iv);
+  /** Makes the suite's AEAD key from a raw key, with its IV. */
+  static fromKeys(suite: Suite, key: Uint8Array, iv: Uint8Array): MaybePromise<RecordCipher> {
+    const tagLength = suite.aead.tagLength;
+    return then(suite.aead.key(key), (k) => new RecordCipher(k, iv, tagLength));
   }
 
   /** RFC 8446 §5.3: the nonce for sequence number `seq`. */
@@ -66,7 +69,7 @@ export class RecordCipher {
     const n = this.#iv.slice();
     // The sequence number is a 64-bit big-endian value; numbers here stay below 2^53.
     let s = seq;
-    for (let i = 11; i >= 4 && s > 0; i--) {
+    for (let i = n.length - 1; i >= n.length - 8 && s > 0; i--) {
       n[i] ^= s & 0xff;
       s = Math.floor(s / 256);
     }
@@ -78,23 +81,15 @@ export class RecordCipher {
    * header) and consumes a sequence number. Calls may overlap: the sequence
    * number is taken synchronously, so records keep the order of the calls.
    */
-  async seal(plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
-    const iv = this.nonce(this.seq++);
-    const params = { name: "AES-GCM", iv, additionalData: aad, tagLength: 128 };
-    return new Uint8Array(
-      await crypto.subtle.encrypt(params, this.#key, plaintext as BufferSource),
-    );
+  seal(plaintext: Uint8Array, aad: Uint8Array): MaybePromise<Uint8Array> {
+    return this.#key.seal(this.nonce(this.seq++), aad, plaintext);
   }
 
   /**
-   * Decrypts one record body and consumes a sequence number. Throws on a bad
-   * tag (the caller turns this into bad_record_mac).
+   * Decrypts one record body and consumes a sequence number. Throws (or
+   * rejects) on a bad tag (the caller turns this into bad_record_mac).
    */
-  async open(ciphertext: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
-    const iv = this.nonce(this.seq++);
-    const params = { name: "AES-GCM", iv, additionalData: aad, tagLength: 128 };
-    return new Uint8Array(
-      await crypto.subtle.decrypt(params, this.#key, ciphertext as BufferSource),
-    );
+  open(ciphertext: Uint8Array, aad: Uint8Array): MaybePromise<Uint8Array> {
+    return this.#key.open(this.nonce(this.seq++), aad, ciphertext);
   }
 }

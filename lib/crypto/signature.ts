@@ -1,24 +1,21 @@
 /**
- * Signature schemes (RFC 8446 §4.2.3) on WebCrypto: which key each scheme
- * needs, verification with a peer's SubjectPublicKeyInfo, and signing with
- * our own private key. ECDSA signatures travel DER-encoded in TLS and X.509
- * (RFC 3279 §2.2.3) while WebCrypto speaks raw r‖s, so both directions are
- * converted here.
+ * Signature schemes (RFC 8446 §4.2.3): which key each scheme needs, which
+ * ones the engine offers, and verification with a peer's
+ * SubjectPublicKeyInfo through the crypto provider.
  *
  * @module
  */
 
 import { SignatureScheme } from "../codepoints.ts";
-import { DerError, derItem, DerReader, derUnsignedInteger, Tag } from "../wire/der.ts";
-import type { HashName } from "./suites.ts";
+import type { CryptoProvider, SignatureAlgorithm, SignatureHash } from "./provider.ts";
 import { inspectPublicKey, type PublicKeyInfo } from "./public_key.ts";
 
-/** What a signature scheme requires of the key and how WebCrypto runs it. */
+/** What a signature scheme requires of the key, and its hash and padding. */
 export interface SchemeInfo {
   readonly key: "ecdsa" | "ed25519" | "rsa";
   /** For ECDSA: the curve the key must be on (TLS 1.3 binds curve and hash). */
   readonly curve?: "P-256" | "P-384" | "P-521";
-  readonly hash?: HashName | "SHA-512" | "SHA-1";
+  readonly hash?: SignatureHash;
   /** RSA padding. */
   readonly padding?: "pss" | "pkcs1";
   /** Whether TLS 1.3 allows it in CertificateVerify (RFC 8446 §4.2.3: not PKCS#1, not SHA-1). */
@@ -109,17 +106,42 @@ export function schemeFitsKey(scheme: number, key: PublicKeyInfo): boolean {
   return key.type === s.key;
 }
 
-const COORDINATE: Record<string, number> = { "P-256": 32, "P-384": 48, "P-521": 66 };
+/**
+ * How a provider checks a signature of `scheme`, for a key that fits it;
+ * undefined for a scheme not implemented.
+ */
+export function schemeAlgorithm(scheme: number): SignatureAlgorithm | undefined {
+  const s = SCHEMES.get(scheme);
+  if (!s) return undefined;
+  switch (s.key) {
+    case "ecdsa":
+      return { kind: "ecdsa", hash: s.hash! };
+    case "ed25519":
+      return { kind: "ed25519" };
+    case "rsa":
+      return s.padding === "pss"
+        // RFC 8446 §4.2.3: the salt is as long as the digest.
+        ? { kind: "rsa-pss", hash: s.hash!, saltLength: HASH_BYTES[s.hash!] }
+        : { kind: "rsa-pkcs1", hash: s.hash! };
+  }
+}
 
-/** Verifies `signature` over `data` with the key in `spki`. Returns false on any mismatch. */
+const HASH_BYTES: Record<SignatureHash, number> = { "SHA-256": 32, "SHA-384": 48, "SHA-512": 64 };
+
+/**
+ * Verifies `signature` over `data` with the key in `spki` under a TLS
+ * SignatureScheme, through `crypto`. False on any mismatch, including a key
+ * that does not fit the scheme (TLS 1.3 binds ECDSA curves to hashes).
+ */
 export async function verifySignature(
+  crypto: CryptoProvider,
   scheme: number,
   spki: Uint8Array,
   data: Uint8Array,
   signature: Uint8Array,
 ): Promise<boolean> {
-  const s = SCHEMES.get(scheme);
-  if (!s) return false;
+  const algorithm = schemeAlgorithm(scheme);
+  if (!algorithm) return false;
   let info: PublicKeyInfo;
   try {
     info = inspectPublicKey(spki);
@@ -127,72 +149,5 @@ export async function verifySignature(
     return false;
   }
   if (!schemeFitsKey(scheme, info)) return false;
-  try {
-    const { importAlg, verifyAlg } = webCryptoParams(s);
-    const key = await crypto.subtle.importKey("spki", spki as BufferSource, importAlg, false, [
-      "verify",
-    ]);
-    const sig = s.key === "ecdsa" ? ecdsaDerToRaw(signature, COORDINATE[s.curve!]) : signature;
-    return await crypto.subtle.verify(verifyAlg, key, sig as BufferSource, data as BufferSource);
-  } catch (e) {
-    if (e instanceof DerError || e instanceof DOMException) return false;
-    throw e;
-  }
-}
-
-function webCryptoParams(s: SchemeInfo): {
-  importAlg: AlgorithmIdentifier | EcKeyImportParams | RsaHashedImportParams;
-  verifyAlg: AlgorithmIdentifier | EcdsaParams | RsaPssParams;
-} {
-  switch (s.key) {
-    case "ecdsa":
-      return {
-        importAlg: { name: "ECDSA", namedCurve: s.curve! },
-        verifyAlg: { name: "ECDSA", hash: s.hash! },
-      };
-    case "ed25519":
-      return { importAlg: { name: "Ed25519" }, verifyAlg: { name: "Ed25519" } };
-    case "rsa":
-      return s.padding === "pss"
-        ? {
-          importAlg: { name: "RSA-PSS", hash: s.hash! },
-          // RFC 8446 §4.2.3: the salt is as long as the digest.
-          verifyAlg: { name: "RSA-PSS", saltLength: hashBytes(s.hash!) },
-        }
-        : {
-          importAlg: { name: "RSASSA-PKCS1-v1_5", hash: s.hash! },
-          verifyAlg: { name: "RSASSA-PKCS1-v1_5" },
-        };
-  }
-}
-
-function hashBytes(hash: string): number {
-  return ({ "SHA-1": 20, "SHA-256": 32, "SHA-384": 48, "SHA-512": 64 } as Record<string, number>)[
-    hash
-  ];
-}
-
-/** ECDSA-Sig-Value (DER SEQUENCE of r, s) → WebCrypto's fixed-width r‖s. */
-export function ecdsaDerToRaw(der: Uint8Array, width: number): Uint8Array {
-  const outer = new DerReader(der);
-  const seq = outer.sequence();
-  outer.end();
-  const r = seq.unsignedInteger(), s = seq.unsignedInteger();
-  seq.end();
-  if (r.length > width || s.length > width) throw new DerError("ECDSA value too long for curve");
-  const raw = new Uint8Array(2 * width);
-  raw.set(r, width - r.length);
-  raw.set(s, 2 * width - s.length);
-  return raw;
-}
-
-/** WebCrypto's r‖s → DER ECDSA-Sig-Value. */
-export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
-  const w = raw.length / 2;
-  const r = derUnsignedInteger(raw.subarray(0, w));
-  const s = derUnsignedInteger(raw.subarray(w));
-  const body = new Uint8Array(r.length + s.length);
-  body.set(r);
-  body.set(s, r.length);
-  return derItem(Tag.SEQUENCE, body);
+  return await crypto.verify(spki, algorithm, data, signature);
 }

@@ -1,7 +1,8 @@
 /**
- * Our own private key (PKCS#8, RFC 5208), imported once into WebCrypto and
- * used for CertificateVerify (RFC 8446 §4.4.3) with whichever scheme fits
- * both the key and what the peer accepts.
+ * Our own private key (PKCS#8, RFC 5208) as every provider sees it: what
+ * kind of key it is, the TLS 1.3 schemes it can sign CertificateVerify with
+ * (RFC 8446 §4.4.3), and the choice of one that the peer accepts. Loading
+ * and signing are the provider's (`CryptoProvider.loadSigningKey`).
  *
  * @module
  */
@@ -9,7 +10,10 @@
 import { SignatureScheme } from "../codepoints.ts";
 import { DerError, DerReader, Tag } from "../wire/der.ts";
 import { OID, type PublicKeyInfo } from "./public_key.ts";
-import { ecdsaRawToDer, HANDSHAKE_SCHEMES, schemeFitsKey, schemeInfo } from "./signature.ts";
+import type { SigningKey } from "./provider.ts";
+import { HANDSHAKE_SCHEMES, schemeFitsKey } from "./signature.ts";
+
+export type { SigningKey } from "./provider.ts";
 
 const CURVE_BY_OID: Record<string, "P-256" | "P-384" | "P-521"> = {
   [OID.p256]: "P-256",
@@ -17,81 +21,40 @@ const CURVE_BY_OID: Record<string, "P-256" | "P-384" | "P-521"> = {
   [OID.p521]: "P-521",
 };
 
-/** A private key that signs handshakes. Non-extractable once imported. */
-export class SigningKey {
-  /** The key's type and size. */
-  readonly info: PublicKeyInfo;
-  /** The TLS 1.3 schemes this key can sign with, in order of preference. */
-  readonly schemes: readonly number[];
-  readonly #pkcs8: Uint8Array;
-  readonly #imported = new Map<number, Promise<CryptoKey>>();
-
-  private constructor(info: PublicKeyInfo, pkcs8: Uint8Array) {
-    this.info = info;
-    this.#pkcs8 = pkcs8;
-    this.schemes = HANDSHAKE_SCHEMES.filter((s) => schemeFitsKey(s, info));
+/**
+ * Reads what a PKCS#8 key is and which TLS 1.3 schemes it signs with,
+ * refusing with a readable Error the keys this engine does not use: what
+ * every provider checks before loading a key.
+ */
+export function signingKeyProfile(pkcs8: Uint8Array): {
+  info: PublicKeyInfo;
+  schemes: readonly number[];
+} {
+  let info: PublicKeyInfo;
+  try {
+    info = inspectPrivateKey(pkcs8);
+  } catch (e) {
+    throw new Error(`not a PKCS#8 private key (${(e as Error).message})`);
   }
-
-  /**
-   * Reads a PKCS#8 PrivateKeyInfo and imports it. Throws an Error with a
-   * readable message for unsupported or malformed keys.
-   */
-  static async fromPkcs8(der: Uint8Array): Promise<SigningKey> {
-    let info: PublicKeyInfo;
-    try {
-      info = inspectPrivateKey(der);
-    } catch (e) {
-      throw new Error(`not a PKCS#8 private key (${(e as Error).message})`);
-    }
-    if (info.type === "unknown") throw new Error(`unsupported private key type (OID ${info.oid})`);
-    if (info.type === "rsa-pss") {
-      throw new Error("RSASSA-PSS-only keys are not supported; use an rsaEncryption RSA key");
-    }
-    if (info.type === "ecdsa" && !["P-256", "P-384"].includes(info.curve)) {
-      throw new Error(`ECDSA keys on ${info.curve} are not supported; use P-256 or P-384`);
-    }
-    const key = new SigningKey(info, der);
-    await key.#key(key.schemes[0]); // import now, so a bad key fails at start
-    return key;
+  if (info.type === "unknown") throw new Error(`unsupported private key type (OID ${info.oid})`);
+  if (info.type === "rsa-pss") {
+    throw new Error("RSASSA-PSS-only keys are not supported; use an rsaEncryption RSA key");
   }
-
-  /** The first of our schemes that the peer accepts, if any. */
-  chooseScheme(peerSchemes: readonly number[]): number | undefined {
-    return this.schemes.find((s) => peerSchemes.includes(s));
+  if (info.type === "ecdsa" && !["P-256", "P-384"].includes(info.curve)) {
+    throw new Error(`ECDSA keys on ${info.curve} are not supported; use P-256 or P-384`);
   }
+  return { info, schemes: HANDSHAKE_SCHEMES.filter((s) => schemeFitsKey(s, info)) };
+}
 
-  /** Signs `data` with `scheme`; ECDSA signatures come out DER-encoded, as TLS sends them. */
-  async sign(scheme: number, data: Uint8Array): Promise<Uint8Array> {
-    const s = schemeInfo(scheme);
-    if (!s || !this.schemes.includes(scheme)) {
-      throw new Error(`this key cannot sign with ${SignatureScheme.name(scheme)}`);
-    }
-    const key = await this.#key(scheme);
-    const alg = s.key === "ecdsa" ? { name: "ECDSA", hash: s.hash! } : s.key === "rsa"
-      ? {
-        name: "RSA-PSS",
-        saltLength: ({ "SHA-256": 32, "SHA-384": 48, "SHA-512": 64 })[s.hash as "SHA-256"],
-      }
-      : { name: "Ed25519" };
-    const sig = new Uint8Array(await crypto.subtle.sign(alg, key, data as BufferSource));
-    return s.key === "ecdsa" ? ecdsaRawToDer(sig) : sig;
-  }
+/** The first of the key's schemes that the peer accepts, if any. */
+export function chooseScheme(key: SigningKey, peerSchemes: readonly number[]): number | undefined {
+  return key.schemes.find((s) => peerSchemes.includes(s));
+}
 
-  /** The WebCrypto key for `scheme` (RSA-PSS binds the hash to the key, so RSA has one per hash). */
-  #key(scheme: number): Promise<CryptoKey> {
-    const s = schemeInfo(scheme)!;
-    const slot = s.key === "rsa" ? scheme : 0;
-    let k = this.#imported.get(slot);
-    if (!k) {
-      const alg = s.key === "ecdsa"
-        ? { name: "ECDSA", namedCurve: s.curve! }
-        : s.key === "rsa"
-        ? { name: "RSA-PSS", hash: s.hash! }
-        : { name: "Ed25519" };
-      k = crypto.subtle.importKey("pkcs8", this.#pkcs8 as BufferSource, alg, false, ["sign"]);
-      this.#imported.set(slot, k);
-    }
-    return k;
+/** Throws unless `key` can sign with `scheme` (a scheme it did not offer is a bug, not input). */
+export function checkSchemeOfKey(key: SigningKey, scheme: number): void {
+  if (!key.schemes.includes(scheme)) {
+    throw new Error(`this key cannot sign with ${SignatureScheme.name(scheme)}`);
   }
 }
 

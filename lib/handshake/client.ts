@@ -21,9 +21,9 @@ import {
 } from "../codepoints.ts";
 import type { ClientConfig, HandshakeInfo } from "../config.ts";
 import { KeySchedule, type TrafficSecrets } from "../crypto/key_schedule.ts";
-import { generateKeyShare, type KeyShare } from "../crypto/key_share.ts";
+import type { ActiveKeyExchange, CryptoProvider, MaybePromise, Suite } from "../crypto/provider.ts";
 import { CERTIFICATE_SCHEMES } from "../crypto/signature.ts";
-import type { Suite } from "../crypto/suites.ts";
+import { chooseScheme } from "../crypto/signing_key.ts";
 import { constantTimeEqual } from "../wire/writer.ts";
 import {
   decodeAlpn,
@@ -42,7 +42,7 @@ import {
   findExtension,
 } from "./extensions.ts";
 import { certificateVerifyContent, checkReplyExtensions, type HandshakeIO } from "./io.ts";
-import { checkCertificateVerify, preferences, verifyPeerChain } from "./peer_auth.ts";
+import { checkCertificateVerify, preferences, requireGroup, verifyPeerChain } from "./peer_auth.ts";
 import {
   type ClientHello,
   decodeCertificate,
@@ -85,13 +85,14 @@ export class ClientHandshake {
   readonly #io: HandshakeIO;
   readonly #config: ClientConfig;
   readonly #transcript: Transcript;
+  readonly #crypto: CryptoProvider;
   readonly #groups: readonly number[];
   readonly #suites: readonly Suite[];
   readonly #schemes: readonly number[];
 
   #hello!: ClientHello;
   #offered = new Set<number>();
-  #shares: KeyShare[] = [];
+  #shares: ActiveKeyExchange[] = [];
   #suite!: Suite;
   #schedule!: KeySchedule;
   #handshakeSecrets!: TrafficSecrets;
@@ -105,7 +106,12 @@ export class ClientHandshake {
   constructor(io: HandshakeIO, config: ClientConfig) {
     this.#io = io;
     this.#config = config;
-    ({ groups: this.#groups, suites: this.#suites, schemes: this.#schemes } = preferences(config));
+    ({
+      crypto: this.#crypto,
+      groups: this.#groups,
+      suites: this.#suites,
+      schemes: this.#schemes,
+    } = preferences(config));
     this.#transcript = new Transcript(
       config.trace &&
         ((hash, value, after) => io.trace({ kind: "transcript", hash, value, after })),
@@ -143,7 +149,7 @@ export class ClientHandshake {
       HandshakeType.certificate,
     );
     if (next.type === HandshakeType.certificate_request) {
-      await this.readCertificateRequest(next.body, next.raw);
+      this.readCertificateRequest(next.body, next.raw);
       await this.readCertificate(await this.#io.expect(HandshakeType.certificate));
     } else {
       await this.readCertificate(next);
@@ -154,6 +160,7 @@ export class ClientHandshake {
     await this.sendFinished();
     return {
       version: "TLSv1.3",
+      provider: this.#crypto.name,
       cipherSuite: this.#suite.name,
       group: NamedGroup.name(this.#group),
       signatureScheme: SignatureScheme.name(this.#peerScheme),
@@ -172,8 +179,7 @@ export class ClientHandshake {
 
   /** RFC 8446 §4.1.2: the first ClientHello, with a key share for our most preferred group. */
   async sendClientHello(): Promise<void> {
-    const keyShares = this.#config.keyShares ?? generateKeyShare;
-    this.#shares = [await keyShares(this.#groups[0])];
+    this.#shares = [await this.#startKeyExchange(this.#groups[0])];
     const exts: Extension[] = [];
     const sni = this.#sniName();
     if (sni) exts.push({ type: ExtensionType.server_name, data: encodeServerName(sni) });
@@ -203,15 +209,21 @@ export class ClientHandshake {
       extensions: exts,
     };
     this.#offered = new Set(exts.map((e) => e.type));
-    await this.#transcript.add(
+    this.#transcript.add(
       this.#io.send(HandshakeType.client_hello, encodeClientHello(this.#hello)),
       "client",
     );
   }
 
+  /** RFC 8446 §4.2.8: a fresh key exchange for `group` (or the configured fixed one). */
+  #startKeyExchange(group: number): MaybePromise<ActiveKeyExchange> {
+    const fixed = this.#config.keyShares;
+    return fixed ? fixed(group) : requireGroup(this.#crypto, group).start();
+  }
+
   #keyShareExtension(): Uint8Array {
     return encodeClientKeyShares(
-      this.#shares.map((s) => ({ group: s.group, keyExchange: s.publicKey })),
+      this.#shares.map((s) => ({ group: s.group, keyExchange: s.share })),
     );
   }
 
@@ -295,8 +307,8 @@ export class ClientHandshake {
       hrr ? HRR_EXTENSIONS : SERVER_HELLO_EXTENSIONS,
     );
     if (!hrr) {
-      await this.#transcript.useHash(suite.hash);
-      await this.#transcript.add(msg.raw, "server");
+      this.#transcript.useHash(suite.hash);
+      this.#transcript.add(msg.raw, "server");
     } else this.#pendingHrr = msg.raw;
     return sh;
   }
@@ -341,12 +353,11 @@ export class ClientHandshake {
       });
     }
     // RFC 8446 §4.4.1: ClientHello1 becomes message_hash, then the HelloRetryRequest follows.
-    await this.#transcript.replaceWithMessageHash(this.#suite.hash);
-    await this.#transcript.add(this.#pendingHrr!, "server");
+    this.#transcript.replaceWithMessageHash(this.#suite.hash);
+    this.#transcript.add(this.#pendingHrr!, "server");
     this.#pendingHrr = undefined;
     if (group !== undefined) {
-      const keyShares = this.#config.keyShares ?? generateKeyShare;
-      this.#shares = [await keyShares(group)];
+      this.#shares = [await this.#startKeyExchange(group)];
     }
     const exts = this.#hello.extensions.map((e) =>
       e.type === ExtensionType.key_share ? { type: e.type, data: this.#keyShareExtension() } : e
@@ -357,7 +368,7 @@ export class ClientHandshake {
     }
     this.#hello = { ...this.#hello, extensions: exts };
     this.#io.sendChangeCipherSpec();
-    await this.#transcript.add(
+    this.#transcript.add(
       this.#io.send(HandshakeType.client_hello, encodeClientHello(this.#hello)),
       "client",
     );
@@ -380,14 +391,13 @@ export class ClientHandshake {
       );
     }
     this.#group = entry.group;
-    const shared = await share.deriveSecret(entry.keyExchange);
+    const shared = await share.complete(entry.keyExchange);
     this.#io.trace({ kind: "shared_secret", group: entry.group, value: shared });
     this.#schedule = new KeySchedule(
       this.#suite,
       (name, value) => this.#io.trace({ kind: "secret", name, value }),
     );
-    const helloHash = await this.#transcript.hash(this.#suite.hash);
-    this.#handshakeSecrets = await this.#schedule.handshakeSecrets(shared, helloHash);
+    this.#handshakeSecrets = this.#schedule.handshakeSecrets(shared, this.#transcript.hash());
     this.#io.sendChangeCipherSpec();
     await this.#io.setReadKeys(this.#schedule, this.#handshakeSecrets.server, "handshake");
     await this.#io.setWriteKeys(this.#schedule, this.#handshakeSecrets.client, "handshake");
@@ -417,11 +427,11 @@ export class ClientHandshake {
       }
       this.#alpn = chosen[0];
     }
-    await this.#transcript.add(msg.raw, "server");
+    this.#transcript.add(msg.raw, "server");
   }
 
   /** RFC 8446 §4.3.2: the server asks for our certificate. */
-  async readCertificateRequest(body: Uint8Array, raw: Uint8Array): Promise<void> {
+  readCertificateRequest(body: Uint8Array, raw: Uint8Array): void {
     const cr = decodeCertificateRequest(body);
     const algs = findExtension(cr.extensions, ExtensionType.signature_algorithms);
     if (!algs) {
@@ -441,7 +451,7 @@ export class ClientHandshake {
       context: cr.context,
       schemes: decodeU16List(algs, ExtensionType.signature_algorithms),
     };
-    await this.#transcript.add(raw, "server");
+    this.#transcript.add(raw, "server");
   }
 
   /** RFC 8446 §4.4.2: the server's chain, checked by the configured verifier. */
@@ -461,7 +471,7 @@ export class ClientHandshake {
       checkReplyExtensions(e.extensions, HandshakeType.certificate, this.#offered, new Set());
     }
     this.#peerChain = cert.entries.map((e) => e.certificate);
-    await this.#transcript.add(msg.raw, "server");
+    this.#transcript.add(msg.raw, "server");
     await verifyPeerChain(this.#io, this.#config.verifier, this.#peerChain, {
       peer: "server",
       serverName: this.#config.serverName,
@@ -472,19 +482,19 @@ export class ClientHandshake {
   async readCertificateVerify(): Promise<void> {
     const msg = await this.#io.expect(HandshakeType.certificate_verify);
     const cv = decodeCertificateVerify(msg.body);
-    const hash = await this.#transcript.hash(this.#suite.hash);
+    const hash = this.#transcript.hash();
     await checkCertificateVerify(this.#io, cv, "server", this.#peerChain[0], this.#schemes, hash);
     this.#peerScheme = cv.scheme;
-    await this.#transcript.add(msg.raw, "server");
+    this.#transcript.add(msg.raw, "server");
   }
 
   /** RFC 8446 §4.4.4: the server's Finished, then the application traffic secrets. */
   async readFinished(): Promise<void> {
     const msg = await this.#io.expect(HandshakeType.finished);
-    const got = decodeFinished(msg.body, this.#suite.hashLen);
-    const expected = await this.#schedule.finishedVerifyData(
+    const got = decodeFinished(msg.body, this.#suite.hash.outputLength);
+    const expected = this.#schedule.finishedVerifyData(
       this.#handshakeSecrets.server,
-      await this.#transcript.hash(this.#suite.hash),
+      this.#transcript.hash(),
     );
     const ok = constantTimeEqual(got, expected);
     this.#io.trace({ kind: "finished", from: "server", verifyData: got, ok });
@@ -494,10 +504,8 @@ export class ClientHandshake {
         "the server's Finished does not match the handshake",
       );
     }
-    await this.#transcript.add(msg.raw, "server");
-    const app = await this.#schedule.applicationSecrets(
-      await this.#transcript.hash(this.#suite.hash),
-    );
+    this.#transcript.add(msg.raw, "server");
+    const app = this.#schedule.applicationSecrets(this.#transcript.hash());
     this.#applicationSecrets = app;
     await this.#io.setReadKeys(this.#schedule, app.server, "application");
   }
@@ -511,21 +519,21 @@ export class ClientHandshake {
   async sendClientCertificate(): Promise<void> {
     const req = this.#certificateRequest!;
     const ours = this.#config.certificate;
-    const scheme = ours?.key.chooseScheme(req.schemes);
+    const scheme = ours && chooseScheme(ours.key, req.schemes);
     const entries = ours && scheme
       ? ours.chain.map((certificate) => ({ certificate, extensions: [] }))
       : [];
     const cert = { context: req.context, entries };
-    await this.#transcript.add(
+    this.#transcript.add(
       this.#io.send(HandshakeType.certificate, encodeCertificate(cert)),
       "client",
     );
     if (!ours || !scheme) return;
-    const hash = await this.#transcript.hash(this.#suite.hash);
+    const hash = this.#transcript.hash();
     const signature = await ours.key.sign(scheme, certificateVerifyContent("client", hash));
     this.#io.trace({ kind: "signature", from: "client", scheme, transcriptHash: hash, ok: true });
     const cv = { scheme, signature };
-    await this.#transcript.add(
+    this.#transcript.add(
       this.#io.send(HandshakeType.certificate_verify, encodeCertificateVerify(cv)),
       "client",
     );
@@ -533,12 +541,12 @@ export class ClientHandshake {
 
   /** RFC 8446 §4.4.4: our Finished; then application keys protect what we send. */
   async sendFinished(): Promise<void> {
-    const verifyData = await this.#schedule.finishedVerifyData(
+    const verifyData = this.#schedule.finishedVerifyData(
       this.#handshakeSecrets.client,
-      await this.#transcript.hash(this.#suite.hash),
+      this.#transcript.hash(),
     );
     this.#io.trace({ kind: "finished", from: "client", verifyData, ok: true });
-    await this.#transcript.add(this.#io.send(HandshakeType.finished, verifyData), "client");
+    this.#transcript.add(this.#io.send(HandshakeType.finished, verifyData), "client");
     await this.#io.setWriteKeys(this.#schedule, this.#applicationSecrets.client, "application");
   }
 }

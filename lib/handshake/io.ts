@@ -9,6 +9,7 @@
 import { AlertDescription, TlsError } from "../errors.ts";
 import { ExtensionType } from "../codepoints.ts";
 import type { KeySchedule } from "../crypto/key_schedule.ts";
+import type { CryptoProvider } from "../crypto/provider.ts";
 import type { Epoch } from "../record/record_layer.ts";
 import type { TraceEvent } from "../trace.ts";
 import type { Extension } from "./extensions.ts";
@@ -29,21 +30,10 @@ export interface HandshakeIO {
   send(type: number, body: Uint8Array): Uint8Array;
   /** Sends the middlebox-compatibility ChangeCipherSpec record (RFC 8446 §D.4), at most once. */
   sendChangeCipherSpec(): void;
-  /**
-   * Protects what we send from now on with keys from `secret` (queued
-   * messages go out first). The secret may still be being derived.
-   */
-  setWriteKeys(
-    schedule: KeySchedule,
-    secret: Uint8Array | Promise<Uint8Array>,
-    epoch: Epoch,
-  ): Promise<void>;
-  /** Opens what we receive from now on with keys from `secret` (which may still be being derived). */
-  setReadKeys(
-    schedule: KeySchedule,
-    secret: Uint8Array | Promise<Uint8Array>,
-    epoch: Epoch,
-  ): Promise<void>;
+  /** Protects what we send from now on with keys from `secret` (queued messages go out first). */
+  setWriteKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void>;
+  /** Opens what we receive from now on with keys from `secret`. */
+  setReadKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void>;
   /**
    * RFC 8446 §4.2.10: how to skip the early data of a client whose offer of
    * it this server declines, from now on: `undecryptable` drops records
@@ -54,6 +44,8 @@ export interface HandshakeIO {
   skipEarlyData(how: EarlyDataSkip): void;
   /** The epoch of the keys that protect what we send. */
   readonly writeEpoch: Epoch;
+  /** The crypto provider of the connection. */
+  readonly crypto: CryptoProvider;
   /** Random bytes. */
   random(n: number): Uint8Array;
   /** The current time. */

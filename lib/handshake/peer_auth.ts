@@ -8,32 +8,64 @@
  */
 
 import { AlertDescription, TlsError } from "../errors.ts";
-import { SignatureScheme } from "../codepoints.ts";
-import type { CertificateVerifier, CommonConfig, VerifyContext } from "../config.ts";
-import { GROUPS } from "../crypto/key_share.ts";
+import { NamedGroup, SignatureScheme } from "../codepoints.ts";
+import {
+  type CertificateVerifier,
+  type CommonConfig,
+  cryptoOf,
+  type VerifyContext,
+} from "../config.ts";
+import type { CryptoProvider, KeyExchangeGroup, Suite } from "../crypto/provider.ts";
 import { inspectPublicKey } from "../crypto/public_key.ts";
 import { HANDSHAKE_SCHEMES, schemeFitsKey, verifySignature } from "../crypto/signature.ts";
-import { type Suite, suiteById, SUITES } from "../crypto/suites.ts";
+import { suiteById } from "../crypto/suites.ts";
 import type { Side } from "../trace.ts";
 import { leafPublicKey } from "../x509/leaf.ts";
 import type { HandshakeIO } from "./io.ts";
 import { certificateVerifyContent } from "./io.ts";
 import type { CertificateVerify } from "./messages.ts";
 
-/** The groups, suites and signature schemes a side offers or accepts, in its order of preference. */
+/**
+ * The crypto provider, and the groups, suites and signature schemes a side
+ * offers or accepts, in its order of preference.
+ */
 export interface Preferences {
+  readonly crypto: CryptoProvider;
   readonly groups: readonly number[];
   readonly suites: readonly Suite[];
   readonly schemes: readonly number[];
 }
 
-/** Reads the preferences from a configuration, with this engine's defaults. */
+/**
+ * Reads the preferences from a configuration, with the provider's defaults;
+ * suites the provider does not implement are left out.
+ */
 export function preferences(config: CommonConfig): Preferences {
+  const crypto = cryptoOf(config);
+  const suiteIds = config.cipherSuites ?? crypto.suites.map((s) => s.id);
   return {
-    groups: config.groups ?? GROUPS,
-    suites: (config.cipherSuites ?? SUITES.map((s) => s.id)).map((id) => suiteById(id)!),
+    crypto,
+    groups: config.groups ?? crypto.groups.map((g) => g.id),
+    suites: suiteIds.map((id) => suiteById(crypto, id)).filter((s) => s !== undefined),
     schemes: config.signatureSchemes ?? HANDSHAKE_SCHEMES,
   };
+}
+
+/** The provider's implementation of `group`, if any. */
+export function findGroup(crypto: CryptoProvider, group: number): KeyExchangeGroup | undefined {
+  return crypto.groups.find((g) => g.id === group);
+}
+
+/** The provider's implementation of `group`; one we offered but cannot run is our bug. */
+export function requireGroup(crypto: CryptoProvider, group: number): KeyExchangeGroup {
+  const g = findGroup(crypto, group);
+  if (!g) {
+    throw new TlsError(
+      AlertDescription.internal_error,
+      `group ${NamedGroup.name(group)} is not implemented by the ${crypto.name} crypto provider`,
+    );
+  }
+  return g;
 }
 
 /** Asks `verifier` whether to trust the peer's chain, and reports the verdict to the trace. */
@@ -41,11 +73,16 @@ export async function verifyPeerChain(
   io: HandshakeIO,
   verifier: CertificateVerifier,
   chain: readonly Uint8Array[],
-  context: Omit<VerifyContext, "now" | "trace">,
+  context: Omit<VerifyContext, "now" | "crypto" | "trace">,
 ): Promise<void> {
   const { peer } = context;
   try {
-    await verifier.verify(chain, { ...context, now: io.now(), trace: (e) => io.trace(e) });
+    await verifier.verify(chain, {
+      ...context,
+      now: io.now(),
+      crypto: io.crypto,
+      trace: (e) => io.trace(e),
+    });
     io.trace({ kind: "certificate_check", peer, ok: true, detail: "trusted" });
   } catch (e) {
     io.trace({ kind: "certificate_check", peer, ok: false, detail: (e as Error).message });
@@ -80,7 +117,7 @@ export async function checkCertificateVerify(
     );
   }
   const content = certificateVerifyContent(from, transcriptHash);
-  const ok = await verifySignature(cv.scheme, spki, content, cv.signature);
+  const ok = await verifySignature(io.crypto, cv.scheme, spki, content, cv.signature);
   io.trace({ kind: "signature", from, scheme: cv.scheme, transcriptHash, ok });
   if (!ok) {
     throw new TlsError(

@@ -3,7 +3,7 @@
  * per step, called in protocol order from `run()`:
  *
  *   readClientHello → negotiate [→ sendHelloRetryRequest → readSecondClientHello]
- *   → generateKeyShare → sendServerHello → deriveHandshakeKeys → sendEncryptedExtensions →
+ *   → completeKeyExchange → sendServerHello → deriveHandshakeKeys → sendEncryptedExtensions →
  *   [sendCertificateRequest] → sendCertificate → sendCertificateVerify →
  *   sendFinished → [readClientCertificate → readCertificateVerify] →
  *   readFinished
@@ -22,8 +22,9 @@ import {
 } from "../codepoints.ts";
 import type { HandshakeInfo, ServerConfig } from "../config.ts";
 import { KeySchedule, type TrafficSecrets } from "../crypto/key_schedule.ts";
-import { generateKeyShare, isSupportedGroup, type KeyShare } from "../crypto/key_share.ts";
-import type { Suite } from "../crypto/suites.ts";
+import { completeDiffieHellman } from "../crypto/key_share.ts";
+import type { CompletedKeyExchange, CryptoProvider, Suite } from "../crypto/provider.ts";
+import { chooseScheme } from "../crypto/signing_key.ts";
 import { constantTimeEqual } from "../wire/writer.ts";
 import { isGrease } from "../wire/open_enum.ts";
 import {
@@ -46,7 +47,13 @@ import {
   type KeyShareEntry,
 } from "./extensions.ts";
 import { certificateVerifyContent, type HandshakeIO } from "./io.ts";
-import { checkCertificateVerify, preferences, verifyPeerChain } from "./peer_auth.ts";
+import {
+  checkCertificateVerify,
+  findGroup,
+  preferences,
+  requireGroup,
+  verifyPeerChain,
+} from "./peer_auth.ts";
 import {
   type ClientHello,
   decodeCertificate,
@@ -91,6 +98,7 @@ export class ServerHandshake {
   readonly #io: HandshakeIO;
   readonly #config: ServerConfig;
   readonly #transcript: Transcript;
+  readonly #crypto: CryptoProvider;
   readonly #groups: readonly number[];
   readonly #suites: readonly Suite[];
   readonly #schemes: readonly number[];
@@ -100,16 +108,19 @@ export class ServerHandshake {
   #cookie?: Uint8Array;
   #schedule!: KeySchedule;
   #handshakeSecrets!: TrafficSecrets;
-  #applicationSecrets!: Promise<TrafficSecrets>;
-  /** The client's Finished as expected, computed ahead when nothing comes between (no client auth). */
-  #expectedClientFinished?: Promise<Uint8Array>;
+  #applicationSecrets!: TrafficSecrets;
   #helloRetry = false;
   #peerChain: Uint8Array[] = [];
 
   constructor(io: HandshakeIO, config: ServerConfig) {
     this.#io = io;
     this.#config = config;
-    ({ groups: this.#groups, suites: this.#suites, schemes: this.#schemes } = preferences(config));
+    ({
+      crypto: this.#crypto,
+      groups: this.#groups,
+      suites: this.#suites,
+      schemes: this.#schemes,
+    } = preferences(config));
     this.#transcript = new Transcript(
       config.trace &&
         ((hash, value, after) => io.trace({ kind: "transcript", hash, value, after })),
@@ -132,25 +143,26 @@ export class ServerHandshake {
     this.#hello = this.readClientHello(first);
     this.#choice = this.negotiate(this.#hello);
     this.declineEarlyData();
-    await this.#transcript.useHash(this.#choice.suite.hash);
+    this.#transcript.useHash(this.#choice.suite.hash);
     if (this.#choice.share) {
-      await this.#transcript.add(first.raw, "client");
+      this.#transcript.add(first.raw, "client");
     } else {
-      await this.sendHelloRetryRequest(first.raw);
-      await this.readSecondClientHello(await this.#io.expect(HandshakeType.client_hello));
+      this.sendHelloRetryRequest(first.raw);
+      this.readSecondClientHello(await this.#io.expect(HandshakeType.client_hello));
     }
-    await this.generateKeyShare();
-    await this.sendServerHello();
+    await this.completeKeyExchange();
+    this.sendServerHello();
     await this.deriveHandshakeKeys();
-    await this.sendEncryptedExtensions();
-    if (this.#config.clientAuth) await this.sendCertificateRequest();
-    await this.sendCertificate();
+    this.sendEncryptedExtensions();
+    if (this.#config.clientAuth) this.sendCertificateRequest();
+    this.sendCertificate();
     await this.sendCertificateVerify();
     await this.sendFinished();
     if (this.#config.clientAuth) await this.readClientCertificate();
     await this.readFinished();
     return {
       version: "TLSv1.3",
+      provider: this.#crypto.name,
       cipherSuite: this.#choice.suite.name,
       group: NamedGroup.name(this.#choice.group),
       signatureScheme: SignatureScheme.name(this.#choice.scheme),
@@ -260,7 +272,8 @@ export class ServerHandshake {
     // RFC 8446 §4.2.8: a share the client sent for a group we accept saves a round trip, so the
     // group is our favourite among those shares; only when none fits is the client asked again
     // (HelloRetryRequest) for our favourite among all it supports.
-    const usable = (g: number) => isSupportedGroup(g) && clientGroups.includes(g);
+    const usable = (g: number) =>
+      findGroup(this.#crypto, g) !== undefined && clientGroups.includes(g);
     const group = this.#groups.find((g) => usable(g) && shares.some((s) => s.group === g)) ??
       this.#groups.find(usable);
     if (group === undefined) {
@@ -270,7 +283,7 @@ export class ServerHandshake {
       );
     }
     const clientSchemes = decodeU16List(sigExt, ExtensionType.signature_algorithms);
-    const scheme = this.#config.certificate.key.chooseScheme(clientSchemes);
+    const scheme = chooseScheme(this.#config.certificate.key, clientSchemes);
     if (scheme === undefined) {
       throw new TlsError(
         AlertDescription.handshake_failure,
@@ -315,7 +328,7 @@ export class ServerHandshake {
    * RFC 8446 §4.1.4: the client sent no share for any group this server
    * accepts, so ask for one, with a cookie the second ClientHello must echo.
    */
-  async sendHelloRetryRequest(firstHello: Uint8Array): Promise<void> {
+  sendHelloRetryRequest(firstHello: Uint8Array): void {
     this.#helloRetry = true;
     const { group, suite } = this.#choice;
     this.#io.trace({
@@ -342,9 +355,9 @@ export class ServerHandshake {
       ],
     };
     // RFC 8446 §4.4.1: ClientHello1 is replaced by its hash, then the HelloRetryRequest follows.
-    await this.#transcript.add(firstHello, "client");
-    await this.#transcript.replaceWithMessageHash(suite.hash);
-    await this.#transcript.add(
+    this.#transcript.add(firstHello, "client");
+    this.#transcript.replaceWithMessageHash(suite.hash);
+    this.#transcript.add(
       this.#io.send(HandshakeType.server_hello, encodeServerHello(hrr)),
       "server",
     );
@@ -355,7 +368,7 @@ export class ServerHandshake {
    * RFC 8446 §4.1.2: the second ClientHello must be the first one with only
    * the key share replaced (for the requested group) and the cookie added.
    */
-  async readSecondClientHello(msg: HandshakeMessage): Promise<void> {
+  readSecondClientHello(msg: HandshakeMessage): void {
     const first = this.#hello;
     const second = this.readClientHello(msg);
     const changed = (what: string) =>
@@ -412,13 +425,13 @@ export class ServerHandshake {
     this.#hello = second;
     this.#choice = { ...this.#choice, share: shares[0] };
     this.#io.skipEarlyData("none");
-    await this.#transcript.add(msg.raw, "client");
+    this.#transcript.add(msg.raw, "client");
   }
 
-  #ourShare?: KeyShare;
+  #exchange?: CompletedKeyExchange;
 
   /** RFC 8446 §4.1.3: ServerHello with our key share; then the compatibility ChangeCipherSpec. */
-  async sendServerHello(): Promise<void> {
+  sendServerHello(): void {
     const sh = {
       legacyVersion: ProtocolVersion.TLSv1_2,
       random: this.#io.random(32),
@@ -434,12 +447,12 @@ export class ServerHandshake {
           type: ExtensionType.key_share,
           data: encodeServerKeyShare({
             group: this.#choice.group,
-            keyExchange: this.#ourShare!.publicKey,
+            keyExchange: this.#exchange!.share,
           }),
         },
       ],
     };
-    await this.#transcript.add(
+    this.#transcript.add(
       this.#io.send(HandshakeType.server_hello, encodeServerHello(sh)),
       "server",
     );
@@ -447,10 +460,18 @@ export class ServerHandshake {
     if (this.#hello.legacySessionId.length && !this.#helloRetry) this.#io.sendChangeCipherSpec();
   }
 
-  /** RFC 8446 §4.2.8: our ephemeral key share for the chosen group. */
-  async generateKeyShare(): Promise<void> {
-    const keyShares = this.#config.keyShares ?? generateKeyShare;
-    this.#ourShare = await keyShares(this.#choice.group);
+  /**
+   * RFC 8446 §4.2.8: from the client's share for the chosen group, in one
+   * step, our share and the shared secret (a bad client share is
+   * illegal_parameter).
+   */
+  async completeKeyExchange(): Promise<void> {
+    const { group, share } = this.#choice;
+    const fixed = this.#config.keyShares;
+    this.#exchange =
+      await (fixed
+        ? completeDiffieHellman(group, () => fixed(group), share!.keyExchange)
+        : requireGroup(this.#crypto, group).complete(share!.keyExchange));
   }
 
   /**
@@ -464,18 +485,15 @@ export class ServerHandshake {
       suite,
       (name, value) => this.#io.trace({ kind: "secret", name, value }),
     );
-    const [shared, helloHash] = await Promise.all([
-      this.#ourShare!.deriveSecret(this.#choice.share!.keyExchange),
-      this.#transcript.hash(suite.hash),
-    ]);
+    const shared = this.#exchange!.secret;
     this.#io.trace({ kind: "shared_secret", group, value: shared });
-    this.#handshakeSecrets = await this.#schedule.handshakeSecrets(shared, helloHash);
+    this.#handshakeSecrets = this.#schedule.handshakeSecrets(shared, this.#transcript.hash());
     await this.#io.setWriteKeys(this.#schedule, this.#handshakeSecrets.server, "handshake");
     await this.#io.setReadKeys(this.#schedule, this.#handshakeSecrets.client, "handshake");
   }
 
   /** RFC 8446 §4.3.1: the ALPN choice and the SNI acknowledgement. */
-  async sendEncryptedExtensions(): Promise<void> {
+  sendEncryptedExtensions(): void {
     const exts: Extension[] = [];
     if (this.#choice.serverName !== undefined) {
       exts.push({ type: ExtensionType.server_name, data: EMPTY });
@@ -486,14 +504,14 @@ export class ServerHandshake {
         data: encodeAlpn([this.#choice.alpn]),
       });
     }
-    await this.#transcript.add(
+    this.#transcript.add(
       this.#io.send(HandshakeType.encrypted_extensions, encodeEncryptedExtensions(exts)),
       "server",
     );
   }
 
   /** RFC 8446 §4.3.2: ask for the client's certificate. */
-  async sendCertificateRequest(): Promise<void> {
+  sendCertificateRequest(): void {
     const exts: Extension[] = [
       { type: ExtensionType.signature_algorithms, data: encodeU16List(this.#schemes) },
     ];
@@ -504,7 +522,7 @@ export class ServerHandshake {
         data: encodeCertificateAuthorities(cas),
       });
     }
-    await this.#transcript.add(
+    this.#transcript.add(
       this.#io.send(
         HandshakeType.certificate_request,
         encodeCertificateRequest({ context: EMPTY, extensions: exts }),
@@ -514,12 +532,12 @@ export class ServerHandshake {
   }
 
   /** RFC 8446 §4.4.2: our chain, leaf first. */
-  async sendCertificate(): Promise<void> {
+  sendCertificate(): void {
     const entries = this.#config.certificate.chain.map((certificate) => ({
       certificate,
       extensions: [],
     }));
-    await this.#transcript.add(
+    this.#transcript.add(
       this.#io.send(HandshakeType.certificate, encodeCertificate({ context: EMPTY, entries })),
       "server",
     );
@@ -527,14 +545,14 @@ export class ServerHandshake {
 
   /** RFC 8446 §4.4.3: our signature over the transcript so far. */
   async sendCertificateVerify(): Promise<void> {
-    const hash = await this.#transcript.hash(this.#choice.suite.hash);
+    const hash = this.#transcript.hash();
     const scheme = this.#choice.scheme;
     const signature = await this.#config.certificate.key.sign(
       scheme,
       certificateVerifyContent("server", hash),
     );
     this.#io.trace({ kind: "signature", from: "server", scheme, transcriptHash: hash, ok: true });
-    await this.#transcript.add(
+    this.#transcript.add(
       this.#io.send(
         HandshakeType.certificate_verify,
         encodeCertificateVerify({ scheme, signature }),
@@ -545,27 +563,15 @@ export class ServerHandshake {
 
   /** RFC 8446 §4.4.4: our Finished; application keys then protect what we send. */
   async sendFinished(): Promise<void> {
-    const verifyData = await this.#schedule.finishedVerifyData(
+    const verifyData = this.#schedule.finishedVerifyData(
       this.#handshakeSecrets.server,
-      await this.#transcript.hash(this.#choice.suite.hash),
+      this.#transcript.hash(),
     );
     this.#io.trace({ kind: "finished", from: "server", verifyData, ok: true });
-    await this.#transcript.add(this.#io.send(HandshakeType.finished, verifyData), "server");
-    // Derived while our flight is sealed and sent: nothing is sent under these keys before
-    // the client's Finished.
-    const finishedHash = this.#transcript.hash(this.#choice.suite.hash);
-    const app = finishedHash.then((h) => this.#schedule.applicationSecrets(h));
-    app.catch(() => {}); // awaited (and its failure surfaced) below and in readFinished
-    this.#applicationSecrets = app;
-    if (!this.#config.clientAuth) {
-      // The client's Finished covers the same transcript: compute what it must be now.
-      const expected = finishedHash.then((h) =>
-        this.#schedule.finishedVerifyData(this.#handshakeSecrets.client, h)
-      );
-      expected.catch(() => {}); // awaited in readFinished
-      this.#expectedClientFinished = expected;
-    }
-    await this.#io.setWriteKeys(this.#schedule, app.then((a) => a.server), "application");
+    this.#transcript.add(this.#io.send(HandshakeType.finished, verifyData), "server");
+    // Nothing is sent under these keys before the client's Finished.
+    this.#applicationSecrets = this.#schedule.applicationSecrets(this.#transcript.hash());
+    await this.#io.setWriteKeys(this.#schedule, this.#applicationSecrets.server, "application");
   }
 
   /** RFC 8446 §4.4.2, §4.4.3: the client's certificate (possibly none) and its signature. */
@@ -579,7 +585,7 @@ export class ServerHandshake {
         "the client's Certificate has a non-empty request context",
       );
     }
-    await this.#transcript.add(msg.raw, "client");
+    this.#transcript.add(msg.raw, "client");
     if (cert.entries.length === 0) {
       // RFC 8446 §4.4.2.4: a server that requires a certificate answers none with certificate_required.
       if (auth.required) {
@@ -594,19 +600,19 @@ export class ServerHandshake {
     await verifyPeerChain(this.#io, auth.verifier, this.#peerChain, { peer: "client" });
     const cvMsg = await this.#io.expect(HandshakeType.certificate_verify);
     const cv = decodeCertificateVerify(cvMsg.body);
-    const hash = await this.#transcript.hash(this.#choice.suite.hash);
+    const hash = this.#transcript.hash();
     await checkCertificateVerify(this.#io, cv, "client", this.#peerChain[0], this.#schemes, hash);
-    await this.#transcript.add(cvMsg.raw, "client");
+    this.#transcript.add(cvMsg.raw, "client");
   }
 
   /** RFC 8446 §4.4.4: the client's Finished; then application keys protect what we receive. */
   async readFinished(): Promise<void> {
     const msg = await this.#io.expect(HandshakeType.finished);
-    const got = decodeFinished(msg.body, this.#choice.suite.hashLen);
-    const expected = await (this.#expectedClientFinished ?? this.#schedule.finishedVerifyData(
+    const got = decodeFinished(msg.body, this.#choice.suite.hash.outputLength);
+    const expected = this.#schedule.finishedVerifyData(
       this.#handshakeSecrets.client,
-      await this.#transcript.hash(this.#choice.suite.hash),
-    ));
+      this.#transcript.hash(),
+    );
     const ok = constantTimeEqual(got, expected);
     this.#io.trace({ kind: "finished", from: "client", verifyData: got, ok });
     if (!ok) {
@@ -615,9 +621,8 @@ export class ServerHandshake {
         "the client's Finished does not match the handshake",
       );
     }
-    await this.#transcript.add(msg.raw, "client");
-    const app = this.#applicationSecrets;
-    await this.#io.setReadKeys(this.#schedule, app.then((a) => a.client), "application");
+    this.#transcript.add(msg.raw, "client");
+    await this.#io.setReadKeys(this.#schedule, this.#applicationSecrets.client, "application");
   }
 }
 

@@ -1,91 +1,71 @@
 /**
- * The handshake transcript (RFC 8446 §4.4.1): every handshake message in
- * order, kept as one growing buffer and hashed when a hash is needed
- * (WebCrypto has no incremental digest). When observed (for `--trace`), it
- * reports the transcript hash after every message, as soon as the hash
- * function is known (a client learns it from the ServerHello).
+ * The handshake transcript (RFC 8446 §4.4.1) as a running hash, forked
+ * whenever a Transcript-Hash is needed. Until the hash function is known (a
+ * client learns it from the ServerHello), messages are held and hashed when
+ * it is. When observed (for `--trace`), it reports the transcript hash after
+ * every message, as soon as it can.
  *
  * @module
  */
 
 import { HandshakeType } from "../codepoints.ts";
-import { digest } from "../crypto/hkdf.ts";
-import type { HashName } from "../crypto/suites.ts";
+import type { Hash, HashContext, HashName } from "../crypto/provider.ts";
 import type { Side } from "../trace.ts";
 import { HELLO_RETRY_REQUEST_RANDOM, messageName } from "./messages.ts";
 
 /** Receives the transcript hash after each message, e.g. `after` = "ServerHello". */
 export type TranscriptObserver = (hash: HashName, value: Uint8Array, after: string) => void;
 
-/** The concatenated handshake messages of one connection. */
+/** The running hash of one connection's handshake messages. */
 export class Transcript {
-  #buf = new Uint8Array(4096);
-  #len = 0;
-  #hash?: HashName;
   readonly #observe?: TranscriptObserver;
-  /** Messages whose hash is not reported yet: the label, and the transcript length after it. */
-  #unreported: { after: string; length: number }[] = [];
-  /** The last hash computed, kept until a message is added (several steps need the same one). */
-  #last?: { len: number; hash: HashName; value: Promise<Uint8Array> };
+  #context?: HashContext;
+  #hashName?: HashName;
+  /** Messages added before the hash is known, with their labels (for the observer). */
+  #held: { message: Uint8Array; after: string }[] = [];
 
   constructor(observe?: TranscriptObserver) {
     this.#observe = observe;
   }
 
-  /** Appends one handshake message (header and body) that `from` sent. */
-  async add(message: Uint8Array, from: Side): Promise<void> {
-    this.#append(message);
-    if (!this.#observe) return;
-    this.#unreported.push({ after: label(message, from), length: this.#len });
-    await this.#report();
+  /** Adds one handshake message (header and body) that `from` sent. */
+  add(message: Uint8Array, from: Side): void {
+    const after = this.#observe ? label(message, from) : "";
+    if (this.#context) this.#update(message, after);
+    else this.#held.push({ message: message.slice(), after });
   }
 
-  /** Sets the hash of the negotiated suite, reporting the hashes held back until now. */
-  async useHash(hash: HashName): Promise<void> {
-    this.#hash = hash;
-    await this.#report();
+  /** Sets the hash of the negotiated suite and hashes the messages held until now. */
+  useHash(hash: Hash): void {
+    if (this.#context) return;
+    this.#context = hash.start();
+    this.#hashName = hash.name;
+    for (const { message, after } of this.#held.splice(0)) this.#update(message, after);
   }
 
-  /** Transcript-Hash of everything added so far. */
-  hash(hash: HashName): Promise<Uint8Array> {
-    const last = this.#last;
-    if (last && last.len === this.#len && last.hash === hash) return last.value;
-    const value = digest(hash, this.#buf.subarray(0, this.#len));
-    this.#last = { len: this.#len, hash, value };
-    return value;
+  /** Transcript-Hash of everything added so far (after `useHash`). */
+  hash(): Uint8Array {
+    if (!this.#context) throw new Error("the transcript hash is not chosen yet");
+    return this.#context.digest();
   }
 
   /**
    * RFC 8446 §4.4.1: after a HelloRetryRequest, ClientHello1 is replaced by
    * a synthetic message_hash message holding Hash(ClientHello1).
    */
-  async replaceWithMessageHash(hash: HashName): Promise<void> {
-    await this.useHash(hash);
-    const h = await this.hash(hash);
-    this.#len = 0;
-    this.#append(new Uint8Array([HandshakeType.message_hash, 0, 0, h.length, ...h]));
-    if (!this.#observe) return;
-    this.#unreported.push({ after: "message_hash (in place of ClientHello1)", length: this.#len });
-    await this.#report();
+  replaceWithMessageHash(hash: Hash): void {
+    this.useHash(hash);
+    const h = this.hash();
+    this.#context = hash.start();
+    this.#update(
+      new Uint8Array([HandshakeType.message_hash, 0, 0, h.length, ...h]),
+      "message_hash (in place of ClientHello1)",
+    );
   }
 
-  #append(message: Uint8Array): void {
-    if (this.#len + message.length > this.#buf.length) {
-      const next = new Uint8Array(Math.max(this.#buf.length * 2, this.#len + message.length));
-      next.set(this.#buf.subarray(0, this.#len));
-      this.#buf = next;
-    }
-    this.#buf.set(message, this.#len);
-    this.#len += message.length;
-    this.#last = undefined;
-  }
-
-  async #report(): Promise<void> {
-    const hash = this.#hash;
-    if (!this.#observe || !hash) return;
-    for (const { after, length } of this.#unreported.splice(0)) {
-      this.#observe(hash, await digest(hash, this.#buf.subarray(0, length)), after);
-    }
+  #update(message: Uint8Array, after: string): void {
+    this.#context!.update(message);
+    if (this.#observe) this.#observe(this.#hashName!, this.#context!.digest(), after);
   }
 }
 

@@ -7,7 +7,7 @@
  */
 
 import { describePublicKey, inspectPublicKey } from "../crypto/public_key.ts";
-import { digest } from "../crypto/hkdf.ts";
+import { defaultProvider } from "../crypto/default.ts";
 import { parseCertificate } from "../x509/certificate.ts";
 import { AttributeType, attributeValues } from "../x509/dn.ts";
 import { formatGeneralName } from "../x509/general_name.ts";
@@ -61,6 +61,6 @@ export function describeCertificate(der: Uint8Array): CertificateView | undefine
 }
 
 /** The SHA-256 fingerprint of a DER certificate, hex. */
-export async function fingerprint(der: Uint8Array): Promise<string> {
-  return (await digest("SHA-256", der)).toHex();
+export function fingerprint(der: Uint8Array): Promise<string> {
+  return Promise.resolve(defaultProvider.hashes["SHA-256"].digest(der).toHex());
 }

@@ -9,13 +9,14 @@
 
 import { ContentType } from "../codepoints.ts";
 import type { RecordCipher } from "../crypto/aead.ts";
+import type { MaybePromise } from "../crypto/provider.ts";
 import { Serial } from "../serial.ts";
 import type { Side, TraceEvent } from "../trace.ts";
 import { concat } from "../wire/writer.ts";
 import { MAX_PLAINTEXT } from "./deframer.ts";
 import { Direction, type Epoch, sealRecords } from "./record_layer.ts";
 
-/** Record protection keys derived from a traffic secret, imported. */
+/** Record protection keys derived from a traffic secret, made into the provider's AEAD key. */
 export interface Keys {
   key: Uint8Array;
   iv: Uint8Array;
@@ -34,13 +35,13 @@ export const CHANGE_CIPHER_SPEC_RECORD: Uint8Array = new Uint8Array([
 
 /**
  * A queued item: handshake bytes (sealed under the keys in force when their
- * turn comes), the plaintext CCS, or a change of our sending keys (derived
- * while the handshake goes on, installed in its place in the queue).
+ * turn comes), the plaintext CCS, or a change of our sending keys (its AEAD
+ * key possibly still being made, installed in its place in the queue).
  */
 type Pending =
   | { type: "handshake"; data: Uint8Array }
   | { type: "ccs" }
-  | { type: "keys"; keys: Promise<Keys>; secret: Promise<Uint8Array>; epoch: Epoch };
+  | { type: "keys"; keys: MaybePromise<Keys>; secret: Uint8Array; epoch: Epoch };
 
 /** The sending half of a connection. */
 export class Outbox {
@@ -81,8 +82,8 @@ export class Outbox {
   }
 
   /** Queues a change of keys: what is queued after it is sealed under them. */
-  queueKeys(keys: Promise<Keys>, secret: Promise<Uint8Array>, epoch: Epoch): void {
-    keys.catch(() => {}); // awaited, and its failure surfaced, by flush()
+  queueKeys(keys: MaybePromise<Keys>, secret: Uint8Array, epoch: Epoch): void {
+    if (keys instanceof Promise) keys.catch(() => {}); // awaited, and its failure surfaced, by flush()
     this.#pending.push({ type: "keys", keys, secret, epoch });
     this.#queuedEpoch = epoch;
   }
@@ -117,7 +118,7 @@ export class Outbox {
           this.#out.push(CHANGE_CIPHER_SPEC_RECORD);
           i++;
         } else if (item.type === "keys") {
-          this.install(await item.keys, await item.secret, item.epoch);
+          this.install(await item.keys, item.secret, item.epoch);
           i++;
         } else {
           const run: Uint8Array[] = [];
@@ -133,7 +134,8 @@ export class Outbox {
   /** Seals `content` of `type` under the keys in force. Call only from a job given to run(). */
   async seal(type: number, content: Uint8Array): Promise<void> {
     const epoch = this.direction.epoch;
-    const records = await sealRecords(this.direction, type, content, this.#maxFragment);
+    const sealed = sealRecords(this.direction, type, content, this.#maxFragment);
+    const records = sealed instanceof Promise ? await sealed : sealed;
     if (this.#trace) {
       let at = 0;
       for (const bytes of records) {

@@ -8,7 +8,8 @@
 
 import { AlertDescription, TlsError } from "../errors.ts";
 import { ContentType } from "../codepoints.ts";
-import { type RecordCipher, TAG_LENGTH } from "../crypto/aead.ts";
+import type { RecordCipher } from "../crypto/aead.ts";
+import type { MaybePromise } from "../crypto/provider.ts";
 import { HEADER_LENGTH, MAX_PLAINTEXT, type RawRecord } from "./deframer.ts";
 
 /** Which keys protect a direction, for traces and errors. */
@@ -37,9 +38,6 @@ export class Direction {
   }
 }
 
-/** Where each TLSInnerPlaintext is assembled before it is sealed (see sealRecords). */
-const innerScratch = new Uint8Array(MAX_PLAINTEXT + 1);
-
 function header(type: number, length: number): Uint8Array {
   // RFC 8446 §5.1: legacy_record_version 0x0303 for all records but the first ClientHello (may be 0x0301).
   return new Uint8Array([type, 3, 3, length >> 8, length & 0xff]);
@@ -48,16 +46,17 @@ function header(type: number, length: number): Uint8Array {
 /**
  * Seals content of `type` into records of at most 2^14 bytes of content
  * each. With keys, the content type goes inside (TLSInnerPlaintext) and the
- * outer type is application_data. Seals run concurrently; the records come
- * back in order, as consecutive views of one buffer (so that they can be
- * sent with one write and no further copy).
+ * outer type is application_data. An asynchronous AEAD seals the records
+ * concurrently; they come back in order, as consecutive views of one buffer
+ * (so that they can be sent with one write and no further copy). With a
+ * synchronous AEAD the result is not a Promise.
  */
-export async function sealRecords(
+export function sealRecords(
   dir: Direction,
   type: number,
   content: Uint8Array,
   maxFragment = MAX_PLAINTEXT,
-): Promise<Uint8Array[]> {
+): MaybePromise<Uint8Array[]> {
   const chunks: Uint8Array[] = [];
   let at = 0;
   do {
@@ -73,17 +72,31 @@ export async function sealRecords(
       return rec;
     });
   }
+  // Every TLSInnerPlaintext of this call (the content, then its type) in one buffer of its own:
+  // the AEAD reads its input before it returns, but nothing here counts on more than that.
+  const inners = new Uint8Array(content.length + chunks.length);
   const headers: Uint8Array[] = [];
-  const bodies = await Promise.all(chunks.map((c) => {
-    // TLSInnerPlaintext: the content, then its type. WebCrypto copies its input when called,
-    // so one scratch buffer serves every record of every connection.
-    const inner = innerScratch.subarray(0, c.length + 1);
+  const bodies: MaybePromise<Uint8Array>[] = [];
+  let pending = false;
+  for (let i = 0, pos = 0; i < chunks.length; i++) {
+    const c = chunks[i];
+    const inner = inners.subarray(pos, pos + c.length + 1);
+    pos += inner.length;
     inner.set(c);
     inner[c.length] = type;
-    const aad = header(ContentType.application_data, inner.length + TAG_LENGTH);
+    const aad = header(ContentType.application_data, inner.length + cipher.tagLength);
     headers.push(aad);
-    return cipher.seal(inner, aad);
-  }));
+    const body = cipher.seal(inner, aad);
+    pending ||= body instanceof Promise;
+    bodies.push(body);
+  }
+  return pending
+    ? Promise.all(bodies).then((b) => assemble(headers, b))
+    : assemble(headers, bodies as Uint8Array[]);
+}
+
+/** Header and body of each record, in order, as consecutive views of one buffer. */
+function assemble(headers: Uint8Array[], bodies: Uint8Array[]): Uint8Array[] {
   let total = 0;
   for (const b of bodies) total += HEADER_LENGTH + b.length;
   const out = new Uint8Array(total);
@@ -122,7 +135,7 @@ export async function tryOpenRecord(
  * fragment, since the deframer reuses its buffer); encrypted ones are
  * decrypted and their inner type and padding removed (RFC 8446 §5.4).
  */
-export async function openRecord(dir: Direction, rec: RawRecord): Promise<OpenedRecord> {
+export function openRecord(dir: Direction, rec: RawRecord): MaybePromise<OpenedRecord> {
   const cipher = dir.cipher;
   if (!cipher || rec.type !== ContentType.application_data) {
     if (rec.fragment.length > MAX_PLAINTEXT) {
@@ -133,21 +146,30 @@ export async function openRecord(dir: Direction, rec: RawRecord): Promise<Opened
     }
     return { type: rec.type, content: rec.fragment.slice(), encrypted: false };
   }
-  if (rec.fragment.length < TAG_LENGTH + 1) {
+  if (rec.fragment.length < cipher.tagLength + 1) {
     throw new TlsError(
       AlertDescription.bad_record_mac,
       "received an encrypted record too short to hold a tag",
     );
   }
-  let inner: Uint8Array;
-  try {
-    inner = await cipher.open(rec.fragment, rec.header);
-  } catch {
-    throw new TlsError(
+  const failed = () =>
+    new TlsError(
       AlertDescription.bad_record_mac,
       `a record failed to decrypt (bad_record_mac) under the ${dir.epoch} keys`,
     );
+  let opened: MaybePromise<Uint8Array>;
+  try {
+    opened = cipher.open(rec.fragment, rec.header);
+  } catch {
+    throw failed();
   }
+  return opened instanceof Promise
+    ? opened.then(unpad, () => Promise.reject(failed()))
+    : unpad(opened);
+}
+
+/** RFC 8446 §5.4: the TLSInnerPlaintext's content and type, padding removed. */
+function unpad(inner: Uint8Array): OpenedRecord {
   // RFC 8446 §5.4: the content type is the last non-zero byte; zeros after it are padding.
   let end = inner.length - 1;
   while (end >= 0 && inner[end] === 0) end--;

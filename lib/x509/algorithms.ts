@@ -9,9 +9,9 @@
  */
 
 import type {
-  CertificateHash,
-  CertificateSignatureParams,
-} from "../crypto/certificate_signature.ts";
+  SignatureAlgorithm as CertificateSignatureParams,
+  SignatureHash as CertificateHash,
+} from "../crypto/provider.ts";
 import { describePublicKey, inspectPublicKey, OID } from "../crypto/public_key.ts";
 import { contextTag, DerError, DerReader, Tag } from "../wire/der.ts";
 

@@ -7,7 +7,8 @@
  */
 
 import type { CertifiedKey } from "../config.ts";
-import { SigningKey } from "../crypto/signing_key.ts";
+import { defaultProvider } from "../crypto/default.ts";
+import type { CryptoProvider, SigningKey } from "../crypto/provider.ts";
 import { verifySignature } from "../crypto/signature.ts";
 import { leafPublicKey } from "./leaf.ts";
 import { decodePem } from "./pem.ts";
@@ -26,9 +27,14 @@ export class CertifiedKeyError extends Error {
 /**
  * Reads a PEM chain (leaf first) and a PEM PKCS#8 private key and proves
  * they match by signing a fresh challenge with the key and verifying it with
- * the certificate's public key.
+ * the certificate's public key. The key is loaded into `crypto`, the
+ * provider of the connections that will use it.
  */
-export async function loadCertifiedKey(chainPem: string, keyPem: string): Promise<CertifiedKey> {
+export async function loadCertifiedKey(
+  chainPem: string,
+  keyPem: string,
+  crypto: CryptoProvider = defaultProvider,
+): Promise<CertifiedKey> {
   const chain = decodePem(chainPem).filter((b) => b.label === "CERTIFICATE").map((b) => b.der);
   if (chain.length === 0) {
     throw new CertifiedKeyError("certificate", "holds no PEM CERTIFICATE block");
@@ -44,7 +50,7 @@ export async function loadCertifiedKey(chainPem: string, keyPem: string): Promis
   }
   let key: SigningKey;
   try {
-    key = await SigningKey.fromPkcs8(block.der);
+    key = await crypto.loadSigningKey(block.der);
   } catch (e) {
     throw new CertifiedKeyError("key", (e as Error).message);
   }
@@ -55,9 +61,9 @@ export async function loadCertifiedKey(chainPem: string, keyPem: string): Promis
     throw new CertifiedKeyError("certificate", (e as Error).message);
   }
   const scheme = key.schemes[0];
-  const challenge = crypto.getRandomValues(new Uint8Array(32));
+  const challenge = crypto.randomBytes(32);
   const signature = await key.sign(scheme, challenge);
-  if (!(await verifySignature(scheme, spki, challenge, signature))) {
+  if (!(await verifySignature(crypto, scheme, spki, challenge, signature))) {
     throw new CertifiedKeyError(
       "pair",
       "the private key does not match the certificate's public key",

@@ -21,11 +21,11 @@ import {
   importSigningKey,
   type KeyType,
   signatureAlgorithm,
-} from "../crypto/certificate_keys.ts";
+} from "./webcrypto_issuing.ts";
 import { type Issued, toIssued } from "./issued.ts";
 import { sanEntry } from "./san.ts";
 
-export type { KeyType } from "../crypto/certificate_keys.ts";
+export type { KeyType } from "./webcrypto_issuing.ts";
 export type { Issued } from "./issued.ts";
 export { certificateInfo, IssuerError, loadIssuer } from "./issued.ts";
 

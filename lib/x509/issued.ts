@@ -10,12 +10,12 @@
 
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { digest } from "../crypto/hkdf.ts";
 import {
   type CertificateKey,
   type KeyType,
   readCertificateKey,
-} from "../crypto/certificate_keys.ts";
+  sha256,
+} from "./webcrypto_issuing.ts";
 import { decodePem, encodePem } from "./pem.ts";
 
 /** A certificate and its private key, in DER and PEM. */
@@ -68,7 +68,7 @@ export class IssuerError extends Error {
 
 /** SHA-256 of `der` as "AB:CD:...", the form `openssl x509 -fingerprint -sha256` prints. */
 export async function fingerprint(der: Uint8Array): Promise<string> {
-  const hex = (await digest("SHA-256", der)).toHex().toUpperCase();
+  const hex = (await sha256(der)).toHex().toUpperCase();
   return hex.match(/../g)!.join(":");
 }
 

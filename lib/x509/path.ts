@@ -18,7 +18,7 @@
 
 import { AlertDescription, type TlsError } from "../errors.ts";
 import type { TraceEvent } from "../trace.ts";
-import { verifyCertificateSignature } from "../crypto/certificate_signature.ts";
+import type { CryptoProvider } from "../crypto/provider.ts";
 import { signatureAlgorithm } from "./algorithms.ts";
 import { bytesEqual, type Certificate } from "./certificate.ts";
 import { checkNameConstraints, type ConstraintBudget } from "./name_constraints.ts";
@@ -39,6 +39,8 @@ export interface PathQuery {
   readonly intermediates: readonly Certificate[];
   readonly purpose: Purpose;
   readonly now: Date;
+  /** The provider that checks the signatures. */
+  readonly crypto: CryptoProvider;
   readonly trace?: (event: TraceEvent) => void;
 }
 
@@ -217,7 +219,9 @@ class Search {
     let ok = byIssuer.get(issuer);
     if (!ok) {
       if (++this.#signatureChecks > this.#limits.maxSignatureChecks) throw this.#gaveUp();
-      ok = verifyCertificateSignature(issuer.spki, alg.params, child.tbs, child.signature);
+      ok = Promise.resolve(
+        this.#q.crypto.verify(issuer.spki, alg.params, child.tbs, child.signature),
+      );
       byIssuer.set(issuer, ok);
     }
     if (await ok) return undefined;

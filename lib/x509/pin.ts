@@ -8,13 +8,14 @@
  */
 
 import type { CertificateVerifier, VerifyContext } from "../config.ts";
-import { digest } from "../crypto/hkdf.ts";
+import { defaultProvider } from "../crypto/default.ts";
+import type { CryptoProvider } from "../crypto/provider.ts";
 import { leafPublicKey } from "./leaf.ts";
 import { refuse } from "./refusal.ts";
 
-/** `sha256/` + the base64 SHA-256 of a DER SubjectPublicKeyInfo. */
-export async function spkiPin(spki: Uint8Array): Promise<string> {
-  return `sha256/${(await digest("SHA-256", spki)).toBase64()}`;
+/** `sha256/` + the base64 SHA-256 of a DER SubjectPublicKeyInfo, hashed by `crypto`. */
+export function spkiPin(spki: Uint8Array, crypto: CryptoProvider = defaultProvider): string {
+  return `sha256/${crypto.hashes["SHA-256"].digest(spki).toBase64()}`;
 }
 
 /** Parses `sha256/BASE64`; throws an Error that shows the expected form. */
@@ -39,9 +40,18 @@ export class PinnedKeyVerifier implements CertificateVerifier {
     this.#pins = pins;
   }
 
-  async verify(chain: readonly Uint8Array[], context: VerifyContext): Promise<void> {
+  verify(chain: readonly Uint8Array[], context: VerifyContext): Promise<void> {
+    try {
+      this.#check(chain, context);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  #check(chain: readonly Uint8Array[], context: VerifyContext): void {
     if (chain.length === 0) throw refuse.bad("the peer sent no certificate");
-    const pin = await spkiPin(leafPublicKey(chain[0]));
+    const pin = spkiPin(leafPublicKey(chain[0]), context.crypto);
     const ok = this.#pins.includes(pin);
     context.trace?.({
       kind: "certificate_link",

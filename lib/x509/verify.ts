@@ -85,7 +85,14 @@ export class PathVerifier implements CertificateVerifier {
     if (problem) throw problem;
     const path = await buildPath(
       this.#anchors,
-      { leaf, intermediates, purpose, now: context.now, trace: context.trace },
+      {
+        leaf,
+        intermediates,
+        purpose,
+        now: context.now,
+        crypto: context.crypto,
+        trace: context.trace,
+      },
       this.#limits,
     );
     return path.map((c) => c.der);

@@ -12,11 +12,12 @@
 
 import { Connection } from "../../lib/connection.ts";
 import type { ClientConfig, ServerConfig } from "../../lib/config.ts";
-import { ContentType, NamedGroup } from "../../lib/codepoints.ts";
-import { type KeyShareFactory, keyShareFromKeys } from "../../lib/crypto/key_share.ts";
-import { SigningKey } from "../../lib/crypto/signing_key.ts";
+import { CipherSuite, ContentType, NamedGroup } from "../../lib/codepoints.ts";
+import { defaultProvider } from "../../lib/crypto/default.ts";
+import type { CryptoProvider, SigningKey } from "../../lib/crypto/provider.ts";
 import type { Side, TraceEvent } from "../../lib/trace.ts";
 import { acceptAnything } from "../helpers/pair.ts";
+import { groupOf } from "../helpers/providers.ts";
 import { records } from "../vectors/wire.ts";
 import { Rng } from "./rng.ts";
 
@@ -42,6 +43,8 @@ export interface Direction {
 /** A recorded conversation: the bytes each side sent, replayable into the other role. */
 export interface Conversation {
   scenario: string;
+  /** The negotiated cipher suite's code point (which AEAD the keys are for). */
+  suite: number;
   /** What the client sent: the input of a server under test. */
   toServer: Direction;
   /** What the server sent: the input of a client under test. */
@@ -58,12 +61,12 @@ const identity: Identity = JSON.parse(
   await Deno.readTextFile(new URL("./identity.json", import.meta.url)),
 );
 const der = (b64: string) => Uint8Array.fromBase64(b64);
-const serverKey = await SigningKey.fromPkcs8(der(identity.server.key));
-const clientKey = await SigningKey.fromPkcs8(der(identity.client.key));
 
-/** Fixed key shares for one side, built once: the same private key every time. */
-async function fixedShares(side: "client" | "server"): Promise<KeyShareFactory> {
-  const shares = new Map<number, ReturnType<typeof keyShareFromKeys>>();
+/** Fixed key shares for one side: each group's private key (PKCS#8) with its public share. */
+async function fixedShares(
+  side: "client" | "server",
+): Promise<Map<number, { pkcs8: Uint8Array; share: Uint8Array }>> {
+  const shares = new Map<number, { pkcs8: Uint8Array; share: Uint8Array }>();
   for (const [group, pkcs8] of Object.entries(identity.shares[side])) {
     const g = Number(group);
     const algorithm = g === NamedGroup.x25519
@@ -80,12 +83,41 @@ async function fixedShares(side: "client" | "server"): Promise<KeyShareFactory> 
         ...Uint8Array.fromBase64(jwk.x!, { alphabet: "base64url" }),
         ...Uint8Array.fromBase64(jwk.y!, { alphabet: "base64url" }),
       );
-    shares.set(g, keyShareFromKeys(g, key, point));
+    shares.set(g, { pkcs8: der(pkcs8), share: point });
   }
-  return (group) => Promise.resolve(shares.get(group)!);
+  return shares;
 }
 const clientShares = await fixedShares("client");
 const serverShares = await fixedShares("server");
+
+/** The key exchanges of `shares`, on `crypto`. */
+function fixedExchanges(
+  crypto: CryptoProvider,
+  shares: Map<number, { pkcs8: Uint8Array; share: Uint8Array }>,
+): ClientConfig["keyShares"] {
+  return (group) => {
+    const { pkcs8, share } = shares.get(group)!;
+    return groupOf(crypto, group).withPrivateKey!(pkcs8, share);
+  };
+}
+
+/** Both signing keys, loaded into each provider once. */
+const signingKeys = new Map<CryptoProvider, { server: SigningKey; client: SigningKey }>();
+
+/** Loads the identity's keys into `crypto` (once); the configs below need them. */
+export async function loadKeys(crypto: CryptoProvider): Promise<void> {
+  if (signingKeys.has(crypto)) return;
+  signingKeys.set(crypto, {
+    server: await crypto.loadSigningKey(der(identity.server.key)),
+    client: await crypto.loadSigningKey(der(identity.client.key)),
+  });
+}
+
+function keysOf(crypto: CryptoProvider): { server: SigningKey; client: SigningKey } {
+  const keys = signingKeys.get(crypto);
+  if (!keys) throw new Error(`loadKeys(${crypto.name}) first`);
+  return keys;
+}
 
 /** The fixed clock of every recording. */
 const NOW = new Date("2026-06-01T12:00:00Z");
@@ -105,12 +137,9 @@ export const SCENARIOS: Record<string, Scenario> = {
     client: { groups: [NamedGroup.secp256r1, NamedGroup.x25519] },
     server: { groups: [NamedGroup.x25519], cipherSuites: [0x1302] },
   },
-  /** A client certificate, ALPN and SNI. */
+  /** A client certificate (added by clientConfig), ALPN and SNI. */
   mutual: {
-    client: {
-      alpn: ["h2", "http/1.1"],
-      certificate: { chain: identity.client.chain.map(der), key: clientKey },
-    },
+    client: { alpn: ["h2", "http/1.1"] },
     server: {
       alpn: ["h2"],
       clientAuth: { verifier: acceptAnything, required: true },
@@ -129,36 +158,58 @@ function fixedRandom(seed: number): (n: number) => Uint8Array {
   return (n) => rng.bytes(n);
 }
 
-/** The client config of `scenario`, deterministic. */
-export function clientConfig(scenario: string, trace?: (e: TraceEvent) => void): ClientConfig {
+/** The client config of `scenario` on `crypto` (after `loadKeys`), deterministic. */
+export function clientConfig(
+  scenario: string,
+  crypto: CryptoProvider = defaultProvider,
+  trace?: (e: TraceEvent) => void,
+): ClientConfig {
+  const certificate = scenario === "mutual"
+    ? { chain: identity.client.chain.map(der), key: keysOf(crypto).client }
+    : undefined;
   return {
+    crypto,
     verifier: acceptAnything,
     serverName: "localhost",
     random: fixedRandom(1),
     now: () => NOW,
-    keyShares: clientShares,
+    keyShares: fixedExchanges(crypto, clientShares),
+    certificate,
     ...SCENARIOS[scenario].client,
     trace,
   };
 }
 
-/** The server config of `scenario`, deterministic. */
-export function serverConfig(scenario: string, trace?: (e: TraceEvent) => void): ServerConfig {
+/** The server config of `scenario` on `crypto` (after `loadKeys`), deterministic. */
+export function serverConfig(
+  scenario: string,
+  crypto: CryptoProvider = defaultProvider,
+  trace?: (e: TraceEvent) => void,
+): ServerConfig {
   return {
-    certificate: { chain: identity.server.chain.map(der), key: serverKey },
+    crypto,
+    certificate: { chain: identity.server.chain.map(der), key: keysOf(crypto).server },
     random: fixedRandom(2),
     now: () => NOW,
-    keyShares: serverShares,
+    keyShares: fixedExchanges(crypto, serverShares),
     ...SCENARIOS[scenario].server,
     trace,
   };
 }
 
-/** Runs `scenario` between a fresh client and server and records both directions. */
-export async function record(scenario: string): Promise<Conversation> {
+/** Runs `scenario` between a fresh client and server on `crypto` and records both directions. */
+export async function record(
+  scenario: string,
+  crypto: CryptoProvider = defaultProvider,
+): Promise<Conversation> {
+  await loadKeys(crypto);
   const traces: Record<Side, TraceEvent[]> = { client: [], server: [] };
-  const client = Connection.client(clientConfig(scenario, (e) => traces.client.push(e)));
-  const server = Connection.server(serverConfig(scenario, (e) => traces.server.push(e)));
+  const client = Connection.client(
+    clientConfig(scenario, crypto, (e) => traces.client.push(e)),
+  );
+  const server = Connection.server(
+    serverConfig(scenario, crypto, (e) => traces.server.push(e)),
+  );
   const chunks: Record<Side, Uint8Array[]> = { client: [], server: [] };
   const exchange = async () => {
     for (let round = 0; round < 20; round++) {
@@ -173,7 +224,8 @@ export async function record(scenario: string): Promise<Conversation> {
   const text = (s: string) => new TextEncoder().encode(s);
   await client.start();
   await exchange();
-  if (!client.handshakeInfo || !server.handshakeInfo) throw new Error(`${scenario}: no handshake`);
+  const info = client.handshakeInfo;
+  if (!info || !server.handshakeInfo) throw new Error(`${scenario}: no handshake`);
   await client.write(text("hello from the client"));
   await server.write(text("hello from the server"));
   await exchange();
@@ -186,6 +238,7 @@ export async function record(scenario: string): Promise<Conversation> {
   await exchange();
   return {
     scenario,
+    suite: CipherSuite[info.cipherSuite as "TLS_AES_128_GCM_SHA256"],
     toServer: direction("client", chunks.client, traces.client),
     toClient: direction("server", chunks.server, traces.server),
   };

@@ -13,12 +13,15 @@
 import { Connection } from "../../lib/connection.ts";
 import { DEFAULT_LIMITS } from "../../lib/config.ts";
 import { ContentType } from "../../lib/codepoints.ts";
+import { defaultProvider } from "../../lib/crypto/default.ts";
+import type { CryptoProvider } from "../../lib/crypto/provider.ts";
 import { AlertDescription, PeerAlert, TlsError, TruncationError } from "../../lib/errors.ts";
 import { HEADER_LENGTH, MAX_CIPHERTEXT, MAX_PLAINTEXT } from "../../lib/record/deframer.ts";
 import {
   clientConfig,
   type Conversation,
   type Direction,
+  loadKeys,
   record,
   SCENARIOS,
   serverConfig,
@@ -71,11 +74,15 @@ const RFC_ALERTS = new Set(
   ].map((n) => AlertDescription[n as "decode_error"]),
 );
 
-/** Runs `input` through a fresh engine and judges it. Never throws. */
-export async function runInput(input: FuzzInput): Promise<Verdict> {
+/** Runs `input` through a fresh engine on `crypto` and judges it. Never throws. */
+export async function runInput(
+  input: FuzzInput,
+  crypto: CryptoProvider = defaultProvider,
+): Promise<Verdict> {
+  await loadKeys(crypto);
   const conn = input.role === "server"
-    ? Connection.server(serverConfig(input.scenario))
-    : Connection.client(clientConfig(input.scenario));
+    ? Connection.server(serverConfig(input.scenario, crypto))
+    : Connection.client(clientConfig(input.scenario, crypto));
   const finding = (what: string) => ({ outcome: "finding", finding: what });
   try {
     await conn.start();
@@ -148,9 +155,9 @@ async function settle(p: Promise<void>): Promise<{ error?: unknown } | "hang"> {
   }
 }
 
-/** Every scenario recorded once, both directions, with the sender's ciphers. */
-export async function recordAll(): Promise<Conversation[]> {
-  return await Promise.all(Object.keys(SCENARIOS).map(record));
+/** Every scenario recorded once on `crypto`, both directions. */
+export async function recordAll(crypto: CryptoProvider): Promise<Conversation[]> {
+  return await Promise.all(Object.keys(SCENARIOS).map((s) => record(s, crypto)));
 }
 
 /** What a fuzz run did. */
@@ -164,20 +171,25 @@ export interface FuzzStats {
 
 /**
  * Mutates the recorded conversations for `seconds` (or `maxInputs`) with a
- * generator seeded by `seed`, running each input in both roles' turn.
+ * generator seeded by `seed`, running each input in both roles' turn, on
+ * `crypto` (the default provider unless given).
  */
 export async function fuzz(
-  opts: { seconds: number; seed: number; maxInputs?: number },
+  opts: { seconds: number; seed: number; maxInputs?: number; crypto?: CryptoProvider },
   onFinding: (input: FuzzInput, verdict: Verdict) => void | Promise<void> = () => {},
 ): Promise<FuzzStats> {
-  const conversations = await recordAll();
-  const targets: { scenario: string; role: "client" | "server"; dir: Direction }[] = [];
+  const crypto = opts.crypto ?? defaultProvider;
+  const conversations = await recordAll(crypto);
+  const targets: { scenario: string; role: "client" | "server"; dir: Direction; suite: number }[] =
+    [];
   for (const c of conversations) {
-    targets.push({ scenario: c.scenario, role: "server", dir: c.toServer });
-    targets.push({ scenario: c.scenario, role: "client", dir: c.toClient });
+    targets.push({ scenario: c.scenario, role: "server", dir: c.toServer, suite: c.suite });
+    targets.push({ scenario: c.scenario, role: "client", dir: c.toClient, suite: c.suite });
   }
   const ciphers = new Map(
-    await Promise.all(targets.map(async (t) => [t.dir, await ciphersFor(t.dir)] as const)),
+    await Promise.all(
+      targets.map(async (t) => [t.dir, await ciphersFor(t.dir, t.suite, crypto)] as const),
+    ),
   );
   const rng = new Rng(opts.seed);
   const stats: FuzzStats = { inputs: 0, seconds: 0, outcomes: {}, findings: [] };
@@ -188,7 +200,7 @@ export async function fuzz(
     const others = targets.filter((o) => o.role === t.role && o !== t).map((o) => o.dir);
     const { chunks, mutations } = await mutate(t.dir, others, rng, ciphers.get(t.dir)!);
     const input = { scenario: t.scenario, role: t.role, chunks, mutations };
-    const verdict = await runInput(input);
+    const verdict = await runInput(input, crypto);
     stats.inputs++;
     stats.outcomes[verdict.outcome] = (stats.outcomes[verdict.outcome] ?? 0) + 1;
     if (verdict.finding) {

@@ -19,6 +19,8 @@
 
 import { ContentType, ExtensionType, HandshakeType } from "../../lib/codepoints.ts";
 import { RecordCipher, TAG_LENGTH } from "../../lib/crypto/aead.ts";
+import type { CryptoProvider } from "../../lib/crypto/provider.ts";
+import { suiteById } from "../../lib/crypto/suites.ts";
 import type { Extension } from "../../lib/handshake/extensions.ts";
 import {
   decodeCertificate,
@@ -504,7 +506,15 @@ function rechunk(chunks: Uint8Array[], rng: Rng, log: string[]): Uint8Array[] {
   return out;
 }
 
-/** The sender's ciphers for a direction, imported once and reused (sequence numbers reset per input). */
-export function ciphersFor(dir: Direction): Promise<RecordCipher[]> {
-  return Promise.all(dir.keys.map((k) => RecordCipher.fromKeys(k.key, k.iv)));
+/**
+ * The sender's ciphers for a direction under `suite` on `crypto`, made once
+ * and reused (sequence numbers reset per input).
+ */
+export function ciphersFor(
+  dir: Direction,
+  suite: number,
+  crypto: CryptoProvider,
+): Promise<RecordCipher[]> {
+  const s = suiteById(crypto, suite)!;
+  return Promise.all(dir.keys.map((k) => RecordCipher.fromKeys(s, k.key, k.iv)));
 }

@@ -13,7 +13,8 @@ export const PERMISSIONS = [
   "--allow-read",
   "--allow-write",
   "--allow-net",
-  "--allow-env=NO_COLOR,SSLKEYLOGFILE,SSL_CERT_FILE",
+  "--allow-ffi",
+  "--allow-env=NO_COLOR,SSLKEYLOGFILE,SSL_CERT_FILE,HANDSHAKE_LIBCRYPTO",
 ];
 
 /** `handshake ARGS` as a process that is still running. */

@@ -8,13 +8,14 @@
  */
 
 import type { ClientConfig, ServerConfig } from "../../lib/config.ts";
-import { x25519ShareFromPrivate } from "../../lib/crypto/key_share.ts";
+import type { CryptoProvider } from "../../lib/crypto/provider.ts";
 import type { TraceEvent } from "../../lib/trace.ts";
 import { loadCertifiedKey } from "../../lib/x509/certified_key.ts";
 import { decodePem } from "../../lib/x509/pem.ts";
 import { PathVerifier } from "../../lib/x509/verify.ts";
 import * as V from "../vectors/illustrated.ts";
 import { handshakePair, pump } from "./pair.ts";
+import { PROVIDERS, x25519FromPrivate } from "./providers.ts";
 
 const FIXTURES = new URL("../fixtures/trace/", import.meta.url);
 const read = (name: string) => Deno.readTextFile(new URL(name, FIXTURES));
@@ -29,12 +30,13 @@ function counting(start: number): (n: number) => Uint8Array {
 }
 
 /**
- * Runs the fixed connection with both sides traced: handshake, one line
- * each way, close_notify each way.
+ * Runs the fixed connection with both sides traced, on `crypto`: handshake,
+ * one line each way, close_notify each way.
  */
 export async function runFixedConnection(
   clientTrace: (e: TraceEvent) => void,
   serverTrace: (e: TraceEvent) => void,
+  crypto: CryptoProvider = PROVIDERS[0],
 ): Promise<void> {
   const anchors = decodePem(await read("ca.pem")).map((b) => b.der);
   const client: Partial<ClientConfig> = {
@@ -43,15 +45,21 @@ export async function runFixedConnection(
     verifier: new PathVerifier(anchors),
     random: counting(0x00),
     now: () => FIXED_NOW,
-    keyShares: () => x25519ShareFromPrivate(V.CLIENT_PRIVATE, V.CLIENT_PUBLIC),
+    crypto,
+    keyShares: () => x25519FromPrivate(crypto, V.CLIENT_PRIVATE, V.CLIENT_PUBLIC),
     trace: clientTrace,
   };
   const server: ServerConfig = {
-    certificate: await loadCertifiedKey(await read("server.pem"), await read("server-key.pem")),
+    certificate: await loadCertifiedKey(
+      await read("server.pem"),
+      await read("server-key.pem"),
+      crypto,
+    ),
+    crypto,
     alpn: ["http/1.1"],
     random: counting(0x70),
     now: () => FIXED_NOW,
-    keyShares: () => x25519ShareFromPrivate(V.SERVER_PRIVATE, V.SERVER_PUBLIC),
+    keyShares: () => x25519FromPrivate(crypto, V.SERVER_PRIVATE, V.SERVER_PUBLIC),
     trace: serverTrace,
   };
   const r = await handshakePair(client, server);

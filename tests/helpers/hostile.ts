@@ -14,7 +14,8 @@ import type { ClientConfig, ServerConfig } from "../../lib/config.ts";
 import { AlertDescription, TlsError } from "../../lib/errors.ts";
 import { ContentType, ExtensionType, NamedGroup, ProtocolVersion } from "../../lib/codepoints.ts";
 import { RecordCipher, TAG_LENGTH } from "../../lib/crypto/aead.ts";
-import { generateKeyShare } from "../../lib/crypto/key_share.ts";
+import { suiteById } from "../../lib/crypto/suites.ts";
+import { webcrypto } from "../../lib/crypto/webcrypto/mod.ts";
 import { HANDSHAKE_SCHEMES } from "../../lib/crypto/signature.ts";
 import {
   encodeClientKeyShares,
@@ -58,7 +59,7 @@ export const hex = (s: string): Uint8Array => Uint8Array.fromHex(s.replace(/\s+/
  * schemes), to be changed by each test before it is encoded.
  */
 export async function validClientHello(): Promise<ClientHello> {
-  const share = await generateKeyShare(NamedGroup.x25519);
+  const share = await webcrypto.groups.find((g) => g.id === NamedGroup.x25519)!.start();
   return {
     legacyVersion: ProtocolVersion.TLSv1_2,
     random: crypto.getRandomValues(new Uint8Array(32)),
@@ -77,7 +78,7 @@ export async function validClientHello(): Promise<ClientHello> {
       { type: ExtensionType.signature_algorithms, data: encodeU16List(HANDSHAKE_SCHEMES) },
       {
         type: ExtensionType.key_share,
-        data: encodeClientKeyShares([{ group: NamedGroup.x25519, keyExchange: share.publicKey }]),
+        data: encodeClientKeyShares([{ group: NamedGroup.x25519, keyExchange: share.share }]),
       },
     ],
   };
@@ -198,6 +199,11 @@ export function assertAlert(p: Probe, alert: number, message?: RegExp): void {
   );
 }
 
+/** The AES-GCM suite (on WebCrypto, the test's own side) whose key is as long as `key`. */
+function suiteOfKey(key: Uint8Array) {
+  return suiteById(webcrypto, key.length === 16 ? 0x1301 : 0x1302)!;
+}
+
 /**
  * Seals records as `side` would, with the write keys that side's engine
  * installed last (read from its trace) and the next sequence number. Only
@@ -218,7 +224,7 @@ export async function sealerFor(
     }
   }
   assert.ok(keys, `${side} has no keys yet`);
-  const cipher = await RecordCipher.fromKeys(keys.key, keys.iv);
+  const cipher = await RecordCipher.fromKeys(suiteOfKey(keys.key), keys.key, keys.iv);
   cipher.seq = seq;
   return async (type, content, padding = 0) => {
     const inner = new Uint8Array(content.length + 1 + padding);
@@ -253,7 +259,7 @@ export async function established(
   server: ServerConfig,
   client: Partial<ClientConfig> = {},
 ): Promise<{ client: Probe; server: Probe }> {
-  const c = await Probe.client(client);
+  const c = await Probe.client({ crypto: server.crypto, ...client });
   const s = Probe.server(server);
   await exchange(c, s);
   assert.ok(c.conn.handshakeInfo && s.conn.handshakeInfo, `no handshake: ${c.error ?? s.error}`);

@@ -9,7 +9,7 @@
 import { Connection } from "../../lib/connection.ts";
 import type { ClientConfig, HandshakeInfo, ServerConfig } from "../../lib/config.ts";
 import type { CertificateVerifier } from "../../lib/config.ts";
-import { SigningKey } from "../../lib/crypto/signing_key.ts";
+import { defaultProvider } from "../../lib/crypto/default.ts";
 import type { CertSet } from "./certs.ts";
 
 /** Accepts any chain: for tests of the engine, not of trust. */
@@ -76,13 +76,17 @@ export async function handshakePair(
   return r;
 }
 
-/** The server settings for a certificate set. */
+/** The server settings for a certificate set, its key loaded into `extra.crypto` (or the default). */
 export async function serverConfigFor(
   set: CertSet,
   extra: Partial<ServerConfig> = {},
 ): Promise<ServerConfig> {
+  const crypto = extra.crypto ?? defaultProvider;
   return {
-    certificate: { chain: set.serverChain, key: await SigningKey.fromPkcs8(set.server.privateKey) },
+    certificate: {
+      chain: set.serverChain,
+      key: await crypto.loadSigningKey(set.server.privateKey),
+    },
     ...extra,
   };
 }

@@ -20,9 +20,10 @@ import {
 import type { CertifiedKey } from "../../lib/config.ts";
 import { RecordCipher, TAG_LENGTH } from "../../lib/crypto/aead.ts";
 import { KeySchedule } from "../../lib/crypto/key_schedule.ts";
-import { generateKeyShare } from "../../lib/crypto/key_share.ts";
-import type { SigningKey } from "../../lib/crypto/signing_key.ts";
-import { type Suite, suiteById, SUITES } from "../../lib/crypto/suites.ts";
+import type { SigningKey, Suite } from "../../lib/crypto/provider.ts";
+import { chooseScheme } from "../../lib/crypto/signing_key.ts";
+import { suiteById } from "../../lib/crypto/suites.ts";
+import { webcrypto } from "../../lib/crypto/webcrypto/mod.ts";
 import {
   decodeClientKeyShares,
   decodeU16List,
@@ -48,6 +49,9 @@ import { Transcript } from "../../lib/handshake/transcript.ts";
 import { Deframer } from "../../lib/record/deframer.ts";
 import { HandshakeJoiner } from "../../lib/record/handshake_joiner.ts";
 import { concat } from "../../lib/wire/writer.ts";
+
+/** The scripted server's own cryptography: it is the peer of the engine under test, not tested. */
+const PEER = webcrypto;
 
 /** A record before protection, and which keys protect it. */
 export interface PlainRecord {
@@ -90,7 +94,7 @@ export class ScriptedServer {
   readonly #joiner = new HandshakeJoiner(1 << 20);
   readonly #transcript = new Transcript();
   #phase: "hello" | "second hello" | "flight sent" | "done" = "hello";
-  #suite: Suite = SUITES[0];
+  #suite: Suite = PEER.suites[0];
   #first?: ClientHello;
   #read?: RecordCipher;
   #readApplication?: Uint8Array;
@@ -164,8 +168,8 @@ export class ScriptedServer {
   }
 
   #chooseSuite(ch: ClientHello): Suite {
-    const wanted = this.#script.suite ?? ch.cipherSuites.find((s) => suiteById(s));
-    return suiteById(wanted ?? 0) ?? SUITES[0];
+    const wanted = this.#script.suite ?? ch.cipherSuites.find((s) => suiteById(PEER, s));
+    return suiteById(PEER, wanted ?? 0) ?? PEER.suites[0];
   }
 
   /** Frames a message (through the `message` hook) and adds it to the transcript. */
@@ -207,10 +211,10 @@ export class ScriptedServer {
     const suite = this.#suite;
     const shares = decodeClientKeyShares(findExtension(ch.extensions, ExtensionType.key_share)!);
     const group = s.group ?? s.helloRetry?.group ?? shares[0].group;
-    const ours = await generateKeyShare(group);
+    const ours = await PEER.groups.find((g) => g.id === group)!.start();
     const theirs = shares.find((e) => e.group === group);
     const shared = theirs
-      ? await ours.deriveSecret(theirs.keyExchange)
+      ? await ours.complete(theirs.keyExchange)
       : crypto.getRandomValues(new Uint8Array(32));
     const sh: ServerHello = {
       legacyVersion: ProtocolVersion.TLSv1_2,
@@ -225,7 +229,7 @@ export class ScriptedServer {
         },
         {
           type: ExtensionType.key_share,
-          data: encodeServerKeyShare({ group, keyExchange: ours.publicKey }),
+          data: encodeServerKeyShare({ group, keyExchange: ours.share }),
         },
       ],
     };
@@ -251,7 +255,7 @@ export class ScriptedServer {
       findExtension(ch.extensions, ExtensionType.signature_algorithms)!,
       ExtensionType.signature_algorithms,
     );
-    const scheme = signer.chooseScheme(schemes) ?? signer.schemes[0];
+    const scheme = chooseScheme(signer, schemes) ?? signer.schemes[0];
     const realHash = await this.#hash();
     const signature = await signer.sign(
       scheme,
@@ -299,8 +303,9 @@ export class ScriptedServer {
     return concat(...out);
   }
 
-  #hash(): Promise<Uint8Array> {
-    return this.#transcript.hash(this.#suite.hash);
+  #hash(): Uint8Array {
+    this.#transcript.useHash(this.#suite.hash);
+    return this.#transcript.hash();
   }
 }
 

@@ -11,6 +11,7 @@ import { PathVerifier } from "../../lib/x509/verify.ts";
 import { decodePem } from "../../lib/x509/pem.ts";
 import { parseCertificate } from "../../lib/x509/certificate.ts";
 import { TlsError } from "../../lib/errors.ts";
+import { defaultProvider } from "../../lib/crypto/default.ts";
 
 /** One test case, with the fields this harness reads. */
 export interface LimboCase {
@@ -119,6 +120,7 @@ export async function runCase(tc: LimboCase, cache: DerCache): Promise<LimboResu
       peer: "server",
       serverName: tc.expected_peer_name?.value,
       now,
+      crypto: defaultProvider,
     });
     return { id: tc.id, actual_result: "SUCCESS", context: `path of ${path.length} certificates` };
   } catch (e) {

@@ -1,17 +1,21 @@
 /**
- * Keys for certificates that `handshake ca` issues: generated on WebCrypto,
+ * The WebCrypto boundary of certificate issuing (`handshake ca`), outside
+ * every crypto provider: `@peculiar/x509` signs with WebCrypto `CryptoKey`s,
+ * so the keys of the certificates `ca` issues are generated on WebCrypto,
  * kept as PKCS#8 (RFC 5208), and imported again to sign certificates with
  * the algorithm a CA uses for that key: ECDSA with the hash that matches the
  * curve (RFC 5758 §3.2), Ed25519 (RFC 8410 §6), and RSA with
- * sha256WithRSAEncryption, PKCS#1 v1.5 (RFC 4055 §5).
+ * sha256WithRSAEncryption, PKCS#1 v1.5 (RFC 4055 §5). Also the SHA-256
+ * fingerprints `ca` prints.
  *
- * This is the one place where certificate keys meet `crypto.subtle`.
+ * This is the one place outside `lib/crypto/<provider>/` where keys meet
+ * `crypto.subtle`; TLS connections never load it.
  *
  * @module
  */
 
-import { inspectPrivateKey } from "./signing_key.ts";
-import { describePublicKey } from "./public_key.ts";
+import { inspectPrivateKey } from "../crypto/signing_key.ts";
+import { describePublicKey } from "../crypto/public_key.ts";
 
 /** The key types `handshake ca` makes certificates for. */
 export type KeyType =
@@ -145,4 +149,9 @@ export function importSigningKey(
       "sign",
     ],
   );
+}
+
+/** SHA-256 of `data` (for the fingerprints `ca` prints). */
+export async function sha256(data: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", data as BufferSource));
 }

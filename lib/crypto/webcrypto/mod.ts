@@ -1,0 +1,31 @@
+/**
+ * The `webcrypto` crypto provider, the default: runs wherever WebCrypto
+ * does (Deno, Node, browsers). Key exchange, signatures and AES-GCM on
+ * `crypto.subtle`; hashes, HMAC and HKDF synchronously in JavaScript
+ * (`@noble/hashes`); randomness from `crypto.getRandomValues`.
+ *
+ * @module
+ */
+
+import { CipherSuite } from "../../codepoints.ts";
+import type { CryptoProvider } from "../provider.ts";
+import { makeSuite } from "../suites.ts";
+import { AES_128_GCM, AES_256_GCM } from "./aes_gcm.ts";
+import { SHA256, SHA384 } from "./hashes.ts";
+import { SECP256R1, SECP384R1, X25519 } from "./key_exchange.ts";
+import { loadSigningKey } from "./signing_key.ts";
+import { verify } from "./verify.ts";
+
+/** The WebCrypto provider. */
+export const webcrypto: CryptoProvider = {
+  name: "webcrypto",
+  suites: [
+    makeSuite(CipherSuite.TLS_AES_128_GCM_SHA256, SHA256, AES_128_GCM),
+    makeSuite(CipherSuite.TLS_AES_256_GCM_SHA384, SHA384, AES_256_GCM),
+  ],
+  groups: [X25519, SECP256R1, SECP384R1],
+  hashes: { "SHA-256": SHA256, "SHA-384": SHA384 },
+  loadSigningKey,
+  verify,
+  randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+};
