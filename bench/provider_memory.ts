@@ -93,7 +93,8 @@ console.log(
     `up to ${total} handshakes or ${values.seconds} s, Deno ${Deno.version.deno}`,
 );
 console.log(
-  "handshakes   rss MiB   heap MiB   CPU µs/connection" + (gc ? "   rss after gc MiB" : "") +
+  "handshakes   rss MiB   heap MiB   CPU µs/connection" +
+    (gc ? "   after gc: rss MiB   heap MiB" : "") +
     (values.crypto === "openssl" ? "   live OpenSSL objects" : ""),
 );
 const report = (done: number, micros: number) => {
@@ -102,7 +103,8 @@ const report = (done: number, micros: number) => {
     `${mib(m.heapUsed).padStart(8)}   ${micros.toFixed(0).padStart(17)}`;
   if (gc) {
     gc();
-    row += `   ${mib(Deno.memoryUsage().rss).padStart(17)}`;
+    const after = Deno.memoryUsage();
+    row += `   ${mib(after.rss).padStart(17)}   ${mib(after.heapUsed).padStart(8)}`;
   }
   const objects = Object.entries(liveNativeObjects()).map(([k, n]) => `${k} ${n}`);
   console.log(row + (objects.length ? `   ${objects.join(", ")}` : ""));

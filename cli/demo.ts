@@ -70,12 +70,13 @@ export async function demo(argv: string[]): Promise<number> {
   const server = startServer({
     host: "127.0.0.1",
     port: 0,
-    // x25519 and P-256 only, so that a client whose one key share is for P-384 is asked again.
+    // The hybrid first, then x25519 and P-256: a client whose one key share is for P-384 is asked
+    // again (HelloRetryRequest).
     config: {
       crypto,
       certificate,
       alpn: ["demo/1"],
-      groups: [NamedGroup.x25519, NamedGroup.secp256r1],
+      groups: [NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.secp256r1],
     },
     handshakeTimeoutMs: 10_000,
     log: (line) => say(`   [server] ${line}`),
@@ -87,7 +88,9 @@ export async function demo(argv: string[]): Promise<number> {
   const verifier = new PathVerifier(await loadTrustAnchors(`${dir}/ca.pem`));
   const base: ClientConfig = { crypto, serverName: "localhost", verifier, alpn: ["demo/1"] };
   try {
-    say("\n3. Client, with the defaults (x25519 key share, AES-128-GCM)");
+    say(
+      "\n3. Client, with the defaults (X25519MLKEM768 and x25519 key shares, AES-128-GCM): the server takes the post-quantum hybrid",
+    );
     await exchange(server.addr.port, base, [
       "hello, TLS 1.3",
       "every byte of this line was encrypted by code in lib/",

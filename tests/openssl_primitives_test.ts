@@ -558,6 +558,20 @@ Deno.test("ECDSA: signed here, verified by WebCrypto, and back (P-256/SHA-256, P
   }
 });
 
+Deno.test("Ed25519: signed here, verified by WebCrypto, and back", async () => {
+  const { pair, pkcs8, spki } = await webPair({ name: "Ed25519" });
+  const key = PrivateKey.fromPkcs8(pkcs8);
+  const alg: SignatureAlgorithm = { kind: "ed25519" };
+  const data = randomBytes(300);
+  const ours = key.sign(alg, data);
+  assert.ok(await crypto.subtle.verify("Ed25519", pair.publicKey, ours, data));
+  const theirs = new Uint8Array(await crypto.subtle.sign("Ed25519", pair.privateKey, data));
+  assert.deepEqual(ours, theirs, "Ed25519 is deterministic");
+  assert.ok(verifySignature(spki, alg, data, theirs));
+  assert.ok(!verifySignature(spki, alg, data.subarray(1), theirs));
+  key.free();
+});
+
 Deno.test("RSA: PSS (salt = hash length) and PKCS#1 v1.5, both ways with WebCrypto", async () => {
   const data = randomBytes(300);
   for (const hash of ["SHA-256", "SHA-384", "SHA-512"] as const) {
@@ -662,6 +676,25 @@ Deno.test("Keys: malformed DER is a clear error (private) or false (public), nev
   assert.ok(
     !verifySignature(spki, { kind: "rsa-pss", hash: "SHA-256", saltLength: 32 }, data, sig),
   );
+});
+
+Deno.test("Verification keys: recent ones are kept, and more keys than are kept still verify right", async () => {
+  const alg: SignatureAlgorithm = { kind: "ecdsa", hash: "SHA-256" };
+  const data = text("the same message for every key");
+  const keys = [];
+  for (let i = 0; i < 40; i++) {
+    const { pkcs8, spki } = await webPair({ name: "ECDSA", namedCurve: "P-256" });
+    const key = PrivateKey.fromPkcs8(pkcs8);
+    keys.push({ spki, signature: key.sign(alg, data) });
+    key.free();
+  }
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < keys.length; i++) {
+      assert.ok(verifySignature(keys[i].spki, alg, data, keys[i].signature), `key ${i}`);
+      const other = keys[(i + 1) % keys.length];
+      assert.ok(!verifySignature(other.spki, alg, data, keys[i].signature), `not key ${i}'s`);
+    }
+  }
 });
 
 Deno.test("random: RAND_bytes fills what it is given", () => {

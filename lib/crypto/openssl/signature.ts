@@ -190,14 +190,31 @@ export function verifySignature(
   }) ?? false;
 }
 
-/** Runs `use` with the public key read from `spki`, and frees it; undefined if unreadable. */
+/**
+ * The public keys verified with most recently, by their SubjectPublicKeyInfo
+ * (a CA's and a server's keys recur from connection to connection). At most
+ * PUBLIC_KEY_CACHE_SIZE, each freed when it is pushed out; every use is
+ * within one synchronous call, so none is freed while in use.
+ */
+const publicKeys = new Map<string, Deno.PointerObject>();
+const PUBLIC_KEY_CACHE_SIZE = 32;
+
+/** Runs `use` with the public key read from `spki`; undefined if unreadable. */
 function withPublicKey<T>(spki: Uint8Array, use: (pkey: Deno.PointerObject) => T): T | undefined {
-  const pkey = publicKeyFromSpki(spki);
-  if (pkey instanceof Error) return undefined;
-  const lib = libcrypto();
-  try {
-    return use(pkey);
-  } finally {
-    lib.EVP_PKEY_free(pkey);
+  const id = spki.toHex();
+  let pkey = publicKeys.get(id);
+  if (pkey) {
+    publicKeys.delete(id); // to the end: most recently used
+  } else {
+    const built = publicKeyFromSpki(spki);
+    if (built instanceof Error) return undefined;
+    pkey = built;
+    if (publicKeys.size >= PUBLIC_KEY_CACHE_SIZE) {
+      const [oldest, key] = publicKeys.entries().next().value!;
+      publicKeys.delete(oldest);
+      libcrypto().EVP_PKEY_free(key);
+    }
   }
+  publicKeys.set(id, pkey);
+  return use(pkey);
 }
