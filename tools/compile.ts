@@ -30,7 +30,19 @@ export const DEFAULT_TARGET = "x86_64-unknown-linux-gnu";
 /** The `deno compile` arguments for `target` and `output`. */
 export function compileArgs(target = DEFAULT_TARGET, output = "handshake"): string[] {
   const main = new URL("../main.ts", import.meta.url).pathname;
-  return ["compile", ...PERMISSIONS, "--target", target, "--output", output, main];
+  // A worker is a module of its own: `deno compile` embeds it only when told.
+  const worker = new URL("../cli/inspect_worker.ts", import.meta.url).pathname;
+  return [
+    "compile",
+    ...PERMISSIONS,
+    "--include",
+    worker,
+    "--target",
+    target,
+    "--output",
+    output,
+    main,
+  ];
 }
 
 if (import.meta.main) {
