@@ -21,7 +21,13 @@ import { TrustStoreError } from "../lib/x509/anchors.ts";
 import { loadTrustAnchors } from "../lib/deno/trust_files.ts";
 import { parseCertificate } from "../lib/x509/certificate.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";
-import { LIMIT_FLAGS, parseCount, parseLimits, SERVER_LIMIT_FLAGS } from "./limits.ts";
+import {
+  LIMIT_FLAGS,
+  parseCount,
+  parseLimits,
+  parseSeconds,
+  SERVER_LIMIT_FLAGS,
+} from "./limits.ts";
 import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { errorSummary } from "./report.ts";
 import { CRYPTO_FLAGS, CRYPTO_HELP, loadCrypto } from "./crypto_flag.ts";
@@ -54,6 +60,9 @@ ${BROWSER_HELP}
   --require-client-cert   refuse clients without a certificate (needs --client-ca)
   --handshake-timeout SECONDS   drop clients that do not finish the handshake (default 10)
   --max-handshakes N  handshakes in progress at once; more clients wait to be accepted (default 256)
+  --idle-timeout SECONDS   close a connection that has received nothing for this long (default 300)
+  --write-timeout SECONDS  close a connection whose client has taken none of our data for this
+                      long, as when it never reads (default 30)
   --max-handshake-message BYTES  largest handshake message accepted (default 131072; a
                       post-quantum ClientHello is 1,400 to 1,900 bytes)
   --log-format FORMAT text (default): one timestamped line per connection on stdout
@@ -137,6 +146,10 @@ export interface ServeOptions {
   handshakeTimeoutMs: number;
   /** Handshakes in progress at once (default: the library's). */
   maxHandshakes?: number;
+  /** Close a connection that received nothing for this long (default: the library's, 300 s). */
+  idleTimeoutMs?: number;
+  /** Close a connection whose peer took none of our data for this long (default: the library's, 30 s). */
+  writeTimeoutMs?: number;
   log: ConnectionLog;
   /** Starts the session of connection number `id` from `peer` (default: echo). */
   session?: (id: number, peer: string) => Session;
@@ -152,6 +165,8 @@ export async function serve(argv: string[]): Promise<number> {
   const port = parsePort(values.port);
   const { handshakeTimeoutMs, maxHandshakeMessage } = parseLimits(values);
   const maxHandshakes = parseCount("--max-handshakes", values["max-handshakes"]);
+  const idleTimeoutMs = parseSeconds("--idle-timeout", values["idle-timeout"]);
+  const writeTimeoutMs = parseSeconds("--write-timeout", values["write-timeout"]);
   const mode = values.mode;
   if (mode !== "echo" && mode !== "chat" && mode !== "http") {
     throw new UsageError(`unknown --mode "${mode}"`, "use echo, chat or http");
@@ -195,6 +210,8 @@ export async function serve(argv: string[]): Promise<number> {
     config,
     handshakeTimeoutMs,
     maxHandshakes,
+    idleTimeoutMs,
+    writeTimeoutMs,
     log: logFormat === "json"
       ? (r) => console.log(JSON.stringify(jsonRecord(r)))
       : (r) => console.log(`${r.time.toISOString()}  ${connectionLine(r)}`),
@@ -339,6 +356,8 @@ export function startServer(options: ServeOptions): RunningServer {
       port: options.port,
       ...options.config,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      writeTimeoutMs: options.writeTimeoutMs,
       maxConcurrentHandshakes: options.maxHandshakes,
       onAcceptError: (e) =>
         console.error(`handshake serve: accept failed: ${e.message} (retrying)`),

@@ -14,6 +14,7 @@ import { type HandshakeReport, handshakeReport, type MessageStep } from "../lib/
 import type { TlsConn } from "../lib/tls_conn.ts";
 import type { TraceEvent } from "../lib/trace.ts";
 import type { BrowserSite } from "./serve_browser.ts";
+import { concat } from "../lib/wire/writer.ts";
 
 /** Largest request head accepted, in bytes. */
 const MAX_HEAD = 16 * 1024;
@@ -140,6 +141,10 @@ const REASONS: Record<number, string> = {
   431: "Request Header Fields Too Large",
 };
 
+/**
+ * Sends one response, head and body with one write, so that a response that
+ * fits in a record goes out as one record (and one packet).
+ */
 async function respond(
   conn: TlsConn,
   status: number,
@@ -152,8 +157,7 @@ async function respond(
   const head = `HTTP/1.1 ${status} ${REASONS[status]}\r\n` +
     `Content-Type: ${type}\r\nContent-Length: ${bytes.length}\r\n` +
     `Cache-Control: no-store\r\nConnection: ${keepAlive ? "keep-alive" : "close"}\r\n\r\n`;
-  await conn.write(encoder.encode(head));
-  if (!headOnly) await conn.write(bytes);
+  await conn.write(headOnly ? encoder.encode(head) : concat(encoder.encode(head), bytes));
 }
 
 // --- the page ---

@@ -79,8 +79,12 @@ export interface CommonConfig {
    * application data, user_canceled (default 16, as Go's crypto/tls).
    */
   maxIgnoredRecords?: number;
-  /** Most KeyUpdates accepted from the peer within one second (default 16). */
-  maxKeyUpdatesPerSecond?: number;
+  /**
+   * Most KeyUpdates accepted from the peer in a row, with no application
+   * data between them (default 32, as BoringSSL); each update_requested
+   * among them is answered. Application data starts the count again.
+   */
+  maxKeyUpdatesInARow?: number;
   /**
    * The cryptography: suites, groups, hashes, signatures, randomness
    * (default: the `webcrypto` provider).
@@ -160,5 +164,5 @@ export function cryptoOf(config: CommonConfig): CryptoProvider {
 export const DEFAULT_LIMITS = {
   maxHandshakeMessage: 131072,
   maxIgnoredRecords: 16,
-  maxKeyUpdatesPerSecond: 16,
+  maxKeyUpdatesInARow: 32,
 } as const;

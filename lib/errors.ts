@@ -108,6 +108,22 @@ export class TruncationError extends Error {
   }
 }
 
+/**
+ * The peer stalled after the connection was set up: it sent nothing for the
+ * idle timeout, or did not take our data for the write timeout.
+ */
+export class StalledPeerError extends Error {
+  /** Which timeout expired. */
+  readonly timeout: "idle" | "write";
+
+  /** `timeout` names the timeout that expired; `message` says how long the peer stalled. */
+  constructor(timeout: "idle" | "write", message: string) {
+    super(message);
+    this.name = "StalledPeerError";
+    this.timeout = timeout;
+  }
+}
+
 /** Shorthand constructors for the errors raised most often. */
 export const fail = {
   decode: (what: string) => new TlsError(AlertDescription.decode_error, what),

@@ -45,6 +45,7 @@ export {
   ALERT_DESCRIPTIONS,
   AlertDescription,
   PeerAlert,
+  StalledPeerError,
   TlsError,
   TruncationError,
 } from "./errors.ts";

@@ -44,8 +44,16 @@ export async function connect(options: ConnectOptions): Promise<TlsConn> {
 }
 
 export { DEFAULT_MAX_HANDSHAKES } from "./slots.ts";
+/** How long a listener's connection may receive nothing before it is closed, unless told otherwise. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+/** How long a listener's peer may take none of our data before it is closed, unless told otherwise. */
+export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
 
-/** Where to listen, and how to speak TLS there. */
+/**
+ * Where to listen, and how to speak TLS there. A listener's connections
+ * time out when idle (`idleTimeoutMs`, default 300 s) or when the peer
+ * stops taking our data (`writeTimeoutMs`, default 30 s); 0 turns either off.
+ */
 export interface ListenOptions extends ServerConfig, TlsConnOptions {
   /** The address to listen on (default 127.0.0.1). */
   hostname?: string;
@@ -71,12 +79,18 @@ export type PerConnection = (remoteAddr: Deno.NetAddr) => Partial<ServerConfig>;
 export class TlsListener implements AsyncIterable<TlsConn> {
   readonly #listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>;
   readonly #options: ListenOptions;
+  readonly #connOptions: TlsConnOptions;
   readonly #slots: Slots;
 
   /** Wraps a TCP `listener`; `listen()` makes one. */
   constructor(listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>, options: ListenOptions) {
     this.#listener = listener;
     this.#options = options;
+    this.#connOptions = {
+      handshakeTimeoutMs: options.handshakeTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      writeTimeoutMs: options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS,
+    };
     this.#slots = new Slots(options.maxConcurrentHandshakes ?? DEFAULT_MAX_HANDSHAKES);
   }
 
@@ -107,7 +121,7 @@ export class TlsListener implements AsyncIterable<TlsConn> {
     }
     tcp.setNoDelay(true);
     const config = configure ? { ...this.#options, ...configure(tcp.remoteAddr) } : this.#options;
-    const conn = Object.assign(new TlsConn(Connection.server(config), tcp, this.#options), {
+    const conn = Object.assign(new TlsConn(Connection.server(config), tcp, this.#connOptions), {
       remoteAddr: tcp.remoteAddr,
     });
     const release = () => this.#slots.release();
