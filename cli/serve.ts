@@ -15,7 +15,7 @@ import { isDirectory, parseFlags, UsageError } from "./common.ts";
 import { bareTraceFlag, observe, OBSERVE_FLAGS, OBSERVE_HELP, tracePrinter } from "./observe.ts";
 import { ChatRoom } from "./serve_chat.ts";
 import { HttpSite } from "./serve_http.ts";
-import { BROWSER_FLAGS, BROWSER_HELP, BrowserSite } from "./serve_browser.ts";
+import { bridgeTargets, BROWSER_FLAGS, BROWSER_HELP, BrowserSite } from "./serve_browser.ts";
 import { loadCertificatePair } from "./credentials.ts";
 import { TrustStoreError } from "../lib/x509/anchors.ts";
 import { loadTrustAnchors } from "../lib/deno/trust_files.ts";
@@ -185,6 +185,7 @@ export async function serve(argv: string[]): Promise<number> {
       "drop --alpn: the default is http/1.1",
     );
   }
+  const bridges = bridgeTargets(values);
   const groups = values.groups ? parseGroups(values.groups) : undefined;
   const cipherSuites = values.suites ? parseSuites(values.suites) : undefined;
   const seen = observe(values);
@@ -201,7 +202,7 @@ export async function serve(argv: string[]): Promise<number> {
   };
   // The bridge of /browser joins this server's own port, known once it listens.
   const browser = mode === "http"
-    ? await BrowserSite.load(values, () => loopback(server.addr))
+    ? await BrowserSite.load(values, () => loopback(server.addr), bridges)
     : undefined;
   if (browser?.unavailable) console.error(`handshake serve: ${browser.unavailable}`);
   const server = startServer({

@@ -44,6 +44,11 @@ export interface BrowserRequest {
 
 const encoder = new TextEncoder();
 
+/** The --bridge-to targets, checked (loopback HOST:PORTs only) before any file is read. */
+export function bridgeTargets(values: { "bridge-to"?: string }): BridgeTarget[] {
+  return values["bridge-to"] ? parseBridgeTargets(values["bridge-to"]) : [];
+}
+
 /** Serves the page, the library and the bridge. */
 export class BrowserSite {
   readonly #page?: string;
@@ -54,13 +59,14 @@ export class BrowserSite {
 
   /**
    * `own` gives this server's address once it listens; `values` are the
-   * flags. A missing library or CA turns /browser off (it says why).
+   * flags; `others` the --bridge-to targets (see `bridgeTargets`). A missing
+   * library or CA turns /browser off (it says why).
    */
   static async load(
-    values: { "bridge-to"?: string; "browser-ca": string; "browser-js": string },
+    values: { "browser-ca": string; "browser-js": string },
     own: () => BridgeTarget,
+    others: readonly BridgeTarget[],
   ): Promise<BrowserSite> {
-    const others = values["bridge-to"] ? parseBridgeTargets(values["bridge-to"]) : [];
     const [library, caPem] = await Promise.all([
       readOrWhy(values["browser-js"], "run `deno task bundle` to make it, or give --browser-js"),
       readOrWhy(values["browser-ca"], "give --browser-ca the CA that issued --cert"),
