@@ -24,7 +24,7 @@ import type { KeySchedule } from "./crypto/key_schedule.ts";
 import { then } from "./crypto/maybe.ts";
 import type { CryptoProvider, MaybePromise } from "./crypto/provider.ts";
 import { ClientHandshake } from "./handshake/client.ts";
-import type { EarlyDataSkip, HandshakeIO } from "./handshake/io.ts";
+import type { EarlyDataSkip } from "./handshake/io.ts";
 import {
   decodeKeyUpdate,
   decodeNewSessionTicket,
@@ -76,8 +76,26 @@ const OPEN_AHEAD = 16;
  * `receive()`, `write()` and `close()`, then send what `takeOutput()` returns
  * and act on `takeEvents()`. A failure rejects with `TlsError` (our alert
  * is then in the output) or `PeerAlert` (the peer's alert).
+ *
+ * @example A client over a transport of your own
+ * ```ts
+ * import { Connection, parseTrustAnchors, PathVerifier } from "./mod.ts";
+ * declare function send(bytes: Uint8Array): void; // your transport
+ * declare const bytesFromServer: Uint8Array;
+ * declare const caPem: string;
+ * const verifier = new PathVerifier(parseTrustAnchors(caPem));
+ * const client = Connection.client({ serverName: "localhost", verifier });
+ * await client.start();
+ * send(client.takeOutput()); // the ClientHello
+ * await client.receive(bytesFromServer);
+ * send(client.takeOutput()); // the client's Finished, once the server's flight is in
+ * for (const event of client.takeEvents()) {
+ *   if (event.type === "handshake") console.log(event.info.cipherSuite);
+ *   if (event.type === "data") console.log(event.data);
+ * }
+ * ```
  */
-export class Connection implements HandshakeIO {
+export class Connection {
   /** Which side this is. */
   readonly role: Side;
   /** {@inheritDoc HandshakeIO.crypto} */
@@ -98,7 +116,7 @@ export class Connection implements HandshakeIO {
   readonly #limits: {
     handshakeBytes: number;
     ignoredRecords: number;
-    keyUpdatesPerSecond: number;
+    keyUpdatesInARow: number;
   };
   #schedule?: KeySchedule;
   #generation = { read: 0, write: 0 };
@@ -123,12 +141,12 @@ export class Connection implements HandshakeIO {
   #canceled = false;
   /** Records in a row that carried nothing. */
   #ignoredRecords = 0;
+  /** KeyUpdates received since the last application data. */
+  #keyUpdatesInARow = 0;
   /** Declined early data being skipped (RFC 8446 §4.2.10), and its bytes so far. */
   #earlyData: { skip: EarlyDataSkip; bytes: number } = { skip: "none", bytes: 0 };
   /** A server's accepted 0-RTT data: what it may still receive, in bytes. */
   #earlyDataLeft?: number;
-  /** KeyUpdates received in the current one-second window, and when the window began. */
-  #keyUpdates = { count: 0, since: 0 };
 
   private constructor(role: Side, config: ClientConfig | ServerConfig) {
     this.role = role;
@@ -139,8 +157,7 @@ export class Connection implements HandshakeIO {
     this.#limits = {
       handshakeBytes: config.maxHandshakeBytes ?? 2 * maxMessage,
       ignoredRecords: config.maxIgnoredRecords ?? DEFAULT_LIMITS.maxIgnoredRecords,
-      keyUpdatesPerSecond: config.maxKeyUpdatesPerSecond ??
-        DEFAULT_LIMITS.maxKeyUpdatesPerSecond,
+      keyUpdatesInARow: config.maxKeyUpdatesInARow ?? DEFAULT_LIMITS.maxKeyUpdatesInARow,
     };
     this.#outbox = new Outbox(
       role,
@@ -400,6 +417,7 @@ export class Connection implements HandshakeIO {
         }
         if (opened.content.length === 0) return this.#ignored("an empty application data record");
         this.#ignoredRecords = 0;
+        this.#keyUpdatesInARow = 0;
         this.#events.push({ type: "data", data: opened.content });
         return;
       default:
@@ -544,6 +562,10 @@ export class Connection implements HandshakeIO {
 
   /** RFC 8446 §6: alerts. close_notify ends the peer's sending; every other alert but user_canceled is fatal. */
   #handleAlert(content: Uint8Array): void {
+    // RFC 8446 §5.4 (and §5.1): an alert record with no content is unexpected_message.
+    if (content.length === 0) {
+      throw new TlsError(AlertDescription.unexpected_message, "received an empty alert record");
+    }
     if (content.length !== 2) {
       throw new TlsError(
         AlertDescription.decode_error,
@@ -669,19 +691,16 @@ export class Connection implements HandshakeIO {
 
   /**
    * Each KeyUpdate costs a key derivation (and, when requested, one of ours);
-   * a peer that sends them in a flood is refused.
+   * a peer that sends them without end and no data is refused. As in
+   * BoringSSL and rustls, what counts is KeyUpdates in a row: application
+   * data in between starts the count again, and time plays no part.
    */
   #countKeyUpdate(): void {
-    const now = this.now().getTime();
-    const window = this.#keyUpdates;
-    if (now - window.since >= 1000 || now < window.since) {
-      window.since = now;
-      window.count = 0;
-    }
-    if (++window.count > this.#limits.keyUpdatesPerSecond) {
+    if (++this.#keyUpdatesInARow > this.#limits.keyUpdatesInARow) {
       throw new TlsError(
         AlertDescription.unexpected_message,
-        `the peer sent more than ${this.#limits.keyUpdatesPerSecond} KeyUpdates within a second`,
+        `the peer sent more than ${this.#limits.keyUpdatesInARow} KeyUpdates in a row ` +
+          "without application data",
       );
     }
   }
@@ -713,9 +732,13 @@ export class Connection implements HandshakeIO {
     else this.#outbox.install(keys, secret, "application");
   }
 
-  // --- HandshakeIO: what the handshake code may do ---
+  // --- HandshakeIO: what the handshake code may do (internal: the class has it structurally,
+  // so that the public type names none of the handshake's own types) ---
 
-  /** {@inheritDoc HandshakeIO.expect} */
+  /**
+   * {@inheritDoc HandshakeIO.expect}
+   * @internal
+   */
   async expect(...types: number[]): Promise<HandshakeMessage> {
     await this.#outbox.flush();
     const msg = await new Promise<HandshakeMessage>((resolve) => {
@@ -733,7 +756,10 @@ export class Connection implements HandshakeIO {
     return msg;
   }
 
-  /** {@inheritDoc HandshakeIO.send} */
+  /**
+   * {@inheritDoc HandshakeIO.send}
+   * @internal
+   */
   send(type: number, body: Uint8Array): Uint8Array {
     const raw = frameHandshake(type, body);
     this.trace({ kind: "message", from: this.role, type, raw, epoch: this.#outbox.queuedEpoch });
@@ -741,22 +767,34 @@ export class Connection implements HandshakeIO {
     return raw;
   }
 
-  /** {@inheritDoc HandshakeIO.acceptEarlyData} */
+  /**
+   * {@inheritDoc HandshakeIO.acceptEarlyData}
+   * @internal
+   */
   acceptEarlyData(maxBytes: number): void {
     this.#earlyDataLeft = maxBytes;
   }
 
-  /** {@inheritDoc HandshakeIO.sendInTheClear} */
+  /**
+   * {@inheritDoc HandshakeIO.sendInTheClear}
+   * @internal
+   */
   sendInTheClear(): void {
     this.#outbox.queuePlaintext();
   }
 
-  /** {@inheritDoc HandshakeIO.sendEarlyData} */
+  /**
+   * {@inheritDoc HandshakeIO.sendEarlyData}
+   * @internal
+   */
   sendEarlyData(data: Uint8Array): void {
     this.#outbox.queueApplicationData(data);
   }
 
-  /** {@inheritDoc HandshakeIO.sendChangeCipherSpec} */
+  /**
+   * {@inheritDoc HandshakeIO.sendChangeCipherSpec}
+   * @internal
+   */
   sendChangeCipherSpec(): void {
     if (this.#ccsSent) return;
     this.#ccsSent = true;
@@ -767,6 +805,7 @@ export class Connection implements HandshakeIO {
    * {@inheritDoc HandshakeIO.setWriteKeys} The keys are derived from now on
    * and take effect in their place in the output queue: what was queued
    * before is sealed under the old keys, what is queued after under these.
+   * @internal
    */
   setWriteKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void> {
     this.#schedule = schedule;
@@ -778,6 +817,7 @@ export class Connection implements HandshakeIO {
   /**
    * {@inheritDoc HandshakeIO.setReadKeys} Keys a synchronous provider makes
    * are installed at once; others before the next record is opened.
+   * @internal
    */
   setReadKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void> {
     this.#schedule = schedule;
@@ -798,27 +838,42 @@ export class Connection implements HandshakeIO {
     return this.#config.trace ? this.#readKeysReady() : Promise.resolve();
   }
 
-  /** {@inheritDoc HandshakeIO.skipEarlyData} */
+  /**
+   * {@inheritDoc HandshakeIO.skipEarlyData}
+   * @internal
+   */
   skipEarlyData(how: EarlyDataSkip): void {
     this.#earlyData.skip = how;
   }
 
-  /** {@inheritDoc HandshakeIO.writeEpoch} */
+  /**
+   * {@inheritDoc HandshakeIO.writeEpoch}
+   * @internal
+   */
   get writeEpoch(): Epoch {
     return this.#outbox.queuedEpoch;
   }
 
-  /** {@inheritDoc HandshakeIO.random} */
+  /**
+   * {@inheritDoc HandshakeIO.random}
+   * @internal
+   */
   random(n: number): Uint8Array {
     return this.#config.random ? this.#config.random(n) : this.crypto.randomBytes(n);
   }
 
-  /** {@inheritDoc HandshakeIO.now} */
+  /**
+   * {@inheritDoc HandshakeIO.now}
+   * @internal
+   */
   now(): Date {
     return this.#config.now ? this.#config.now() : new Date();
   }
 
-  /** {@inheritDoc HandshakeIO.trace} Also writes the key log, when one is configured. */
+  /**
+   * {@inheritDoc HandshakeIO.trace} Also writes the key log, when one is configured.
+   * @internal
+   */
   trace(event: TraceEvent): void {
     if (event.kind === "secret" && this.#config.keyLog) {
       const random = this.#handshake?.clientRandom ?? this.#clientRandom;
