@@ -71,7 +71,7 @@ export class MemorySessionStore implements SessionStore {
   readonly #perServer: number;
 
   /** A store that keeps the `perServer` newest tickets of each server. */
-  constructor(perServer = 8) {
+  constructor(perServer: number = 8) {
     this.#perServer = perServer;
   }
 

@@ -51,7 +51,7 @@ export class TicketKeys {
   }
 
   /** A fresh key, from the provider's randomness. */
-  static newKey(crypto: CryptoProvider, now = Date.now()): TicketKey {
+  static newKey(crypto: CryptoProvider, now: number = Date.now()): TicketKey {
     return { name: crypto.randomBytes(NAME), key: crypto.randomBytes(KEY), created: now };
   }
 
@@ -138,7 +138,7 @@ export class TicketKeys {
   }
 
   /** These keys with a fresh one added (which then seals), keeping the `keep` newest in all. */
-  rotate(keep = 3, now = Date.now()): TicketKeys {
+  rotate(keep: number = 3, now: number = Date.now()): TicketKeys {
     const keys = [...this.#keys, TicketKeys.newKey(this.#crypto, now)];
     return new TicketKeys(this.#crypto, keys.slice(-Math.max(1, keep)));
   }

@@ -21,7 +21,7 @@ export class UsedTickets {
   readonly #used = new Map<string, number>();
 
   /** `hash` digests tickets (SHA-256); at most `max` are remembered at once. */
-  constructor(hash: Hash, max = 100_000) {
+  constructor(hash: Hash, max: number = 100_000) {
     this.#hash = hash;
     this.#max = max;
   }
