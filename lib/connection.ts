@@ -597,11 +597,18 @@ export class Connection {
   async #begin(): Promise<void> {
     if (this.#run) return;
     const blocked = new Promise<void>((r) => this.#blocked = r);
-    this.#run = this.#handshake!.run().then(async (info) => {
+    const handshake = this.#handshake!;
+    this.#run = handshake.run().then(async (info) => {
       await this.#outbox.flush(); // what the handshake queued last (a client's Finished, its new keys)
-      this.#forgetHandshake();
       this.#info = info;
       this.#events.push({ type: "handshake", info });
+      // RFC 8446 §4.6.1: the server's tickets follow the handshake; the connection is complete
+      // (and can be closed) while they are being sealed.
+      if (handshake instanceof ServerHandshake && !this.#closeSent) {
+        await handshake.sendNewSessionTickets();
+        await this.#outbox.flush();
+      }
+      this.#forgetHandshake();
       return info;
     });
     this.#run.catch(() => {}); // surfaced through #deliver and #begin instead

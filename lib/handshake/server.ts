@@ -6,8 +6,8 @@
  *   → acceptPsk → completeKeyExchange → sendServerHello → deriveHandshakeKeys →
  *   sendEncryptedExtensions → [sendCertificateRequest → sendCertificate →
  *   sendCertificateVerify, unless a PSK was accepted] → sendFinished →
- *   [readClientCertificate → readCertificateVerify] → readFinished →
- *   [sendNewSessionTickets]
+ *   [readClientCertificate → readCertificateVerify] → readFinished; then,
+ *   the handshake complete, sendNewSessionTickets
  *
  * @module
  */
@@ -184,7 +184,6 @@ export class ServerHandshake {
     if (this.#earlyData === "accepted") await this.readEndOfEarlyData();
     if (certificates && this.#config.clientAuth) await this.readClientCertificate();
     await this.readFinished();
-    if (this.#config.tickets) await this.sendNewSessionTickets();
     return {
       version: "TLSv1.3",
       provider: this.#crypto.name,
@@ -249,8 +248,12 @@ export class ServerHandshake {
     }
   }
 
-  /** RFC 8446 §4.6.1: tickets for this session, under the application keys. */
+  /**
+   * RFC 8446 §4.6.1: tickets for this session, under the application keys,
+   * once the handshake is complete (the connection calls it), if configured.
+   */
   async sendNewSessionTickets(): Promise<void> {
+    if (!this.#config.tickets) return;
     await sendNewSessionTickets({
       io: this.#io,
       settings: this.#config.tickets!,
