@@ -55,9 +55,9 @@ Deno.test("mTLS: openssl s_client -cert → serve --require-client-cert names th
       /Acceptable client certificate CA names\n.*CN = handshake development CA/,
     );
     await client.write("from alice\n");
-    // serve sends session tickets, which s_client prints as they come: the echo may follow
-    // a line of its dump without a line break.
-    await client.waitFor(/^\s*from alice$/m);
+    // serve sends session tickets, whose dump s_client prints on another stream than the data:
+    // the echo can land in the middle of one of its lines.
+    await client.waitFor(/from alice$/m);
     await client.closeStdin();
     await client.exited();
     await peer.waitFor(/client "CN=alice,O=handshake development certificate" {2}ok/);
