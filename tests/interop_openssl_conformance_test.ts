@@ -93,7 +93,8 @@ for (
       try {
         await client.waitFor(/Early data was rejected/);
         await client.write("after the early data\n");
-        await client.waitFor(/^after the early data$/m);
+        // serve sends session tickets, dumped on another stream: the echo can land mid-line.
+        await client.waitFor(/after the early data$/m);
         // The early data went out before the server's first flight: 0x17 right after the CCS.
         const out = client.output;
         const sentEarly = out.indexOf(">>> TLS 1.2, InnerContent [length 0001]\n    17");
@@ -180,7 +181,7 @@ Deno.test({
     try {
       await client.waitFor(/Verify return code: 0/);
       await client.write("p256\n");
-      await client.waitFor(/^p256$/m);
+      await client.waitFor(/p256$/m); // mid-line at times: the ticket dumps go to another stream
       await client.closeStdin();
       await client.exited();
       assert.equal(client.output.match(/>>> .*ClientHello/g)?.length, 1, "one ClientHello");

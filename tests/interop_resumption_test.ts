@@ -38,7 +38,7 @@ async function sClient(port: number, ...args: string[]): Promise<string> {
     await peer.waitFor(/---\n(New|Reused), TLSv1\.3[^]*Verify return code/);
     // The echo comes after the server's tickets: once it is back, they have arrived.
     await peer.write("hello\n");
-    await peer.waitFor(/\nhello/);
+    await peer.waitFor(/hello$/m);
     await peer.closeStdin();
     await peer.exited();
     return peer.output;
@@ -143,7 +143,7 @@ Deno.test("external PSK: openssl s_client -psk against serve --psk (no certifica
     try {
       await peer.waitFor(/Cipher is TLS_AES_128_GCM_SHA256/);
       await peer.write("psk\n");
-      await peer.waitFor(/\npsk/);
+      await peer.waitFor(/psk$/m);
     } finally {
       await peer.kill();
     }
