@@ -305,6 +305,18 @@ export class Connection {
     }
   }
 
+  /**
+   * Whether `close()` can send close_notify now: once the handshake is
+   * complete, and on a server as soon as its Finished is out (its
+   * application keys then protect what it sends; RFC 8446 §6.1 lets either
+   * side close at any time), so a server stopping while a client's Finished
+   * is on its way still closes cleanly.
+   */
+  get canSendCloseNotify(): boolean {
+    return this.#info !== undefined ||
+      (this.role === "server" && this.#outbox.direction.epoch === "application");
+  }
+
   /** RFC 8446 §6.1: sends close_notify; nothing more can be written. */
   async close(): Promise<void> {
     if (this.#closeSent || this.#error) return;

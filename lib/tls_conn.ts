@@ -226,7 +226,7 @@ export class TlsConn {
   async close(): Promise<void> {
     if (this.#closed) return;
     if (this.#failing) return await this.#failing;
-    if (!this.#error && this.#engine.handshakeInfo) {
+    if (!this.#error && this.#engine.canSendCloseNotify) {
       await this.#engine.close().catch(() => {});
       await this.#flush().catch(() => {});
     }
