@@ -9,16 +9,12 @@
 
 import assert from "node:assert/strict";
 import { NamedGroup } from "../lib/codepoints.ts";
-import { connect } from "../lib/net.ts";
-import { loadTrustAnchors } from "../lib/deno/trust_files.ts";
-import { PathVerifier } from "../lib/x509/verify.ts";
 import { makeCertSet } from "./helpers/certs.ts";
 import { startEchoServer } from "./helpers/echo_server.ts";
 import { node26, node26Client, node26Server } from "./helpers/node26.ts";
-import { serverConfigFor } from "./helpers/pair.ts";
+import { echoOnce, type OurClient, ourClient, serverConfigFor } from "./helpers/pair.ts";
 import { utf8 } from "./helpers/peer.ts";
 import { PROVIDERS } from "./helpers/providers.ts";
-import type { CryptoProvider } from "../lib/crypto/provider.ts";
 
 const set = await makeCertSet({ keyType: "ecdsa-p256", dir: true });
 globalThis.addEventListener("unload", () => Deno.removeSync(set.paths!.dir, { recursive: true }));
@@ -26,37 +22,9 @@ const caPem = set.ca.certificatePem;
 const node = await node26();
 const encode = (s: string) => new TextEncoder().encode(s);
 
-async function readUntil(
-  conn: { read(p: Uint8Array): Promise<number | null> },
-  until: string,
-): Promise<string> {
-  let text = "";
-  const buf = new Uint8Array(4096);
-  while (!text.includes(until)) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    text += utf8(buf.subarray(0, n));
-  }
-  return text;
-}
-
-/** Our client on `crypto`, verifying against the test CA, with `groups` if given. */
-async function ourClient(crypto: CryptoProvider, port: number, groups?: number[]) {
-  const conn = await connect({
-    hostname: "127.0.0.1",
-    port,
-    serverName: "localhost",
-    crypto,
-    groups,
-    verifier: new PathVerifier(await loadTrustAnchors(set.paths!.ca)),
-  });
-  return { conn, info: await conn.handshake() };
-}
-
 /** Sends a line through `conn` to a Node 26 echo server, checks the answer, closes. */
-async function talkToNode(conn: Awaited<ReturnType<typeof ourClient>>["conn"]): Promise<void> {
-  await conn.write(encode("hi\n"));
-  assert.equal(await readUntil(conn, "\n"), "node 26 got hi\n");
+async function talkToNode(conn: OurClient["conn"]): Promise<void> {
+  assert.equal(await echoOnce(conn, "hi\n"), "node 26 got hi\n");
   await conn.close();
 }
 
@@ -98,7 +66,7 @@ for (const crypto of PROVIDERS) {
         { curve: "X25519MLKEM768" },
       );
       try {
-        const { conn, info } = await ourClient(crypto, port);
+        const { conn, info } = await ourClient(port, set, { crypto });
         assert.equal(info.group, "X25519MLKEM768");
         assert.equal(info.helloRetry, false);
         await talkToNode(conn);
@@ -119,10 +87,10 @@ for (const crypto of PROVIDERS) {
         { curve: "X25519MLKEM768" },
       );
       try {
-        const { conn, info } = await ourClient(crypto, port, [
-          NamedGroup.x25519,
-          NamedGroup.X25519MLKEM768,
-        ]);
+        const { conn, info } = await ourClient(port, set, {
+          crypto,
+          groups: [NamedGroup.x25519, NamedGroup.X25519MLKEM768],
+        });
         assert.equal(info.group, "X25519MLKEM768");
         assert.equal(info.helloRetry, true);
         await talkToNode(conn);
@@ -160,7 +128,10 @@ for (const crypto of PROVIDERS) {
         { curve: "SecP256r1MLKEM768" },
       );
       try {
-        const { conn, info } = await ourClient(crypto, port, [NamedGroup.SecP256r1MLKEM768]);
+        const { conn, info } = await ourClient(port, set, {
+          crypto,
+          groups: [NamedGroup.SecP256r1MLKEM768],
+        });
         assert.equal(info.group, "SecP256r1MLKEM768");
         await talkToNode(conn);
       } finally {
@@ -195,11 +166,10 @@ for (const crypto of PROVIDERS) {
       conn.close();
     })();
     try {
-      const { conn, info } = await ourClient(crypto, listener.addr.port);
+      const { conn, info } = await ourClient(listener.addr.port, set, { crypto });
       assert.equal(info.group, "X25519MLKEM768");
       assert.equal(info.helloRetry, false);
-      await conn.write(encode("hi\n"));
-      assert.equal(await readUntil(conn, "\n"), "rustls got hi\n");
+      assert.equal(await echoOnce(conn, "hi\n"), "rustls got hi\n");
       await served;
       conn.close();
     } finally {
@@ -219,8 +189,7 @@ for (const crypto of PROVIDERS) {
         caCerts: [caPem],
       });
       await conn.handshake();
-      await conn.write(encode("hello rustls\n"));
-      assert.equal(await readUntil(conn, "\n"), "hello rustls\n");
+      assert.equal(await echoOnce(conn, "hello rustls\n"), "hello rustls\n");
       conn.close();
       assert.equal(server.infos[0].group, "X25519MLKEM768");
       assert.equal(server.infos[0].helloRetry, true);
