@@ -186,11 +186,12 @@ async function whenReady<T>(peer: Peer, ready: () => Promise<T>): Promise<T> {
 /**
  * `openssl s_server -tls1_3 -rev` (answers each line reversed) on a free
  * port with the test server certificate, once it accepts; `tls12` makes it
- * TLS 1.2 only instead.
+ * TLS 1.2 only instead, `rev: false` leaves out `-rev` (which some flags
+ * refuse, such as `-early_data`).
  */
 export async function opensslServer(
   files: PeerFiles,
-  opts: PeerOptions & { tls12?: boolean } = {},
+  opts: PeerOptions & { tls12?: boolean; rev?: boolean } = {},
 ): Promise<PeerServer> {
   const port = freePort();
   const peer = new Peer("openssl", [
@@ -202,7 +203,7 @@ export async function opensslServer(
     "-key",
     files.serverKey,
     opts.tls12 ? "-tls1_2" : "-tls1_3",
-    "-rev",
+    ...(opts.rev === false ? [] : ["-rev"]),
     ...(opts.groups ? ["-groups", opts.groups] : []),
     ...(opts.suites ? ["-ciphersuites", opts.suites] : []),
     ...opts.extra ?? [],
