@@ -59,7 +59,7 @@ Deno.test("openssl s_server ← our client: HelloRetryRequest for P-384", async 
 });
 
 Deno.test("openssl s_server ← our client: a TLS 1.2-only server refuses us with protocol_version", async () => {
-  const { peer, port } = await opensslServer(paths, { tls12: true });
+  const { peer, port } = await opensslServer(paths, { version: "1.2" });
   try {
     const err = await ourClient(port, set).then(() => undefined, (e) => e);
     assert.ok(err instanceof PeerAlert, String(err));

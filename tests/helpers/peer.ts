@@ -185,13 +185,15 @@ async function whenReady<T>(peer: Peer, ready: () => Promise<T>): Promise<T> {
 
 /**
  * `openssl s_server -tls1_3 -rev` (answers each line reversed) on a free
- * port with the test server certificate, once it accepts; `tls12` makes it
- * TLS 1.2 only instead, `rev: false` leaves out `-rev` (which some flags
- * refuse, such as `-early_data`).
+ * port with the test server certificate, once it accepts. `version` "1.2"
+ * makes it TLS 1.2 only instead, "any" lets it take either; `rev: false`
+ * leaves out `-rev` (which some flags refuse, such as `-early_data`);
+ * `quiet` adds `-quiet`, which prints no ACCEPT: then a first connection
+ * to the port tells that it listens.
  */
 export async function opensslServer(
   files: PeerFiles,
-  opts: PeerOptions & { tls12?: boolean; rev?: boolean } = {},
+  opts: PeerOptions & { version?: "1.3" | "1.2" | "any"; rev?: boolean; quiet?: boolean } = {},
 ): Promise<PeerServer> {
   const port = freePort();
   const peer = new Peer("openssl", [
@@ -202,13 +204,14 @@ export async function opensslServer(
     files.server,
     "-key",
     files.serverKey,
-    opts.tls12 ? "-tls1_2" : "-tls1_3",
+    ...({ "1.3": ["-tls1_3"], "1.2": ["-tls1_2"], any: [] }[opts.version ?? "1.3"]),
     ...(opts.rev === false ? [] : ["-rev"]),
+    ...(opts.quiet ? ["-quiet"] : []),
     ...(opts.groups ? ["-groups", opts.groups] : []),
     ...(opts.suites ? ["-ciphersuites", opts.suites] : []),
     ...opts.extra ?? [],
   ]);
-  await whenReady(peer, () => peer.waitFor(/ACCEPT/));
+  await whenReady<unknown>(peer, () => opts.quiet ? waitForPort(port) : peer.waitFor(/ACCEPT/));
   return { peer, port };
 }
 
