@@ -136,3 +136,39 @@ export async function echoOnce(
   await conn.write(new TextEncoder().encode(text));
   return await readUntil(conn, text.endsWith("\n") ? "\n" : text);
 }
+
+/** A well-behaved client of an echo server: verifies it, sends `text`, returns the echo, closes. */
+export async function goodClient(port: number, set: CertSet, text: string): Promise<string> {
+  const { conn } = await ourClient(port, set);
+  const echo = await echoOnce(conn, text);
+  await conn.close();
+  return echo;
+}
+
+/**
+ * A client engine driven by hand over a raw socket until its handshake is
+ * done (verifying the server against `set`'s CA), so that the test decides
+ * what happens next on the socket: stop reading, send a forged record, ...
+ */
+export async function handshakeOver(
+  sock: Deno.Conn,
+  set: CertSet,
+  extra: Partial<ClientConfig> = {},
+): Promise<Connection> {
+  const client = Connection.client({
+    verifier: verifierFor(set),
+    serverName: "localhost",
+    ...extra,
+  });
+  await client.start();
+  await sock.write(client.takeOutput());
+  const buf = new Uint8Array(1 << 16);
+  while (!client.handshakeInfo) {
+    const n = await sock.read(buf);
+    if (n === null) throw new Error("the server closed the connection during the handshake");
+    await client.receive(buf.subarray(0, n));
+    const out = client.takeOutput();
+    if (out.length) await sock.write(out);
+  }
+  return client;
+}
