@@ -12,7 +12,7 @@ import { makeCertSet } from "./helpers/certs.ts";
 import { runConnect, startServe } from "./helpers/cli.ts";
 import { need } from "./helpers/commands.ts";
 import { startEchoServer } from "./helpers/echo_server.ts";
-import { node26, node26Client, node26Server } from "./helpers/node26.ts";
+import { node26, nodeTlsClient, nodeTlsServer } from "./helpers/node26.ts";
 import { echoOnce, ourClient, serverConfigFor } from "./helpers/pair.ts";
 import {
   echoThroughPeer,
@@ -106,12 +106,7 @@ for (const crypto of PROVIDERS) {
     name: `ChaCha20: with Node 26, both directions ${p}`,
     ignore: !node,
     fn: async () => {
-      const { peer, port } = await node26Server(
-        node!,
-        set.serverChainPem,
-        set.server.privateKeyPem,
-        { suites: CHACHA },
-      );
+      const { peer, port } = await nodeTlsServer(node!, set, { suites: CHACHA });
       try {
         const { conn, info } = await ourClient(port, set, { crypto });
         assert.equal(info.cipherSuite, CHACHA);
@@ -121,7 +116,7 @@ for (const crypto of PROVIDERS) {
         await peer.kill();
       }
       const server = startEchoServer(await serverConfigFor(set, { crypto }));
-      const client = node26Client(node!, server.port, set.ca.certificatePem, { suites: CHACHA });
+      const client = nodeTlsClient(node!, server.port, set.ca.certificatePem, { suites: CHACHA });
       try {
         assert.equal((await client.exited(30_000)).code, 0, client.output);
         assert.match(client.output, /TLSv1\.3 TLS_CHACHA20_POLY1305_SHA256 authorized=true/);

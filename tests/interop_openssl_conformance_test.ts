@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { startServe } from "./helpers/cli.ts";
 import { makeCertSet } from "./helpers/certs.ts";
 import { need } from "./helpers/commands.ts";
-import { opensslClient, opensslServer, Peer } from "./helpers/peer.ts";
+import { opensslClient, opensslServer, type Peer } from "./helpers/peer.ts";
 
 const ok = await need("the OpenSSL conformance tests", "openssl");
 const set = await makeCertSet({ dir: true });

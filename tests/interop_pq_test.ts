@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { NamedGroup } from "../lib/codepoints.ts";
 import { makeCertSet } from "./helpers/certs.ts";
 import { startEchoServer } from "./helpers/echo_server.ts";
-import { node26, node26Client, node26Server } from "./helpers/node26.ts";
+import { node26, nodeTlsClient, nodeTlsServer } from "./helpers/node26.ts";
 import { echoOnce, type OurClient, ourClient, serverConfigFor } from "./helpers/pair.ts";
 import { utf8 } from "./helpers/peer.ts";
 import { PROVIDERS } from "./helpers/providers.ts";
@@ -36,7 +36,7 @@ for (const crypto of PROVIDERS) {
     ignore: !node,
     fn: async () => {
       const server = startEchoServer(await serverConfigFor(set, { crypto }));
-      const peer = node26Client(node!, server.port, caPem);
+      const peer = nodeTlsClient(node!, server.port, caPem);
       try {
         assert.equal((await peer.exited(30_000)).code, 0, peer.output);
         assert.match(
@@ -59,12 +59,7 @@ for (const crypto of PROVIDERS) {
     name: `X25519MLKEM768: our client → Node 26 server that accepts only the hybrid ${p}`,
     ignore: !node,
     fn: async () => {
-      const { peer, port } = await node26Server(
-        node!,
-        set.serverChainPem,
-        set.server.privateKeyPem,
-        { curve: "X25519MLKEM768" },
-      );
+      const { peer, port } = await nodeTlsServer(node!, set, { curve: "X25519MLKEM768" });
       try {
         const { conn, info } = await ourClient(port, set, { crypto });
         assert.equal(info.group, "X25519MLKEM768");
@@ -80,12 +75,7 @@ for (const crypto of PROVIDERS) {
     name: `X25519MLKEM768: Node 26 asks our client (x25519 share only) again for the hybrid ${p}`,
     ignore: !node,
     fn: async () => {
-      const { peer, port } = await node26Server(
-        node!,
-        set.serverChainPem,
-        set.server.privateKeyPem,
-        { curve: "X25519MLKEM768" },
-      );
+      const { peer, port } = await nodeTlsServer(node!, set, { curve: "X25519MLKEM768" });
       try {
         const { conn, info } = await ourClient(port, set, {
           crypto,
@@ -105,7 +95,7 @@ for (const crypto of PROVIDERS) {
     ignore: !node,
     fn: async () => {
       const server = startEchoServer(await serverConfigFor(set, { crypto }));
-      const peer = node26Client(node!, server.port, caPem, { curve: "X25519MLKEM768" });
+      const peer = nodeTlsClient(node!, server.port, caPem, { curve: "X25519MLKEM768" });
       try {
         assert.equal((await peer.exited(30_000)).code, 0, peer.output);
         assert.match(peer.output, /echo from node 26/);
@@ -121,12 +111,7 @@ for (const crypto of PROVIDERS) {
     name: `SecP256r1MLKEM768: with Node 26, both directions ${p}`,
     ignore: !node,
     fn: async () => {
-      const { peer, port } = await node26Server(
-        node!,
-        set.serverChainPem,
-        set.server.privateKeyPem,
-        { curve: "SecP256r1MLKEM768" },
-      );
+      const { peer, port } = await nodeTlsServer(node!, set, { curve: "SecP256r1MLKEM768" });
       try {
         const { conn, info } = await ourClient(port, set, {
           crypto,
@@ -138,7 +123,7 @@ for (const crypto of PROVIDERS) {
         await peer.kill();
       }
       const server = startEchoServer(await serverConfigFor(set, { crypto }));
-      const client = node26Client(node!, server.port, caPem, { curve: "SecP256r1MLKEM768" });
+      const client = nodeTlsClient(node!, server.port, caPem, { curve: "SecP256r1MLKEM768" });
       try {
         assert.equal((await client.exited(30_000)).code, 0, client.output);
         assert.match(client.output, /echo from node 26/);

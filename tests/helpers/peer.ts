@@ -300,50 +300,6 @@ export async function echoThroughPeer(peer: Peer, ready: RegExp, line: string): 
   return peer;
 }
 
-/**
- * A `node:tls` server (Node 20 as installed) on a free port with the test
- * server chain and key, answering each chunk with "node got " before it;
- * it closes after its first client ends. `ecdhCurve` limits its groups.
- */
-export async function nodeTlsServer(
-  set: { serverChainPem: string; server: { privateKeyPem: string } },
-  opts: { ecdhCurve?: string } = {},
-): Promise<PeerServer> {
-  const script = `
-    const tls = require("node:tls");
-    const srv = tls.createServer({ cert: process.env.CERT, key: process.env.KEY,
-      minVersion: "TLSv1.3", ecdhCurve: process.env.CURVE || undefined }, (s) => {
-      s.on("data", (d) => s.write("node got " + d));
-      s.on("end", () => { s.end(); srv.close(); });
-    });
-    srv.listen(0, "127.0.0.1", () => console.log("port " + srv.address().port));`;
-  const peer = new Peer("node", ["-e", script], {
-    env: { CERT: set.serverChainPem, KEY: set.server.privateKeyPem, CURVE: opts.ecdhCurve ?? "" },
-  });
-  const port = Number((await whenReady(peer, () => peer.waitFor(/port (\d+)/)))[1]);
-  return { peer, port };
-}
-
-/**
- * A `node:tls` client (Node 20 as installed) to 127.0.0.1:`port` for
- * localhost, verifying against `caPem`: prints "connected PROTOCOL SUITE
- * AUTHORIZED", sends "from node", prints "echo " and the answer, ends, and
- * prints "end"; exits 1 on an error.
- */
-export function nodeTlsClient(port: number, caPem: string): Peer {
-  const script = `
-    const tls = require("node:tls");
-    const s = tls.connect({ host: "127.0.0.1", port: ${port}, servername: "localhost",
-      ca: process.env.CA, minVersion: "TLSv1.3" }, () => {
-      console.log("connected", s.getProtocol(), s.getCipher().standardName, s.authorized);
-      s.write("from node\\n");
-    });
-    s.on("data", (d) => { process.stdout.write("echo " + d); s.end(); });
-    s.on("end", () => console.log("end"));
-    s.on("error", (e) => { console.log("error", e.message); process.exit(1); });`;
-  return new Peer("node", ["-e", script], { env: { CA: caPem } });
-}
-
 /** A `Deno.listenTls` (rustls) server and its one connection's service, to await. */
 export interface RustlsServer {
   port: number;
