@@ -317,8 +317,8 @@ async function handleConnection(
 /** Sends back what the client sends, until it closes. */
 async function echo(conn: TlsConn): Promise<string> {
   let bytesIn = 0;
-  // The stream hands over each chunk as decrypted: an idle client costs no read buffer.
-  for await (const chunk of conn.readable) {
+  // Each chunk as decrypted: an idle client costs no read buffer.
+  for await (const chunk of conn.chunks()) {
     bytesIn += chunk.length;
     await conn.write(chunk);
   }

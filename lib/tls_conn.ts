@@ -178,15 +178,32 @@ export class TlsConn {
   get readable(): ReadableStream<Uint8Array> {
     this.#readable ??= new ReadableStream<Uint8Array>({
       pull: async (controller) => {
-        if (!(await this.#dataReady())) return controller.close();
-        const chunk = this.#received.shift()!;
-        this.#receivedBytes -= chunk.length;
-        this.#pump();
-        controller.enqueue(chunk);
+        const chunk = await this.#nextChunk();
+        if (chunk) controller.enqueue(chunk);
+        else controller.close();
       },
       cancel: () => this.close(),
     }, { highWaterMark: 0 });
     return this.#readable;
+  }
+
+  /**
+   * The same chunks as `readable`, without a stream around them: a loop that
+   * only consumes (an echo, a sink) skips the stream's promises and, when the
+   * connection fails, its reader errors. Ends at the peer's close_notify;
+   * throws what ended the connection otherwise.
+   */
+  async *chunks(): AsyncGenerator<Uint8Array> {
+    for (let chunk; (chunk = await this.#nextChunk());) yield chunk;
+  }
+
+  /** The next decrypted chunk, or null at a clean end. */
+  async #nextChunk(): Promise<Uint8Array | null> {
+    if (!(await this.#dataReady())) return null;
+    const chunk = this.#received.shift()!;
+    this.#receivedBytes -= chunk.length;
+    this.#pump();
+    return chunk;
   }
 
   /** A sink for application data; closing it sends close_notify. */
@@ -285,12 +302,19 @@ export class TlsConn {
    */
   async #failWith(e: Error): Promise<void> {
     if (!this.#error) this.#error = this.#engine.error ?? e;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#flush().catch(() => {}),
-      new Promise((resolve) => timer = setTimeout(resolve, ALERT_GRACE_MS)),
-    ]);
-    clearTimeout(timer);
+    const flushed = this.#flush().catch(() => {});
+    // Only bytes still waiting for the transport need the grace timer (a timer costs more CPU
+    // than the rest of a failed connection's end).
+    if (this.#unwritten > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        flushed,
+        new Promise((resolve) => timer = setTimeout(resolve, ALERT_GRACE_MS)),
+      ]);
+      clearTimeout(timer);
+    } else {
+      await flushed;
+    }
     this.#shutdown();
     this.#notify();
   }
