@@ -11,13 +11,14 @@ import { aeadRate, bulk } from "./bulk.ts";
 import { engineOnly, floor, handshakeCosts } from "./handshake_cost.ts";
 import { latency } from "./latency.ts";
 import { memory } from "./memory.ts";
+import { pq } from "./pq.ts";
 import { checkTargets, markdown, type Results } from "./report.ts";
 import { makeSetup, removeSetup } from "./setup.ts";
 import { isProviderName, PROVIDER_NAMES, type ProviderName } from "../lib/providers.ts";
 
 const HELP = `deno task bench [options]: measure handshake beside Deno's native TLS and OpenSSL
 
-  --only LIST              sections to run: handshake,bulk,latency,memory (default all)
+  --only LIST              sections to run: handshake,bulk,latency,memory,pq (default all)
   --crypto LIST            our providers to measure, side by side (default webcrypto,openssl)
   --handshake-seconds N    s_time duration per server (default 10)
   --floor-iterations N     WebCrypto floor iterations (default 2000)
@@ -25,7 +26,9 @@ const HELP = `deno task bench [options]: measure handshake beside Deno's native 
   --aead-mib N             MiB per run of the raw AES-GCM rate, best of 3 (default 128)
   --connections N          idle connections held for memory (default 2000)
   --latency-runs N         runs per latency client (default 10)
-  --quick                  small amounts (about 40 s): 3 s, 500, 128 MiB, 32 MiB, 300, 5
+  --pq-handshakes N        handshakes per server and group in the pq section (default 500)
+  --pq-mib N               MiB per suite for the in-memory AES-GCM/ChaCha20 rate (default 64)
+  --quick                  small amounts (about 60 s): 3 s, 500, 128 MiB, 32 MiB, 300, 5, 100, 16
   --out FILE               results file (default bench/results.json)
   -h, --help               this help
 
@@ -41,6 +44,8 @@ const { values } = parseArgs({
     "aead-mib": { type: "string" },
     connections: { type: "string" },
     "latency-runs": { type: "string" },
+    "pq-handshakes": { type: "string" },
+    "pq-mib": { type: "string" },
     crypto: { type: "string", default: "webcrypto,openssl" },
     quick: { type: "boolean", default: false },
     out: { type: "string", default: new URL("results.json", import.meta.url).pathname },
@@ -65,8 +70,10 @@ const settings = {
   aeadMiB: num(values["aead-mib"], 128, 32),
   connections: num(values.connections, 2000, 300),
   latencyRuns: num(values["latency-runs"], 10, 5),
+  pqHandshakes: num(values["pq-handshakes"], 500, 100),
+  pqMiB: num(values["pq-mib"], 64, 16),
 };
-const SECTIONS = ["handshake", "bulk", "latency", "memory"];
+const SECTIONS = ["handshake", "bulk", "latency", "memory", "pq"];
 const only = values.only ? values.only.split(",").map((s) => s.trim()) : SECTIONS;
 for (const s of only) {
   if (!SECTIONS.includes(s)) throw new Error(`unknown section "${s}" (${SECTIONS.join(", ")})`);
@@ -137,6 +144,10 @@ try {
   if (only.includes("memory")) {
     log(`memory, ${settings.connections} idle connections per server`);
     results.memory = await memory(setup, settings.connections, providers);
+  }
+  if (only.includes("pq")) {
+    log(`X25519MLKEM768 beside x25519, ${settings.pqHandshakes} handshakes per server and group`);
+    results.pq = await pq(setup, settings.pqHandshakes, settings.pqMiB, providers);
   }
 } finally {
   await removeSetup(setup);

@@ -10,6 +10,7 @@ import type { AeadResult, BulkResult } from "./bulk.ts";
 import type { EngineCost, Floor, HandshakeCost } from "./handshake_cost.ts";
 import type { LatencyResult } from "./latency.ts";
 import type { MemoryResult } from "./memory.ts";
+import type { PqResult } from "./pq.ts";
 
 /** Everything one run measured. */
 export interface Results {
@@ -21,6 +22,7 @@ export interface Results {
   bulk?: { pairs: BulkResult[]; aead: AeadResult[] };
   latency?: LatencyResult[];
   memory?: MemoryResult[];
+  pq?: PqResult;
   targets?: Target[];
 }
 
@@ -226,6 +228,49 @@ export function markdown(r: Results): string {
             f1(m.bytesPerConnection / 1024),
             f2(ours.bytesPerConnection / m.bytesPerConnection),
           ]),
+        ),
+    );
+  }
+  if (r.pq) {
+    const { servers, engines } = r.pq;
+    const names = [...new Set(servers.map((s) => s.server))];
+    const cpu = (server: string, group: string) =>
+      servers.find((s) => s.server === server && s.group === group)?.cpuMicrosPerHandshake ?? NaN;
+    parts.push(
+      "**6. X25519MLKEM768 beside x25519**: server CPU per full handshake, one Node 26 client " +
+        "(OpenSSL 3.5) at a time, TLS_AES_128_GCM_SHA256, ECDSA P-256\n\n" +
+        table(
+          ["server", "handshakes", "x25519 CPU µs", "X25519MLKEM768 CPU µs", "hybrid ÷ x25519"],
+          names.map((n) => [
+            n,
+            f0(servers.find((s) => s.server === n)!.handshakes),
+            f0(cpu(n, "x25519")),
+            f0(cpu(n, "X25519MLKEM768")),
+            f2(cpu(n, "X25519MLKEM768") / cpu(n, "x25519")),
+          ]),
+        ),
+      "**7. In memory, our client and server together** (bench/pq_engine.ts): CPU per full " +
+        "handshake by group, and application data by suite (client seals, server opens)\n\n" +
+        table(
+          [
+            "provider",
+            "x25519 µs",
+            "X25519MLKEM768 µs",
+            "AES-128-GCM MB/s",
+            "ChaCha20-Poly1305 MB/s",
+          ],
+          engines.map((e) => {
+            const hs = (g: string) => e.handshakes.find((h) => h.group === g)?.cpuMicros ?? NaN;
+            const mb = (suite: string) =>
+              e.bulk.find((b) => b.suite === suite)?.megabytesPerSecond ?? NaN;
+            return [
+              e.crypto,
+              f0(hs("x25519")),
+              f0(hs("X25519MLKEM768")),
+              f1(mb("TLS_AES_128_GCM_SHA256")),
+              f1(mb("TLS_CHACHA20_POLY1305_SHA256")),
+            ];
+          }),
         ),
     );
   }

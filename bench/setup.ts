@@ -184,5 +184,8 @@ export function oursConnect(s: Setup, port: number, crypto: CryptoName = "webcry
     "--quiet",
     "--crypto",
     crypto,
+    // Its default is X25519MLKEM768 (measured in bench/pq.ts): pinned like every client here.
+    "--groups",
+    GROUP,
   ];
 }

@@ -30,8 +30,10 @@ Usage: handshake connect [HOST:PORT] [options]       (default localhost:8443)
   --ca FILE|system    trusted root certificates, PEM (default certs/ca.pem); "system" for the OS bundle
   --servername NAME   name to verify (and send as SNI if a DNS name); default: HOST
   --alpn LIST         ALPN protocols to offer, in order of preference (e.g. h2,http/1.1)
-  --groups LIST       key exchange groups to offer, first gets a key share (x25519, P-256, P-384)
-  --suites LIST       cipher suites to offer, in order of preference
+  --groups LIST       key exchange groups to offer, first gets a key share (default
+                      X25519MLKEM768,x25519,P-256,P-384,SecP256r1MLKEM768: shares for the first two)
+  --suites LIST       cipher suites to offer, in order of preference (default AES-128-GCM,
+                      AES-256-GCM, ChaCha20-Poly1305: TLS_CHACHA20_POLY1305_SHA256)
   --insecure          do not verify the server (a warning is printed)
   --pin sha256/B64    accept exactly the server key with this SPKI SHA-256 (base64)
   --cert FILE         client certificate chain, PEM, sent if the server asks

@@ -70,7 +70,14 @@ export async function demo(argv: string[]): Promise<number> {
   const server = startServer({
     host: "127.0.0.1",
     port: 0,
-    config: { crypto, certificate, alpn: ["demo/1"] },
+    // The hybrid first, then x25519 and P-256: a client whose one key share is for P-384 is asked
+    // again (HelloRetryRequest).
+    config: {
+      crypto,
+      certificate,
+      alpn: ["demo/1"],
+      groups: [NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.secp256r1],
+    },
     handshakeTimeoutMs: 10_000,
     log: (line) => say(`   [server] ${line}`),
   });
@@ -81,14 +88,16 @@ export async function demo(argv: string[]): Promise<number> {
   const verifier = new PathVerifier(await loadTrustAnchors(`${dir}/ca.pem`));
   const base: ClientConfig = { crypto, serverName: "localhost", verifier, alpn: ["demo/1"] };
   try {
-    say("\n3. Client, with the defaults (x25519 key share, AES-128-GCM)");
+    say(
+      "\n3. Client, with the defaults (X25519MLKEM768 and x25519 key shares, AES-128-GCM): the server takes the post-quantum hybrid",
+    );
     await exchange(server.addr.port, base, [
       "hello, TLS 1.3",
       "every byte of this line was encrypted by code in lib/",
     ]);
 
     say(
-      "\n4. Client offering secp384r1 first: the server prefers x25519 and asks again (HelloRetryRequest)",
+      "\n4. Client whose key share is for secp384r1, which the server does not take: it asks again for x25519 (HelloRetryRequest)",
     );
     await exchange(server.addr.port, {
       ...base,

@@ -24,6 +24,12 @@ import {
   SignatureScheme,
 } from "../lib/codepoints.ts";
 import {
+  hybridLayout,
+  hybridParts,
+  type HybridValue,
+  splitHybrid,
+} from "../lib/crypto/hybrid_mlkem.ts";
+import {
   decodeAlpn,
   decodeCookie,
   decodeSelectedGroup,
@@ -134,10 +140,7 @@ export class TracePrinter {
       case "hello_retry":
         return this.#detail(`HelloRetryRequest because ${e.reason}`);
       case "shared_secret":
-        return this.#detail(
-          `shared secret computed: ${NamedGroup.name(e.group)} (EC)DHE, ${e.value.length} bytes` +
-            this.#secret(e.value),
-        );
+        return this.#sharedSecret(e.group, e.value);
       case "secret":
         return this.#secretStep(e.name, e.value);
       case "keys": {
@@ -204,6 +207,41 @@ export class TracePrinter {
   #short(value: Uint8Array): string {
     const h = value.toHex();
     return value.length <= SHORT ? h : `${h.slice(0, 16)}…${h.slice(-8)} (${value.length} bytes)`;
+  }
+
+  /** A key share; a hybrid's with its two halves named and sized (draft-ietf-tls-ecdhe-mlkem §3). */
+  #share(group: number, value: Uint8Array, which: HybridValue): string {
+    const layout = hybridLayout(group);
+    if (!layout || !splitHybrid(layout, which, value)) return this.#short(value);
+    const [a, b] = hybridParts(layout, which);
+    const h = value.toHex();
+    return `${h.slice(0, 16)}…${h.slice(-8)} (${value.length} bytes = ${a.name} ${a.length}` +
+      ` ‖ ${b.name} ${b.length})`;
+  }
+
+  /**
+   * The key exchange's result: an (EC)DHE secret, or a hybrid's two secrets
+   * joined as they are, ML-KEM's and the (EC)DHE one, into the key
+   * schedule's one input (draft-ietf-tls-ecdhe-mlkem §3).
+   */
+  #sharedSecret(group: number, value: Uint8Array): void {
+    const name = NamedGroup.name(group);
+    const layout = hybridLayout(group);
+    const halves = layout && splitHybrid(layout, "shared secret", value);
+    if (!layout || !halves) {
+      return this.#detail(
+        `shared secret computed: ${name} (EC)DHE, ${value.length} bytes${this.#secret(value)}`,
+      );
+    }
+    const [a, b] = hybridParts(layout, "shared secret");
+    this.#detail(
+      `shared secret computed: ${name} hybrid, ${value.length} bytes = ${a.name} (${a.length})` +
+        ` ‖ ${b.name} (${b.length}), concatenated: the (EC)DHE input of the key schedule`,
+    );
+    if (this.#o.level.secrets) {
+      this.#detail(`${a.name} = ${halves[0].toHex()}`);
+      this.#detail(`${b.name} = ${halves[1].toHex()}`);
+    }
   }
 
   // --- key schedule ---
@@ -335,7 +373,9 @@ export class TracePrinter {
     this.#detail(`random ${ch.random} · ${session}`);
     this.#detail(`versions ${names(ch.versions)} · suites ${names(ch.cipherSuites)}`);
     const shares = (ch.keyShares ?? []).map((s) =>
-      `${codePointText(s.group)} ${this.#short(Uint8Array.fromHex(s.publicKey))}`
+      `${codePointText(s.group)} ${
+        this.#share(s.group.value, Uint8Array.fromHex(s.publicKey), "client share")
+      }`
     );
     this.#detail(`groups ${names(ch.groups)} · key shares ${shares.join(", ") || "(none)"}`);
     this.#detail(`signature algorithms ${names(ch.signatureAlgorithms)}`);
@@ -357,7 +397,9 @@ export class TracePrinter {
     this.#detail(
       `chose TLS 1.3 · ${suite} · ${entry ? NamedGroup.name(entry.group) : "(no key share)"}`,
     );
-    const pub = entry ? ` · key share ${this.#short(entry.keyExchange)}` : "";
+    const pub = entry
+      ? ` · key share ${this.#share(entry.group, entry.keyExchange, "server share")}`
+      : "";
     this.#detail(`random ${sh.random.toHex()}${pub}`);
   }
 

@@ -67,7 +67,11 @@ export const ExtensionType = openEnum({
   renegotiation_info: 65281,
 });
 
-/** RFC 8446 §4.2.7: NamedGroup. The first three are implemented; the rest are names to print. */
+/**
+ * RFC 8446 §4.2.7: NamedGroup, with the hybrid post-quantum groups of
+ * draft-ietf-tls-ecdhe-mlkem. x25519, secp256r1, secp384r1 and the two
+ * ML-KEM hybrids are implemented; the rest are names to print.
+ */
 export const NamedGroup = openEnum({
   secp256r1: 0x0017,
   secp384r1: 0x0018,
@@ -76,6 +80,7 @@ export const NamedGroup = openEnum({
   x448: 0x001e,
   ffdhe2048: 0x0100,
   ffdhe3072: 0x0101,
+  SecP256r1MLKEM768: 0x11eb,
   X25519MLKEM768: 0x11ec,
   X25519Kyber768Draft00: 0x6399,
 });

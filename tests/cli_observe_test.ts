@@ -34,7 +34,7 @@ Deno.test("cli: --trace on both sides goes to stderr, in protocol order; stdout 
       /server → client {2}ServerHello · plaintext/,
       /transcript SHA-256 after ClientHello: [0-9a-f]{64}/,
       /transcript SHA-256 after ServerHello: [0-9a-f]{64}/,
-      /shared secret computed: x25519/,
+      /shared secret computed: X25519MLKEM768 hybrid, 64 bytes = ML-KEM-768 shared secret \(32\) ‖ X25519 shared secret \(32\)/,
       /key schedule \(RFC 8446 §7\.1\): early_secret → handshake_secret/,
       /server → client {2}EncryptedExtensions · handshake keys/,
       /server → client {2}Certificate · handshake keys/,
@@ -75,12 +75,25 @@ Deno.test("cli: --trace=secrets shows secret values; --trace=bytes dissects reco
   try {
     const s = await runConnect([`localhost:${server.port}`, ...ca, "--trace=secrets"], "x");
     assert.equal(s.code, 0, s.stderr);
-    assert.match(s.stderr, /shared secret computed: x25519 \(EC\)DHE, 32 bytes = [0-9a-f]{64}/);
+    assert.match(
+      s.stderr,
+      /shared secret computed: X25519MLKEM768 hybrid, 64 bytes.*\n {4}ML-KEM-768 shared secret = [0-9a-f]{64}\n {4}X25519 shared secret = [0-9a-f]{64}\n/,
+    );
     assert.match(s.stderr, /client_handshake_traffic_secret = [0-9a-f]{64}/);
     assert.match(s.stderr, /handshake keys now protect server → client: key [0-9a-f]{32}, iv/);
     const b = await runConnect([`localhost:${server.port}`, ...ca, "--trace=bytes"], "x");
     assert.equal(b.code, 0, b.stderr);
-    assert.match(b.stderr, /16 03 03 00 ca\s+length: 202 bytes|00 ca\s+length: 202 bytes/);
+    // The default ClientHello, with its X25519MLKEM768 and x25519 shares, in one record.
+    assert.match(b.stderr, /05 94\s+length: 1428 bytes/);
+    // Each hybrid share in its two labelled halves.
+    assert.match(
+      b.stderr,
+      /key_exchange: 1216 bytes, ML-KEM-768 encapsulation key ‖ X25519 public key/,
+    );
+    assert.match(b.stderr, /^ +ML-KEM-768 encapsulation key \(1184 bytes\)$/m);
+    assert.match(b.stderr, /key_exchange: 1120 bytes, ML-KEM-768 ciphertext ‖ X25519 public key/);
+    assert.match(b.stderr, /^ +ML-KEM-768 ciphertext \(1088 bytes\)$/m);
+    assert.match(b.stderr, /^ +X25519 public key \(32 bytes\)$/m);
     assert.match(b.stderr, /opaque_type: application_data: always, for encrypted records/);
     assert.match(b.stderr, /authentication tag: AES-GCM tag/);
     assert.doesNotMatch(b.stderr, / = [0-9a-f]{64}/, "bytes alone shows no secrets");
@@ -149,7 +162,7 @@ Deno.test("cli: connect --json prints one JSON object, with the chain and whethe
     assert.equal(j.version, "TLSv1.3");
     assert.equal(j.provider, "webcrypto");
     assert.equal(j.cipherSuite, "TLS_AES_128_GCM_SHA256");
-    assert.equal(j.group, "x25519");
+    assert.equal(j.group, "X25519MLKEM768");
     assert.equal(j.sni, "localhost");
     assert.equal(j.alpn, null);
     assert.equal(j.helloRetryRequest, false);

@@ -29,9 +29,12 @@ Deno.test("cli: echo hi | connect prints hi and exits 0; serve logs the connecti
     const r = await connect("hi\n", `localhost:${port}`, "--ca", set.paths!.ca);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "hi\n");
-    assert.match(r.stderr, /connected to localhost:\d+, TLS 1.3 TLS_AES_128_GCM_SHA256, x25519/);
+    assert.match(
+      r.stderr,
+      /connected to localhost:\d+, TLS 1.3 TLS_AES_128_GCM_SHA256, X25519MLKEM768/,
+    );
     await peer.waitFor(
-      /127\.0\.0\.1:\d+ {2}x25519 TLS_AES_128_GCM_SHA256 {2}ok, echoed 3 bytes {2}\d+ ms {2}crypto=webcrypto/,
+      /127\.0\.0\.1:\d+ {2}X25519MLKEM768 TLS_AES_128_GCM_SHA256 {2}ok, echoed 3 bytes {2}\d+ ms {2}crypto=webcrypto/,
     );
   } finally {
     await peer.kill();
@@ -186,7 +189,7 @@ Deno.test("cli: mistakes get one line that says what to do", async () => {
     [["connect", "--bogus"], /Unknown option '--bogus' \(see `handshake connect --help`\)/],
     [
       ["connect", "--groups", "x448"],
-      /unknown groups name "x448" \(use x25519, secp256r1 \(P-256\), secp384r1 \(P-384\)\)/,
+      /unknown groups name "x448" \(use X25519MLKEM768, x25519, secp256r1 \(P-256\), secp384r1 \(P-384\), SecP256r1MLKEM768\)/,
     ],
     [["connect", "--insecure", "--pin", "sha256/x"], /--insecure and --pin contradict each other/],
     [["connect", "--cert", set.paths!.server], /--cert and --key go together/],

@@ -28,8 +28,22 @@ for (const crypto of PROVIDERS) {
   const serverConfigFor = (set: CertSet, extra: Partial<ServerConfig> = {}) =>
     serverConfig(set, { crypto, ...extra });
 
-  for (const group of [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1]) {
-    for (const suite of [CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384]) {
+  for (
+    const group of [
+      NamedGroup.X25519MLKEM768,
+      NamedGroup.x25519,
+      NamedGroup.secp256r1,
+      NamedGroup.secp384r1,
+      NamedGroup.SecP256r1MLKEM768,
+    ]
+  ) {
+    for (
+      const suite of [
+        CipherSuite.TLS_AES_128_GCM_SHA256,
+        CipherSuite.TLS_AES_256_GCM_SHA384,
+        CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+      ]
+    ) {
       const name = `${NamedGroup.name(group)} × ${CipherSuite.name(suite)}`;
       Deno.test(`engine [${crypto.name}]: ${name}: handshake and data both ways`, async () => {
         const r = await handshakePair(
@@ -79,6 +93,47 @@ for (const crypto of PROVIDERS) {
     assert.equal(r.clientInfo?.helloRetry, true);
     assert.equal(r.serverInfo?.helloRetry, true);
     assert.equal(r.clientInfo?.group, "x25519");
+  });
+
+  Deno.test(`engine [${crypto.name}]: defaults: X25519MLKEM768 and x25519 shares, the hybrid chosen`, async () => {
+    const r = await handshakePair({}, await serverConfigFor(p256));
+    assert.equal(r.clientError, undefined);
+    assert.equal(r.clientInfo?.group, "X25519MLKEM768");
+    assert.equal(r.serverInfo?.group, "X25519MLKEM768");
+    assert.equal(r.clientInfo?.helloRetry, false);
+  });
+
+  Deno.test(`engine [${crypto.name}]: a server without the hybrid takes the client's x25519 share, no HRR`, async () => {
+    const r = await handshakePair(
+      {},
+      await serverConfigFor(p256, { groups: [NamedGroup.x25519, NamedGroup.secp256r1] }),
+    );
+    assert.equal(r.clientError, undefined);
+    assert.equal(r.clientInfo?.group, "x25519");
+    assert.equal(r.clientInfo?.helloRetry, false);
+  });
+
+  Deno.test(`engine [${crypto.name}]: HelloRetryRequest for X25519MLKEM768 when the client sent no share for it`, async () => {
+    const r = await handshakePair(
+      { groups: [NamedGroup.secp256r1, NamedGroup.X25519MLKEM768] },
+      await serverConfigFor(p256, { groups: [NamedGroup.X25519MLKEM768, NamedGroup.x25519] }),
+    );
+    assert.equal(r.clientError, undefined);
+    assert.equal(r.serverError, undefined);
+    assert.equal(r.clientInfo?.group, "X25519MLKEM768");
+    assert.equal(r.clientInfo?.helloRetry, true);
+    await r.client.write(encode("after retry"));
+    await pump(r);
+    assert.equal(text(r.serverReceived), "after retry");
+  });
+
+  Deno.test(`engine [${crypto.name}]: the hybrid ClientHello (over 1200 bytes) in 1-byte records`, async () => {
+    const r = await handshakePair(
+      { maxFragmentSize: 1 },
+      await serverConfigFor(p256, { maxFragmentSize: 1 }),
+    );
+    assert.equal(r.clientError, undefined);
+    assert.equal(r.clientInfo?.group, "X25519MLKEM768");
   });
 
   Deno.test(`engine [${crypto.name}]: no group in common fails with handshake_failure on both sides`, async () => {

@@ -52,6 +52,7 @@ for (const crypto of PROVIDERS) {
     return p;
   };
 
+  const hybridShare = (await groupOf(crypto, NamedGroup.X25519MLKEM768).start()).share;
   const shares = (...entries: [number, Uint8Array][]) =>
     encodeClientKeyShares(entries.map(([group, keyExchange]) => ({ group, keyExchange })));
 
@@ -166,6 +167,43 @@ for (const crypto of PROVIDERS) {
         /x25519 key share is 31 bytes, expected 32/,
       ],
       [
+        "an X25519MLKEM768 share one byte short",
+        (ch) =>
+          withExtension(
+            withExtension(ch, X.supported_groups, encodeU16List([NamedGroup.X25519MLKEM768])),
+            X.key_share,
+            shares([NamedGroup.X25519MLKEM768, hybridShare.subarray(1)]),
+          ),
+        A.illegal_parameter,
+        /X25519MLKEM768 key share is 1215 bytes, expected 1216 \(ML-KEM-768 encapsulation key 1184 \+ X25519 public key 32\)/,
+      ],
+      [
+        "an X25519MLKEM768 encapsulation key with a coefficient not below q",
+        (ch) =>
+          withExtension(
+            withExtension(ch, X.supported_groups, encodeU16List([NamedGroup.X25519MLKEM768])),
+            X.key_share,
+            // Coefficient 0 (the first 12 bits, little-endian) set to 4095.
+            shares([
+              NamedGroup.X25519MLKEM768,
+              hybridShare.with(0, 0xff).with(1, hybridShare[1] | 0x0f),
+            ]),
+          ),
+        A.illegal_parameter,
+        /X25519MLKEM768 key share has an ML-KEM-768 encapsulation key that fails the FIPS 203 modulus check \(coefficient 0 is 4095/,
+      ],
+      [
+        "an X25519MLKEM768 share whose X25519 half is all zeros",
+        (ch) =>
+          withExtension(
+            withExtension(ch, X.supported_groups, encodeU16List([NamedGroup.X25519MLKEM768])),
+            X.key_share,
+            shares([NamedGroup.X25519MLKEM768, hybridShare.slice().fill(0, 1184)]),
+          ),
+        A.illegal_parameter,
+        /X25519MLKEM768 key share has an unusable X25519 half/,
+      ],
+      [
         "an empty key_exchange",
         (ch) => withExtension(ch, X.key_share, Uint8Array.of(0, 4, 0, 0x1d, 0, 0)),
         A.decode_error,
@@ -262,7 +300,7 @@ for (const crypto of PROVIDERS) {
       ],
       [
         "no cipher suite in common",
-        (ch) => ({ ...ch, cipherSuites: [0x1303, 0x00ff] }),
+        (ch) => ({ ...ch, cipherSuites: [0x1304, 0x00ff] }),
         A.handshake_failure,
         /no cipher suite in common/,
       ],

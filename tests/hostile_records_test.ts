@@ -298,6 +298,7 @@ for (const crypto of PROVIDERS) {
     const same = {
       random: (n: number) => new Uint8Array(n).fill(7),
       keyShares: () => Promise.resolve(share),
+      groups: [NamedGroup.x25519],
     };
     const first = await Probe.client({ crypto, ...same });
     const srv = Probe.server(config);

@@ -133,8 +133,8 @@ for (const crypto of PROVIDERS) {
   });
 
   Deno.test(`malicious server: a ServerHello choosing an unimplemented suite is illegal_parameter [${crypto.name}]`, async () => {
-    const r = await against({ suite: 0x1303 });
-    refused(r, A.illegal_parameter, /cipher suite 0x1303, which was not offered/);
+    const r = await against({ suite: 0x1304 });
+    refused(r, A.illegal_parameter, /cipher suite 0x1304, which was not offered/);
   });
 
   Deno.test(`malicious server: a key share for a group never offered is illegal_parameter [${crypto.name}]`, async () => {
@@ -164,6 +164,49 @@ for (const crypto of PROVIDERS) {
       { groups: [NamedGroup.secp256r1] },
     );
     refused(r, A.illegal_parameter, /secp256r1 key share is not a point on the curve/);
+  });
+
+  for (
+    const [name, length, message] of [
+      ["one byte short", 1119, /X25519MLKEM768 key share is 1119 bytes, expected 1120/],
+      [
+        "as long as a client's share",
+        1216,
+        /X25519MLKEM768 key share is 1216 bytes, expected 1120/,
+      ],
+    ] as const
+  ) {
+    Deno.test(`malicious server: an X25519MLKEM768 share ${name} is illegal_parameter [${crypto.name}]`, async () => {
+      const r = await against({
+        serverHello: (sh) => {
+          const i = sh.extensions.findIndex((e) => e.type === X.key_share);
+          sh.extensions[i] = {
+            type: X.key_share,
+            data: encodeServerKeyShare({
+              group: NamedGroup.X25519MLKEM768,
+              keyExchange: new Uint8Array(length).fill(5),
+            }),
+          };
+        },
+      });
+      refused(r, A.illegal_parameter, message);
+    });
+  }
+
+  Deno.test(`malicious server: an X25519MLKEM768 share whose X25519 half is all zeros is illegal_parameter [${crypto.name}]`, async () => {
+    const r = await against({
+      serverHello: (sh) => {
+        const i = sh.extensions.findIndex((e) => e.type === X.key_share);
+        sh.extensions[i] = {
+          type: X.key_share,
+          data: encodeServerKeyShare({
+            group: NamedGroup.X25519MLKEM768,
+            keyExchange: new Uint8Array(1120).fill(5, 0, 1088),
+          }),
+        };
+      },
+    });
+    refused(r, A.illegal_parameter, /X25519MLKEM768 key share has an unusable X25519 half/);
   });
 
   for (

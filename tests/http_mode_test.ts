@@ -85,33 +85,46 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name:
-    "http mode: headless Chromium renders the page; x25519 chosen from its hybrid offer without HRR",
-  ignore: !tools.chromium,
-  async fn() {
-    const server = await startServe([...serveArgs, "--trace"]);
-    try {
-      const out = await chromiumDumpDom(`https://localhost:${server.port}/`, `${dir}/ca.pem`);
-      const errors = out.stderr.split("\n").filter((l) => /ERR_|net_error|certificate/i.test(l));
-      assert.match(
-        out.stdout,
-        /<h1>Your TLS 1\.3 handshake with handshake<\/h1>/,
-        errors.join(" | "),
-      );
-      assert.match(out.stdout, /<th>group<\/th><td><code>x25519<\/code>/);
-      assert.match(out.stdout, /<th>HelloRetryRequest<\/th><td>no: your key share was usable/);
-      assert.match(out.stdout, /<code>X25519MLKEM768<\/code>/, "Chromium offers the hybrid group");
-      assert.match(out.stdout, /class="grease"/, "and GREASE, marked");
-      assert.match(out.stdout, /<svg id="sequence"/);
-      const size = Number(out.stdout.match(/ClientHello size<\/th><td>(\d+) bytes/)?.[1]);
-      assert.ok(size > 1500, `a large ClientHello (${size} bytes)`);
-      const log = server.peer.output;
-      assert.match(log, /key shares .*X25519MLKEM768.*x25519/);
-      assert.doesNotMatch(log, /HelloRetryRequest/);
-      assert.match(log, /x25519 TLS_AES_128_GCM_SHA256 alpn=http\/1\.1/);
-    } finally {
-      await server.peer.kill();
-    }
-  },
-});
+for (const provider of ["webcrypto", "openssl"]) {
+  Deno.test({
+    name:
+      `http mode: headless Chromium renders the page; its X25519MLKEM768 share is chosen without HRR [${provider}]`,
+    ignore: !tools.chromium,
+    async fn() {
+      const server = await startServe([...serveArgs, "--trace", "--crypto", provider]);
+      try {
+        const out = await chromiumDumpDom(`https://localhost:${server.port}/`, `${dir}/ca.pem`);
+        const errors = out.stderr.split("\n").filter((l) => /ERR_|net_error|certificate/i.test(l));
+        assert.match(
+          out.stdout,
+          /<h1>Your TLS 1\.3 handshake with handshake<\/h1>/,
+          errors.join(" | "),
+        );
+        assert.match(out.stdout, /<th>group<\/th><td><code>X25519MLKEM768<\/code>/);
+        assert.match(out.stdout, /<th>HelloRetryRequest<\/th><td>no: your key share was usable/);
+        assert.match(
+          out.stdout,
+          /<code>X25519MLKEM768<\/code>/,
+          "Chromium offers the hybrid group",
+        );
+        assert.match(out.stdout, /class="grease"/, "and GREASE, marked");
+        assert.match(out.stdout, /<svg id="sequence"/);
+        const size = Number(out.stdout.match(/ClientHello size<\/th><td>(\d+) bytes/)?.[1]);
+        assert.ok(size > 1500, `a large ClientHello (${size} bytes)`);
+        const log = server.peer.output;
+        assert.match(log, /key shares .*X25519MLKEM768.*x25519/);
+        assert.doesNotMatch(log, /HelloRetryRequest/);
+        assert.match(log, /chose TLS 1\.3 · TLS_AES_128_GCM_SHA256 · X25519MLKEM768/);
+        assert.match(
+          log,
+          /key share [0-9a-f]{16}…[0-9a-f]{8} \(1120 bytes = ML-KEM-768 ciphertext 1088/,
+        );
+        assert.match(log, /shared secret computed: X25519MLKEM768 hybrid, 64 bytes/);
+        assert.match(log, /X25519MLKEM768 TLS_AES_128_GCM_SHA256 alpn=http\/1\.1/);
+        assert.match(log, new RegExp(`crypto=${provider}`));
+      } finally {
+        await server.peer.kill();
+      }
+    },
+  });
+}

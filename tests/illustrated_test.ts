@@ -52,7 +52,7 @@ import {
 } from "../lib/handshake/messages.ts";
 import type { SigningKey } from "../lib/crypto/provider.ts";
 import { Transcript } from "../lib/handshake/transcript.ts";
-import { PROVIDERS, x25519FromPrivate } from "./helpers/providers.ts";
+import { PROVIDERS, RECORDED_GROUPS, x25519FromPrivate } from "./helpers/providers.ts";
 import {
   Direction,
   type OpenedRecord,
@@ -537,6 +537,7 @@ for (const provider of PROVIDERS) {
         return next.slice();
       },
       crypto: provider,
+      groups: RECORDED_GROUPS,
       keyShares: (group) => {
         assert.equal(group, NamedGroup.x25519);
         return x25519FromPrivate(provider, V.CLIENT_PRIVATE, V.CLIENT_PUBLIC);

@@ -24,6 +24,7 @@ import { KeySchedule, type TrafficSecrets } from "../crypto/key_schedule.ts";
 import type { ActiveKeyExchange, CryptoProvider, MaybePromise, Suite } from "../crypto/provider.ts";
 import { CERTIFICATE_SCHEMES } from "../crypto/signature.ts";
 import { chooseScheme } from "../crypto/signing_key.ts";
+import { hybridLayout } from "../crypto/hybrid_mlkem.ts";
 import { constantTimeEqual } from "../wire/writer.ts";
 import {
   decodeAlpn,
@@ -177,9 +178,16 @@ export class ClientHandshake {
     return name && !isIpAddress(name) ? name.replace(/\.$/, "") : undefined;
   }
 
-  /** RFC 8446 §4.1.2: the first ClientHello, with a key share for our most preferred group. */
+  /**
+   * RFC 8446 §4.1.2: the first ClientHello, with a key share for our most
+   * preferred group and, when that is a post-quantum hybrid, one for the
+   * first classical group too, as browsers do: a server without the hybrid
+   * then needs no HelloRetryRequest.
+   */
   async sendClientHello(): Promise<void> {
-    this.#shares = [await this.#startKeyExchange(this.#groups[0])];
+    this.#shares = await Promise.all(
+      initialShareGroups(this.#groups).map((g) => this.#startKeyExchange(g)),
+    );
     const exts: Extension[] = [];
     const sni = this.#sniName();
     if (sni) exts.push({ type: ExtensionType.server_name, data: encodeServerName(sni) });
@@ -540,4 +548,12 @@ export class ClientHandshake {
     this.#transcript.add(this.#io.send(HandshakeType.finished, verifyData), "client");
     await this.#io.setWriteKeys(this.#schedule, this.#applicationSecrets.client, "application");
   }
+}
+
+/** The groups the first ClientHello sends key shares for (see `sendClientHello`). */
+export function initialShareGroups(groups: readonly number[]): number[] {
+  const first = groups[0];
+  if (hybridLayout(first) === undefined) return [first];
+  const classical = groups.find((g) => hybridLayout(g) === undefined);
+  return classical === undefined ? [first] : [first, classical];
 }

@@ -7,6 +7,7 @@
  */
 
 import { ExtensionType, NamedGroup, SignatureScheme } from "../codepoints.ts";
+import { hybridLayout, hybridParts, type HybridValue } from "../crypto/hybrid_mlkem.ts";
 import { codePoint, codePointText, type Names, VERSIONS } from "./code_point.ts";
 import type { FieldReader } from "./fields.ts";
 
@@ -95,12 +96,12 @@ function extensionBody(r: FieldReader, type: number, context: ExtensionContext):
     case ExtensionType.key_share:
       if (context === "client_hello") {
         r.vector(2, "client_shares", (l) => {
-          while (l.remaining > 0) keyShareEntry(l);
+          while (l.remaining > 0) keyShareEntry(l, "client share");
         });
       } else if (context === "hello_retry_request") {
         r.uint(2, "selected_group", named(NamedGroup));
       } else {
-        keyShareEntry(r);
+        keyShareEntry(r, "server share");
       }
       return;
     case ExtensionType.cookie:
@@ -130,10 +131,22 @@ function extensionBody(r: FieldReader, type: number, context: ExtensionContext):
   }
 }
 
-function keyShareEntry(r: FieldReader): void {
+/**
+ * RFC 8446 §4.2.8: KeyShareEntry; a hybrid's key_exchange in its two halves
+ * (draft-ietf-tls-ecdhe-mlkem §3), when it has their length.
+ */
+function keyShareEntry(r: FieldReader, which: HybridValue): void {
   r.group("KeyShareEntry", (e) => {
     const group = e.uint(2, "group", named(NamedGroup));
-    e.vector(2, "key_exchange", (k) => void k.bytes(k.remaining, "public key"));
+    const layout = hybridLayout(group);
+    e.vector(2, "key_exchange", (k) => {
+      const parts = layout && hybridParts(layout, which);
+      if (parts && k.remaining === parts[0].length + parts[1].length) {
+        for (const p of parts) k.bytes(p.length, p.name);
+        return `${parts[0].name} ‖ ${parts[1].name}`;
+      }
+      k.bytes(k.remaining, "public key");
+    });
     return codePointText(codePoint(NamedGroup, group));
   });
 }

@@ -17,7 +17,7 @@ import { defaultProvider } from "../../lib/crypto/default.ts";
 import type { CryptoProvider, SigningKey } from "../../lib/crypto/provider.ts";
 import type { Side, TraceEvent } from "../../lib/trace.ts";
 import { acceptAnything } from "../helpers/pair.ts";
-import { groupOf } from "../helpers/providers.ts";
+import { groupOf, RECORDED_GROUPS, RECORDED_SUITES } from "../helpers/providers.ts";
 import { records } from "../vectors/wire.ts";
 import { Rng } from "./rng.ts";
 
@@ -174,6 +174,8 @@ export function clientConfig(
     random: fixedRandom(1),
     now: () => NOW,
     keyShares: fixedExchanges(crypto, clientShares),
+    groups: RECORDED_GROUPS,
+    cipherSuites: RECORDED_SUITES,
     certificate,
     ...SCENARIOS[scenario].client,
     trace,
@@ -192,6 +194,8 @@ export function serverConfig(
     random: fixedRandom(2),
     now: () => NOW,
     keyShares: fixedExchanges(crypto, serverShares),
+    groups: RECORDED_GROUPS,
+    cipherSuites: RECORDED_SUITES,
     ...SCENARIOS[scenario].server,
     trace,
   };

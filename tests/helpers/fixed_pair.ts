@@ -15,7 +15,7 @@ import { decodePem } from "../../lib/x509/pem.ts";
 import { PathVerifier } from "../../lib/x509/verify.ts";
 import * as V from "../vectors/illustrated.ts";
 import { handshakePair, pump } from "./pair.ts";
-import { PROVIDERS, x25519FromPrivate } from "./providers.ts";
+import { PROVIDERS, RECORDED_GROUPS, RECORDED_SUITES, x25519FromPrivate } from "./providers.ts";
 
 const FIXTURES = new URL("../fixtures/trace/", import.meta.url);
 const read = (name: string) => Deno.readTextFile(new URL(name, FIXTURES));
@@ -46,6 +46,8 @@ export async function runFixedConnection(
     random: counting(0x00),
     now: () => FIXED_NOW,
     crypto,
+    groups: RECORDED_GROUPS,
+    cipherSuites: RECORDED_SUITES,
     keyShares: () => x25519FromPrivate(crypto, V.CLIENT_PRIVATE, V.CLIENT_PUBLIC),
     trace: clientTrace,
   };
@@ -56,6 +58,8 @@ export async function runFixedConnection(
       crypto,
     ),
     crypto,
+    groups: RECORDED_GROUPS,
+    cipherSuites: RECORDED_SUITES,
     alpn: ["http/1.1"],
     random: counting(0x70),
     now: () => FIXED_NOW,

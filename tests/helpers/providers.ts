@@ -6,13 +6,30 @@
  * @module
  */
 
-import { NamedGroup } from "../../lib/codepoints.ts";
+import { CipherSuite, NamedGroup } from "../../lib/codepoints.ts";
 import type { ActiveKeyExchange, CryptoProvider } from "../../lib/crypto/provider.ts";
 import { opensslProvider } from "../../lib/crypto/openssl/mod.ts";
 import { webcrypto } from "../../lib/crypto/webcrypto/mod.ts";
 
 /** The providers to test: the default, and OpenSSL's libcrypto through FFI. */
 export const PROVIDERS: readonly CryptoProvider[] = [webcrypto, opensslProvider()];
+
+/**
+ * The groups every provider offered, in this order, before the post-quantum
+ * hybrid became the first: tests that replay recorded or published
+ * connections with fixed X25519 keys pin them, so their bytes stay as recorded.
+ */
+export const RECORDED_GROUPS: readonly number[] = [
+  NamedGroup.x25519,
+  NamedGroup.secp256r1,
+  NamedGroup.secp384r1,
+];
+
+/** The suites offered before ChaCha20-Poly1305 joined them, pinned by the same tests. */
+export const RECORDED_SUITES: readonly number[] = [
+  CipherSuite.TLS_AES_128_GCM_SHA256,
+  CipherSuite.TLS_AES_256_GCM_SHA384,
+];
 
 /** Registers `fn` as one test per provider, named "`name` [provider]". */
 export function testEachProvider(

@@ -211,11 +211,13 @@ export class ScriptedServer {
     const suite = this.#suite;
     const shares = decodeClientKeyShares(findExtension(ch.extensions, ExtensionType.key_share)!);
     const group = s.group ?? s.helloRetry?.group ?? shares[0].group;
-    const ours = await PEER.groups.find((g) => g.id === group)!.start();
+    // The server's one-step exchange (a KEM's encapsulation, or Diffie-Hellman); for a group the
+    // client sent no share for, a share of our own that cannot agree.
+    const impl = PEER.groups.find((g) => g.id === group)!;
     const theirs = shares.find((e) => e.group === group);
-    const shared = theirs
-      ? await ours.complete(theirs.keyExchange)
-      : crypto.getRandomValues(new Uint8Array(32));
+    const { share: ourShare, secret: shared } = theirs
+      ? await impl.complete(theirs.keyExchange)
+      : { share: (await impl.start()).share, secret: crypto.getRandomValues(new Uint8Array(32)) };
     const sh: ServerHello = {
       legacyVersion: ProtocolVersion.TLSv1_2,
       random: crypto.getRandomValues(new Uint8Array(32)),
@@ -229,7 +231,7 @@ export class ScriptedServer {
         },
         {
           type: ExtensionType.key_share,
-          data: encodeServerKeyShare({ group, keyExchange: ours.share }),
+          data: encodeServerKeyShare({ group, keyExchange: ourShare }),
         },
       ],
     };
