@@ -12,10 +12,9 @@ import { PeerAlert, TlsError, TruncationError } from "../lib/errors.ts";
 import { AlertDescription } from "../lib/errors.ts";
 import { TlsConn } from "../lib/tls_conn.ts";
 import { isIpAddress } from "../lib/x509/names.ts";
-import { parseFlags, UsageError } from "./common.ts";
+import { parseFlags, parsePort, UsageError } from "./common.ts";
 import { LIMIT_FLAGS, parseLimits } from "./limits.ts";
 import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
-import { parsePort } from "./serve.ts";
 import { buildVerifier } from "./trust.ts";
 import { loadCertificatePair } from "./credentials.ts";
 import { CRYPTO_FLAGS, CRYPTO_HELP, loadCrypto } from "./crypto_flag.ts";
@@ -113,7 +112,7 @@ export async function connect(argv: string[]): Promise<number> {
     );
   }
   const { handshakeTimeoutMs, maxHandshakeMessage } = parseLimits(values);
-  const seen = observe(values);
+  const seen = await observe(values);
   const crypto = await loadCrypto(values.crypto);
   const config: ClientConfig = {
     crypto,

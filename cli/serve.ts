@@ -10,8 +10,8 @@ import { listen, type TlsListener } from "../lib/net.ts";
 import type { TlsConn } from "../lib/tls_conn.ts";
 import { cryptoOf, type HandshakeInfo, type ServerConfig } from "../lib/config.ts";
 import type { TraceEvent } from "../lib/trace.ts";
-import type { TraceLevel } from "./trace_printer.ts";
-import { parseFlags, UsageError } from "./common.ts";
+import type { TraceLevel } from "./trace_level.ts";
+import { parseFlags, parsePort, UsageError } from "./common.ts";
 import { bareTraceFlag, observe, OBSERVE_FLAGS, OBSERVE_HELP, tracePrinter } from "./observe.ts";
 import { ChatRoom } from "./serve_chat.ts";
 import { HttpSite } from "./serve_http.ts";
@@ -126,7 +126,7 @@ export async function serve(argv: string[]): Promise<number> {
   const alpn = values.alpn ? parseAlpn(values.alpn) : mode === "http" ? ["http/1.1"] : undefined;
   const groups = values.groups ? parseGroups(values.groups) : undefined;
   const cipherSuites = values.suites ? parseSuites(values.suites) : undefined;
-  const seen = observe(values);
+  const seen = await observe(values);
   const crypto = await loadCrypto(values.crypto);
   const config: ServerConfig = {
     crypto,
@@ -219,15 +219,6 @@ async function clientAuth(
   }
   const verifier = new PathVerifier(anchors);
   return { verifier, required, authorities: verifier.anchorSubjects };
-}
-
-/** Parses a TCP port number. */
-export function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) {
-    throw new UsageError(`"${value}" is not a TCP port`, "use a number from 0 to 65535");
-  }
-  return port;
 }
 
 /** Starts listening and serving; returns at once. */
