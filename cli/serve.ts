@@ -48,6 +48,8 @@ Usage: handshake serve [options]
   --max-handshakes N  handshakes in progress at once; more clients wait to be accepted (default 256)
   --max-handshake-message BYTES  largest handshake message accepted (default 131072; a
                       post-quantum ClientHello is 1,400 to 1,900 bytes)
+  --workers N         serve on N threads, each its own listener on the port (Linux; echo and http
+                      modes; needs deno run --unstable-net) (default 1)
 ${CRYPTO_HELP}
 ${OBSERVE_HELP}
   -h, --help          this help
@@ -67,6 +69,7 @@ const FLAGS = {
   ...LIMIT_FLAGS,
   ...SERVER_LIMIT_FLAGS,
   mode: { type: "string", default: "echo" },
+  workers: { type: "string", default: "1" },
   ...CRYPTO_FLAGS,
   ...OBSERVE_FLAGS,
   help: { type: "boolean", short: "h" },
@@ -105,10 +108,42 @@ export interface ServeOptions {
   log: ConnectionLog;
   /** Starts the session of connection number `id` from `peer` (default: echo). */
   session?: (id: number, peer: string) => Session;
+  /** Listen with SO_REUSEPORT (for `--workers`). */
+  reusePort?: boolean;
 }
 
+/**
+ * Where `serve` runs: alone in the process (it prints where it listens and
+ * stops on SIGINT/SIGTERM), or as one of `--workers` (the process does both).
+ */
+export interface ServeHost {
+  /** Listen with SO_REUSEPORT beside the other workers. */
+  readonly reusePort: boolean;
+  /** Told the address once listening. */
+  listening(addr: Deno.NetAddr, mode: string): void;
+  /** Calls `stop` when the server is to stop; returns a function that forgets it. */
+  onStop(stop: () => void): () => void;
+  /** Ends each connection's line, e.g. `worker=2`: which worker served it. */
+  readonly label?: string;
+}
+
+const ALONE: ServeHost = {
+  reusePort: false,
+  listening(addr, mode) {
+    console.error(`handshake serve: listening on ${formatAddr(addr)} (${mode}; Ctrl-C to stop)`);
+  },
+  onStop(stop) {
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+    return () => {
+      Deno.removeSignalListener("SIGINT", stop);
+      Deno.removeSignalListener("SIGTERM", stop);
+    };
+  },
+};
+
 /** `handshake serve`: runs until interrupted. */
-export async function serve(argv: string[]): Promise<number> {
+export async function serve(argv: string[], host: ServeHost = ALONE): Promise<number> {
   const { values } = parseFlags("serve", bareTraceFlag(argv), FLAGS);
   if (values.help) {
     console.log(HELP);
@@ -120,6 +155,13 @@ export async function serve(argv: string[]): Promise<number> {
   const mode = values.mode;
   if (mode !== "echo" && mode !== "chat" && mode !== "http") {
     throw new UsageError(`unknown --mode "${mode}"`, "use echo, chat or http");
+  }
+  const workers = parseCount("--workers", values.workers);
+  if (workers > 1 && host === ALONE) {
+    if (mode === "chat") {
+      throw new UsageError("--mode chat runs in one worker", "leave out --workers");
+    }
+    return await (await import("./serve_workers.ts")).serveWorkers(argv, workers, port, mode);
   }
   // Flags first, files second: a typo is reported before a missing file.
   // RFC 7301: the http mode speaks HTTP/1.1 only; a client offering h2 too gets http/1.1.
@@ -144,23 +186,16 @@ export async function serve(argv: string[]): Promise<number> {
     config,
     handshakeTimeoutMs,
     maxHandshakes,
-    log: (line) => console.log(line),
+    log: host.label ? (line) => console.log(`${line}  ${host.label}`) : (line) => console.log(line),
     session: sessions(mode, config, seen.trace),
+    reusePort: host.reusePort,
   });
-  const where = server.addr.hostname.includes(":")
-    ? `[${server.addr.hostname}]`
-    : server.addr.hostname;
-  console.error(
-    `handshake serve: listening on ${where}:${server.addr.port} (${mode}; Ctrl-C to stop)`,
-  );
-  const stop = () => server.close();
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  host.listening(server.addr, mode);
+  const forget = host.onStop(() => server.close());
   try {
     await server.finished;
   } finally {
-    Deno.removeSignalListener("SIGINT", stop);
-    Deno.removeSignalListener("SIGTERM", stop);
+    forget();
   }
   return 0;
 }
@@ -231,6 +266,7 @@ export function startServer(options: ServeOptions): RunningServer {
       ...options.config,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
       maxConcurrentHandshakes: options.maxHandshakes,
+      reusePort: options.reusePort,
       onAcceptError: (e) =>
         console.error(`handshake serve: accept failed: ${e.message} (retrying)`),
     });

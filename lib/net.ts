@@ -45,6 +45,11 @@ export interface ListenOptions extends ServerConfig, TlsConnOptions {
    * keeps going after a pause, as Go's http.Server does.
    */
   onAcceptError?: (error: Error) => void;
+  /**
+   * Let other listeners bind the same address and port (SO_REUSEPORT; Linux
+   * spreads connections over them). Deno needs `--unstable-net` for it.
+   */
+  reusePort?: boolean;
 }
 
 /** Settings for one accepted connection, on top of the listener's. */
@@ -176,6 +181,7 @@ export function listen(options: ListenOptions): TlsListener {
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port,
     transport: "tcp",
+    ...(options.reusePort ? { reusePort: true } : {}),
   });
   return new TlsListener(listener, options);
 }

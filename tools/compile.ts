@@ -30,7 +30,21 @@ export const DEFAULT_TARGET = "x86_64-unknown-linux-gnu";
 /** The `deno compile` arguments for `target` and `output`. */
 export function compileArgs(target = DEFAULT_TARGET, output = "handshake"): string[] {
   const main = new URL("../main.ts", import.meta.url).pathname;
-  return ["compile", ...PERMISSIONS, "--target", target, "--output", output, main];
+  // `serve --workers` starts cli/serve_worker.ts as a Worker (not an import, so named here) and
+  // binds with SO_REUSEPORT, which Deno keeps behind --unstable-net.
+  const worker = new URL("../cli/serve_worker.ts", import.meta.url).pathname;
+  return [
+    "compile",
+    ...PERMISSIONS,
+    "--unstable-net",
+    "--include",
+    worker,
+    "--target",
+    target,
+    "--output",
+    output,
+    main,
+  ];
 }
 
 if (import.meta.main) {
