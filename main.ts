@@ -1,10 +1,11 @@
 /**
- * handshake: TLS 1.3 from scratch, as one command with three modes.
+ * handshake: TLS 1.3 from scratch, as one command with five modes.
  *
  *   handshake ca       make a private CA and the certificates it signs
  *   handshake serve    a TLS 1.3 server (echo, chat, or an HTTPS page of your handshake)
  *   handshake connect  a TLS 1.3 client, like `openssl s_client`, failing closed
  *   handshake demo     all three, end to end, on loopback
+ *   handshake inspect  watch two other programs speak TLS 1.3 (relay or capture)
  *
  * @module
  */
@@ -21,6 +22,8 @@ Usage:
   handshake connect  [HOST:PORT] [--ca FILE] [--servername NAME] [--alpn LIST]
                      [--trace[=secrets,bytes]] [--keylog FILE] [--json] [--quiet]
   handshake demo     make certificates if missing, serve, connect, exchange data
+  handshake inspect  --listen HOST:PORT --to HOST:PORT | FILE.pcap[ng]
+                     [--keylog FILE] [--trace[=secrets,bytes]] [--json]
 
 Run \`handshake MODE --help\` for the flags of a mode.`;
 
@@ -31,6 +34,7 @@ const MODES: Record<string, () => Promise<Mode>> = {
   serve: async () => (await import("./cli/serve.ts")).serve,
   connect: async () => (await import("./cli/connect.ts")).connect,
   demo: async () => (await import("./cli/demo.ts")).demo,
+  inspect: async () => (await import("./cli/inspect.ts")).inspect,
 };
 
 /** Runs one mode and returns the process exit status. */
@@ -45,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
   const load = MODES[mode];
   if (!load) {
     console.error(
-      `handshake: unknown mode "${mode}" (use ca, serve, connect or demo; see \`handshake --help\`)`,
+      `handshake: unknown mode "${mode}" (use ca, serve, connect, demo or inspect; see \`handshake --help\`)`,
     );
     return 2;
   }

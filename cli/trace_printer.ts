@@ -22,6 +22,7 @@ import {
   HandshakeType,
   NamedGroup,
   SignatureScheme,
+  versionName,
 } from "../lib/codepoints.ts";
 import {
   hybridLayout,
@@ -33,6 +34,7 @@ import {
   decodeAlpn,
   decodeCookie,
   decodeSelectedGroup,
+  decodeSelectedVersion,
   decodeServerKeyShare,
   decodeU16List,
   findExtension,
@@ -69,6 +71,8 @@ export interface PrinterOptions {
   readonly write: (line: string) => void;
   /** Put before every line, e.g. `#3 ` to tell the clients of a server apart. */
   readonly prefix?: string;
+  /** The connection is watched (`inspect`), not ours: say what tickets hold, not what we do with them. */
+  readonly observer?: boolean;
 }
 
 const other = (s: Side): Side => s === "client" ? "server" : "client";
@@ -190,6 +194,15 @@ export class TracePrinter {
     const h = value.toHex();
     return `${h.slice(0, 16)}…${h.slice(-8)} (${value.length} bytes = ${a.name} ${a.length}` +
       ` ‖ ${b.name} ${b.length})`;
+  }
+
+  /** `(1216 bytes = ML-KEM-768 1184 ‖ X25519 32)`, or `(32 bytes)`: a key share's size. */
+  #size(group: number, value: Uint8Array, which: HybridValue): string {
+    const n = `${value.length} byte${value.length === 1 ? "" : "s"}`;
+    const layout = hybridLayout(group);
+    if (!layout || !splitHybrid(layout, which, value)) return `(${n})`;
+    const [a, b] = hybridParts(layout, which);
+    return `(${n} = ${a.name} ${a.length} ‖ ${b.name} ${b.length})`;
   }
 
   /**
@@ -323,6 +336,13 @@ export class TracePrinter {
       }
       case HandshakeType.new_session_ticket: {
         const t = decodeNewSessionTicket(body);
+        if (this.#o.observer) {
+          const exts = t.extensions.map((x) => ExtensionType.name(x.type)).join(", ");
+          return this.#detail(
+            `ticket for ${t.lifetime} s · ${t.ticket.length}-byte ticket · ` +
+              `nonce ${t.nonce.toHex() || "(empty)"}${exts ? ` · ${exts}` : ""}`,
+          );
+        }
         return this.#detail(
           `ticket for ${t.lifetime} s, set aside (this implementation does not resume)`,
         );
@@ -345,15 +365,23 @@ export class TracePrinter {
       : "no legacy_session_id";
     this.#detail(`random ${ch.random} · ${session}`);
     this.#detail(`versions ${names(ch.versions)} · suites ${names(ch.cipherSuites)}`);
-    const shares = (ch.keyShares ?? []).map((s) =>
-      `${codePointText(s.group)} ${
-        this.#share(s.group.value, Uint8Array.fromHex(s.publicKey), "client share")
-      }`
-    );
+    // A watched client's key shares by size (the values are in the byte view); our own by value.
+    const shares = (ch.keyShares ?? []).map((s) => {
+      const value = Uint8Array.fromHex(s.publicKey);
+      const shown = this.#o.observer
+        ? this.#size(s.group.value, value, "client share")
+        : this.#share(s.group.value, value, "client share");
+      return `${codePointText(s.group)} ${shown}`;
+    });
     this.#detail(`groups ${names(ch.groups)} · key shares ${shares.join(", ") || "(none)"}`);
     this.#detail(`signature algorithms ${names(ch.signatureAlgorithms)}`);
     const alpn = ch.alpn ? ch.alpn.join(", ") : "(none)";
     this.#detail(`SNI ${ch.serverName ?? "(none)"} · ALPN ${alpn}`);
+    if (this.#o.observer) {
+      this.#detail(
+        `extensions, in order: ${ch.extensions.map((x) => codePointText(x.type)).join(", ")}`,
+      );
+    }
   }
 
   #serverHello(body: Uint8Array, hrr: boolean): void {
@@ -367,8 +395,10 @@ export class TracePrinter {
       return this.#detail(`${suite}; asks for a key share for ${group}${c}`);
     }
     const entry = share ? decodeServerKeyShare(share) : undefined;
+    const selected = findExtension(sh.extensions, ExtensionType.supported_versions);
+    const version = versionName(selected ? decodeSelectedVersion(selected) : sh.legacyVersion);
     this.#detail(
-      `chose TLS 1.3 · ${suite} · ${entry ? NamedGroup.name(entry.group) : "(no key share)"}`,
+      `chose ${version} · ${suite} · ${entry ? NamedGroup.name(entry.group) : "(no key share)"}`,
     );
     const pub = entry
       ? ` · key share ${this.#share(entry.group, entry.keyExchange, "server share")}`

@@ -62,7 +62,7 @@ Deno.test("compile: the task embeds explicit permissions, not -A", () => {
 });
 
 Deno.test({
-  name: "compile: ./handshake runs ca, serve and connect end to end",
+  name: "compile: ./handshake runs ca, serve, connect and inspect end to end",
   ignore: !runtime.ok,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "handshake-binary-" });
@@ -83,11 +83,15 @@ Deno.test({
         "--key",
         `${dir}/certs/server-key.pem`,
       ]);
+      // `inspect` relays the connection and narrates it from its worker.
+      let relay: Peer | undefined;
       try {
         const port = (await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1];
+        relay = new Peer(bin, ["inspect", "--listen", "127.0.0.1:0", "--to", `127.0.0.1:${port}`]);
+        const relayPort = (await relay.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1];
         const client = new Peer(bin, [
           "connect",
-          `localhost:${port}`,
+          `localhost:${relayPort}`,
           "--ca",
           `${dir}/certs/ca.pem`,
           "--keylog",
@@ -101,7 +105,9 @@ Deno.test({
         assert.match(client.output, /hello from the binary/);
         assert.match(client.output, /client → server {2}ClientHello · plaintext/);
         assert.match(await Deno.readTextFile(`${dir}/keys`), /^CLIENT_TRAFFIC_SECRET_0 /m);
+        await relay.waitFor(/#1 server → client {2}ServerHello · plaintext[^]*#1 closed: relayed/);
       } finally {
+        await relay?.kill();
         await server.kill();
       }
     } finally {

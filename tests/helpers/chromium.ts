@@ -8,8 +8,15 @@
 
 import { type Output, run } from "./commands.ts";
 
-/** Loads `url` and returns what `--dump-dom` printed; trusts the PEM CA at `trustedCa` if given. */
-export async function chromiumDumpDom(url: string, trustedCa?: string): Promise<Output> {
+/**
+ * Loads `url` and returns what `--dump-dom` printed; trusts the PEM CA at
+ * `trustedCa` if given; `env` adds variables (e.g. SSLKEYLOGFILE).
+ */
+export async function chromiumDumpDom(
+  url: string,
+  trustedCa?: string,
+  env: Record<string, string> = {},
+): Promise<Output> {
   const home = await Deno.makeTempDir({ prefix: "handshake-chromium-" });
   try {
     const nssdb = `sql:${home}/.pki/nssdb`;
@@ -31,7 +38,7 @@ export async function chromiumDumpDom(url: string, trustedCa?: string): Promise<
       "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
       "--dump-dom",
       url,
-    ], { env: { HOME: home }, timeoutMs: 90_000 });
+    ], { env: { ...env, HOME: home }, timeoutMs: 90_000 });
   } finally {
     await Deno.remove(home, { recursive: true });
   }

@@ -1,0 +1,194 @@
+/**
+ * What the `inspect` relay costs a transfer: 64 MiB (by default) from a
+ * `Deno.connectTls` client to a `Deno.listenTls` sink, directly, through
+ * `handshake inspect --listen --to` without a key log, and through it with
+ * the client's key log (every record decrypted while it passes). The relay
+ * process writes its narration to /dev/null. Each way runs `--runs` times
+ * (median shown); the target is relay time ≤ 1.5 × direct time.
+ *
+ *   deno run --allow-all bench/inspect_relay.ts [--mib 64] [--runs 3] [--crypto openssl]
+ *
+ * The client is a process of its own (Deno writes SSLKEYLOGFILE for the TLS
+ * of a process set up at its start); it times itself from before connecting
+ * until the sink acknowledges the last byte.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { makeCertSet } from "../tests/helpers/certs.ts";
+import { MAIN } from "../tests/helpers/commands.ts";
+import { INSPECT_PERMISSIONS } from "../tests/helpers/inspect.ts";
+import { cpuMicros, freePort, Peer, waitForPort, waitIdle } from "./proc.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    mib: { type: "string", default: "64" },
+    runs: { type: "string", default: "3" },
+    crypto: { type: "string", default: "webcrypto" },
+    client: { type: "string" },
+  },
+});
+const bytes = Number(values.mib) * (1 << 20);
+
+if (values.client) {
+  // The client process: connect, send, wait for the sink's "ok", print the time.
+  const start = performance.now();
+  const conn = await Deno.connectTls({
+    hostname: "localhost",
+    port: Number(values.client),
+    caCerts: [Deno.env.get("CA")!],
+  });
+  const chunk = new Uint8Array(256 * 1024).fill(0x61);
+  for (let sent = 0; sent < bytes; sent += chunk.length) {
+    const piece = chunk.subarray(0, Math.min(chunk.length, bytes - sent));
+    for (let at = 0; at < piece.length;) at += await conn.write(piece.subarray(at));
+  }
+  const ack = new Uint8Array(2);
+  if ((await conn.read(ack)) !== 2) throw new Error("the sink did not acknowledge");
+  console.log(`ms ${performance.now() - start}`);
+  conn.close();
+  Deno.exit(0);
+}
+
+const set = await makeCertSet();
+const sink = Deno.listenTls({
+  hostname: "127.0.0.1",
+  port: 0,
+  cert: set.serverChainPem,
+  key: set.server.privateKeyPem,
+});
+(async () => {
+  for await (const c of sink) {
+    (async () => {
+      const buf = new Uint8Array(256 * 1024);
+      let got = 0;
+      while (got < bytes) {
+        const n = await c.read(buf);
+        if (n === null) break;
+        got += n;
+      }
+      await c.write(new TextEncoder().encode("ok"));
+      c.close();
+    })().catch(() => {});
+  }
+})();
+
+const dir = await Deno.makeTempDir({ prefix: "handshake-bench-inspect-" });
+const keyLog = `${dir}/client.keys`;
+
+async function runClient(port: number, withKeyLog: boolean): Promise<number> {
+  const env: Record<string, string> = { CA: set.ca.certificatePem };
+  if (withKeyLog) env.SSLKEYLOGFILE = keyLog;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      import.meta.filename!,
+      "--mib",
+      String(values.mib),
+      "--client",
+      String(port),
+    ],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const m = text.match(/ms ([\d.]+)/);
+  if (!m) throw new Error(`client failed: ${text}${new TextDecoder().decode(out.stderr)}`);
+  return Number(m[1]);
+}
+
+async function relay(args: string[]): Promise<{ peer: Peer; port: number }> {
+  const port = freePort();
+  const peer = new Peer("sh", [
+    "-c",
+    `exec "$0" "$@" > /dev/null`,
+    Deno.execPath(),
+    "run",
+    ...INSPECT_PERMISSIONS,
+    MAIN,
+    "inspect",
+    "--listen",
+    `127.0.0.1:${port}`,
+    "--to",
+    `127.0.0.1:${sink.addr.port}`,
+    "--crypto",
+    values.crypto,
+    ...args,
+  ]);
+  await waitForPort(port);
+  return { peer, port };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const runs = Number(values.runs);
+
+/** One way of sending: where the client connects, whether it logs keys, the relay process. */
+interface Way {
+  name: string;
+  port: number;
+  withKeyLog: boolean;
+  relayPid?: number;
+  times: number[];
+  cpu: number[];
+}
+
+/** Runs each way once per round, in turn, so that the machine's load changes hit them alike. */
+async function rounds(ways: Way[]): Promise<void> {
+  for (let i = 0; i < runs; i++) {
+    for (const w of ways) {
+      const before = w.relayPid ? cpuMicros(w.relayPid) : 0;
+      w.times.push(await runClient(w.port, w.withKeyLog));
+      if (w.relayPid) {
+        await waitIdle(w.relayPid, 200);
+        w.cpu.push((cpuMicros(w.relayPid) - before) / 1000);
+      }
+    }
+  }
+}
+
+const blind = await relay([]);
+const seeing = await relay(["--keylog", keyLog]);
+try {
+  const way = (name: string, port: number, withKeyLog: boolean, relayPid?: number): Way => ({
+    name,
+    port,
+    withKeyLog,
+    relayPid,
+    times: [],
+    cpu: [],
+  });
+  const results = [
+    way("direct", sink.addr.port, false),
+    way("relay, no key log", blind.port, false, blind.peer.pid),
+    way("relay, decrypting", seeing.port, true, seeing.peer.pid),
+  ];
+  await rounds(results);
+  const direct = median(results[0].times);
+  console.log(
+    `| ${values.mib} MiB client → sink | median ms | × direct | runs (ms) | relay CPU ms (median) |`,
+  );
+  console.log("|---|---:|---:|---|---:|");
+  for (const r of results) {
+    const ms = median(r.times);
+    const cpu = r.cpu.length ? Math.round(median(r.cpu)) : "";
+    const all = r.times.map(Math.round).join(", ");
+    console.log(
+      `| ${r.name} | ${Math.round(ms)} | ${(ms / direct).toFixed(2)} | ${all} | ${cpu} |`,
+    );
+  }
+  const worst = Math.max(...results.map((r) => median(r.times) / direct));
+  console.log(
+    `\ntarget: relay ≤ 1.5 × direct: ${worst <= 1.5 ? "met" : "NOT met"} (${worst.toFixed(2)}×)`,
+  );
+} finally {
+  await blind.peer.kill();
+  await seeing.peer.kill();
+  sink.close();
+  await Deno.remove(dir, { recursive: true });
+}

@@ -1,0 +1,79 @@
+/**
+ * `inspect --keylog FILE`: the key log as a source of traffic secrets. A
+ * relay reads it while the programs it watches are still writing it: a
+ * secret not there yet is waited for a little (the client logs its
+ * handshake secrets only after the ServerHello has passed the relay).
+ *
+ * @module
+ */
+
+import { KeyLogBook, type KeyLogLabel } from "../lib/inspect/key_log_reader.ts";
+import { UsageError } from "./common.ts";
+
+/** How often a growing key log is read again while a secret is awaited. */
+const POLL_MS = 25;
+
+/** A key log file, read as far as it has been written. */
+export class KeyLogFile {
+  readonly path: string;
+  readonly #book = new KeyLogBook();
+  readonly #decoder = new TextDecoder();
+  readonly #waitMs: number;
+  #offset = 0;
+
+  /** `waitMs`: how long a missing secret is waited for (0 for a finished capture). */
+  constructor(path: string, waitMs: number) {
+    this.path = path;
+    this.#waitMs = waitMs;
+  }
+
+  /** Secrets read so far. */
+  get size(): number {
+    return this.#book.size;
+  }
+
+  /** Reads what the file holds now; `mustExist` turns a missing file into a UsageError. */
+  async refresh(mustExist = false): Promise<void> {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(this.path, { read: true });
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound && !mustExist) return;
+      const why = e instanceof Deno.errors.NotFound
+        ? "does not exist"
+        : e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable
+        ? "permission denied"
+        : (e as Error).message;
+      throw new UsageError(`cannot read the key log ${this.path}: ${why}`);
+    }
+    try {
+      const size = (await file.stat()).size;
+      if (size < this.#offset) this.#offset = 0; // rewritten from the start
+      await file.seek(this.#offset, Deno.SeekMode.Start);
+      const buf = new Uint8Array(64 * 1024);
+      for (let n = await file.read(buf); n !== null; n = await file.read(buf)) {
+        this.#offset += n;
+        this.#book.add(this.#decoder.decode(buf.subarray(0, n), { stream: true }));
+      }
+      if (this.#waitMs === 0) this.#book.end();
+    } finally {
+      file.close();
+    }
+  }
+
+  /** The secret for this connection and label, reading (and waiting for) the file as needed. */
+  readonly lookup = async (
+    clientRandom: Uint8Array,
+    label: KeyLogLabel,
+  ): Promise<Uint8Array | undefined> => {
+    const deadline = Date.now() + this.#waitMs;
+    while (true) {
+      const found = this.#book.get(clientRandom, label);
+      if (found) return found;
+      await this.refresh();
+      const again = this.#book.get(clientRandom, label);
+      if (again || Date.now() >= deadline) return again;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  };
+}

@@ -1,0 +1,216 @@
+/**
+ * `handshake inspect --listen HOST:PORT --to HOST:PORT`: a TCP relay that
+ * passes every byte on unchanged, as soon as it comes, and narrates each
+ * connection beside it, in a worker (`inspect_worker.ts`): the relay's own
+ * thread only moves bytes. The narration may fall behind; past a bound it
+ * gives up on that connection (saying so) rather than buffer without end.
+ *
+ * @module
+ */
+
+import type { ProviderName } from "../lib/providers.ts";
+import type { Side } from "../lib/trace.ts";
+import type { FromNarrator, ToNarrator } from "./inspect_worker.ts";
+import type { TraceLevel } from "./trace_printer.ts";
+
+/** Bytes the narration of one connection may be behind the relay before it stops. */
+const MAX_BACKLOG = 64 << 20;
+/** And of all connections together. */
+const MAX_TOTAL_BACKLOG = 256 << 20;
+/** Bytes read at once from either side. */
+const READ_SIZE = 256 * 1024;
+/**
+ * Chunks go to the narration in batches of up to this many bytes, or after
+ * BATCH_MS: fewer wake-ups of the worker while bulk data flows.
+ */
+const BATCH_BYTES = 1 << 20;
+const BATCH_MS = 5;
+
+/** Where the relay listens and connects, and how the narration is told. */
+export interface RelayOptions {
+  readonly listen: { hostname: string; port: number };
+  readonly to: { hostname: string; port: number };
+  readonly level: TraceLevel;
+  readonly json: boolean;
+  readonly color: boolean;
+  /** The crypto provider the narration opens records with. */
+  readonly crypto: ProviderName;
+  /** The key log path, if any. */
+  readonly keyLog?: string;
+  /** How long a secret not yet in the key log is waited for. */
+  readonly keyLogWaitMs: number;
+}
+
+/** Runs the relay until the process ends. */
+export async function inspectRelay(o: RelayOptions): Promise<number> {
+  const listener = Deno.listen({ ...o.listen, transport: "tcp" });
+  const addr = listener.addr as Deno.NetAddr;
+  const to = address(o.to);
+  const narrator = new Narrator(o);
+  console.log(
+    o.json
+      ? JSON.stringify({ event: "listening", address: address(addr), to })
+      : `inspect: listening on ${address(addr)}, relaying to ${to}` +
+        (o.keyLog ? `, secrets from ${o.keyLog}` : ", without a key log"),
+  );
+  let id = 0;
+  for await (const client of listener) relayOne(client, ++id, o, narrator);
+  return 0;
+}
+
+/** Relays one connection and has it narrated. */
+async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narrator: Narrator) {
+  const from = address(client.remoteAddr);
+  const to = address(o.to);
+  let server: Deno.TcpConn;
+  try {
+    server = await Deno.connect({ ...o.to, transport: "tcp" });
+  } catch (e) {
+    const error = (e as Error).message;
+    narrator.say(id, `${from}: cannot reach ${to} (${error}); closed`, {
+      event: "unreachable",
+      error,
+    });
+    narrator.forget(id);
+    close(client);
+    return;
+  }
+  narrator.say(id, `TCP ${from} → relayed to ${to}`, { event: "connection", client: from, to });
+  const relayed: Record<Side, number> = { client: 0, server: 0 };
+  const pump = async (src: Deno.TcpConn, dst: Deno.TcpConn, side: Side) => {
+    const buf = new Uint8Array(READ_SIZE);
+    try {
+      while (true) {
+        const n = await src.read(buf);
+        if (n === null) break;
+        const chunk = buf.subarray(0, n);
+        for (let at = 0; at < n;) at += await dst.write(chunk.subarray(at));
+        relayed[side] += n;
+        narrator.data(id, side, chunk.slice());
+      }
+      await dst.closeWrite().catch(() => {});
+    } catch {
+      close(src);
+      close(dst);
+    }
+    narrator.end(id, side);
+  };
+  await Promise.all([pump(client, server, "client"), pump(server, client, "server")]);
+  close(client);
+  close(server);
+  narrator.say(
+    id,
+    `closed: relayed ${relayed.client} bytes from the client, ${relayed.server} from the server`,
+    { event: "closed", clientBytes: relayed.client, serverBytes: relayed.server },
+  );
+  narrator.forget(id);
+}
+
+/** `host:port`, `[v6]:port`. */
+function address(a: { hostname: string; port: number }): string {
+  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+}
+
+function close(c: Deno.Conn): void {
+  try {
+    c.close();
+  } catch {
+    // already closed
+  }
+}
+
+/** The narration worker, and how far behind each connection's narration is. */
+class Narrator {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, number>();
+  /** Bytes posted and not yet narrated, all connections together. */
+  #total = 0;
+  readonly #behind = new Set<number>();
+  /** Chunks not yet posted, by connection, and the timer that will post them. */
+  readonly #batches = new Map<
+    number,
+    { chunks: { from: Side; bytes: Uint8Array }[]; size: number }
+  >();
+  #timer?: ReturnType<typeof setTimeout>;
+
+  constructor(o: RelayOptions) {
+    this.#worker = new Worker(new URL("./inspect_worker.ts", import.meta.url), { type: "module" });
+    this.#worker.onmessage = (e: MessageEvent<FromNarrator>) => {
+      this.#total -= e.data.bytes;
+      const left = (this.#pending.get(e.data.id) ?? 0) - e.data.bytes;
+      if (left > 0) this.#pending.set(e.data.id, left);
+      else this.#pending.delete(e.data.id);
+    };
+    this.#worker.onerror = (e) => {
+      console.error(`inspect: the narration failed: ${e.message}`);
+      e.preventDefault();
+    };
+    this.#worker.postMessage(
+      {
+        kind: "setup",
+        crypto: o.crypto,
+        level: o.level,
+        json: o.json,
+        color: o.color,
+        keyLog: o.keyLog,
+        waitMs: o.keyLogWaitMs,
+      } satisfies ToNarrator,
+    );
+  }
+
+  /** Posts a message, after the chunks of its connection that came before it. */
+  #post(m: Exclude<ToNarrator, { kind: "setup" | "data" }>): void {
+    this.#flush(m.id);
+    this.#worker.postMessage(m);
+  }
+
+  #flush(id: number): void {
+    const batch = this.#batches.get(id);
+    if (!batch) return;
+    this.#batches.delete(id);
+    const m: ToNarrator = { kind: "data", id, chunks: batch.chunks };
+    this.#worker.postMessage(m, batch.chunks.map((c) => c.bytes.buffer as ArrayBuffer));
+  }
+
+  say(id: number, text: string, json: Record<string, unknown>): void {
+    this.#post({ kind: "say", id, text, json });
+  }
+
+  /** Hands over `bytes` (the relay's own copy, which it gives up) to be narrated. */
+  data(id: number, from: Side, bytes: Uint8Array): void {
+    if (this.#behind.has(id)) return;
+    const pending = this.#pending.get(id) ?? 0;
+    if (
+      pending + bytes.length > MAX_BACKLOG || this.#total + bytes.length > MAX_TOTAL_BACKLOG
+    ) {
+      this.#behind.add(id);
+      this.say(id, "the narration fell too far behind: the rest is relayed, not shown", {
+        event: "behind",
+      });
+      return;
+    }
+    this.#pending.set(id, pending + bytes.length);
+    this.#total += bytes.length;
+    let batch = this.#batches.get(id);
+    if (!batch) this.#batches.set(id, batch = { chunks: [], size: 0 });
+    batch.chunks.push({ from, bytes });
+    batch.size += bytes.length;
+    if (batch.size >= BATCH_BYTES) this.#flush(id);
+    else {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        for (const id of [...this.#batches.keys()]) this.#flush(id);
+      }, BATCH_MS);
+    }
+  }
+
+  end(id: number, from: Side): void {
+    if (!this.#behind.has(id)) this.#post({ kind: "end", id, from });
+  }
+
+  forget(id: number): void {
+    this.#post({ kind: "forget", id });
+    this.#behind.delete(id);
+    this.#pending.delete(id);
+  }
+}

@@ -1,0 +1,358 @@
+/**
+ * Watching a TLS 1.3 conversation between two other programs, from the bytes
+ * each side sent (a relay or a capture feeds them in the order they passed):
+ * records as framed on the wire (RFC 8446 §5.1), handshake messages put back
+ * together (§5.1), and — with the traffic secrets of a key log — records
+ * opened (§5.2) with keys that follow the handshake (§7.1) and every
+ * KeyUpdate (§4.6.3, §7.2). Without secrets, encrypted records are reported
+ * as such and nothing is guessed about what they hold.
+ *
+ * The events are the trace's own (`lib/trace.ts`), plus what only an observer
+ * has to say. Bad input is reported and stops the decoding of that
+ * direction; it never throws.
+ *
+ * @module
+ */
+
+import {
+  CipherSuite,
+  ContentType,
+  ExtensionType,
+  HandshakeType,
+  ProtocolVersion,
+} from "../codepoints.ts";
+import { decodeSelectedVersion, findExtension } from "../handshake/extensions.ts";
+import {
+  decodeClientHello,
+  decodeKeyUpdate,
+  decodeServerHello,
+  isHelloRetryRequest,
+  messageName,
+} from "../handshake/messages.ts";
+import { Deframer, type RawRecord } from "../record/deframer.ts";
+import { defaultProvider } from "../crypto/default.ts";
+import type { CryptoProvider } from "../crypto/provider.ts";
+import type { Suite } from "../crypto/suites.ts";
+import { HandshakeJoiner } from "../record/handshake_joiner.ts";
+import { concat } from "../wire/writer.ts";
+import { Direction, type Epoch, openRecord } from "../record/record_layer.ts";
+import type { Side, TraceEvent } from "../trace.ts";
+import type { KeyLogLabel } from "./key_log_reader.ts";
+import { decryptableSuite, nextTrafficSecret, type RecordKeys, recordKeys } from "./record_keys.ts";
+
+/** What an observer reports: the trace's events, and its own. */
+export type InspectEvent =
+  | TraceEvent
+  /** An encrypted record that could not be opened, and why. */
+  | { kind: "sealed"; from: Side; bytes: Uint8Array; why: string }
+  /** A traffic secret was found in the key log. */
+  | { kind: "key_log"; from: Side; label: KeyLogLabel; value: Uint8Array }
+  /** What one side sends is not TLS records; `head` is its first bytes. */
+  | { kind: "not_tls"; from: Side; head: Uint8Array }
+  /** Something an observer should know: a suite it cannot decrypt, ... */
+  | { kind: "note"; from: Side; text: string }
+  /** An older version than TLS 1.3 was chosen: from now on, records only. */
+  | { kind: "legacy"; from: Side; version: number }
+  /** The bytes of one direction stopped making sense; they are no longer decoded. */
+  | { kind: "problem"; from: Side; text: string }
+  /** One direction ended; `unfinished` bytes of an incomplete record were left. */
+  | { kind: "end"; from: Side; unfinished: number };
+
+/** Looks up a traffic secret of the connection with this client random (it may wait for it). */
+export type SecretLookup = (
+  clientRandom: Uint8Array,
+  label: KeyLogLabel,
+) => Promise<Uint8Array | undefined>;
+
+/** Bytes shown of a stream that is not TLS. */
+const HEAD = 64;
+/** The largest handshake message put back together (a certificate chain fits easily). */
+const MAX_MESSAGE = 1 << 20;
+
+/** Keys one direction switches to at its next encrypted record. */
+type NextKeys =
+  | { epoch: "handshake" | "application"; label: KeyLogLabel }
+  | { epoch: "application"; secret: Uint8Array; generation: number };
+
+/** One direction of the conversation. */
+class Flow {
+  readonly deframer = new Deframer();
+  readonly joiner = new HandshakeJoiner(MAX_MESSAGE);
+  epoch: Epoch = "plaintext";
+  keys?: RecordKeys;
+  next?: NextKeys;
+  generation = 0;
+  /** Encrypted records can no longer be opened (no keys, or they did not open). */
+  blind = false;
+  /** TLS 1.2: this side sent ChangeCipherSpec, so every record after it is encrypted. */
+  changedCipher = false;
+  /** Nothing more is decoded (not TLS, or broken framing). */
+  stopped = false;
+  records = 0;
+  /** How many records hold the handshake message being put back together. */
+  span = 1;
+  /** The first bytes sent, kept until the first record is whole (to show what is not TLS). */
+  head: Uint8Array = new Uint8Array(0);
+}
+
+/**
+ * Follows one connection. `feed` the bytes each side sent, in the order they
+ * passed, one call at a time (await each); `end` when a side closes.
+ */
+export class ConversationObserver {
+  readonly #emit: (e: InspectEvent) => void;
+  readonly #lookup?: SecretLookup;
+  readonly #crypto: CryptoProvider;
+  readonly #flows: Record<Side, Flow> = { client: new Flow(), server: new Flow() };
+  #clientRandom?: Uint8Array;
+  #suite?: Suite;
+  /** TLS 1.2 (or lower) was chosen: records are shown, messages are not decoded. */
+  #legacy = false;
+
+  /**
+   * `lookup` gives traffic secrets (from a key log); without it nothing is
+   * decrypted. `crypto` opens the records (the suites it implements).
+   */
+  constructor(
+    emit: (e: InspectEvent) => void,
+    lookup?: SecretLookup,
+    crypto: CryptoProvider = defaultProvider,
+  ) {
+    this.#emit = emit;
+    this.#lookup = lookup;
+    this.#crypto = crypto;
+  }
+
+  /** Whether a side turned out not to speak TLS. */
+  get notTls(): boolean {
+    return this.#flows.client.stopped && this.#flows.client.records === 0 ||
+      this.#flows.server.stopped && this.#flows.server.records === 0;
+  }
+
+  /** Bytes `from` sent, in order. They must not change afterwards. */
+  async feed(from: Side, bytes: Uint8Array): Promise<void> {
+    const flow = this.#flows[from];
+    if (flow.stopped || bytes.length === 0) return;
+    if (flow.records === 0 && flow.head.length < HEAD) {
+      flow.head = concat(flow.head, bytes.subarray(0, HEAD - flow.head.length));
+    }
+    flow.deframer.push(bytes);
+    while (!flow.stopped) {
+      let record: RawRecord | undefined;
+      try {
+        record = flow.deframer.next();
+      } catch (e) {
+        this.#framingFailed(from, flow, e as Error);
+        return;
+      }
+      if (!record) return;
+      flow.records++;
+      await this.#record(from, flow, record);
+    }
+  }
+
+  /** `from` closed its side of the connection. */
+  end(from: Side): void {
+    const flow = this.#flows[from];
+    this.#emit({ kind: "end", from, unfinished: flow.stopped ? 0 : flow.deframer.buffered });
+    flow.stopped = true;
+  }
+
+  #framingFailed(from: Side, flow: Flow, e: Error): void {
+    flow.stopped = true;
+    if (flow.records === 0) {
+      this.#emit({ kind: "not_tls", from, head: flow.head });
+      // Not a TLS connection: nothing more is said of it, either way.
+      this.#flows[from === "client" ? "server" : "client"].stopped = true;
+    } else {
+      this.#problem(from, `the record layer breaks off: ${e.message}`);
+    }
+  }
+
+  #problem(from: Side, text: string): void {
+    this.#flows[from].stopped = true;
+    this.#emit({ kind: "problem", from, text });
+  }
+
+  async #record(from: Side, flow: Flow, record: RawRecord): Promise<void> {
+    const bytes = wholeRecord(record);
+    if (flow.changedCipher) {
+      return this.#emit({ kind: "sealed", from, bytes, why: "TLS 1.2, after ChangeCipherSpec" });
+    }
+    if (record.type === ContentType.application_data && flow.epoch === "plaintext" && !flow.next) {
+      flow.blind = true;
+    }
+    if (record.type === ContentType.application_data && !flow.blind && flow.next) {
+      await this.#switchKeys(from, flow);
+    }
+    if (record.type === ContentType.application_data && (flow.blind || !flow.keys)) {
+      return this.#emit({ kind: "sealed", from, bytes, why: this.#whySealed(flow) });
+    }
+    let opened;
+    try {
+      opened = await (flow.keys ?? PLAINTEXT).open(record);
+    } catch (e) {
+      if (record.type === ContentType.application_data) {
+        flow.blind = true;
+        const why = `does not open with the key log's secret (${(e as Error).message})`;
+        return this.#emit({ kind: "sealed", from, bytes, why });
+      }
+      return this.#problem(from, (e as Error).message);
+    }
+    const epoch = opened.encrypted ? flow.epoch : "plaintext";
+    const { type, content } = opened;
+    this.#emit({ kind: "record", from, epoch, bytes, contentType: type, content });
+    if (type === ContentType.change_cipher_spec && this.#legacy) flow.changedCipher = true;
+    if (type === ContentType.handshake && !this.#legacy) {
+      this.#handshake(from, flow, content, epoch);
+    } else if (type === ContentType.alert) {
+      if (content.length !== 2) {
+        return this.#problem(from, `an alert record of ${content.length} bytes, not 2`);
+      }
+      this.#emit({ kind: "alert", from, level: content[0], description: content[1] });
+    }
+  }
+
+  #handshake(from: Side, flow: Flow, fragment: Uint8Array, epoch: Epoch): void {
+    const next = () => {
+      try {
+        return flow.joiner.next();
+      } catch (e) {
+        this.#problem(from, (e as Error).message);
+      }
+    };
+    flow.span = flow.joiner.pending ? flow.span + 1 : 1;
+    try {
+      flow.joiner.push(fragment);
+    } catch (e) {
+      return this.#problem(from, (e as Error).message);
+    }
+    let first = true;
+    for (let m = next(); m; m = next()) {
+      this.#emit({ kind: "message", from, type: m.type, raw: m.raw, epoch });
+      if (first && flow.span > 1) {
+        this.#emit({ kind: "note", from, text: `put back together from ${flow.span} records` });
+      }
+      // A message still incomplete after this one began in this record.
+      first = false;
+      flow.span = 1;
+      try {
+        this.#message(from, m.type, m.body);
+      } catch (e) {
+        // The records go on being shown; keys that depended on this message are not followed.
+        const text = `this ${messageName(m.type)} cannot be used: ${(e as Error).message}`;
+        this.#emit({ kind: "note", from, text });
+      }
+    }
+  }
+
+  /** What a message means for the keys of the records that follow it. */
+  #message(from: Side, type: number, body: Uint8Array): void {
+    const client = this.#flows.client, server = this.#flows.server;
+    switch (type) {
+      case HandshakeType.client_hello:
+        this.#clientRandom ??= decodeClientHello(body).random;
+        return;
+      case HandshakeType.server_hello: {
+        const sh = decodeServerHello(body);
+        if (isHelloRetryRequest(sh)) return;
+        const sv = findExtension(sh.extensions, ExtensionType.supported_versions);
+        const version = sv ? decodeSelectedVersion(sv) : sh.legacyVersion;
+        if (version !== ProtocolVersion.TLSv1_3) {
+          this.#legacy = client.blind = server.blind = true;
+          return this.#emit({ kind: "legacy", from, version });
+        }
+        this.#suite = decryptableSuite(this.#crypto, sh.cipherSuite);
+        if (!this.#suite && this.#lookup) {
+          this.#emit({
+            kind: "note",
+            from,
+            text: `${CipherSuite.name(sh.cipherSuite)} cannot be decrypted here ` +
+              `(the ${this.#crypto.name} crypto provider does not implement it)`,
+          });
+        }
+        server.next = { epoch: "handshake", label: "SERVER_HANDSHAKE_TRAFFIC_SECRET" };
+        client.next = { epoch: "handshake", label: "CLIENT_HANDSHAKE_TRAFFIC_SECRET" };
+        return;
+      }
+      case HandshakeType.finished:
+        this.#flows[from].next = {
+          epoch: "application",
+          label: from === "server" ? "SERVER_TRAFFIC_SECRET_0" : "CLIENT_TRAFFIC_SECRET_0",
+        };
+        return;
+      case HandshakeType.key_update: {
+        const requested = decodeKeyUpdate(body);
+        this.#emit({ kind: "key_update", from, requestUpdate: requested });
+        const flow = this.#flows[from];
+        if (flow.keys && this.#suite) {
+          const secret = nextTrafficSecret(this.#suite, flow.keys.secret);
+          flow.next = { epoch: "application", secret, generation: flow.generation + 1 };
+        }
+        return;
+      }
+    }
+  }
+
+  /** Installs the keys `flow.next` names, from the key log or a KeyUpdate. */
+  async #switchKeys(from: Side, flow: Flow): Promise<void> {
+    const next = flow.next!;
+    flow.next = undefined;
+    flow.keys = undefined;
+    flow.epoch = next.epoch;
+    if (!this.#suite || !this.#lookup || !this.#clientRandom) {
+      flow.blind = true;
+      return;
+    }
+    let secret: Uint8Array | undefined;
+    if ("label" in next) {
+      secret = await this.#lookup(this.#clientRandom, next.label);
+      if (!secret) {
+        flow.blind = true;
+        this.#missing = next.label;
+        return;
+      }
+      this.#emit({ kind: "key_log", from, label: next.label, value: secret });
+    } else {
+      secret = next.secret;
+      flow.generation = next.generation;
+      this.#emit({
+        kind: "secret",
+        name: `${from}_application_traffic_secret_${next.generation}`,
+        value: secret,
+      });
+    }
+    flow.keys = await recordKeys(this.#suite, secret, next.epoch);
+    const { key, iv } = flow.keys;
+    this.#emit({ kind: "keys", direction: from, epoch: next.epoch, key, iv });
+  }
+
+  /** The label last looked up in vain. */
+  #missing?: KeyLogLabel;
+
+  #whySealed(flow: Flow): string {
+    if (this.#legacy) return "TLS 1.2 record";
+    if (!this.#lookup) return "no key log";
+    if (!this.#suite) return "suite not decryptable here";
+    if (!this.#clientRandom) return "the ClientHello was not seen";
+    if (this.#missing) return `the key log has no ${this.#missing} for this connection`;
+    return flow.epoch === "plaintext"
+      ? "sent before any ServerHello (0-RTT early data, which this tool does not follow)"
+      : "not opened";
+  }
+}
+
+/** Before keys, records pass through the record layer as plaintext (with its size limit). */
+const PLAINTEXT = {
+  open: async (record: RawRecord) => await openRecord(new Direction(), record),
+};
+
+/**
+ * The record as it crossed the wire: header and fragment are adjacent views
+ * of bytes that never change (what `feed` was given, or the deframer's own
+ * copy of a record that spanned feeds), so a view of both will do.
+ */
+function wholeRecord(r: RawRecord): Uint8Array {
+  const h = r.header;
+  return new Uint8Array(h.buffer, h.byteOffset, h.length + r.fragment.length);
+}

@@ -1,0 +1,268 @@
+/**
+ * The relay of `inspect` as a process: it passes every byte unchanged both
+ * ways (SHA-256 of what each end sent and received, over several MiB, TLS
+ * and not), keeps several simultaneous connections apart, reports a
+ * connection that is not TLS as such, shows encrypted records as
+ * "encrypted, N bytes" without a key log, and says when the server cannot
+ * be reached.
+ */
+
+import assert from "node:assert/strict";
+import { makeCertSet } from "./helpers/certs.ts";
+import { MAIN } from "./helpers/commands.ts";
+import { INSPECT_PERMISSIONS, runInspect, startRelay } from "./helpers/inspect.ts";
+import { freePort, Peer } from "./helpers/peer.ts";
+
+const set = await makeCertSet();
+const MiB = 1 << 20;
+
+const sha256 = async (chunks: Uint8Array[]) => {
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) all.set(c, (at += c.length) - c.length);
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", all)).toHex();
+};
+
+function randomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let at = 0; at < n; at += 65536) crypto.getRandomValues(out.subarray(at, at + 65536));
+  return out;
+}
+
+/** Writes `data` in pieces, then half-closes; reads everything the other side sends. */
+async function exchange(
+  conn: Deno.Conn | Deno.TlsConn,
+  data: Uint8Array,
+): Promise<{ sent: string; received: string; bytes: number }> {
+  const reading = (async () => {
+    const chunks: Uint8Array[] = [];
+    const buf = new Uint8Array(64 * 1024);
+    for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+      chunks.push(buf.slice(0, n));
+    }
+    return chunks;
+  })();
+  for (let at = 0; at < data.length; at += 100_000) {
+    const piece = data.subarray(at, at + 100_000);
+    for (let w = 0; w < piece.length;) w += await conn.write(piece.subarray(w));
+  }
+  await conn.closeWrite();
+  const received = await reading;
+  return {
+    sent: await sha256([data]),
+    received: await sha256(received),
+    bytes: received.reduce((n, c) => n + c.length, 0),
+  };
+}
+
+Deno.test("inspect relay: 6 MiB of random bytes each way arrive unchanged, reported as not TLS", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const relay = await startRelay(listener.addr.port);
+  try {
+    const fromServer = randomBytes(6 * MiB + 123), fromClient = randomBytes(6 * MiB + 7);
+    const served = (async () => {
+      const c = await listener.accept();
+      const r = await exchange(c, fromServer);
+      c.close();
+      return r;
+    })();
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: relay.port });
+    const client = await exchange(conn, fromClient);
+    conn.close();
+    const server = await served;
+    assert.equal(server.received, client.sent, "the server got exactly what the client sent");
+    assert.equal(client.received, server.sent, "the client got exactly what the server sent");
+    assert.equal(client.bytes, fromServer.length);
+    await relay.peer.waitFor(/#1 closed: relayed 6291463 bytes from the client, 6291579 from/);
+    assert.match(relay.peer.output, /#1 client → server {2}not TLS: hex [0-9a-f]+… \(64 bytes\)/);
+  } finally {
+    await relay.peer.kill();
+    listener.close();
+  }
+});
+
+Deno.test("inspect relay: 4 MiB each way over TLS (Deno's rustls on both ends) unchanged, and shown encrypted", async () => {
+  const listener = Deno.listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: set.serverChainPem,
+    key: set.server.privateKeyPem,
+  });
+  const relay = await startRelay(listener.addr.port);
+  try {
+    const fromServer = randomBytes(4 * MiB), fromClient = randomBytes(4 * MiB + 1);
+    const served = (async () => {
+      const c = await listener.accept();
+      const r = await exchange(c, fromServer);
+      c.close();
+      return r;
+    })();
+    const conn = await Deno.connectTls({
+      hostname: "localhost",
+      port: relay.port,
+      caCerts: [set.ca.certificatePem],
+    });
+    const client = await exchange(conn, fromClient);
+    conn.close();
+    const server = await served;
+    assert.equal(server.received, client.sent);
+    assert.equal(client.received, server.sent);
+    await relay.peer.waitFor(/#1 closed/);
+    const out = relay.peer.output;
+    assert.match(out, /#1 client → server {2}ClientHello · plaintext/);
+    assert.match(out, /SNI localhost/);
+    assert.match(out, /#1 server → client {2}ServerHello · plaintext/);
+    assert.match(
+      out,
+      /#1 server → client {2}record application_data · TLS 1\.2 · 16401 bytes: encrypted, 16401 bytes \(no key log\)/,
+      "full records of 2^14 bytes of data, encrypted",
+    );
+    assert.ok(!out.includes("Certificate"), "no key log: the certificate stays encrypted");
+  } finally {
+    await relay.peer.kill();
+    listener.close();
+  }
+});
+
+Deno.test("inspect relay: simultaneous connections are told apart, a plain-text one is named", async () => {
+  const listener = Deno.listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: set.serverChainPem,
+    key: set.server.privateKeyPem,
+    alpnProtocols: ["first", "second"],
+  });
+  const relay = await startRelay(listener.addr.port);
+  const served: Promise<void>[] = [];
+  const accepting = (async () => {
+    for (let i = 0; i < 3; i++) {
+      const c = await listener.accept();
+      served.push(
+        (async () => {
+          const buf = new Uint8Array(100);
+          const n = await c.read(buf);
+          await c.write(buf.subarray(0, n!));
+        })().catch(() => {}).finally(() => c.close()),
+      );
+    }
+  })();
+  try {
+    const open = (alpn: string) =>
+      Deno.connectTls({
+        hostname: "localhost",
+        port: relay.port,
+        caCerts: [set.ca.certificatePem],
+        alpnProtocols: [alpn],
+      });
+    const [a, b] = await Promise.all([open("first"), open("second")]);
+    const plain = await Deno.connect({ hostname: "127.0.0.1", port: relay.port });
+    await plain.write(new TextEncoder().encode("HELLO plain text\n"));
+    await Promise.all([a.handshake(), b.handshake()]);
+    await a.write(new TextEncoder().encode("one"));
+    await b.write(new TextEncoder().encode("two"));
+    const buf = new Uint8Array(10);
+    assert.equal(await a.read(buf), 3);
+    assert.equal(await b.read(buf), 3);
+    a.close();
+    b.close();
+    // The server (rustls) answers the plain text with an alert and closes; the relay passes both on.
+    while (await plain.read(buf) !== null);
+    plain.close();
+    await accepting;
+    await Promise.all(served);
+    await relay.peer.waitFor(
+      /#3 closed[^]*#\d closed[^]*#\d closed|#\d closed[^]*#\d closed[^]*#3 closed/,
+    );
+    const out = relay.peer.output;
+    const lines = (n: number) => out.split("\n").filter((l) => l.startsWith(`#${n} `)).join("\n");
+    const ids = [1, 2, 3];
+    const first = ids.find((n) => /ALPN first$/m.test(lines(n)))!;
+    const second = ids.find((n) => /ALPN second$/m.test(lines(n)))!;
+    const third = ids.find((n) => n !== first && n !== second)!;
+    assert.ok(first && second && first !== second, out);
+    for (const n of [first, second]) {
+      assert.match(lines(n), /ClientHello[^]*ServerHello[^]*encrypted, \d+ bytes \(no key log\)/);
+      assert.equal(
+        (lines(n).match(/ClientHello · plaintext/g) ?? []).length,
+        1,
+        "its own hello only",
+      );
+    }
+    assert.match(
+      lines(third),
+      /client → server {2}not TLS: "HELLO plain text\\n" · relayed as it is/,
+    );
+    assert.ok(!lines(third).includes("ClientHello"));
+  } finally {
+    await relay.peer.kill();
+    listener.close();
+  }
+});
+
+Deno.test("inspect relay: a server that cannot be reached closes that connection, and says so", async () => {
+  const relay = await startRelay(freePort());
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: relay.port });
+    assert.equal(await conn.read(new Uint8Array(10)), null);
+    conn.close();
+    await relay.peer.waitFor(/#1 127\.0\.0\.1:\d+: cannot reach 127\.0\.0\.1:\d+ \(.*\); closed/);
+  } finally {
+    await relay.peer.kill();
+  }
+});
+
+Deno.test("inspect CLI: usage errors say what to do", async () => {
+  const none = await runInspect([]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /nothing to inspect \(`handshake inspect capture\.pcapng` or/);
+  const half = await runInspect(["--listen", "127.0.0.1:0"]);
+  assert.equal(half.code, 2);
+  assert.match(half.stderr, /the relay needs both --listen HOST:PORT and --to HOST:PORT/);
+  const both = await runInspect(["x.pcap", "--listen", "127.0.0.1:0", "--to", "127.0.0.1:1"]);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /either a capture FILE or --listen and --to, not both/);
+  const level = await runInspect(["x.pcap", "--trace=everything"]);
+  assert.equal(level.code, 2);
+  assert.match(level.stderr, /unknown --trace level "everything"/);
+  const keyLog = await runInspect(["x.pcap", "--keylog", "/nonexistent/keys.log"]);
+  assert.equal(keyLog.code, 2);
+  assert.match(keyLog.stderr, /cannot read the key log \/nonexistent\/keys\.log: does not exist/);
+});
+
+Deno.test("inspect relay: over IPv6, addresses written [v6]:port", async () => {
+  const listener = Deno.listen({ hostname: "::1", port: 0 });
+  const relay = new Peer(Deno.execPath(), [
+    "run",
+    ...INSPECT_PERMISSIONS,
+    MAIN,
+    "inspect",
+    "--listen",
+    "[::1]:0",
+    "--to",
+    `[::1]:${listener.addr.port}`,
+  ]);
+  try {
+    const port = Number(
+      (await relay.waitFor(/listening on \[::1\]:(\d+), relaying to \[::1\]:\d+/))[1],
+    );
+    const served = (async () => {
+      const c = await listener.accept();
+      const buf = new Uint8Array(16);
+      const n = await c.read(buf);
+      await c.write(buf.subarray(0, n!));
+      c.close();
+    })();
+    const conn = await Deno.connect({ hostname: "::1", port });
+    await conn.write(new TextEncoder().encode("over six"));
+    const buf = new Uint8Array(16);
+    assert.equal(new TextDecoder().decode(buf.subarray(0, (await conn.read(buf))!)), "over six");
+    conn.close();
+    await served;
+    await relay.waitFor(
+      /#1 TCP \[::1\]:\d+ → relayed to \[::1\]:\d+[^]*#1 client → server {2}not TLS: "over six"[^]*#1 closed/,
+    );
+  } finally {
+    await relay.kill();
+    listener.close();
+  }
+});
