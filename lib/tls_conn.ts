@@ -272,7 +272,11 @@ export class TlsConn {
             this.#eof = true;
           }
         }
-        await this.#flush().catch((e) => this.#failWith(transportError(e)));
+        // Only the engine's own replies (a KeyUpdate, an alert) are waited for: waiting behind
+        // application data the peer has not read yet would stop this reading, and the peer may be
+        // waiting for us to read before it reads (a deadlock when both sides write a lot).
+        const out = this.#engine.takeOutput();
+        if (out.length > 0) await this.#send(out).catch((e) => this.#failWith(transportError(e)));
         this.#notify();
       }
       this.#readBuffer = buf; // a pump paused at HIGH_WATER resumes at the same pace
@@ -283,7 +287,11 @@ export class TlsConn {
 
   /** Writes what the engine has queued, in order. */
   #flush(): Promise<void> {
-    const out = this.#engine.takeOutput();
+    return this.#send(this.#engine.takeOutput());
+  }
+
+  /** Queues `out` for the transport; resolves once it (and all before it) is written. */
+  #send(out: Uint8Array): Promise<void> {
     if (out.length === 0 || this.#closed) return this.#writes.run(() => Promise.resolve());
     this.#unwritten += out.length;
     return this.#writes.run(async () => {
