@@ -10,7 +10,8 @@
  * @module
  */
 
-import { describeError, UsageError } from "./cli/common.ts";
+import { describeError, nearest, UsageError } from "./cli/common.ts";
+import { versionLine } from "./cli/version.ts";
 
 const USAGE = `handshake: TLS 1.3 written from scratch on WebCrypto
 
@@ -19,11 +20,14 @@ Usage:
                      [--client NAME] [--intermediate] [--new-ca]
   handshake serve    [--host 127.0.0.1] [--port 8443] [--cert FILE] [--key FILE] [--alpn LIST]
                      [--mode echo|chat|http] [--trace[=secrets,bytes]] [--keylog FILE]
-  handshake connect  [HOST:PORT] [--ca FILE] [--servername NAME] [--alpn LIST]
+                     [--log-format text|json]
+  handshake connect  [HOST:PORT | https://HOST:PORT/] [--ca FILE] [--servername NAME]
+                     [--alpn LIST] [--pin sha256//BASE64] [-k] [--show-certs]
                      [--trace[=secrets,bytes]] [--keylog FILE] [--json] [--quiet]
   handshake demo     make certificates if missing, serve, connect, exchange data
   handshake inspect  --listen HOST:PORT --to HOST:PORT | FILE.pcap[ng]
                      [--keylog FILE] [--trace[=secrets,bytes]] [--json]
+  handshake --version
 
 Run \`handshake MODE --help\` for the flags of a mode.`;
 
@@ -46,10 +50,17 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return mode ? 0 : 2;
   }
+  if (mode === "--version" || mode === "-V" || mode === "version") {
+    console.log(versionLine());
+    return 0;
+  }
   const load = MODES[mode];
   if (!load) {
+    const near = nearest(mode.replace(/^-+/, ""), [...Object.keys(MODES), "version", "help"]);
+    const flag = mode.startsWith("-") && (near === "version" || near === "help");
+    const hint = near ? `did you mean ${flag ? `--${near}` : near}? ` : "";
     console.error(
-      `handshake: unknown mode "${mode}" (use ca, serve, connect, demo or inspect; see \`handshake --help\`)`,
+      `handshake: unknown mode "${mode}" (${hint}use ca, serve, connect, demo or inspect; see \`handshake --help\`)`,
     );
     return 2;
   }

@@ -1,7 +1,8 @@
 /**
  * `deno task bench`: handshake cost, bulk throughput, latency and memory of
  * handshake beside Deno's native TLS and OpenSSL, measured in one run.
- * Prints Markdown tables and writes bench/results.json. See bench/README.md.
+ * Prints Markdown tables; `--save` records a full run in bench/results.json
+ * (tracked), `--out FILE` any run anywhere. See bench/README.md.
  *
  * @module
  */
@@ -17,6 +18,9 @@ import { checkTargets, markdown, type Results } from "./report.ts";
 import { makeSetup, removeSetup } from "./setup.ts";
 import { isProviderName, PROVIDER_NAMES, type ProviderName } from "../lib/providers.ts";
 
+/** Every provider, as `--crypto` names them: what a full run measures. */
+const ALL_PROVIDERS = "webcrypto,openssl";
+
 const HELP = `deno task bench [options]: measure handshake beside Deno's native TLS and OpenSSL
 
   --only LIST              sections to run: handshake,bulk,latency,memory,pq (default all)
@@ -31,10 +35,13 @@ const HELP = `deno task bench [options]: measure handshake beside Deno's native 
   --pq-handshakes N        handshakes per server and group in the pq section (default 500)
   --pq-mib N               MiB per suite for the in-memory AES-GCM/ChaCha20 rate (default 64)
   --quick                  small amounts (about 60 s): 3 s, 500, 128 MiB, 32 MiB, 300, 5, 100, 16
-  --out FILE               results file (default bench/results.json)
+  --save                   record this run in bench/results.json (a full run only: no --quick,
+                           --only, --crypto or amounts)
+  --out FILE               write the results (JSON) to FILE, for any run
   -h, --help               this help
 
-The default run takes about two to three minutes on two cores.`;
+The default run takes about two to three minutes on two cores. Without --save or --out
+nothing is written: bench/results.json is tracked and holds the figures the README quotes.`;
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -49,9 +56,10 @@ const { values } = parseArgs({
     "latency-runs": { type: "string" },
     "pq-handshakes": { type: "string" },
     "pq-mib": { type: "string" },
-    crypto: { type: "string", default: "webcrypto,openssl" },
+    crypto: { type: "string", default: ALL_PROVIDERS },
     quick: { type: "boolean", default: false },
-    out: { type: "string", default: new URL("results.json", import.meta.url).pathname },
+    save: { type: "boolean", default: false },
+    out: { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -59,6 +67,27 @@ if (values.help) {
   console.log(HELP);
   Deno.exit(0);
 }
+
+const TRACKED = new URL("results.json", import.meta.url).pathname;
+const partial = values.quick || values.only !== undefined || values.crypto !== ALL_PROVIDERS ||
+  [
+    "handshake-seconds",
+    "floor-iterations",
+    "bulk-mib",
+    "aead-mib",
+    "connections",
+    "latency-runs",
+    "pq-handshakes",
+    "pq-mib",
+  ].some((k) => values[k as keyof typeof values] !== undefined);
+if (values.save && partial) {
+  console.error(
+    "bench: --save records only a full run in bench/results.json; drop --quick, --only, --crypto " +
+      "and the amounts, or write this run elsewhere with --out FILE",
+  );
+  Deno.exit(2);
+}
+const outPath = values.out ?? (values.save ? TRACKED : undefined);
 
 const q = values.quick;
 const num = (v: string | undefined, full: number, quick: number) => {
@@ -163,6 +192,10 @@ try {
   await removeSetup(setup);
 }
 results.targets = checkTargets(results);
-await Deno.writeTextFile(values.out, JSON.stringify(results, null, 2) + "\n");
+if (outPath) await Deno.writeTextFile(outPath, JSON.stringify(results, null, 2) + "\n");
 console.log(markdown(results));
-log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s; wrote ${values.out}`);
+log(
+  `done in ${((performance.now() - started) / 1000).toFixed(0)} s; ${
+    outPath ? `wrote ${outPath}` : "nothing written (--save records a full run)"
+  }`,
+);

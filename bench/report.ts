@@ -1,7 +1,7 @@
 /**
  * The results of one run, as JSON (bench/results.json) and as Markdown
  * tables (printed, and pasted into README.md), with each figure
- * beside its comparison and the issue's targets checked.
+ * beside its comparison and the performance targets checked.
  *
  * @module
  */
@@ -32,7 +32,7 @@ export interface Results {
   targets?: Target[];
 }
 
-/** One target of issues 6 and 9, checked. */
+/** One of the performance targets, checked. */
 export interface Target {
   what: string;
   value: number;
@@ -57,7 +57,7 @@ function providerOf(name: string): string | undefined {
   return name.match(/--crypto (\w+)|\(ours, (\w+)\)/)?.slice(1).find((m) => m);
 }
 
-/** Checks the issues' targets against what was measured (each where its rows were measured). */
+/** Checks the performance targets against what was measured (each where its rows were measured). */
 export function checkTargets(r: Results): Target[] {
   const out: Target[] = [];
   const t = (what: string, value: number, limit: number, kind: "max" | "min") =>
@@ -377,7 +377,7 @@ export function markdown(r: Results): string {
   }
   if (r.targets?.length) {
     parts.push(
-      "**Targets** (issues 6 and 9)\n\n" +
+      "**Targets**\n\n" +
         table(
           ["target", "measured", "limit", "met"],
           r.targets.map((t) => [

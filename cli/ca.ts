@@ -2,14 +2,15 @@
  * `handshake ca`: a private certificate authority for development, in the
  * spirit of mkcert. The first run makes a root CA in `--out`; later runs
  * reuse it to issue new leaves, so clients that trust `ca.pem` keep working.
- * Only `--new-ca` replaces the root; leaf files are replaced only with
- * `--force`.
+ * A run whose request the files already answer changes nothing. Only
+ * `--new-ca` replaces the root; leaf files are replaced only with `--force`.
  *
  * @module
  */
 
 import { parseFlags, UsageError } from "./common.ts";
-import { caFiles, inspectOut, writeFiles } from "./ca_files.ts";
+import { caFiles, existing, inspectOut, removeFiles, writeFiles } from "./ca_files.ts";
+import { planRun, type Request } from "./ca_plan.ts";
 import { printSummary } from "./ca_summary.ts";
 import { isKeyType, KEY_TYPES } from "../lib/x509/webcrypto_issuing.ts";
 import {
@@ -17,7 +18,6 @@ import {
   createRootCa,
   type Issued,
   issueLeaf,
-  type KeyType,
   LEAF_DAYS,
 } from "../lib/x509/issue.ts";
 import { checkCertificateName } from "../lib/x509/san.ts";
@@ -42,37 +42,31 @@ Flags:
   --client NAME     also issue a client certificate with common name NAME
   --intermediate    sign the leaves with an intermediate CA, new on each run,
                     signed by the root
-  --force           replace existing server, client and intermediate files
+  --force           issue new leaves even if valid ones are there; those not named
+                    again keep their names (server) or common name (client)
   --new-ca          replace the root CA in --out with a new one (certificates from
                     the old one stop being trusted)
   -h, --help        show this
 
-A root CA already in --out is reused to sign the new leaves. Keys are written
-with mode 0600 and never printed. Trust ca.pem in clients, for example
+A root CA already in --out is reused to sign the new leaves. Run again with the
+same request, it finds the certificates valid and changes nothing (exit 0); a
+request they do not answer (other names, key type, ...) needs --force. Without
+--intermediate the leaves come from the root, and an old intermediate.pem is
+removed. Keys are written with mode 0600 and never printed. Each certificate's
+SPKI pin (sha256//BASE64) is printed for curl --pinnedpubkey and connect --pin.
+
+Trust ca.pem in clients, for example with \`handshake serve --mode http\` running:
   curl --cacert certs/ca.pem https://localhost:8443/
   handshake connect localhost:8443 --ca certs/ca.pem`;
 
-const DEFAULT_NAMES = ["localhost", "127.0.0.1", "::1"];
 const MAX_DAYS = 3650;
-
-/** What the person asked for, checked. */
-interface Request {
-  out: string;
-  names: string[];
-  keyType: KeyType;
-  days?: number;
-  client?: string;
-  intermediate: boolean;
-  force: boolean;
-  newCa: boolean;
-}
 
 /** Runs `handshake ca` with `argv` (the arguments after `ca`); returns the exit status. */
 export async function ca(argv: string[]): Promise<number> {
   const flags = parseFlags("ca", argv, {
     out: { type: "string", default: "certs" },
     name: { type: "string", multiple: true },
-    "key-type": { type: "string", default: KEY_TYPES[0] },
+    "key-type": { type: "string" },
     days: { type: "string" },
     client: { type: "string" },
     intermediate: { type: "boolean", default: false },
@@ -85,63 +79,85 @@ export async function ca(argv: string[]): Promise<number> {
     return 0;
   }
   const req = checkRequest(flags.values, flags.positionals);
-  const files = caFiles(req.out, {
-    client: req.client !== undefined,
-    intermediate: req.intermediate,
-  });
-  const existing = await inspectOut(files, req);
+  const files = caFiles(req.out);
+  const state = await inspectOut(files, req);
+  const plan = await planRun(files, req, state.ca);
+  if (plan.upToDate) {
+    printSummary({
+      files,
+      reusedCa: true,
+      replacedCa: false,
+      made: plan.upToDate,
+      upToDate: true,
+    });
+    return 0;
+  }
 
-  const root = existing.ca ?? await createRootCa({ keyType: req.keyType });
-  const intermediate = req.intermediate
-    ? await createIntermediateCa(root, { keyType: req.keyType })
-    : undefined;
+  const root = state.ca ?? await createRootCa({ keyType: plan.keyType });
+  const intermediate = plan.issuer ??
+    (req.intermediate ? await createIntermediateCa(root, { keyType: plan.keyType }) : undefined);
   const issuer = intermediate ?? root;
-  const server = await issueLeaf(issuer, {
-    keyType: req.keyType,
-    names: req.names,
+  const server = plan.server && await issueLeaf(issuer, {
+    keyType: plan.keyType,
+    names: plan.server,
     usage: "server",
     days: req.days,
   });
-  const client = req.client === undefined ? undefined : await issueLeaf(issuer, {
-    keyType: req.keyType,
+  const client = plan.client === undefined ? undefined : await issueLeaf(issuer, {
+    keyType: plan.keyType,
     names: [],
-    commonName: req.client,
+    commonName: plan.client,
     usage: "client",
     days: req.days,
   });
 
   const chain = (leaf: Issued) => leaf.certificatePem + (intermediate?.certificatePem ?? "");
+  const newIntermediate = intermediate && !plan.issuer;
   await writeFiles(files.dir, [
-    ...(existing.ca ? [] : [
+    ...(state.ca ? [] : [
       { path: files.ca, text: root.certificatePem },
       { path: files.caKey, text: root.privateKeyPem, secret: true },
     ]),
-    ...(intermediate
+    ...(newIntermediate
       ? [
-        { path: files.intermediate!, text: intermediate.certificatePem },
-        { path: files.intermediateKey!, text: intermediate.privateKeyPem, secret: true },
+        { path: files.intermediate, text: intermediate.certificatePem },
+        { path: files.intermediateKey, text: intermediate.privateKeyPem, secret: true },
       ]
       : []),
-    { path: files.server, text: chain(server) },
-    { path: files.serverKey, text: server.privateKeyPem, secret: true },
+    ...(server
+      ? [
+        { path: files.server, text: chain(server) },
+        { path: files.serverKey, text: server.privateKeyPem, secret: true },
+      ]
+      : []),
     ...(client
       ? [
-        { path: files.client!, text: chain(client) },
-        { path: files.clientKey!, text: client.privateKeyPem, secret: true },
+        { path: files.client, text: chain(client) },
+        { path: files.clientKey, text: client.privateKeyPem, secret: true },
       ]
       : []),
   ]);
+  // Without --intermediate the new leaves come from the root: an old intermediate that no
+  // remaining leaf was issued by signs nothing.
+  const stale = intermediate || plan.keepIntermediate
+    ? []
+    : await existing([files.intermediate, files.intermediateKey]);
+  await removeFiles(stale, files.dir);
 
   printSummary({
     files,
-    reusedCa: existing.ca !== undefined,
-    replacedCa: existing.replacedCa,
+    reusedCa: state.ca !== undefined,
+    replacedCa: state.replacedCa,
     made: [
-      { role: "root", issued: root },
-      ...(intermediate ? [{ role: "intermediate" as const, issued: intermediate }] : []),
-      { role: "server", issued: server },
+      { role: "root", issued: root, kept: state.ca !== undefined },
+      ...(intermediate
+        ? [{ role: "intermediate" as const, issued: intermediate, kept: !newIntermediate }]
+        : []),
+      ...(server ? [{ role: "server" as const, issued: server }] : []),
       ...(client ? [{ role: "client" as const, issued: client }] : []),
     ],
+    keptNames: plan.keptNames,
+    removed: stale,
   });
   return 0;
 }
@@ -151,7 +167,7 @@ function checkRequest(
   v: {
     out: string;
     name?: string[];
-    "key-type": string;
+    "key-type"?: string;
     days?: string;
     client?: string;
     intermediate: boolean;
@@ -166,8 +182,8 @@ function checkRequest(
       "give certificate names with --name, e.g. --name example.test",
     );
   }
-  const keyType = v["key-type"].toLowerCase();
-  if (!isKeyType(keyType)) {
+  const keyType = v["key-type"]?.toLowerCase();
+  if (keyType !== undefined && !isKeyType(keyType)) {
     throw new UsageError(
       `unknown key type "${v["key-type"]}"`,
       `use --key-type with one of: ${KEY_TYPES.join(", ")}`,
@@ -183,8 +199,9 @@ function checkRequest(
       );
     }
   }
-  const names: string[] = [];
-  for (const name of v.name ?? DEFAULT_NAMES) {
+  let names: string[] | undefined;
+  for (const name of v.name ?? []) {
+    names ??= [];
     let canonical: string;
     try {
       canonical = checkCertificateName(name).value;

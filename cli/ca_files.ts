@@ -17,14 +17,14 @@ export interface CaFiles {
   caKey: string;
   server: string;
   serverKey: string;
-  intermediate?: string;
-  intermediateKey?: string;
-  client?: string;
-  clientKey?: string;
+  intermediate: string;
+  intermediateKey: string;
+  client: string;
+  clientKey: string;
 }
 
-/** The paths in `dir` for a run that makes a client certificate and/or intermediate. */
-export function caFiles(dir: string, opts: { client: boolean; intermediate: boolean }): CaFiles {
+/** The paths of the files `handshake ca` may write in `dir`. */
+export function caFiles(dir: string): CaFiles {
   const path = (name: string) => `${dir}/${name}`;
   return {
     dir,
@@ -32,10 +32,10 @@ export function caFiles(dir: string, opts: { client: boolean; intermediate: bool
     caKey: path("ca-key.pem"),
     server: path("server.pem"),
     serverKey: path("server-key.pem"),
-    ...(opts.intermediate
-      ? { intermediate: path("intermediate.pem"), intermediateKey: path("intermediate-key.pem") }
-      : {}),
-    ...(opts.client ? { client: path("client.pem"), clientKey: path("client-key.pem") } : {}),
+    intermediate: path("intermediate.pem"),
+    intermediateKey: path("intermediate-key.pem"),
+    client: path("client.pem"),
+    clientKey: path("client-key.pem"),
   };
 }
 
@@ -49,12 +49,12 @@ export interface OutState {
 
 /**
  * Looks at `--out` before any key is generated: loads a CA to reuse (or
- * refuses a broken one), refuses to replace leaf files without --force, and
- * makes sure the directory exists and can be written.
+ * refuses a broken one) and makes sure the directory exists and can be
+ * written. Which leaves may be replaced is the caller's decision.
  */
 export async function inspectOut(
   files: CaFiles,
-  req: { force: boolean; newCa: boolean; intermediate: boolean },
+  req: { newCa: boolean; intermediate: boolean },
 ): Promise<OutState> {
   const dir = await stat(files.dir);
   if (dir && !dir.isDirectory) {
@@ -72,25 +72,26 @@ export async function inspectOut(
     }
     state.ca = await loadCa(files, req.intermediate);
   }
-  const leaves = [
-    files.intermediate,
-    files.intermediateKey,
-    files.server,
-    files.serverKey,
-    files.client,
-    files.clientKey,
-  ].filter((p): p is string => p !== undefined);
-  const taken = [];
-  for (const p of leaves) if (await exists(p)) taken.push(p);
-  if (taken.length > 0 && !req.force) {
-    const one = taken.length === 1;
-    throw new UsageError(
-      `${taken.join(", ")} already exist${one ? "s" : ""}`,
-      `pass --force to replace ${one ? "it" : "them"}${state.ca ? "; the CA is kept" : ""}`,
-    );
-  }
   await ensureWritable(files.dir);
   return state;
+}
+
+/** Those of `paths` that exist. */
+export async function existing(paths: string[]): Promise<string[]> {
+  const found = [];
+  for (const p of paths) if (await exists(p)) found.push(p);
+  return found;
+}
+
+/** Removes files that no longer belong (e.g. an intermediate CA that signs nothing now). */
+export async function removeFiles(paths: string[], dir: string): Promise<void> {
+  for (const p of paths) {
+    try {
+      await Deno.remove(p);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw writeError(e, p, dir);
+    }
+  }
 }
 
 /** Loads the CA in --out, with messages that name the file at fault. */
@@ -183,7 +184,7 @@ function writeError(e: unknown, path: string, dir: string): Error {
   if (e instanceof Deno.errors.NotCapable) {
     return new UsageError(
       `Deno is not allowed to write to ${path}`,
-      `run with --allow-write=${dir}, or choose another --out`,
+      `run \`deno run --allow-read=${dir} --allow-write=${dir} main.ts ca --out ${dir}\``,
     );
   }
   return new UsageError(`cannot write to ${path}: ${osReason(e)}`, "choose another --out");
@@ -195,7 +196,10 @@ async function stat(path: string): Promise<Deno.FileInfo | undefined> {
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
     if (e instanceof Deno.errors.NotCapable) {
-      throw new UsageError(`Deno is not allowed to read ${path}`, `run with --allow-read=${path}`);
+      throw new UsageError(
+        `Deno is not allowed to read ${path}`,
+        `run \`deno run --allow-read=${path} --allow-write=${path} main.ts ca --out ${path}\``,
+      );
     }
     throw new UsageError(`cannot use ${path}: ${osReason(e)}`, "choose another --out");
   }

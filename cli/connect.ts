@@ -8,8 +8,10 @@
 
 import { Connection } from "../lib/connection.ts";
 import { type ClientConfig, cryptoOf, type HandshakeInfo } from "../lib/config.ts";
-import { PeerAlert, TlsError, TruncationError } from "../lib/errors.ts";
-import { AlertDescription } from "../lib/errors.ts";
+import { preferences } from "../lib/handshake/peer_auth.ts";
+import { parseCertificate } from "../lib/x509/certificate.ts";
+import { encodePem } from "../lib/x509/pem.ts";
+import { type Attempt, ConnectFailure, explain } from "./connect_explain.ts";
 import { TlsConn } from "../lib/tls_conn.ts";
 import { isIpAddress } from "../lib/x509/names.ts";
 import { parseFlags, parsePort, UsageError } from "./common.ts";
@@ -24,7 +26,7 @@ import { bareTraceFlag, observe, OBSERVE_FLAGS, OBSERVE_HELP, tracePrinter } fro
 const HELP =
   `handshake connect: a TLS 1.3 client; stdin goes to the server, the server's data to stdout
 
-Usage: handshake connect [HOST:PORT] [options]       (default localhost:8443)
+Usage: handshake connect [HOST:PORT | https://HOST[:PORT]/] [options]   (default localhost:8443)
 
   --ca FILE|system    trusted root certificates, PEM (default certs/ca.pem); "system" for the OS bundle
   --servername NAME   name to verify (and send as SNI if a DNS name); default: HOST
@@ -33,8 +35,9 @@ Usage: handshake connect [HOST:PORT] [options]       (default localhost:8443)
                       X25519MLKEM768,x25519,P-256,P-384,SecP256r1MLKEM768: shares for the first two)
   --suites LIST       cipher suites to offer, in order of preference (default AES-128-GCM,
                       AES-256-GCM, ChaCha20-Poly1305: TLS_CHACHA20_POLY1305_SHA256)
-  --insecure          do not verify the server (a warning is printed)
-  --pin sha256/B64    accept exactly the server key with this SPKI SHA-256 (base64)
+  -k, --insecure      do not verify the server (a warning is printed)
+  --pin sha256//B64   accept exactly the server key with this SPKI SHA-256, base64 (curl's
+                      --pinnedpubkey form; sha256/B64 too); \`handshake ca\` and --json print it
   --cert FILE         client certificate chain, PEM, sent if the server asks
   --key FILE          private key of --cert, PEM PKCS#8
   --handshake-timeout SECONDS   give up on a server that does not finish the handshake (default 10)
@@ -43,18 +46,20 @@ Usage: handshake connect [HOST:PORT] [options]       (default localhost:8443)
 ${CRYPTO_HELP}
   -q, --quiet         print only the data
       --json          print a summary of the connection as one JSON object, then close
+      --show-certs    print the server's chain as PEM on stdout before the data
+                      (like openssl s_client -showcerts)
 ${OBSERVE_HELP}
   -h, --help          this help
 
 Exit status: 0 after a clean close (close_notify), 1 on any failure, 2 on a usage error.`;
 
 const FLAGS = {
-  ca: { type: "string", default: "certs/ca.pem" },
+  ca: { type: "string" },
   servername: { type: "string" },
   alpn: { type: "string" },
   groups: { type: "string" },
   suites: { type: "string" },
-  insecure: { type: "boolean" },
+  insecure: { type: "boolean", short: "k" },
   pin: { type: "string" },
   cert: { type: "string" },
   key: { type: "string" },
@@ -62,17 +67,37 @@ const FLAGS = {
   ...CRYPTO_FLAGS,
   quiet: { type: "boolean", short: "q" },
   json: { type: "boolean" },
+  "show-certs": { type: "boolean" },
   ...OBSERVE_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
 
-/** Splits `host:port`, `[v6]:port`, `host` (default port 8443). */
+/**
+ * Splits `host:port`, `[v6]:port`, `host` (default port 8443), or an
+ * `https://` URL (default port 443; its path is not used).
+ */
 export function parseTarget(target: string): { host: string; port: number } {
+  const scheme = target.match(/^([a-z][a-z0-9+.-]*):\/\//i)?.[1].toLowerCase();
+  if (scheme) {
+    if (scheme !== "https") {
+      throw new UsageError(
+        `"${target}": connect speaks TLS, not ${scheme}://`,
+        "give HOST:PORT or an https:// URL",
+      );
+    }
+    let url: URL;
+    try {
+      url = new URL(target);
+    } catch {
+      throw new UsageError(`"${target}" is not a URL`, "e.g. https://localhost:8443/");
+    }
+    return { host: url.hostname.replace(/^\[|\]$/g, ""), port: url.port ? Number(url.port) : 443 };
+  }
   const v6 = target.match(/^\[([^\]]+)\](?::(\d+))?$/);
   if (v6) return { host: v6[1], port: v6[2] ? parsePort(v6[2]) : 8443 };
   if ((target.match(/:/g) ?? []).length > 1) {
     throw new UsageError(
-      `"${target}" is ambiguous`,
+      `"${target}" has more than one colon`,
       "write IPv6 addresses in brackets, e.g. [::1]:8443",
     );
   }
@@ -100,6 +125,18 @@ export async function connect(argv: string[]): Promise<number> {
   if (quiet && values.trace !== undefined) {
     throw new UsageError("--quiet and --trace ask for opposite things", "drop one of them");
   }
+  if (quiet && values.json) {
+    throw new UsageError(
+      "--quiet and --json ask for opposite things",
+      "--json prints only the JSON object already; drop --quiet",
+    );
+  }
+  if (values.json && values["show-certs"]) {
+    throw new UsageError(
+      "--json and --show-certs both print on stdout",
+      "--json already lists the chain (with fingerprints and pins); drop one of them",
+    );
+  }
   const note = (line: string) => quiet || console.error(line);
   // Flags first, files second: a typo is reported before a missing file.
   const alpn = values.alpn ? parseAlpn(values.alpn) : undefined;
@@ -114,13 +151,20 @@ export async function connect(argv: string[]): Promise<number> {
   const { handshakeTimeoutMs, maxHandshakeMessage } = parseLimits(values);
   const seen = await observe(values);
   const crypto = await loadCrypto(values.crypto);
+  const trust = await buildVerifier(values, (line) => console.error(line));
+  const attempt: Attempt = { ca: trust.ca, clientCertificate: values.cert !== undefined };
   const config: ClientConfig = {
     crypto,
     serverName,
     alpn,
     groups,
     cipherSuites,
-    verifier: await buildVerifier(values, (line) => console.error(line)),
+    verifier: {
+      verify: (chain, context) => {
+        attempt.chain = chain;
+        return trust.verifier.verify(chain, context);
+      },
+    },
     certificate: values.cert
       ? await loadCertificatePair(values.cert, values.key!, crypto)
       : undefined,
@@ -129,6 +173,13 @@ export async function connect(argv: string[]): Promise<number> {
     maxHandshakeMessage,
   };
   if (seen.trace) console.error(`crypto provider ${cryptoOf(config).name}`);
+  // What this client offers, to explain a refusal.
+  const prefs = preferences(config);
+  attempt.offered = {
+    groups: prefs.groups,
+    suites: prefs.suites.map((s) => s.id),
+    alpn: config.alpn,
+  };
   const started = performance.now();
   const tcp = await dial(host, port);
   const conn = new TlsConn(Connection.client(config), tcp, { handshakeTimeoutMs });
@@ -141,12 +192,23 @@ export async function connect(argv: string[]): Promise<number> {
       return 0;
     }
     note(summary(host, port, info));
-    await pipe(conn);
+    if (values["show-certs"]) await writeAll(Deno.stdout, encoder.encode(chainPem(info)));
+    await pipe(conn, note);
     return 0;
   } catch (e) {
     await conn.close().catch(() => {});
-    throw explain(e, values.ca === FLAGS.ca.default && !values.insecure);
+    throw explain(e, attempt);
   }
+}
+
+const encoder = new TextEncoder();
+
+/** The peer's chain as `openssl s_client -showcerts` prints it: ` 0 s:... i:...` then PEM. */
+function chainPem(info: HandshakeInfo): string {
+  return info.peerCertificates.map((der, i) => {
+    const c = parseCertificate(der);
+    return ` ${i} s:${c.subject.text}\n   i:${c.issuer.text}\n${encodePem("CERTIFICATE", der)}`;
+  }).join("");
 }
 
 /** Opens TCP; `localhost` tries 127.0.0.1 then ::1. Refusals become a readable UsageError. */
@@ -167,8 +229,8 @@ async function dial(host: string, port: number): Promise<Deno.TcpConn> {
   }
   if (last instanceof Deno.errors.ConnectionRefused) {
     throw new ConnectFailure(
-      `connection to ${host}:${port} refused`,
-      "is `handshake serve` running there?",
+      `connection to ${hostPort(host, port)} refused`,
+      refusedHint(host, port),
     );
   }
   if (
@@ -179,18 +241,29 @@ async function dial(host: string, port: number): Promise<Deno.TcpConn> {
   throw new ConnectFailure(`cannot connect to ${host}:${port}: ${(last as Error).message}`);
 }
 
-/** A failure to report as one line with an optional hint (exit status 1). */
-class ConnectFailure extends Error {
-  readonly hint?: string;
-
-  constructor(message: string, hint?: string) {
-    super(message);
-    this.hint = hint;
+/**
+ * Why nothing may have answered: for a loopback address, that the server
+ * may listen on the other one (serve listens on 127.0.0.1 only by default).
+ */
+function refusedHint(host: string, port: number): string {
+  const other = { "::1": "127.0.0.1", "127.0.0.1": "::1" }[host];
+  if (other) {
+    const there = hostPort(other, port);
+    return `the server may listen on ${there} only, as \`handshake serve\` does unless ` +
+      `given --host: try ${there} or localhost:${port}`;
   }
+  return "is `handshake serve` running there? It may listen on another address or port: " +
+    "`handshake serve` prints where it listens";
+}
+
+/** `host:port`, with IPv6 addresses in brackets. */
+function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** Copies stdin to the connection and the connection to stdout until both ends close cleanly. */
-async function pipe(conn: TlsConn): Promise<void> {
+async function pipe(conn: TlsConn, note: (line: string) => void): Promise<void> {
+  let uploaded = false;
   const upload = (async () => {
     // A pipe hands over up to 64 KiB at a time: four records sealed and sent by one write.
     const buf = new Uint8Array(1 << 16);
@@ -198,18 +271,21 @@ async function pipe(conn: TlsConn): Promise<void> {
       await conn.write(buf.subarray(0, n));
     }
     await conn.closeWrite();
+    uploaded = true;
   })();
   const download = (async () => {
     // Each chunk as decrypted, written out without a copy.
     for await (const chunk of conn.chunks()) await writeAll(Deno.stdout, chunk);
+    // A server that stops (Ctrl-C) or ends the session first: say so, as s_client does.
+    if (!uploaded) note("handshake connect: the server closed the connection (close_notify)");
   })();
   // The server's close ends the session even if stdin is still open. A failed upload (a
   // broken pipe) waits for the download, which says why: the server's alert, usually.
-  const uploaded = upload.then(() => download, async (e) => {
+  const both = upload.then(() => download, async (e) => {
     await download;
     throw e;
   });
-  await Promise.race([download, uploaded]);
+  await Promise.race([download, both]);
   upload.catch(() => {});
   await conn.close();
 }
@@ -230,36 +306,4 @@ function summary(host: string, port: number, info: HandshakeInfo): string {
   ];
   if (info.alpn) parts.push(`ALPN ${info.alpn}`);
   return parts.join(", ");
-}
-
-/** Turns a failure into one line with a hint where one helps. */
-function explain(e: unknown, defaultCa: boolean): Error {
-  if (e instanceof TlsError) {
-    const verification = [
-      AlertDescription.unknown_ca,
-      AlertDescription.bad_certificate,
-      AlertDescription.certificate_expired,
-      AlertDescription.certificate_unknown,
-      AlertDescription.unsupported_certificate,
-    ].includes(e.alert);
-    const hint = e.alert === AlertDescription.unknown_ca && defaultCa
-      ? "try --ca with the CA that issued the server's certificate"
-      : undefined;
-    return new ConnectFailure(
-      `${
-        verification ? "server certificate refused: " : ""
-      }${e.message} (sent alert ${e.alertName})`,
-      hint,
-    );
-  }
-  if (e instanceof PeerAlert) {
-    const hint = e.alert === AlertDescription.protocol_version
-      ? "the server does not speak TLS 1.3"
-      : e.alert === AlertDescription.certificate_required
-      ? "the server wants a client certificate: pass --cert and --key"
-      : undefined;
-    return new ConnectFailure(`the server sent alert ${e.alertName}`, hint);
-  }
-  if (e instanceof TruncationError) return new ConnectFailure(e.message);
-  return e as Error;
 }

@@ -6,9 +6,13 @@
 
 import type { HandshakeInfo } from "../lib/config.ts";
 import { type ChainEntry, describeChain } from "../lib/inspect/report.ts";
+import { curlPin } from "./ca_summary.ts";
+import { VERSION } from "./version.ts";
 
 /** What `connect --json` prints. */
 export interface ConnectionSummary {
+  /** The version of handshake that made the connection. */
+  readonly handshakeVersion: string;
   readonly host: string;
   readonly port: number;
   readonly version: "TLSv1.3";
@@ -23,8 +27,10 @@ export interface ConnectionSummary {
   readonly helloRetryRequest: boolean;
   /** From the start of the TCP connection to the end of the handshake, in milliseconds. */
   readonly handshakeMs: number;
-  /** The server's chain as sent, leaf first: subjects, issuers, expiries, SHA-256 fingerprints. */
-  readonly peerCertificates: readonly ChainEntry[];
+  /** The server key's SPKI pin, `sha256//BASE64` (curl --pinnedpubkey, connect --pin). */
+  readonly spkiPin: string | null;
+  /** The server's chain as sent, leaf first: subjects, issuers, expiries, SHA-256 fingerprints, pins. */
+  readonly peerCertificates: readonly (ChainEntry & { readonly spkiPin: string | null })[];
 }
 
 /** Builds the summary of a completed handshake. */
@@ -34,7 +40,16 @@ export async function connectionSummary(
   info: HandshakeInfo,
   ms: number,
 ): Promise<ConnectionSummary> {
+  const chain = await describeChain(info.peerCertificates);
+  const pins = info.peerCertificates.map((der) => {
+    try {
+      return curlPin(der);
+    } catch {
+      return null; // a certificate whose key cannot be read has no pin
+    }
+  });
   return {
+    handshakeVersion: VERSION,
     host,
     port,
     version: info.version,
@@ -46,6 +61,7 @@ export async function connectionSummary(
     sni: info.serverName ?? null,
     helloRetryRequest: info.helloRetry,
     handshakeMs: Math.round(ms * 10) / 10,
-    peerCertificates: await describeChain(info.peerCertificates),
+    spkiPin: pins[0] ?? null,
+    peerCertificates: chain.map((entry, i) => ({ ...entry, spkiPin: pins[i] ?? null })),
   };
 }

@@ -17,7 +17,7 @@ import { ca } from "./ca.ts";
 import { parseFlags } from "./common.ts";
 import { loadCertificatePair } from "./credentials.ts";
 import { CRYPTO_FLAGS, CRYPTO_HELP, loadCrypto } from "./crypto_flag.ts";
-import { startServer } from "./serve.ts";
+import { connectionLine, startServer } from "./serve.ts";
 
 const HELP =
   `handshake demo: make certificates (if missing), serve, connect, exchange data, shut down
@@ -79,7 +79,7 @@ export async function demo(argv: string[]): Promise<number> {
       groups: [NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.secp256r1],
     },
     handshakeTimeoutMs: 10_000,
-    log: (line) => say(`   [server] ${line}`),
+    log: (r) => say(`   [server] ${connectionLine(r)}`),
   });
   say(
     `   handshake serve listening on 127.0.0.1:${server.addr.port} (echo; ${crypto.name} crypto)`,

@@ -11,7 +11,7 @@ import type { TlsConn } from "../lib/tls_conn.ts";
 import { cryptoOf, type HandshakeInfo, type ServerConfig } from "../lib/config.ts";
 import type { TraceEvent } from "../lib/trace.ts";
 import type { TraceLevel } from "./trace_level.ts";
-import { parseFlags, parsePort, UsageError } from "./common.ts";
+import { isDirectory, parseFlags, parsePort, UsageError } from "./common.ts";
 import { bareTraceFlag, observe, OBSERVE_FLAGS, OBSERVE_HELP, tracePrinter } from "./observe.ts";
 import { ChatRoom } from "./serve_chat.ts";
 import { HttpSite } from "./serve_http.ts";
@@ -23,6 +23,11 @@ import { LIMIT_FLAGS, parseCount, parseLimits, SERVER_LIMIT_FLAGS } from "./limi
 import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { errorSummary } from "./report.ts";
 import { CRYPTO_FLAGS, CRYPTO_HELP, loadCrypto } from "./crypto_flag.ts";
+
+/** How long open connections get to end after the first SIGINT/SIGTERM. */
+const GRACE_MS = 3000;
+/** Signals closer together than this are one (a terminal's Ctrl-C, and `deno task` passing it on). */
+const SAME_SIGNAL_MS = 250;
 
 const HELP =
   `handshake serve: a TLS 1.3 server that echoes, chats, or shows visitors their handshake
@@ -48,11 +53,16 @@ Usage: handshake serve [options]
   --max-handshakes N  handshakes in progress at once; more clients wait to be accepted (default 256)
   --max-handshake-message BYTES  largest handshake message accepted (default 131072; a
                       post-quantum ClientHello is 1,400 to 1,900 bytes)
+  --log-format FORMAT text (default): one timestamped line per connection on stdout
+                      json: one JSON object per connection, for machines
   --workers N         serve on N threads, each its own listener on the port (Linux; echo and http
                       modes; needs deno run --unstable-net) (default 1)
 ${CRYPTO_HELP}
 ${OBSERVE_HELP}
   -h, --help          this help
+
+Ctrl-C (SIGINT) or SIGTERM stops the server: open connections get close_notify and
+${GRACE_MS / 1000} seconds to end; a second Ctrl-C exits at once.
 
 Run \`deno task certs\` first to make certs/ca.pem and certs/server.pem.`;
 
@@ -69,6 +79,7 @@ const FLAGS = {
   ...LIMIT_FLAGS,
   ...SERVER_LIMIT_FLAGS,
   mode: { type: "string", default: "echo" },
+  "log-format": { type: "string", default: "text" },
   workers: { type: "string", default: "1" },
   ...CRYPTO_FLAGS,
   ...OBSERVE_FLAGS,
@@ -80,12 +91,32 @@ export interface RunningServer {
   readonly addr: Deno.NetAddr;
   /** Stops accepting, waits for open connections to end. */
   close(): Promise<void>;
+  /** Connections accepted and not yet ended. */
+  readonly openConnections: number;
+  /**
+   * Stops accepting and closes every open connection (close_notify to those
+   * past their handshake), then waits for them to end, at most `graceMs`.
+   * Resolves with how many were still open when the grace period ran out.
+   */
+  shutdown(graceMs: number): Promise<number>;
   /** Resolves when the server has stopped. */
   readonly finished: Promise<void>;
 }
 
-/** What `serve` prints about each connection. */
-export type ConnectionLog = (line: string) => void;
+/** How one connection went, for the log. */
+export interface ConnectionRecord {
+  /** When it ended. */
+  readonly time: Date;
+  readonly peer: string;
+  readonly info?: HandshakeInfo;
+  readonly ok: boolean;
+  /** What the session did ("echoed 3 bytes"), or why it failed. */
+  readonly outcome: string;
+  readonly ms: number;
+}
+
+/** What `serve` does with each connection's record. */
+export type ConnectionLog = (record: ConnectionRecord) => void;
 
 /** One client's connection, as a mode sees it. */
 export interface Session {
@@ -113,37 +144,20 @@ export interface ServeOptions {
 }
 
 /**
- * Where `serve` runs: alone in the process (it prints where it listens and
- * stops on SIGINT/SIGTERM), or as one of `--workers` (the process does both).
+ * Where `serve` runs when it is one of `--workers` (`serve_worker.ts`): the
+ * process, not the worker, prints where it listens and takes the signals.
  */
 export interface ServeHost {
-  /** Listen with SO_REUSEPORT beside the other workers. */
-  readonly reusePort: boolean;
   /** Told the address once listening. */
-  listening(addr: Deno.NetAddr, mode: string): void;
+  listening(addr: Deno.NetAddr): void;
   /** Calls `stop` when the server is to stop; returns a function that forgets it. */
   onStop(stop: () => void): () => void;
-  /** Ends each connection's line, e.g. `worker=2`: which worker served it. */
-  readonly label?: string;
+  /** Which worker this is (from 1): each connection's line and record says so. */
+  readonly worker: number;
 }
 
-const ALONE: ServeHost = {
-  reusePort: false,
-  listening(addr, mode) {
-    console.error(`handshake serve: listening on ${formatAddr(addr)} (${mode}; Ctrl-C to stop)`);
-  },
-  onStop(stop) {
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-    return () => {
-      Deno.removeSignalListener("SIGINT", stop);
-      Deno.removeSignalListener("SIGTERM", stop);
-    };
-  },
-};
-
-/** `handshake serve`: runs until interrupted. */
-export async function serve(argv: string[], host: ServeHost = ALONE): Promise<number> {
+/** `handshake serve`: runs until interrupted (alone, or as worker `host` of `--workers`). */
+export async function serve(argv: string[], host?: ServeHost): Promise<number> {
   const { values } = parseFlags("serve", bareTraceFlag(argv), FLAGS);
   if (values.help) {
     console.log(HELP);
@@ -156,16 +170,27 @@ export async function serve(argv: string[], host: ServeHost = ALONE): Promise<nu
   if (mode !== "echo" && mode !== "chat" && mode !== "http") {
     throw new UsageError(`unknown --mode "${mode}"`, "use echo, chat or http");
   }
+  const logFormat = values["log-format"];
+  if (logFormat !== "text" && logFormat !== "json") {
+    throw new UsageError(`unknown --log-format "${logFormat}"`, "use text or json");
+  }
   const workers = parseCount("--workers", values.workers);
-  if (workers > 1 && host === ALONE) {
+  if (workers > 1 && !host) {
     if (mode === "chat") {
       throw new UsageError("--mode chat runs in one worker", "leave out --workers");
     }
     return await (await import("./serve_workers.ts")).serveWorkers(argv, workers, port, mode);
   }
   // Flags first, files second: a typo is reported before a missing file.
-  // RFC 7301: the http mode speaks HTTP/1.1 only; a client offering h2 too gets http/1.1.
   const alpn = values.alpn ? parseAlpn(values.alpn) : mode === "http" ? ["http/1.1"] : undefined;
+  // RFC 7301 §3.2: agreeing to a protocol commits the server to speaking it.
+  const unspoken = mode === "http" ? alpn!.filter((p) => p !== "http/1.1") : [];
+  if (unspoken.length > 0) {
+    throw new UsageError(
+      `--mode http speaks HTTP/1.1 only, not ${unspoken.join(", ")}`,
+      "drop --alpn: the default is http/1.1",
+    );
+  }
   const groups = values.groups ? parseGroups(values.groups) : undefined;
   const cipherSuites = values.suites ? parseSuites(values.suites) : undefined;
   const seen = await observe(values);
@@ -186,16 +211,63 @@ export async function serve(argv: string[], host: ServeHost = ALONE): Promise<nu
     config,
     handshakeTimeoutMs,
     maxHandshakes,
-    log: host.label ? (line) => console.log(`${line}  ${host.label}`) : (line) => console.log(line),
+    log: logFormat === "json"
+      ? (r) =>
+        console.log(JSON.stringify({ ...jsonRecord(r), ...(host && { worker: host.worker }) }))
+      : (r) =>
+        console.log(
+          `${r.time.toISOString()}  ${connectionLine(r)}${host ? `  worker=${host.worker}` : ""}`,
+        ),
     session: sessions(mode, config, seen.trace),
-    reusePort: host.reusePort,
+    reusePort: host !== undefined,
   });
-  host.listening(server.addr, mode);
-  const forget = host.onStop(() => server.close());
+  if (host) {
+    host.listening(server.addr);
+    const forget = host.onStop(() => server.shutdown(GRACE_MS));
+    try {
+      await server.finished;
+    } finally {
+      forget();
+    }
+    return 0;
+  }
+  const where = server.addr.hostname.includes(":")
+    ? `[${server.addr.hostname}]`
+    : server.addr.hostname;
+  console.error(
+    `handshake serve: listening on ${where}:${server.addr.port} (${mode}; Ctrl-C to stop)`,
+  );
+  let stopping: Promise<number> | undefined;
+  let stoppedAt = 0;
+  const stop = (signal: string) => () => {
+    if (stopping) {
+      // Under `deno task`, one Ctrl-C arrives twice: from the terminal and passed on by the
+      // task runner. Only a later one is the person asking again.
+      if (performance.now() - stoppedAt < SAME_SIGNAL_MS) return;
+      console.error(`handshake serve: ${signal} again: exiting now`);
+      Deno.exit(130);
+    }
+    stoppedAt = performance.now();
+    const n = server.openConnections;
+    console.error(
+      `handshake serve: stopping: ${n} connection${n === 1 ? "" : "s"} open` +
+        (n ? ` (sending close_notify; ${signal} again exits at once)` : ""),
+    );
+    stopping = server.shutdown(GRACE_MS);
+  };
+  const signals = [["SIGINT", stop("SIGINT")], ["SIGTERM", stop("SIGTERM")]] as const;
+  for (const [signal, handler] of signals) Deno.addSignalListener(signal, handler);
   try {
     await server.finished;
+    const left = await stopping;
+    if (left) {
+      console.error(
+        `handshake serve: ${left} connection${left === 1 ? "" : "s"} did not end within ` +
+          `${GRACE_MS / 1000} s; exiting`,
+      );
+    }
   } finally {
-    forget();
+    for (const [signal, handler] of signals) Deno.removeSignalListener(signal, handler);
   }
   return 0;
 }
@@ -245,11 +317,24 @@ async function clientAuth(
     }
     return undefined;
   }
+  if (await isDirectory(caPath)) {
+    throw new UsageError(
+      `--client-ca ${caPath} is a directory`,
+      "give the PEM file of the CA that issues client certificates, e.g. certs/ca.pem",
+    );
+  }
   let anchors: Uint8Array[];
   try {
     anchors = await loadTrustAnchors(caPath);
   } catch (e) {
-    if (e instanceof TrustStoreError) throw new UsageError(e.message, e.hint);
+    // The store's hints name connect's flags; these are serve's.
+    if (e instanceof TrustStoreError) {
+      throw new UsageError(
+        `--client-ca: ${e.message}`,
+        "give the PEM file of the CA that issues client certificates, e.g. certs/ca.pem, " +
+          "which `deno task certs --client NAME` makes along with a client certificate",
+      );
+    }
     throw e;
   }
   const verifier = new PathVerifier(anchors);
@@ -289,10 +374,19 @@ export function startServer(options: ServeOptions): RunningServer {
         "use 127.0.0.1, ::1, 0.0.0.0 or ::",
       );
     }
+    if (/lookup address|Name or service|nodename nor servname/i.test(String(e))) {
+      throw new UsageError(
+        `cannot listen on ${options.host}: no such host`,
+        "use a local address such as 127.0.0.1, ::1, 0.0.0.0 or ::",
+      );
+    }
     throw e;
   }
-  const open = new Set<Promise<void>>();
+  const open = new Map<TlsConn, Promise<void>>();
   let count = 0;
+  let stopping = false;
+  let graceOver = () => {};
+  const grace = new Promise<void>((resolve) => graceOver = resolve);
   let session: Session = {};
   // connections() calls this for each client just before yielding it.
   const configure = (remote: Deno.NetAddr) => {
@@ -302,24 +396,39 @@ export function startServer(options: ServeOptions): RunningServer {
   const finished = (async () => {
     for await (const conn of listener.connections(configure)) {
       const s = session;
-      const task = handleConnection(conn, s, options.log).finally(() => {
-        open.delete(task);
+      const task = handleConnection(conn, s, options.log, () => stopping).finally(() => {
+        open.delete(conn);
         s.end?.();
       });
-      open.add(task);
+      open.set(conn, task);
     }
-    await Promise.allSettled([...open]);
+    await Promise.race([Promise.allSettled([...open.values()]), grace]);
   })();
+  const stopListening = () => {
+    try {
+      listener.close();
+    } catch {
+      // already closed
+    }
+  };
   return {
     addr: listener.addr,
     finished,
+    get openConnections() {
+      return open.size;
+    },
     close: async () => {
-      try {
-        listener.close();
-      } catch {
-        // already closed
-      }
+      stopListening();
       await finished;
+    },
+    shutdown: async (graceMs) => {
+      stopping = true;
+      stopListening();
+      for (const conn of open.keys()) conn.close().catch(() => {});
+      const timer = setTimeout(graceOver, graceMs);
+      await finished;
+      clearTimeout(timer);
+      return open.size;
     },
   };
 }
@@ -329,18 +438,21 @@ async function handleConnection(
   conn: TlsConn & { remoteAddr: Deno.NetAddr },
   session: Session,
   log: ConnectionLog,
+  stopping: () => boolean,
 ): Promise<void> {
   const peer = formatAddr(conn.remoteAddr);
   const started = performance.now();
+  const record = (ok: boolean, outcome: string) =>
+    log({ time: new Date(), peer, info, ok, outcome, ms: Math.round(performance.now() - started) });
   let info: HandshakeInfo | undefined;
   try {
     info = await conn.handshake();
     const outcome = await (session.run ?? echo)(conn, info);
     await conn.close();
-    log(connectionLine(peer, info, `ok, ${outcome}`, started));
+    record(true, stopping() ? `${outcome}, closed as the server stopped` : outcome);
   } catch (e) {
     await conn.close().catch(() => {});
-    log(connectionLine(peer, info, `failed: ${errorSummary(e)}`, started));
+    record(false, stopping() ? "closed as the server stopped" : errorSummary(e));
   }
 }
 
@@ -355,20 +467,36 @@ async function echo(conn: TlsConn): Promise<string> {
   return `echoed ${bytesIn} bytes`;
 }
 
-function connectionLine(
-  peer: string,
-  info: HandshakeInfo | undefined,
-  outcome: string,
-  started: number,
-): string {
-  const ms = Math.round(performance.now() - started);
+/** `127.0.0.1:5000  x25519 TLS_AES_128_GCM_SHA256  ok, echoed 3 bytes  2 ms` */
+export function connectionLine(r: ConnectionRecord): string {
+  const info = r.info;
   const what = info
     ? `${info.group} ${info.cipherSuite}${info.alpn ? ` alpn=${info.alpn}` : ""}${
       info.helloRetry ? " (after HelloRetryRequest)" : ""
     }${clientName(info)}`
     : "no handshake";
   // The crypto provider closes the line of a handshake: which one did the work.
-  return `${peer}  ${what}  ${outcome}  ${ms} ms${info ? `  crypto=${info.provider}` : ""}`;
+  return `${r.peer}  ${what}  ${r.ok ? "ok," : "failed:"} ${r.outcome}  ${r.ms} ms${
+    info ? `  crypto=${info.provider}` : ""
+  }`;
+}
+
+/** The record as `--log-format json` prints it. */
+function jsonRecord(r: ConnectionRecord): Record<string, unknown> {
+  const leaf = r.info?.peerCertificates[0];
+  return {
+    time: r.time.toISOString(),
+    peer: r.peer,
+    ok: r.ok,
+    outcome: r.outcome,
+    group: r.info?.group ?? null,
+    cipherSuite: r.info?.cipherSuite ?? null,
+    alpn: r.info?.alpn ?? null,
+    helloRetryRequest: r.info?.helloRetry ?? null,
+    client: leaf ? parseCertificate(leaf).subject.text : null,
+    crypto: r.info?.provider ?? null,
+    ms: r.ms,
+  };
 }
 
 /** ` client "CN=alice"` when the client proved a certificate. */

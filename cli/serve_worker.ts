@@ -39,8 +39,7 @@ self.onmessage = async (start: MessageEvent<WorkerStart>) => {
     stop?.();
   };
   const host: ServeHost = {
-    reusePort: true,
-    label: `worker=${start.data.worker}`,
+    worker: start.data.worker,
     listening: (addr) =>
       report({ type: "listening", addr: { hostname: addr.hostname, port: addr.port } }),
     onStop(s) {

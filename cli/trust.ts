@@ -10,7 +10,7 @@ import { loadTrustAnchors, TrustStoreError } from "../lib/x509/anchors.ts";
 import { InsecureVerifier } from "../lib/x509/insecure.ts";
 import { PinnedKeyVerifier } from "../lib/x509/pin.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";
-import { UsageError } from "./common.ts";
+import { isDirectory, UsageError } from "./common.ts";
 
 /** The trust flags of `connect`. */
 export interface TrustFlags {
@@ -19,30 +19,61 @@ export interface TrustFlags {
   insecure?: boolean;
 }
 
+/** The default `--ca`. */
+export const DEFAULT_CA = "certs/ca.pem";
+
+/** The verifier the flags ask for, and the CA file's anchors when that is what it uses. */
+export interface Trust {
+  verifier: CertificateVerifier;
+  ca?: { path: string; given: boolean; anchors: readonly Uint8Array[] };
+}
+
 /** Builds the verifier the flags ask for. `warn` always prints (even with --quiet). */
 export async function buildVerifier(
   flags: TrustFlags,
   warn: (line: string) => void,
-): Promise<CertificateVerifier> {
+): Promise<Trust> {
   if (flags.insecure && flags.pin) {
     throw new UsageError("--insecure and --pin contradict each other", "use one of them");
+  }
+  if (flags.insecure && flags.ca !== undefined) {
+    throw new UsageError(
+      "--insecure and --ca contradict each other: --insecure verifies nothing",
+      "drop --insecure to verify the server against --ca",
+    );
+  }
+  if (flags.pin && flags.ca !== undefined) {
+    throw new UsageError(
+      "--pin and --ca contradict each other: a pin trusts the key alone",
+      "use one of them",
+    );
   }
   if (flags.insecure) {
     warn(
       "handshake connect: WARNING: --insecure: the server's certificate is not verified; anyone on the path can read and change this connection",
     );
-    return new InsecureVerifier();
+    return { verifier: new InsecureVerifier() };
   }
   if (flags.pin) {
     try {
-      return new PinnedKeyVerifier([flags.pin]);
+      return { verifier: new PinnedKeyVerifier([flags.pin]) };
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
   }
-  const spec = flags.ca ?? "certs/ca.pem";
+  const spec = flags.ca ?? DEFAULT_CA;
+  if (await isDirectory(spec)) {
+    throw new UsageError(
+      `--ca ${spec} is a directory`,
+      `give the CA's PEM file, e.g. ${spec.replace(/\/+$/, "")}/ca.pem, or --ca system`,
+    );
+  }
   try {
-    return new PathVerifier(await loadTrustAnchors(spec));
+    const anchors = await loadTrustAnchors(spec);
+    return {
+      verifier: new PathVerifier(anchors),
+      ca: { path: spec, given: flags.ca !== undefined, anchors },
+    };
   } catch (e) {
     if (e instanceof TrustStoreError) throw new UsageError(e.message, e.hint);
     throw e;

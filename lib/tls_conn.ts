@@ -89,7 +89,7 @@ export class TlsConn {
       timer = setTimeout(() => {
         this.#engine.abort(
           90, /* user_canceled */
-          `the handshake did not complete within ${timeout} ms`,
+          `the handshake did not complete within ${timeout / 1000} s`,
         )
           .then((e) => this.#failWith(e));
       }, timeout);

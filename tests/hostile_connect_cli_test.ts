@@ -148,7 +148,7 @@ Deno.test("connect: --handshake-timeout gives up on a server that never answers"
     assert.equal(out.code, 1);
     assert.equal(
       out.stderr,
-      "handshake connect: the handshake did not complete within 500 ms (sent alert user_canceled)\n",
+      "handshake connect: the handshake did not complete within 0.5 s (sent alert user_canceled)\n",
     );
   } finally {
     listener.close();

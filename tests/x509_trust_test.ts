@@ -60,6 +60,9 @@ Deno.test({
   },
 });
 
+/** A pin in curl's form, `sha256//BASE64`. */
+const curl = (pin: string) => pin.replace("sha256/", "sha256//");
+
 Deno.test("--pin: exactly the pinned key, whatever the chain", async () => {
   const pin = await spkiPin(leafPublicKey(host.der));
   assert.match(pin, /^sha256\/[A-Za-z0-9+/]{43}=$/);
@@ -73,12 +76,17 @@ Deno.test("--pin: exactly the pinned key, whatever the chain", async () => {
       assert.equal(e.alertName, "bad_certificate");
       assert.equal(
         e.message,
-        `the server's public key is ${pin}, which does not match the pinned ${otherPin}`,
+        `the server's public key is ${curl(pin)}, which does not match the pinned ${
+          curl(otherPin)
+        }`,
       );
       return true;
     },
   );
-  assert.throws(() => parsePin("sha1/abc"), /expected sha256\/ followed by the base64 SHA-256/);
+  // curl's --pinnedpubkey form is accepted too.
+  await new PinnedKeyVerifier([curl(pin)]).verify([host.der], server("anything"));
+  assert.deepEqual(parsePin(curl(pin)), parsePin(pin));
+  assert.throws(() => parsePin("sha1/abc"), /expected sha256\/\/ followed by the base64 SHA-256/);
 });
 
 Deno.test("--insecure: anything goes", async () => {

@@ -5,7 +5,7 @@
  * in limbo's LimboResult format, and fails if a case fails that is not in
  * `tools/limbo/exceptions.json` (or an exception no longer fails).
  *
- *   deno task limbo [--limbo DIR] [--out limbo-results.json] [--verbose]
+ *   deno task limbo [--limbo DIR] [--out limbo-results.json] [--verbose] [--help]
  *
  * @module
  */
@@ -25,16 +25,55 @@ import {
 const PYCA = "pyca-cryptography-48.0.0";
 const CONCURRENCY = 8;
 
-const { values: flags } = parseArgs({
-  args: Deno.args,
-  options: {
-    limbo: { type: "string" },
-    out: { type: "string", default: "limbo-results.json" },
-    verbose: { type: "boolean", default: false },
-  },
-  strict: true,
-});
-const dir = flags.limbo ? new URL(`file://${Deno.realPathSync(flags.limbo)}/`) : DEFAULT_LIMBO_DIR;
+const HELP = `deno task limbo [--limbo DIR] [--out limbo-results.json] [--verbose]
+
+Runs every SERVER case of x509-limbo (https://x509-limbo.com) through the path validator,
+prints a table per family beside pyca/cryptography's results, writes LimboResult JSON to
+--out, and fails on a failure not listed in tools/limbo/exceptions.json.
+
+  --limbo DIR   the folder holding limbo.json.gz (default ../shared/x509-limbo beside this
+                checkout, where the shared data lives)
+  --out FILE    results file (default limbo-results.json)
+  --verbose     print every failing case
+  -h, --help    this help`;
+
+/** Exits 2 with one line saying what is wrong and what to do. */
+function usage(message: string): never {
+  console.error(`limbo: ${message}`);
+  Deno.exit(2);
+}
+
+let flags;
+try {
+  ({ values: flags } = parseArgs({
+    args: Deno.args,
+    options: {
+      limbo: { type: "string" },
+      out: { type: "string", default: "limbo-results.json" },
+      verbose: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  }));
+} catch (e) {
+  usage(`${(e as Error).message.split("\n")[0]} (see \`deno task limbo --help\`)`);
+}
+if (flags.help) {
+  console.log(HELP);
+  Deno.exit(0);
+}
+const dir = flags.limbo
+  ? new URL(`file://${new URL(flags.limbo.replace(/\/*$/, "/"), `file://${Deno.cwd()}/`).pathname}`)
+  : DEFAULT_LIMBO_DIR;
+try {
+  await Deno.stat(new URL("limbo.json.gz", dir));
+} catch {
+  usage(
+    `no x509-limbo data at ${new URL("limbo.json.gz", dir).pathname} (pass --limbo DIR with ` +
+      "limbo.json.gz from https://github.com/C2SP/x509-limbo; `deno test tests/x509_limbo_test.ts` " +
+      "runs the subset shipped in tests/fixtures)",
+  );
+}
 
 const started = performance.now();
 const cases = await loadLimbo(dir);

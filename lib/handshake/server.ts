@@ -13,6 +13,7 @@
 
 import { AlertDescription, TlsError } from "../errors.ts";
 import {
+  CipherSuite,
   ExtensionType,
   HandshakeType,
   NamedGroup,
@@ -223,7 +224,7 @@ export class ServerHandshake {
       throw new TlsError(
         AlertDescription.handshake_failure,
         `no cipher suite in common (the client offers ${
-          listNames(ch.cipherSuites, (v) => `0x${v.toString(16).padStart(4, "0")}`)
+          listNames(ch.cipherSuites, CipherSuite.name)
         })`,
       );
     }

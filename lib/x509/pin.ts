@@ -1,8 +1,9 @@
 /**
  * Public key pinning (`--pin sha256/BASE64`, the pin format of RFC 7469
- * §2.4): the server is trusted if and only if its certificate's
- * SubjectPublicKeyInfo hashes to the pin. No path, no name, no dates: the
- * key is the whole proof, as with SSH's known_hosts.
+ * §2.4, or curl's `--pinnedpubkey sha256//BASE64`): the server is trusted
+ * if and only if its certificate's SubjectPublicKeyInfo hashes to the pin.
+ * No path, no name, no dates: the key is the whole proof, as with SSH's
+ * known_hosts.
  *
  * @module
  */
@@ -18,13 +19,13 @@ export function spkiPin(spki: Uint8Array, crypto: CryptoProvider = defaultProvid
   return `sha256/${crypto.hashes["SHA-256"].digest(spki).toBase64()}`;
 }
 
-/** Parses `sha256/BASE64`; throws an Error that shows the expected form. */
+/** Parses `sha256/BASE64` or curl's `sha256//BASE64`; throws an Error that shows the expected form. */
 export function parsePin(text: string): Uint8Array {
-  const m = text.match(/^sha256\/([A-Za-z0-9+/]{43}=)$/);
+  const m = text.match(/^sha256\/\/?([A-Za-z0-9+/]{43}=)$/);
   if (!m) {
     throw new Error(
-      `"${text}" is not a pin: expected sha256/ followed by the base64 SHA-256 of the server's ` +
-        `SubjectPublicKeyInfo (44 characters)`,
+      `"${text}" is not a pin: expected sha256// followed by the base64 SHA-256 of the server's ` +
+        `SubjectPublicKeyInfo (44 characters), as \`handshake ca\` prints it`,
     );
   }
   return Uint8Array.fromBase64(m[1]);
@@ -34,10 +35,9 @@ export function parsePin(text: string): Uint8Array {
 export class PinnedKeyVerifier implements CertificateVerifier {
   readonly #pins: readonly string[];
 
-  /** @param pins one or more `sha256/BASE64` pins (checked by `parsePin`). */
+  /** @param pins one or more `sha256/BASE64` or `sha256//BASE64` pins (checked by `parsePin`). */
   constructor(pins: readonly string[]) {
-    for (const p of pins) parsePin(p);
-    this.#pins = pins;
+    this.#pins = pins.map((p) => `sha256/${parsePin(p).toBase64()}`);
   }
 
   verify(chain: readonly Uint8Array[], context: VerifyContext): Promise<void> {
@@ -61,9 +61,11 @@ export class PinnedKeyVerifier implements CertificateVerifier {
       detail: ok ? `public key ${pin} is pinned` : `public key ${pin} is not pinned`,
     });
     if (!ok) {
+      // Shown in curl's form, as `handshake ca` prints pins.
+      const curl = (p: string) => p.replace("sha256/", "sha256//");
       throw refuse.bad(
-        `the ${context.peer}'s public key is ${pin}, which does not match the pinned ` +
-          `${this.#pins.join(" or ")}`,
+        `the ${context.peer}'s public key is ${curl(pin)}, which does not match the pinned ` +
+          `${this.#pins.map(curl).join(" or ")}`,
       );
     }
   }

@@ -16,6 +16,17 @@ const USAGE = `Usage: deno task fuzz [--seconds N] [--seed S]
   --seed S      seed of the mutations (default: the time); a run with the same seed
                 and the same count of inputs repeats exactly`;
 
+/** What the outcomes in the summary mean. */
+const LEGEND = `
+How each input ended (every one is fine; only findings are bugs):
+  ok            the engine took the whole input and went on: the mutation was harmless
+  alert NAME    the engine refused the input with alert NAME, sent before it stopped (RFC 8446 §6)
+  peer NAME     the mutated input carried an alert from the other side, and the engine stopped
+                on it (a name in hex, e.g. 0x80, is an alert code the mutation made up)
+  truncated     the input ended before the conversation did, without close_notify
+  finding       anything else: a crash, a hang, an error without its alert, too much output;
+                printed as FINDING above and saved under tests/fuzz/corpus/`;
+
 async function main(): Promise<number> {
   let values;
   try {
@@ -64,6 +75,7 @@ async function main(): Promise<number> {
   );
   const outcomes = Object.entries(stats.outcomes).sort((a, b) => b[1] - a[1]);
   for (const [outcome, n] of outcomes) console.log(`  ${String(n).padStart(7)}  ${outcome}`);
+  console.log(LEGEND);
   return stats.findings.length + unhandled ? 1 : 0;
 }
 

@@ -9,7 +9,7 @@
  * resident memory (VmRSS from /proc/PID/status) at start, at its peak and
  * after the clients left in each round, and per idle connection.
  *
- *   deno task load [--seconds 30] [--rounds 2] [--clients 200] [--hostile 100]
+ *   deno task load [--quick] [--seconds 30] [--rounds 2] [--clients 200] [--hostile 100]
  *                  [--idle 3000] [--idle-rounds 3] [--handshake-timeout 10] [--settle 30]
  *
  * @module
@@ -453,28 +453,88 @@ const HOSTILE = {
   },
 };
 
+const HELP =
+  `deno task load [options]: handshake serve under good and hostile clients, then idle ones
+
+  --seconds N            length of each mixed round (default 30)
+  --rounds N             mixed rounds (default 2)
+  --clients N            well-behaved clients at once (default 200)
+  --hostile N            hostile clients at once (default 100)
+  --idle N               idle connections held (default 3000)
+  --idle-rounds N        times they are opened and held (default 3)
+  --handshake-timeout S  the server's --handshake-timeout (default 10)
+  --settle S             longest wait for memory to settle after a round (default 30)
+  --quick                a short run (about a minute): 5 s, 2 rounds, 50 + 25 clients,
+                         500 idle connections twice, 10 s settle
+  -h, --help             this help
+
+The default run takes about four minutes on two cores (more on a loaded machine); it
+prints how long it expects to take when it starts. Exit status 0 when no well-behaved client failed.`;
+
+/** Full and --quick settings. */
+const SETTINGS = {
+  seconds: [30, 5],
+  rounds: [2, 2],
+  clients: [200, 50],
+  hostile: [100, 25],
+  idle: [3000, 500],
+  "idle-rounds": [3, 2],
+  "handshake-timeout": [10, 10],
+  settle: [30, 10],
+} as const;
+
+/**
+ * A rough duration, from runs on two shared cores: each mixed round and the
+ * wait for memory to settle after it, about 60 idle connections opened per
+ * second, and the servers' start.
+ */
+function expectedSeconds(o: LoadOptions): number {
+  return o.rounds * (o.seconds + Math.min(o.settle, 12)) + o.idleRounds * (5 + o.idle / 60) + 10;
+}
+
 if (import.meta.main) {
-  const { values } = parseFlags("load", Deno.args, {
-    seconds: { type: "string", default: "30" },
-    rounds: { type: "string", default: "2" },
-    clients: { type: "string", default: "200" },
-    hostile: { type: "string", default: "100" },
-    idle: { type: "string", default: "3000" },
-    "idle-rounds": { type: "string", default: "3" },
-    "handshake-timeout": { type: "string", default: "10" },
-    settle: { type: "string", default: "30" },
-  });
-  const report = await runLoad({
-    seconds: Number(values.seconds),
-    rounds: Number(values.rounds),
-    clients: Number(values.clients),
-    hostile: Number(values.hostile),
-    idle: Number(values.idle),
-    idleRounds: Number(values["idle-rounds"]),
-    handshakeTimeout: Number(values["handshake-timeout"]),
-    settle: Number(values.settle),
+  let values;
+  try {
+    ({ values } = parseFlags("load", Deno.args, {
+      ...Object.fromEntries(Object.keys(SETTINGS).map((k) => [k, { type: "string" as const }])),
+      quick: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
+    }));
+  } catch (e) {
+    console.error(`load: ${(e as Error).message} (see \`deno task load --help\`)`);
+    Deno.exit(2);
+  }
+  if (values.help) {
+    console.log(HELP);
+    Deno.exit(0);
+  }
+  const setting = (k: keyof typeof SETTINGS): number => {
+    const given = (values as Record<string, unknown>)[k] as string | undefined;
+    const n = given === undefined ? SETTINGS[k][values.quick ? 1 : 0] : Number(given);
+    if (!(n > 0)) {
+      console.error(`load: --${k} must be a positive number, not "${given}"`);
+      Deno.exit(2);
+    }
+    return n;
+  };
+  const options: LoadOptions = {
+    seconds: setting("seconds"),
+    rounds: setting("rounds"),
+    clients: setting("clients"),
+    hostile: setting("hostile"),
+    idle: setting("idle"),
+    idleRounds: setting("idle-rounds"),
+    handshakeTimeout: setting("handshake-timeout"),
+    settle: setting("settle"),
     log: (line) => console.log(line),
-  });
+  };
+  console.log(
+    `load: about ${Math.round(expectedSeconds(options))} s: ${options.rounds} rounds of ` +
+      `${options.seconds} s with ${options.clients} good and ${options.hostile} hostile clients, ` +
+      `then ${options.idleRounds} × ${options.idle} idle connections` +
+      (values.quick ? "" : " (--quick for a short run)"),
+  );
+  const report = await runLoad(options);
   const problems = [
     report.goodFailures.length && `${report.goodFailures.length} well-behaved clients failed`,
     report.serverCrashed && "the server crashed",
