@@ -75,6 +75,7 @@ const partial = values.quick || values.only !== undefined || values.crypto !== A
     "floor-iterations",
     "bulk-mib",
     "aead-mib",
+    "echo-mib",
     "connections",
     "latency-runs",
     "pq-handshakes",
