@@ -23,7 +23,7 @@
 import { parseArgs } from "node:util";
 import { connect, listen } from "../lib/net.ts";
 import { CipherSuite, NamedGroup } from "../lib/codepoints.ts";
-import { loadTrustAnchors } from "../lib/x509/anchors.ts";
+import { loadTrustAnchors } from "../lib/deno/trust_files.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";
 import { loadCertificatePair } from "../cli/credentials.ts";
 import { cryptoProvider, isProviderName } from "../lib/providers.ts";

@@ -11,7 +11,7 @@ import { connect as tlsConnect } from "../lib/net.ts";
 import { NamedGroup } from "../lib/codepoints.ts";
 import type { ClientConfig } from "../lib/config.ts";
 import { CipherSuite } from "../lib/codepoints.ts";
-import { loadTrustAnchors } from "../lib/x509/anchors.ts";
+import { loadTrustAnchors } from "../lib/deno/trust_files.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";
 import { ca } from "./ca.ts";
 import { parseFlags } from "./common.ts";

@@ -7,7 +7,11 @@
  */
 
 import { DEFAULT_LIMITS } from "../lib/config.ts";
-import { DEFAULT_MAX_HANDSHAKES } from "../lib/net.ts";
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_HANDSHAKES,
+  DEFAULT_WRITE_TIMEOUT_MS,
+} from "../lib/net.ts";
 import { UsageError } from "./common.ts";
 
 /** Flags both modes accept. */
@@ -19,9 +23,11 @@ export const LIMIT_FLAGS = {
   },
 } as const;
 
-/** `serve` only: handshakes in progress at once. */
+/** `serve` only: handshakes in progress at once, and how long a stalled peer is kept. */
 export const SERVER_LIMIT_FLAGS = {
   "max-handshakes": { type: "string", default: String(DEFAULT_MAX_HANDSHAKES) },
+  "idle-timeout": { type: "string", default: String(DEFAULT_IDLE_TIMEOUT_MS / 1000) },
+  "write-timeout": { type: "string", default: String(DEFAULT_WRITE_TIMEOUT_MS / 1000) },
 } as const;
 
 /** The limits as the library takes them. */
@@ -51,6 +57,15 @@ export function parseLimits(values: {
       512,
     ),
   };
+}
+
+/** A positive number of seconds (fractions allowed) as milliseconds, or a UsageError naming the flag. */
+export function parseSeconds(flag: string, value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new UsageError(`${flag} must be a positive number of seconds, not "${value}"`);
+  }
+  return seconds * 1000;
 }
 
 /** A whole number of at least `min`, or a UsageError naming the flag. */

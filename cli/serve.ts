@@ -15,11 +15,19 @@ import { isDirectory, parseFlags, parsePort, UsageError } from "./common.ts";
 import { bareTraceFlag, observe, OBSERVE_FLAGS, OBSERVE_HELP, tracePrinter } from "./observe.ts";
 import { ChatRoom } from "./serve_chat.ts";
 import { HttpSite } from "./serve_http.ts";
+import { bridgeTargets, BROWSER_FLAGS, BROWSER_HELP, BrowserSite } from "./serve_browser.ts";
 import { loadCertificatePair } from "./credentials.ts";
-import { loadTrustAnchors, TrustStoreError } from "../lib/x509/anchors.ts";
+import { TrustStoreError } from "../lib/x509/anchors.ts";
+import { loadTrustAnchors } from "../lib/deno/trust_files.ts";
 import { parseCertificate } from "../lib/x509/certificate.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";
-import { LIMIT_FLAGS, parseCount, parseLimits, SERVER_LIMIT_FLAGS } from "./limits.ts";
+import {
+  LIMIT_FLAGS,
+  parseCount,
+  parseLimits,
+  parseSeconds,
+  SERVER_LIMIT_FLAGS,
+} from "./limits.ts";
 import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { errorSummary } from "./report.ts";
 import { CRYPTO_FLAGS, CRYPTO_HELP, loadCrypto } from "./crypto_flag.ts";
@@ -37,6 +45,7 @@ Usage: handshake serve [options]
   --mode MODE         echo (default): send back what each client sends
                       chat: lines typed here go to every client, and theirs come here
                       http: an HTTPS page showing each visitor their own handshake (/json too)
+${BROWSER_HELP}
 
   --host ADDR         address to listen on (default 127.0.0.1; use :: or 0.0.0.0 for all)
   --port N            TCP port (default 8443; 0 picks a free one)
@@ -51,6 +60,9 @@ Usage: handshake serve [options]
   --require-client-cert   refuse clients without a certificate (needs --client-ca)
   --handshake-timeout SECONDS   drop clients that do not finish the handshake (default 10)
   --max-handshakes N  handshakes in progress at once; more clients wait to be accepted (default 256)
+  --idle-timeout SECONDS   close a connection that has received nothing for this long (default 300)
+  --write-timeout SECONDS  close a connection whose client has taken none of our data for this
+                      long, as when it never reads (default 30)
   --max-handshake-message BYTES  largest handshake message accepted (default 131072; a
                       post-quantum ClientHello is 1,400 to 1,900 bytes)
   --log-format FORMAT text (default): one timestamped line per connection on stdout
@@ -76,6 +88,7 @@ const FLAGS = {
   suites: { type: "string" },
   "client-ca": { type: "string" },
   "require-client-cert": { type: "boolean" },
+  ...BROWSER_FLAGS,
   ...LIMIT_FLAGS,
   ...SERVER_LIMIT_FLAGS,
   mode: { type: "string", default: "echo" },
@@ -136,6 +149,10 @@ export interface ServeOptions {
   handshakeTimeoutMs: number;
   /** Handshakes in progress at once (default: the library's). */
   maxHandshakes?: number;
+  /** Close a connection that received nothing for this long (default: the library's, 300 s). */
+  idleTimeoutMs?: number;
+  /** Close a connection whose peer took none of our data for this long (default: the library's, 30 s). */
+  writeTimeoutMs?: number;
   log: ConnectionLog;
   /** Starts the session of connection number `id` from `peer` (default: echo). */
   session?: (id: number, peer: string) => Session;
@@ -166,6 +183,8 @@ export async function serve(argv: string[], host?: ServeHost): Promise<number> {
   const port = parsePort(values.port);
   const { handshakeTimeoutMs, maxHandshakeMessage } = parseLimits(values);
   const maxHandshakes = parseCount("--max-handshakes", values["max-handshakes"]);
+  const idleTimeoutMs = parseSeconds("--idle-timeout", values["idle-timeout"]);
+  const writeTimeoutMs = parseSeconds("--write-timeout", values["write-timeout"]);
   const mode = values.mode;
   if (mode !== "echo" && mode !== "chat" && mode !== "http") {
     throw new UsageError(`unknown --mode "${mode}"`, "use echo, chat or http");
@@ -191,6 +210,7 @@ export async function serve(argv: string[], host?: ServeHost): Promise<number> {
       "drop --alpn: the default is http/1.1",
     );
   }
+  const bridges = bridgeTargets(values);
   const groups = values.groups ? parseGroups(values.groups) : undefined;
   const cipherSuites = values.suites ? parseSuites(values.suites) : undefined;
   const seen = await observe(values);
@@ -205,12 +225,19 @@ export async function serve(argv: string[], host?: ServeHost): Promise<number> {
     clientAuth: await clientAuth(values["client-ca"], values["require-client-cert"] ?? false),
     maxHandshakeMessage,
   };
+  // The bridge of /browser joins this server's own port, known once it listens.
+  const browser = mode === "http"
+    ? await BrowserSite.load(values, () => loopback(server.addr), bridges)
+    : undefined;
+  if (browser?.unavailable) console.error(`handshake serve: ${browser.unavailable}`);
   const server = startServer({
     host: values.host,
     port,
     config,
     handshakeTimeoutMs,
     maxHandshakes,
+    idleTimeoutMs,
+    writeTimeoutMs,
     log: logFormat === "json"
       ? (r) =>
         console.log(JSON.stringify({ ...jsonRecord(r), ...(host && { worker: host.worker }) }))
@@ -218,7 +245,7 @@ export async function serve(argv: string[], host?: ServeHost): Promise<number> {
         console.log(
           `${r.time.toISOString()}  ${connectionLine(r)}${host ? `  worker=${host.worker}` : ""}`,
         ),
-    session: sessions(mode, config, seen.trace),
+    session: sessions(mode, config, seen.trace, browser),
     reusePort: host !== undefined,
   });
   if (host) {
@@ -277,8 +304,9 @@ function sessions(
   mode: "echo" | "chat" | "http",
   config: ServerConfig,
   trace: TraceLevel | undefined,
+  browser?: BrowserSite,
 ): (id: number, peer: string) => Session {
-  const site = mode === "http" ? new HttpSite(config) : undefined;
+  const site = mode === "http" ? new HttpSite(config, browser) : undefined;
   const room = mode === "chat" ? new ChatRoom((line) => console.log(line)) : undefined;
   room?.readShell().catch(() => {});
   return (id, peer) => {
@@ -341,6 +369,16 @@ async function clientAuth(
   return { verifier, required, authorities: verifier.anchorSubjects };
 }
 
+/** Where this machine reaches a listener: loopback for a wildcard address. */
+function loopback(addr: Deno.NetAddr): { hostname: string; port: number } {
+  const hostname = addr.hostname === "0.0.0.0"
+    ? "127.0.0.1"
+    : addr.hostname === "::"
+    ? "::1"
+    : addr.hostname;
+  return { hostname, port: addr.port };
+}
+
 /** Starts listening and serving; returns at once. */
 export function startServer(options: ServeOptions): RunningServer {
   let listener: TlsListener;
@@ -350,6 +388,8 @@ export function startServer(options: ServeOptions): RunningServer {
       port: options.port,
       ...options.config,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      writeTimeoutMs: options.writeTimeoutMs,
       maxConcurrentHandshakes: options.maxHandshakes,
       reusePort: options.reusePort,
       onAcceptError: (e) =>

@@ -13,6 +13,8 @@ import type { CodePoint } from "../lib/inspect/code_point.ts";
 import { type HandshakeReport, handshakeReport, type MessageStep } from "../lib/inspect/report.ts";
 import type { TlsConn } from "../lib/tls_conn.ts";
 import type { TraceEvent } from "../lib/trace.ts";
+import type { BrowserSite } from "./serve_browser.ts";
+import { concat } from "../lib/wire/writer.ts";
 
 /** Largest request head accepted, in bytes. */
 const MAX_HEAD = 16 * 1024;
@@ -27,10 +29,15 @@ const encoder = new TextEncoder();
 export class HttpSite {
   readonly #events = new Map<number, TraceEvent[]>();
   readonly #chain: readonly Uint8Array[];
+  readonly #browser?: BrowserSite;
 
-  /** `config` is the server's: its chain is what every visitor is shown. */
-  constructor(config: ServerConfig) {
+  /**
+   * `config` is the server's: its chain is what every visitor is shown.
+   * `browser` serves /browser and /bridge.
+   */
+  constructor(config: ServerConfig, browser?: BrowserSite) {
     this.#chain = config.certificate.chain;
+    this.#browser = browser;
   }
 
   /** A trace for connection `id` that keeps its events for the page. */
@@ -83,6 +90,13 @@ export class HttpSite {
         return `${requests(served)}, refused a ${method}`;
       }
       const path = (target ?? "/").split("?")[0];
+      if (this.#browser?.handles(path)) {
+        const request = { target, head, keepAlive, headOnly: method === "HEAD", rest: buffered };
+        const taken = await this.#browser.serve(conn, request);
+        if (taken !== undefined) return `${requests(served)}; ${taken}`;
+        if (!keepAlive) break;
+        continue;
+      }
       const body = path === "/"
         ? ["text/html; charset=utf-8", renderPage(report)]
         : path === "/json"
@@ -127,6 +141,10 @@ const REASONS: Record<number, string> = {
   431: "Request Header Fields Too Large",
 };
 
+/**
+ * Sends one response, head and body with one write, so that a response that
+ * fits in a record goes out as one record (and one packet).
+ */
 async function respond(
   conn: TlsConn,
   status: number,
@@ -139,8 +157,7 @@ async function respond(
   const head = `HTTP/1.1 ${status} ${REASONS[status]}\r\n` +
     `Content-Type: ${type}\r\nContent-Length: ${bytes.length}\r\n` +
     `Cache-Control: no-store\r\nConnection: ${keepAlive ? "keep-alive" : "close"}\r\n\r\n`;
-  await conn.write(encoder.encode(head));
-  if (!headOnly) await conn.write(bytes);
+  await conn.write(headOnly ? encoder.encode(head) : concat(encoder.encode(head), bytes));
 }
 
 // --- the page ---

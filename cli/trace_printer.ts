@@ -147,6 +147,12 @@ export class TracePrinter {
       }
       case "key_update":
         return; // shown with its message
+      case "early_data_skipped":
+        return this.#heading(
+          "client",
+          `0-RTT data, ${e.bytes} bytes: skipped (early data is not accepted, RFC 8446 §4.2.10)`,
+          "keys this server does not have",
+        );
     }
   };
 

@@ -6,7 +6,8 @@
  */
 
 import type { CertificateVerifier } from "../lib/config.ts";
-import { loadTrustAnchors, TrustStoreError } from "../lib/x509/anchors.ts";
+import { TrustStoreError } from "../lib/x509/anchors.ts";
+import { loadTrustAnchors } from "../lib/deno/trust_files.ts";
 import { InsecureVerifier } from "../lib/x509/insecure.ts";
 import { PinnedKeyVerifier } from "../lib/x509/pin.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { openEnum } from "./wire/open_enum.ts";
+import { type OpenEnum, openEnum } from "./wire/open_enum.ts";
 
 /** RFC 8446 §5.1: ContentType. */
 export const ContentType = openEnum({
@@ -16,8 +16,8 @@ export const ContentType = openEnum({
   application_data: 23,
 });
 
-/** RFC 8446 §4: HandshakeType (plus `message_hash`, §4.4.1). */
-export const HandshakeType = openEnum({
+/** RFC 8446 §4: the HandshakeType code points by name (`HandshakeType` is the open enum). */
+export const HANDSHAKE_TYPES = {
   client_hello: 1,
   server_hello: 2,
   new_session_ticket: 4,
@@ -29,7 +29,9 @@ export const HandshakeType = openEnum({
   finished: 20,
   key_update: 24,
   message_hash: 254,
-});
+};
+/** RFC 8446 §4: HandshakeType (plus `message_hash`, §4.4.1). */
+export const HandshakeType: OpenEnum<typeof HANDSHAKE_TYPES> = openEnum(HANDSHAKE_TYPES);
 
 /** RFC 8446 §4.2: ExtensionType (the ones this project meets). */
 export const ExtensionType = openEnum({
@@ -67,12 +69,8 @@ export const ExtensionType = openEnum({
   renegotiation_info: 65281,
 });
 
-/**
- * RFC 8446 §4.2.7: NamedGroup, with the hybrid post-quantum groups of
- * draft-ietf-tls-ecdhe-mlkem. x25519, secp256r1, secp384r1 and the two
- * ML-KEM hybrids are implemented; the rest are names to print.
- */
-export const NamedGroup = openEnum({
+/** RFC 8446 §4.2.7: the NamedGroup code points by name (`NamedGroup` is the open enum). */
+export const NAMED_GROUPS = {
   secp256r1: 0x0017,
   secp384r1: 0x0018,
   secp521r1: 0x0019,
@@ -86,10 +84,16 @@ export const NamedGroup = openEnum({
   SecP256r1MLKEM768: 0x11eb,
   X25519MLKEM768: 0x11ec,
   X25519Kyber768Draft00: 0x6399,
-});
+};
+/**
+ * RFC 8446 §4.2.7: NamedGroup, with the hybrid post-quantum groups of
+ * draft-ietf-tls-ecdhe-mlkem. x25519, secp256r1, secp384r1 and the two
+ * ML-KEM hybrids are implemented; the rest are names to print.
+ */
+export const NamedGroup: OpenEnum<typeof NAMED_GROUPS> = openEnum(NAMED_GROUPS);
 
-/** RFC 8446 §4.2.3: SignatureScheme. */
-export const SignatureScheme = openEnum({
+/** RFC 8446 §4.2.3: the SignatureScheme code points by name (`SignatureScheme` is the open enum). */
+export const SIGNATURE_SCHEMES = {
   rsa_pkcs1_sha256: 0x0401,
   rsa_pkcs1_sha384: 0x0501,
   rsa_pkcs1_sha512: 0x0601,
@@ -109,13 +113,12 @@ export const SignatureScheme = openEnum({
   mldsa87: 0x0906,
   rsa_pkcs1_sha1: 0x0201,
   ecdsa_sha1: 0x0203,
-});
+};
+/** RFC 8446 §4.2.3: SignatureScheme. */
+export const SignatureScheme: OpenEnum<typeof SIGNATURE_SCHEMES> = openEnum(SIGNATURE_SCHEMES);
 
-/**
- * RFC 8446 §B.4: CipherSuite; and, to print what clients offer, the TLS 1.2
- * suites browsers and curl still list (RFC 5289, RFC 7905, RFC 5246).
- */
-export const CipherSuite = openEnum({
+/** RFC 8446 §B.4: the cipher suite code points by name (`CipherSuite` is the open enum). */
+export const CIPHER_SUITES = {
   TLS_AES_128_GCM_SHA256: 0x1301,
   TLS_AES_256_GCM_SHA384: 0x1302,
   TLS_CHACHA20_POLY1305_SHA256: 0x1303,
@@ -134,7 +137,12 @@ export const CipherSuite = openEnum({
   TLS_RSA_WITH_AES_256_GCM_SHA384: 0x009d,
   TLS_RSA_WITH_AES_128_CBC_SHA: 0x002f,
   TLS_RSA_WITH_AES_256_CBC_SHA: 0x0035,
-});
+};
+/**
+ * RFC 8446 §B.4: CipherSuite; and, to print what clients offer, the TLS 1.2
+ * suites browsers and curl still list (RFC 5289, RFC 7905, RFC 5246).
+ */
+export const CipherSuite: OpenEnum<typeof CIPHER_SUITES> = openEnum(CIPHER_SUITES);
 
 /** RFC 8446 §4.2.1: the protocol versions seen in supported_versions. */
 export const ProtocolVersion = openEnum({

@@ -17,7 +17,9 @@ import type { TraceEvent } from "./trace.ts";
 
 /** A certificate chain (leaf first, DER) with the private key of the leaf. */
 export interface CertifiedKey {
+  /** The certificates, DER, leaf first, then the intermediates (the root may be left out). */
   readonly chain: readonly Uint8Array[];
+  /** The leaf's private key, from the connection's crypto provider. */
   readonly key: SigningKey;
 }
 
@@ -40,6 +42,7 @@ export interface VerifyContext {
  * carrying the alert to send (bad_certificate, unknown_ca, ...) to refuse.
  */
 export interface CertificateVerifier {
+  /** Resolves if `chain` (DER, leaf first, as the peer sent it) is trusted; throws `TlsError` if not. */
   verify(chain: readonly Uint8Array[], context: VerifyContext): Promise<void>;
 }
 
@@ -76,8 +79,12 @@ export interface CommonConfig {
    * application data, user_canceled (default 16, as Go's crypto/tls).
    */
   maxIgnoredRecords?: number;
-  /** Most KeyUpdates accepted from the peer within one second (default 16). */
-  maxKeyUpdatesPerSecond?: number;
+  /**
+   * Most KeyUpdates accepted from the peer in a row, with no application
+   * data between them (default 32, as BoringSSL); each update_requested
+   * among them is answered. Application data starts the count again.
+   */
+  maxKeyUpdatesInARow?: number;
   /**
    * The cryptography: suites, groups, hashes, signatures, randomness
    * (default: the `webcrypto` provider).
@@ -157,5 +164,5 @@ export function cryptoOf(config: CommonConfig): CryptoProvider {
 export const DEFAULT_LIMITS = {
   maxHandshakeMessage: 131072,
   maxIgnoredRecords: 16,
-  maxKeyUpdatesPerSecond: 16,
+  maxKeyUpdatesInARow: 32,
 } as const;

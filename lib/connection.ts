@@ -24,7 +24,7 @@ import type { KeySchedule } from "./crypto/key_schedule.ts";
 import { then } from "./crypto/maybe.ts";
 import type { CryptoProvider, MaybePromise } from "./crypto/provider.ts";
 import { ClientHandshake } from "./handshake/client.ts";
-import type { HandshakeIO } from "./handshake/io.ts";
+import type { EarlyDataSkip } from "./handshake/io.ts";
 import {
   decodeKeyUpdate,
   decodeNewSessionTicket,
@@ -36,7 +36,13 @@ import {
 import { ServerHandshake } from "./handshake/server.ts";
 import { Deframer, MAX_PLAINTEXT, type RawRecord } from "./record/deframer.ts";
 import { HandshakeJoiner } from "./record/handshake_joiner.ts";
-import { Direction, type Epoch, type OpenedRecord, openRecord } from "./record/record_layer.ts";
+import {
+  Direction,
+  type Epoch,
+  type OpenedRecord,
+  openRecord,
+  tryOpenRecord,
+} from "./record/record_layer.ts";
 import { Serial } from "./serial.ts";
 import { keyLogLine } from "./key_log.ts";
 import { type Keys, Outbox } from "./record/outbox.ts";
@@ -52,6 +58,13 @@ export type ConnectionEvent =
   /** The peer sent close_notify: it will send no more data (RFC 8446 §6.1). */
   | { type: "close_notify" };
 
+/**
+ * RFC 8446 §4.2.10: most bytes of declined early data a server skips (a
+ * server that never accepts early data may choose its own limit): 2^14
+ * bytes, plus the expansion of one record (§5.2), counted as received.
+ */
+export const MAX_SKIPPED_EARLY_DATA = MAX_PLAINTEXT + 256;
+
 /** How many received records are opened at once after the handshake (see #handleRun). */
 const OPEN_AHEAD = 16;
 
@@ -60,8 +73,26 @@ const OPEN_AHEAD = 16;
  * `receive()`, `write()` and `close()`, then send what `takeOutput()` returns
  * and act on `takeEvents()`. A failure rejects with `TlsError` (our alert
  * is then in the output) or `PeerAlert` (the peer's alert).
+ *
+ * @example A client over a transport of your own
+ * ```ts
+ * import { Connection, parseTrustAnchors, PathVerifier } from "./mod.ts";
+ * declare function send(bytes: Uint8Array): void; // your transport
+ * declare const bytesFromServer: Uint8Array;
+ * declare const caPem: string;
+ * const verifier = new PathVerifier(parseTrustAnchors(caPem));
+ * const client = Connection.client({ serverName: "localhost", verifier });
+ * await client.start();
+ * send(client.takeOutput()); // the ClientHello
+ * await client.receive(bytesFromServer);
+ * send(client.takeOutput()); // the client's Finished, once the server's flight is in
+ * for (const event of client.takeEvents()) {
+ *   if (event.type === "handshake") console.log(event.info.cipherSuite);
+ *   if (event.type === "data") console.log(event.data);
+ * }
+ * ```
  */
-export class Connection implements HandshakeIO {
+export class Connection {
   /** Which side this is. */
   readonly role: Side;
   /** {@inheritDoc HandshakeIO.crypto} */
@@ -80,7 +111,7 @@ export class Connection implements HandshakeIO {
   readonly #limits: {
     handshakeBytes: number;
     ignoredRecords: number;
-    keyUpdatesPerSecond: number;
+    keyUpdatesInARow: number;
   };
   #schedule?: KeySchedule;
   #generation = { read: 0, write: 0 };
@@ -105,8 +136,10 @@ export class Connection implements HandshakeIO {
   #canceled = false;
   /** Records in a row that carried nothing. */
   #ignoredRecords = 0;
-  /** KeyUpdates received in the current one-second window, and when the window began. */
-  #keyUpdates = { count: 0, since: 0 };
+  /** KeyUpdates received since the last application data. */
+  #keyUpdatesInARow = 0;
+  /** Declined early data being skipped (RFC 8446 §4.2.10), and its bytes so far. */
+  #earlyData: { skip: EarlyDataSkip; bytes: number } = { skip: "none", bytes: 0 };
 
   private constructor(role: Side, config: ClientConfig | ServerConfig) {
     this.role = role;
@@ -117,8 +150,7 @@ export class Connection implements HandshakeIO {
     this.#limits = {
       handshakeBytes: config.maxHandshakeBytes ?? 2 * maxMessage,
       ignoredRecords: config.maxIgnoredRecords ?? DEFAULT_LIMITS.maxIgnoredRecords,
-      keyUpdatesPerSecond: config.maxKeyUpdatesPerSecond ??
-        DEFAULT_LIMITS.maxKeyUpdatesPerSecond,
+      keyUpdatesInARow: config.maxKeyUpdatesInARow ?? DEFAULT_LIMITS.maxKeyUpdatesInARow,
     };
     this.#outbox = new Outbox(
       role,
@@ -348,7 +380,8 @@ export class Connection implements HandshakeIO {
       }
     }
     const epoch = this.#read.epoch;
-    const opened = await (opening ?? openRecord(this.#read, rec));
+    const opened = await (opening ?? this.#openOrSkip(rec));
+    if (!opened) return;
     if (this.#config.trace) {
       this.trace({
         kind: "record",
@@ -374,6 +407,7 @@ export class Connection implements HandshakeIO {
         }
         if (opened.content.length === 0) return this.#ignored("an empty application data record");
         this.#ignoredRecords = 0;
+        this.#keyUpdatesInARow = 0;
         this.#events.push({ type: "data", data: opened.content });
         return;
       default:
@@ -382,6 +416,50 @@ export class Connection implements HandshakeIO {
           `received an encrypted ${ContentType.name(opened.type)} record`,
         );
     }
+  }
+
+  /**
+   * Opens a record, unless it is early data this server declined and skips
+   * (RFC 8446 §4.2.10): then it returns undefined. Past MAX_SKIPPED_EARLY_DATA
+   * the record meets the usual fate.
+   */
+  async #openOrSkip(rec: RawRecord): Promise<OpenedRecord | undefined> {
+    const skip = this.#earlyData.skip;
+    if (
+      skip === "undecryptable" && rec.type === ContentType.application_data && this.#read.cipher
+    ) {
+      const opened = await tryOpenRecord(this.#read, rec);
+      if (opened) {
+        this.#earlyData.skip = "none"; // the client's second flight has begun
+        return opened;
+      }
+      return this.#skipEarlyData(
+        rec,
+        AlertDescription.bad_record_mac,
+        `a record failed to decrypt (bad_record_mac) under the ${this.#read.epoch} keys`,
+      );
+    }
+    if (skip === "encrypted" && rec.type === ContentType.application_data && !this.#read.cipher) {
+      return this.#skipEarlyData(
+        rec,
+        AlertDescription.unexpected_message,
+        "received application data before the handshake was complete",
+      );
+    }
+    return await openRecord(this.#read, rec);
+  }
+
+  /** Counts a skipped early data record; past the limit, it is what it would be otherwise. */
+  #skipEarlyData(rec: RawRecord, alert: number, what: string): undefined {
+    this.trace({ kind: "early_data_skipped", bytes: rec.header.length + rec.fragment.length });
+    this.#earlyData.bytes += rec.fragment.length;
+    if (this.#earlyData.bytes > MAX_SKIPPED_EARLY_DATA) {
+      throw new TlsError(
+        alert,
+        `${what}, past the ${MAX_SKIPPED_EARLY_DATA} bytes of declined early data skipped`,
+      );
+    }
+    return undefined;
   }
 
   /** RFC 8446 §5.1: handshake messages must not be interleaved with other record types. */
@@ -462,6 +540,10 @@ export class Connection implements HandshakeIO {
 
   /** RFC 8446 §6: alerts. close_notify ends the peer's sending; every other alert but user_canceled is fatal. */
   #handleAlert(content: Uint8Array): void {
+    // RFC 8446 §5.4 (and §5.1): an alert record with no content is unexpected_message.
+    if (content.length === 0) {
+      throw new TlsError(AlertDescription.unexpected_message, "received an empty alert record");
+    }
     if (content.length !== 2) {
       throw new TlsError(
         AlertDescription.decode_error,
@@ -553,19 +635,16 @@ export class Connection implements HandshakeIO {
 
   /**
    * Each KeyUpdate costs a key derivation (and, when requested, one of ours);
-   * a peer that sends them in a flood is refused.
+   * a peer that sends them without end and no data is refused. As in
+   * BoringSSL and rustls, what counts is KeyUpdates in a row: application
+   * data in between starts the count again, and time plays no part.
    */
   #countKeyUpdate(): void {
-    const now = this.now().getTime();
-    const window = this.#keyUpdates;
-    if (now - window.since >= 1000 || now < window.since) {
-      window.since = now;
-      window.count = 0;
-    }
-    if (++window.count > this.#limits.keyUpdatesPerSecond) {
+    if (++this.#keyUpdatesInARow > this.#limits.keyUpdatesInARow) {
       throw new TlsError(
         AlertDescription.unexpected_message,
-        `the peer sent more than ${this.#limits.keyUpdatesPerSecond} KeyUpdates within a second`,
+        `the peer sent more than ${this.#limits.keyUpdatesInARow} KeyUpdates in a row ` +
+          "without application data",
       );
     }
   }
@@ -597,9 +676,13 @@ export class Connection implements HandshakeIO {
     else this.#outbox.install(keys, secret, "application");
   }
 
-  // --- HandshakeIO: what the handshake code may do ---
+  // --- HandshakeIO: what the handshake code may do (internal: the class has it structurally,
+  // so that the public type names none of the handshake's own types) ---
 
-  /** {@inheritDoc HandshakeIO.expect} */
+  /**
+   * {@inheritDoc HandshakeIO.expect}
+   * @internal
+   */
   async expect(...types: number[]): Promise<HandshakeMessage> {
     await this.#outbox.flush();
     const msg = await new Promise<HandshakeMessage>((resolve) => {
@@ -617,7 +700,10 @@ export class Connection implements HandshakeIO {
     return msg;
   }
 
-  /** {@inheritDoc HandshakeIO.send} */
+  /**
+   * {@inheritDoc HandshakeIO.send}
+   * @internal
+   */
   send(type: number, body: Uint8Array): Uint8Array {
     const raw = frameHandshake(type, body);
     this.trace({ kind: "message", from: this.role, type, raw, epoch: this.#outbox.queuedEpoch });
@@ -625,7 +711,10 @@ export class Connection implements HandshakeIO {
     return raw;
   }
 
-  /** {@inheritDoc HandshakeIO.sendChangeCipherSpec} */
+  /**
+   * {@inheritDoc HandshakeIO.sendChangeCipherSpec}
+   * @internal
+   */
   sendChangeCipherSpec(): void {
     if (this.#ccsSent) return;
     this.#ccsSent = true;
@@ -636,6 +725,7 @@ export class Connection implements HandshakeIO {
    * {@inheritDoc HandshakeIO.setWriteKeys} The keys are derived from now on
    * and take effect in their place in the output queue: what was queued
    * before is sealed under the old keys, what is queued after under these.
+   * @internal
    */
   setWriteKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void> {
     this.#schedule = schedule;
@@ -647,6 +737,7 @@ export class Connection implements HandshakeIO {
   /**
    * {@inheritDoc HandshakeIO.setReadKeys} Keys a synchronous provider makes
    * are installed at once; others before the next record is opened.
+   * @internal
    */
   setReadKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void> {
     this.#schedule = schedule;
@@ -667,22 +758,42 @@ export class Connection implements HandshakeIO {
     return this.#config.trace ? this.#readKeysReady() : Promise.resolve();
   }
 
-  /** {@inheritDoc HandshakeIO.writeEpoch} */
+  /**
+   * {@inheritDoc HandshakeIO.skipEarlyData}
+   * @internal
+   */
+  skipEarlyData(how: EarlyDataSkip): void {
+    this.#earlyData.skip = how;
+  }
+
+  /**
+   * {@inheritDoc HandshakeIO.writeEpoch}
+   * @internal
+   */
   get writeEpoch(): Epoch {
     return this.#outbox.queuedEpoch;
   }
 
-  /** {@inheritDoc HandshakeIO.random} */
+  /**
+   * {@inheritDoc HandshakeIO.random}
+   * @internal
+   */
   random(n: number): Uint8Array {
     return this.#config.random ? this.#config.random(n) : this.crypto.randomBytes(n);
   }
 
-  /** {@inheritDoc HandshakeIO.now} */
+  /**
+   * {@inheritDoc HandshakeIO.now}
+   * @internal
+   */
   now(): Date {
     return this.#config.now ? this.#config.now() : new Date();
   }
 
-  /** {@inheritDoc HandshakeIO.trace} Also writes the key log, when one is configured. */
+  /**
+   * {@inheritDoc HandshakeIO.trace} Also writes the key log, when one is configured.
+   * @internal
+   */
   trace(event: TraceEvent): void {
     if (event.kind === "secret" && this.#config.keyLog) {
       const random = this.#handshake?.clientRandom ?? this.#clientRandom;

@@ -8,10 +8,10 @@
  * @module
  */
 
-import { openEnum } from "./wire/open_enum.ts";
+import { type OpenEnum, openEnum } from "./wire/open_enum.ts";
 
-/** RFC 8446 §6: AlertDescription (an open enum: unknown values are kept). */
-export const AlertDescription = openEnum({
+/** RFC 8446 §6: the AlertDescription code points by name (`AlertDescription` is the open enum). */
+export const ALERT_DESCRIPTIONS = {
   close_notify: 0,
   unexpected_message: 10,
   bad_record_mac: 20,
@@ -39,7 +39,9 @@ export const AlertDescription = openEnum({
   unknown_psk_identity: 115,
   certificate_required: 116,
   no_application_protocol: 120,
-});
+};
+/** RFC 8446 §6: AlertDescription (an open enum: unknown values are kept). */
+export const AlertDescription: OpenEnum<typeof ALERT_DESCRIPTIONS> = openEnum(ALERT_DESCRIPTIONS);
 
 /** RFC 8446 §6: AlertLevel. TLS 1.3 treats every alert but close_notify and user_canceled as fatal. */
 export const AlertLevel = openEnum({ warning: 1, fatal: 2 });
@@ -52,6 +54,15 @@ export class TlsError extends Error {
   /** The alert description sent to the peer. */
   readonly alert: number;
 
+  /**
+   * `alert` is the AlertDescription to send; `message` says what went wrong.
+   *
+   * @example
+   * ```ts
+   * import { AlertDescription, TlsError } from "./mod.ts";
+   * throw new TlsError(AlertDescription.bad_certificate, "the certificate has expired");
+   * ```
+   */
   constructor(alert: number, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "TlsError";
@@ -72,6 +83,7 @@ export class PeerAlert extends Error {
   /** The alert description the peer sent. */
   readonly alert: number;
 
+  /** `alert` is the AlertDescription the peer sent. */
   constructor(alert: number) {
     super(`the peer sent alert ${AlertDescription.name(alert)} (${alert})`);
     this.name = "PeerAlert";
@@ -89,9 +101,26 @@ export class PeerAlert extends Error {
  * received so far may have been cut short by an attacker.
  */
 export class TruncationError extends Error {
+  /** `message` says what was cut short. */
   constructor(message = "the connection was closed without close_notify (truncated)") {
     super(message);
     this.name = "TruncationError";
+  }
+}
+
+/**
+ * The peer stalled after the connection was set up: it sent nothing for the
+ * idle timeout, or did not take our data for the write timeout.
+ */
+export class StalledPeerError extends Error {
+  /** Which timeout expired. */
+  readonly timeout: "idle" | "write";
+
+  /** `timeout` names the timeout that expired; `message` says how long the peer stalled. */
+  constructor(timeout: "idle" | "write", message: string) {
+    super(message);
+    this.name = "StalledPeerError";
+    this.timeout = timeout;
   }
 }
 

@@ -1,31 +1,36 @@
 /**
- * handshake: TLS 1.3 (RFC 8446) written in TypeScript, over a pluggable
- * crypto provider (`webcrypto` by default).
+ * handshake: TLS 1.3 (RFC 8446) written in TypeScript over a pluggable
+ * crypto provider (`webcrypto`, the default, runs wherever WebCrypto
+ * does), for any runtime. This entry point touches no socket, file,
+ * environment or FFI:
  *
- * - `connect()` / `listen()` give `TlsConn`s over Deno's TCP, shaped like
- *   `Deno.TlsConn`.
- * - `Connection` is the sans-IO engine underneath: bytes in, bytes and
- *   events out, usable over any transport (see `TlsConn` for a driver).
+ * - `Connection` is the sans-IO engine: bytes in, bytes and events out.
+ * - `TlsConn` drives it over any `Transport` (`read`/`write`/`close`),
+ *   shaped like `Deno.TlsConn`; `WebSocketTransport` is one for pages and
+ *   workers.
+ * - `PathVerifier`, `parseTrustAnchors`, `PinnedKeyVerifier` decide whom to
+ *   trust; `loadCertifiedKey` reads a certificate and key from PEM text.
+ *
+ * Sockets are the adapters' business: `./deno` (`connect`/`listen` over
+ * Deno's TCP, and trust files) and `./node` (the same over `node:net`).
  *
  * @example
  * ```ts
- * import { connect } from "./lib/mod.ts";
- * const conn = await connect({ hostname: "127.0.0.1", port: 8443, serverName: "localhost", verifier });
- * await conn.write(new TextEncoder().encode("hi\n"));
+ * import { Connection, parseTrustAnchors, PathVerifier } from "./mod.ts";
+ * const caPem = await (await fetch("/ca.pem")).text(); // the CA certificate, PEM
+ * const verifier = new PathVerifier(parseTrustAnchors(caPem));
+ * const client = Connection.client({ serverName: "localhost", verifier });
+ * await client.start();
+ * const clientHello = client.takeOutput(); // send these bytes to the server
  * ```
  *
  * @module
  */
 
-export {
-  connect,
-  type ConnectOptions,
-  listen,
-  type ListenOptions,
-  type PerConnection,
-  TlsListener,
-} from "./net.ts";
+// First: on runtimes without ES2026 hex/base64 (Node 20-24, older browsers), add them.
+import "./compat/uint8array_base_encoding.ts";
 export { TlsConn, type TlsConnOptions, type Transport } from "./tls_conn.ts";
+export { WebSocketTransport } from "./websocket_transport.ts";
 export { Connection, type ConnectionEvent } from "./connection.ts";
 export type {
   CertificateVerifier,
@@ -36,25 +41,48 @@ export type {
   ServerConfig,
   VerifyContext,
 } from "./config.ts";
-export { AlertDescription, PeerAlert, TlsError, TruncationError } from "./errors.ts";
-export { CipherSuite, NamedGroup, SignatureScheme } from "./codepoints.ts";
+export {
+  ALERT_DESCRIPTIONS,
+  AlertDescription,
+  PeerAlert,
+  StalledPeerError,
+  TlsError,
+  TruncationError,
+} from "./errors.ts";
+export {
+  CIPHER_SUITES,
+  CipherSuite,
+  HANDSHAKE_TYPES,
+  HandshakeType,
+  NAMED_GROUPS,
+  NamedGroup,
+  SIGNATURE_SCHEMES,
+  SignatureScheme,
+} from "./codepoints.ts";
+export type { OpenEnum } from "./wire/open_enum.ts";
 export type {
+  ActiveKeyExchange,
+  Aead,
+  AeadKey,
+  CompletedKeyExchange,
   CryptoProvider,
+  Hash,
+  HashContext,
+  HashName,
   KeyExchangeGroup,
   MaybePromise,
+  SignatureAlgorithm,
+  SignatureHash,
   SigningKey,
   Suite,
 } from "./crypto/provider.ts";
 export { webcrypto } from "./crypto/webcrypto/mod.ts";
-export {
-  cryptoProvider,
-  PROVIDER_NAMES,
-  type ProviderName,
-  ProviderUnavailableError,
-} from "./providers.ts";
 export { PathVerifier, type PathVerifierOptions } from "./x509/verify.ts";
-export { loadTrustAnchors, SYSTEM_BUNDLE, TrustStoreError } from "./x509/anchors.ts";
+export { parseTrustAnchors, type TrustAnchorOptions, TrustStoreError } from "./x509/anchors.ts";
 export { parsePin, PinnedKeyVerifier, spkiPin } from "./x509/pin.ts";
 export { InsecureVerifier } from "./x509/insecure.ts";
 export { CertifiedKeyError, loadCertifiedKey } from "./x509/certified_key.ts";
-export type { TraceEvent } from "./trace.ts";
+export type { Side, TraceEvent } from "./trace.ts";
+export type { SecretName } from "./crypto/key_schedule.ts";
+export type { PublicKeyInfo } from "./crypto/public_key.ts";
+export type { Epoch } from "./record/record_layer.ts";

@@ -8,16 +8,32 @@
 import type { ClientConfig, ServerConfig } from "./config.ts";
 import { Connection } from "./connection.ts";
 import { TlsConn, type TlsConnOptions } from "./tls_conn.ts";
+import { DEFAULT_MAX_HANDSHAKES, Slots } from "./slots.ts";
 
 /** Where to connect, and how to speak TLS there. */
 export interface ConnectOptions extends ClientConfig, TlsConnOptions {
+  /** The host to open a TCP connection to (a name or an IP address). */
   hostname: string;
+  /** The TCP port. */
   port: number;
 }
 
 /**
  * Opens a TCP connection and wraps it in TLS. The handshake runs on the
  * first `read`/`write` or when `handshake()` is called.
+ *
+ * @example
+ * ```ts
+ * import { connect, loadTrustAnchors, PathVerifier } from "./deno/mod.ts";
+ * const conn = await connect({
+ *   hostname: "127.0.0.1",
+ *   port: 8443,
+ *   serverName: "localhost",
+ *   verifier: new PathVerifier(await loadTrustAnchors("certs/ca.pem")),
+ * });
+ * await conn.write(new TextEncoder().encode("hi\n"));
+ * await conn.close();
+ * ```
  */
 export async function connect(options: ConnectOptions): Promise<TlsConn> {
   const tcp = await Deno.connect({ hostname: options.hostname, port: options.port });
@@ -27,12 +43,21 @@ export async function connect(options: ConnectOptions): Promise<TlsConn> {
   return new TlsConn(Connection.client(options), tcp, options);
 }
 
-/** Handshakes a listener runs at once unless told otherwise. */
-export const DEFAULT_MAX_HANDSHAKES = 256;
+export { DEFAULT_MAX_HANDSHAKES } from "./slots.ts";
+/** How long a listener's connection may receive nothing before it is closed, unless told otherwise. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+/** How long a listener's peer may take none of our data before it is closed, unless told otherwise. */
+export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
 
-/** Where to listen, and how to speak TLS there. */
+/**
+ * Where to listen, and how to speak TLS there. A listener's connections
+ * time out when idle (`idleTimeoutMs`, default 300 s) or when the peer
+ * stops taking our data (`writeTimeoutMs`, default 30 s); 0 turns either off.
+ */
 export interface ListenOptions extends ServerConfig, TlsConnOptions {
+  /** The address to listen on (default 127.0.0.1). */
   hostname?: string;
+  /** The TCP port (0 picks a free one). */
   port: number;
   /**
    * Handshakes in progress at once (default 256). At the limit the listener
@@ -59,11 +84,18 @@ export type PerConnection = (remoteAddr: Deno.NetAddr) => Partial<ServerConfig>;
 export class TlsListener implements AsyncIterable<TlsConn> {
   readonly #listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>;
   readonly #options: ListenOptions;
+  readonly #connOptions: TlsConnOptions;
   readonly #slots: Slots;
 
+  /** Wraps a TCP `listener`; `listen()` makes one. */
   constructor(listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>, options: ListenOptions) {
     this.#listener = listener;
     this.#options = options;
+    this.#connOptions = {
+      handshakeTimeoutMs: options.handshakeTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      writeTimeoutMs: options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS,
+    };
     this.#slots = new Slots(options.maxConcurrentHandshakes ?? DEFAULT_MAX_HANDSHAKES);
   }
 
@@ -94,7 +126,7 @@ export class TlsListener implements AsyncIterable<TlsConn> {
     }
     tcp.setNoDelay(true);
     const config = configure ? { ...this.#options, ...configure(tcp.remoteAddr) } : this.#options;
-    const conn = Object.assign(new TlsConn(Connection.server(config), tcp, this.#options), {
+    const conn = Object.assign(new TlsConn(Connection.server(config), tcp, this.#connOptions), {
       remoteAddr: tcp.remoteAddr,
     });
     const release = () => this.#slots.release();
@@ -134,48 +166,27 @@ export class TlsListener implements AsyncIterable<TlsConn> {
     this.#slots.wakeAll();
   }
 
+  /** The accepted connections: `for await (const conn of listener)` (see `connections`). */
   [Symbol.asyncIterator](): AsyncIterator<TlsConn & { remoteAddr: Deno.NetAddr }> {
     return this.connections();
   }
 }
 
-/** Counts handshakes in progress; `acquire` waits while all slots are taken. */
-class Slots {
-  readonly #limit: number;
-  #taken = 0;
-  #waiting: (() => void)[] = [];
-
-  constructor(limit: number) {
-    this.#limit = Math.max(1, limit);
-  }
-
-  get taken(): number {
-    return this.#taken;
-  }
-
-  acquire(): Promise<void> {
-    if (this.#taken < this.#limit) {
-      this.#taken++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  /** Frees a slot, handing it straight to the next waiter if there is one. */
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#taken--;
-  }
-
-  /** Lets every waiter through, over the limit (each releases its slot when done). */
-  wakeAll(): void {
-    this.#taken += this.#waiting.length;
-    this.#waiting.splice(0).forEach((wake) => wake());
-  }
-}
-
-/** Listens on TCP and speaks TLS 1.3 on each accepted connection. */
+/**
+ * Listens on TCP and speaks TLS 1.3 on each accepted connection.
+ *
+ * @example An echo server
+ * ```ts
+ * import { listen, loadCertifiedKey } from "./deno/mod.ts";
+ * const certificate = await loadCertifiedKey(
+ *   await Deno.readTextFile("certs/server.pem"),
+ *   await Deno.readTextFile("certs/server-key.pem"),
+ * );
+ * for await (const conn of listen({ port: 8443, certificate })) {
+ *   conn.readable.pipeTo(conn.writable).catch(() => conn.close());
+ * }
+ * ```
+ */
 export function listen(options: ListenOptions): TlsListener {
   const listener = Deno.listen({
     hostname: options.hostname ?? "127.0.0.1",

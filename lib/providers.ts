@@ -21,6 +21,7 @@ export class ProviderUnavailableError extends Error {
   /** The provider asked for. */
   readonly provider: ProviderName;
 
+  /** `provider` could not be loaded; `message` says why and what to do. */
   constructor(provider: ProviderName, message: string) {
     super(message);
     this.name = "ProviderUnavailableError";

@@ -9,19 +9,51 @@
 
 import type { Connection } from "./connection.ts";
 import type { HandshakeInfo } from "./config.ts";
+import { StalledPeerError, TlsError } from "./errors.ts";
 import { Serial } from "./serial.ts";
 
-/** The byte stream under a TLS connection. `Deno.Conn` is one. */
+/**
+ * The byte stream under a TLS connection: `Deno.Conn` is one, and so are
+ * the Node adapter's `SocketTransport` and `WebSocketTransport`.
+ *
+ * @example An in-memory transport that records what is written
+ * ```ts
+ * import type { Transport } from "./mod.ts";
+ * const written: Uint8Array[] = [];
+ * const transport: Transport = {
+ *   read: () => Promise.resolve(null), // nothing arrives
+ *   write: (p) => (written.push(p.slice()), Promise.resolve(p.length)),
+ *   close: () => {},
+ * };
+ * ```
+ */
 export interface Transport {
+  /** Reads received bytes into `p`; resolves with how many, or null at the end of input. */
   read(p: Uint8Array): Promise<number | null>;
+  /** Writes some or all of `p`; resolves with how many bytes were taken. */
   write(p: Uint8Array): Promise<number>;
+  /** Closes both directions; a `read` waiting then ends or fails. */
   close(): void;
+  /** Ends the sending half only (TCP FIN), if the transport can. */
+  closeWrite?(): Promise<void>;
 }
 
 /** Limits the adapter enforces. */
 export interface TlsConnOptions {
   /** Fail the handshake if it has not completed after this many milliseconds (default: none). */
   handshakeTimeoutMs?: number;
+  /**
+   * Close the connection when nothing has been received for this many
+   * milliseconds while waiting for the peer (default: none). A close_notify
+   * is sent first; the error is a `StalledPeerError`.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Close the connection when the peer has taken none of our data for this
+   * many milliseconds (it stopped reading; default: none). The error is a
+   * `StalledPeerError`.
+   */
+  writeTimeoutMs?: number;
 }
 
 /** Received application data held before `read()` takes it; reading the socket pauses above this. */
@@ -40,6 +72,13 @@ const WRITE_BEHIND = 1 << 18;
  * closes anyway: a peer that stopped reading must not keep it open.
  */
 const ALERT_GRACE_MS = 1000;
+/**
+ * After our fatal alert, how long what the peer still sends is read and
+ * dropped before the transport closes (OpenSSL waits as long): closing with
+ * unread data would reset the connection, and the peer might lose the
+ * alert before reading it.
+ */
+const DRAIN_MS = 500;
 
 /** A TLS connection over a transport. */
 export class TlsConn {
@@ -54,6 +93,10 @@ export class TlsConn {
   #wake?: () => void;
   #handshake?: Promise<HandshakeInfo>;
   #pumping = false;
+  /** The pump's transport read in progress, if any. */
+  #reading?: Promise<number | null>;
+  /** Ending after an error or a timeout: what is still to send, then the close (#failWith). */
+  #failing?: Promise<void>;
   /** Bytes given to the transport's write queue and not yet written. */
   #unwritten = 0;
   #readBuffer: Uint8Array = new Uint8Array(READ_MIN);
@@ -61,6 +104,19 @@ export class TlsConn {
   #readable?: ReadableStream<Uint8Array>;
   #writable?: WritableStream<Uint8Array>;
 
+  /**
+   * Drives `engine` over `transport`. The handshake starts on the first
+   * `handshake()`, `read()` or `write()`.
+   *
+   * @example TLS over a WebSocket, as a page would
+   * ```ts
+   * import { Connection, PinnedKeyVerifier, TlsConn, WebSocketTransport } from "./mod.ts";
+   * const verifier = new PinnedKeyVerifier(["sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="]);
+   * const transport = await WebSocketTransport.open("wss://localhost:8443/bridge");
+   * const conn = new TlsConn(Connection.client({ serverName: "localhost", verifier }), transport);
+   * console.log((await conn.handshake()).cipherSuite);
+   * ```
+   */
   constructor(engine: Connection, transport: Transport, options: TlsConnOptions = {}) {
     this.#engine = engine;
     this.#transport = transport;
@@ -137,9 +193,12 @@ export class TlsConn {
     await this.handshake();
     if (this.#error) throw this.#error;
     await this.#engine.write(p);
-    const flushed = this.#flush();
+    const flushed = this.#flush().catch(async (e) => {
+      await this.#failWith(transportError(e));
+      throw this.#error;
+    });
     if (this.#unwritten > WRITE_BEHIND) await flushed;
-    else flushed.catch((e) => this.#failWith(transportError(e)));
+    else flushed.catch(() => {}); // the next call fails instead
     return p.length;
   }
 
@@ -150,9 +209,13 @@ export class TlsConn {
     await this.#flush();
   }
 
-  /** Sends close_notify (if the connection is still healthy) and closes the transport. */
+  /**
+   * Sends close_notify (if the connection is still healthy) and closes the
+   * transport; after a failure, once its alert is sent and drained.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
+    if (this.#failing) return await this.#failing;
     if (!this.#error && this.#engine.handshakeInfo) {
       await this.#engine.close().catch(() => {});
       await this.#flush().catch(() => {});
@@ -244,11 +307,16 @@ export class TlsConn {
       let buf = this.#readBuffer;
       while (!this.#eof && !this.#error && this.#receivedBytes < HIGH_WATER) {
         let n: number | null;
+        const idle = this.#idleTimer();
         try {
-          n = await this.#transport.read(buf);
+          this.#reading = this.#transport.read(buf);
+          n = await this.#reading;
         } catch (e) {
           this.#closed ? (this.#eof = true) : await this.#failWith(transportError(e));
           break;
+        } finally {
+          clearTimeout(idle);
+          this.#reading = undefined;
         }
         if (n === null) {
           const err = this.#engine.endOfInput();
@@ -296,35 +364,115 @@ export class TlsConn {
     this.#unwritten += out.length;
     return this.#writes.run(async () => {
       try {
-        for (let at = 0; at < out.length;) at += await this.#transport.write(out.subarray(at));
+        for (let at = 0; at < out.length;) at += await this.#timedWrite(out.subarray(at));
       } finally {
         this.#unwritten -= out.length;
       }
     });
   }
 
+  /** One transport write, failed with a StalledPeerError if the peer takes nothing in time. */
+  async #timedWrite(bytes: Uint8Array): Promise<number> {
+    const ms = this.#options.writeTimeoutMs;
+    if (!ms) return await this.#transport.write(bytes);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const writing = this.#transport.write(bytes);
+    writing.catch(() => {}); // after a timeout, closing the transport fails it
+    try {
+      return await Promise.race([
+        writing,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const why = `the peer has taken none of our data for ${ms / 1000} s (write timeout)`;
+            reject(new StalledPeerError("write", why));
+          }, ms);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * While the pump waits for the peer: after the idle timeout with nothing
+   * received, the connection is closed (with close_notify, if the handshake
+   * is done: this is no protocol error).
+   */
+  #idleTimer(): ReturnType<typeof setTimeout> | undefined {
+    const ms = this.#options.idleTimeoutMs;
+    if (!ms) return undefined;
+    return setTimeout(() => {
+      if (this.#error || this.#closed) return;
+      this.#error = new StalledPeerError(
+        "idle",
+        `nothing received for ${ms / 1000} s (idle timeout)`,
+      );
+      this.#failing = (async () => {
+        if (this.#engine.handshakeInfo) {
+          await this.#engine.close().catch(() => {});
+          await this.#withGrace(this.#flush());
+        }
+        this.#shutdown();
+      })();
+    }, ms);
+  }
+
   /**
    * Records the error, sends what the engine queued (its alert) and closes
    * the transport, without waiting long behind a write the peer is not
-   * reading.
+   * reading. After a fatal alert of ours, the sending half is shut first and
+   * what the peer still sends is drained for a moment (DRAIN_MS), so that
+   * the peer reads the alert rather than a reset. Runs once.
    */
-  async #failWith(e: Error): Promise<void> {
-    if (!this.#error) this.#error = this.#engine.error ?? e;
-    const flushed = this.#flush().catch(() => {});
-    // Only bytes still waiting for the transport need the grace timer (a timer costs more CPU
-    // than the rest of a failed connection's end).
-    if (this.#unwritten > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        flushed,
-        new Promise((resolve) => timer = setTimeout(resolve, ALERT_GRACE_MS)),
-      ]);
+  #failWith(e: Error): Promise<void> {
+    this.#failing ??= (async () => {
+      if (!this.#error) this.#error = this.#engine.error ?? e;
+      if (!(this.#error instanceof StalledPeerError && this.#error.timeout === "write")) {
+        const flushed = this.#flush();
+        // Only bytes still waiting for the transport need the grace timer (a timer costs more
+        // CPU than the rest of a failed connection's end).
+        await (this.#unwritten > 0 ? this.#withGrace(flushed) : flushed.catch(() => {}));
+      }
+      if (this.#engine.error instanceof TlsError && this.#transport.closeWrite && !this.#closed) {
+        const drained = this.#transport.closeWrite().then(() => this.#drain());
+        await this.#withGrace(drained);
+      }
+      this.#shutdown();
+      this.#notify();
+    })();
+    return this.#failing;
+  }
+
+  /** Waits for `work`, but no longer than ALERT_GRACE_MS, and never fails. */
+  async #withGrace(work: Promise<void>): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      work.catch(() => {}),
+      new Promise((resolve) => timer = setTimeout(resolve, ALERT_GRACE_MS)),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** Reads and drops what the peer still sends, until it closes or DRAIN_MS have passed. */
+  async #drain(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<null>((resolve) =>
+      timer = setTimeout(() => resolve(null), DRAIN_MS)
+    );
+    const buf = new Uint8Array(READ_MAX / 16);
+    try {
+      // The pump's read, if one is under way, comes first (its bytes go nowhere now).
+      let read: Promise<number | null> = this.#reading ?? this.#transport.read(buf);
+      while (true) {
+        read.catch(() => {}); // left pending at the deadline, it fails when the transport closes
+        if ((await Promise.race([read, expired])) === null) return;
+        read = this.#transport.read(buf);
+      }
+    } catch {
+      // The transport failed: there is nothing more to drain.
+    } finally {
       clearTimeout(timer);
-    } else {
-      await flushed;
     }
-    this.#shutdown();
-    this.#notify();
   }
 
   #shutdown(): void {

@@ -54,4 +54,6 @@ export type TraceEvent =
   /** An alert was sent or received. */
   | { kind: "alert"; from: Side; level: number; description: number }
   /** A KeyUpdate was sent or received. */
-  | { kind: "key_update"; from: Side; requestUpdate: boolean };
+  | { kind: "key_update"; from: Side; requestUpdate: boolean }
+  /** A record of 0-RTT data the server declined was skipped (RFC 8446 §4.2.10): its size. */
+  | { kind: "early_data_skipped"; bytes: number };

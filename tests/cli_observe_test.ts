@@ -153,7 +153,8 @@ Deno.test("cli: connect --quiet --trace is a usage error", async () => {
 });
 
 Deno.test("cli: connect --json prints one JSON object, with the chain and whether HRR happened", async () => {
-  const server = await startServe(serveArgs);
+  // A server that does not take P-256: a client whose one share is for P-256 is asked again.
+  const server = await startServe([...serveArgs, "--groups", "X25519MLKEM768,x25519"]);
   try {
     const plain = await runConnect([`localhost:${server.port}`, ...ca, "--json"]);
     assert.equal(plain.code, 0, plain.stderr);

@@ -11,7 +11,7 @@ import { handshakeProcess, startServe } from "./helpers/cli.ts";
 import { need } from "./helpers/commands.ts";
 import { Peer } from "./helpers/peer.ts";
 import { connect } from "../lib/net.ts";
-import { loadTrustAnchors } from "../lib/x509/anchors.ts";
+import { loadTrustAnchors } from "../lib/deno/trust_files.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";
 
 const hasSetsid = await need("Ctrl-C to `deno task serve` in a terminal's process group", "setsid");

@@ -43,7 +43,8 @@ Deno.test("cli: echo hi | connect prints hi and exits 0; serve logs the connecti
 });
 
 Deno.test("cli: --groups and --suites with OpenSSL names force a HelloRetryRequest and AES-256", async () => {
-  const { peer, port } = await serve("--groups", "x25519,p-256");
+  // The client's only share is for P-256, which this server does not take: it asks for x25519.
+  const { peer, port } = await serve("--groups", "x25519");
   try {
     const r = await connect(
       "x\n",

@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { Connection } from "../lib/connection.ts";
+import type { Connection } from "../lib/connection.ts";
 import type { ClientConfig, ServerConfig } from "../lib/config.ts";
 import type { Aead, CryptoProvider } from "../lib/crypto/provider.ts";
 import { Deframer } from "../lib/record/deframer.ts";

@@ -371,12 +371,12 @@ for (const crypto of PROVIDERS) {
   // --- the second ClientHello, after a HelloRetryRequest (RFC 8446 §4.1.2) ---
 
   /**
-   * A server that prefers P-256 answers an x25519-only ClientHello with a
-   * HelloRetryRequest; `change` turns the correct second ClientHello into the
-   * one sent.
+   * A server that takes only P-256 answers a ClientHello with an x25519 share
+   * with a HelloRetryRequest; `change` turns the correct second ClientHello
+   * into the one sent.
    */
   const secondHello = async (change: (second: ClientHello, first: ClientHello) => ClientHello) => {
-    const p = Probe.server({ ...config, groups: [NamedGroup.secp256r1, NamedGroup.x25519] });
+    const p = Probe.server({ ...config, groups: [NamedGroup.secp256r1] });
     const first = await validClientHello();
     await p.feed(clientHelloRecord(first));
     const hrr = decodeServerHello(messages(records(p.takeSent())[0].fragment)[0].body);

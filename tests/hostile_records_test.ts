@@ -250,12 +250,17 @@ for (const crypto of PROVIDERS) {
     assertAlert(p, A.illegal_parameter, /alert with unknown level 3/);
   });
 
-  for (const body of [[2], [2, 40, 0], []]) {
+  for (const body of [[2], [2, 40, 0]]) {
     Deno.test(`hostile records: an alert record of ${body.length} bytes is decode_error [${crypto.name}]`, async () => {
       const p = await server(await hello(), record(T.alert, Uint8Array.from(body)));
       assertAlert(p, A.decode_error, new RegExp(`alert record of ${body.length} bytes, not 2`));
     });
   }
+
+  Deno.test(`hostile records: an empty alert record is unexpected_message (RFC 8446 §5.1, §5.4) [${crypto.name}]`, async () => {
+    const p = await server(await hello(), record(T.alert, new Uint8Array(0)));
+    assertAlert(p, A.unexpected_message, /received an empty alert record/);
+  });
 
   Deno.test(`hostile records: a fatal alert from the peer is a PeerAlert, with nothing sent back [${crypto.name}]`, async () => {
     const p = await server(await hello(), record(T.alert, Uint8Array.of(2, A.handshake_failure)));

@@ -225,6 +225,12 @@ for (const crypto of PROVIDERS) {
     });
   }
 
+  Deno.test(`malicious server: a ServerHello with legacy_version SSL 3.0 is protocol_version, though it selects TLS 1.3 [${crypto.name}]`, async () => {
+    // RFC 8446 Appendix D.5.
+    const r = await against({ serverHello: (sh) => void (sh.legacyVersion = 0x0300) });
+    refused(r, A.protocol_version, /ServerHello's legacy_version is SSL 3\.0; SSL 3\.0 and older/);
+  });
+
   Deno.test(`malicious server: a ServerHello without supported_versions (TLS 1.2) is protocol_version [${crypto.name}]`, async () => {
     const r = await against({
       serverHello: (sh) => {

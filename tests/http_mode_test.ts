@@ -10,6 +10,10 @@ import { chromiumDumpDom } from "./helpers/chromium.ts";
 import assert from "node:assert/strict";
 import { startServe } from "./helpers/cli.ts";
 import { need, run, runCa } from "./helpers/commands.ts";
+import { acceptAnything } from "./helpers/pair.ts";
+import { connect } from "../lib/net.ts";
+import { ContentType } from "../lib/codepoints.ts";
+import type { TraceEvent } from "../lib/trace.ts";
 
 const tools = {
   curl: await need("the curl tests of serve --mode http", "curl"),
@@ -128,3 +132,46 @@ for (const provider of ["webcrypto", "openssl"]) {
     },
   });
 }
+
+Deno.test("http mode: each response, head and body, goes out as one record", async () => {
+  const server = await startServe(serveArgs);
+  const records: TraceEvent[] = [];
+  const conn = await connect({
+    hostname: "127.0.0.1",
+    port: server.port,
+    serverName: "localhost",
+    verifier: acceptAnything,
+    alpn: ["http/1.1"],
+    trace: (e) => records.push(e),
+  });
+  try {
+    await conn.handshake();
+    const fromServer = () =>
+      records.filter((e) =>
+        e.kind === "record" && e.from === "server" && e.epoch === "application" &&
+        e.contentType === ContentType.application_data
+      ) as Extract<TraceEvent, { kind: "record" }>[];
+    const buf = new Uint8Array(1 << 16);
+    for (
+      const [request, status] of [["GET /nothing", 404], ["HEAD /json", 200], [
+        "GET /json",
+        200,
+      ]] as const
+    ) {
+      const before = fromServer().length;
+      await conn.write(new TextEncoder().encode(`${request} HTTP/1.1\r\nHost: localhost\r\n\r\n`));
+      const n = await conn.read(buf);
+      const response = new TextDecoder().decode(buf.subarray(0, n ?? 0));
+      assert.match(response, new RegExp(`^HTTP/1\\.1 ${status} `));
+      const sent = fromServer().slice(before);
+      assert.equal(sent.length, 1, `${request}: ${sent.length} records`);
+      assert.equal(new TextDecoder().decode(sent[0].content), response, "the whole response");
+      const length = Number(response.match(/Content-Length: (\d+)/)?.[1]);
+      const body = response.slice(response.indexOf("\r\n\r\n") + 4);
+      assert.equal(body.length, request.startsWith("HEAD") ? 0 : length);
+    }
+  } finally {
+    await conn.close();
+    await server.peer.kill();
+  }
+});

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { CipherSuite } from "../lib/codepoints.ts";
 import type { CryptoProvider } from "../lib/crypto/provider.ts";
 import { connect } from "../lib/net.ts";
-import { loadTrustAnchors } from "../lib/x509/anchors.ts";
+import { loadTrustAnchors } from "../lib/deno/trust_files.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";
 import { makeCertSet } from "./helpers/certs.ts";
 import { runConnect, startServe } from "./helpers/cli.ts";

@@ -172,13 +172,34 @@ for (const [rfc, ossl] of Object.entries(OPENSSL_GROUPS)) {
   }
 }
 
-Deno.test("openssl s_client → our server: HelloRetryRequest to get the server's preferred group", async () => {
+Deno.test("openssl s_client → our server: no HelloRetryRequest when its one share is for a group we take", async () => {
   const server = await ourServer({ groups: [NamedGroup.x25519, NamedGroup.secp256r1] });
   try {
-    // s_client sends a key share for its first group only (P-256); the server prefers x25519.
-    await sClient(server.port, "-groups", "P-256:X25519");
+    // s_client sends a key share for its first group only (P-256); the server would rather have
+    // x25519, but asking again costs a round trip, so it takes the share it has (RFC 8446 §4.2.8).
+    const peer = await sClient(server.port, "-groups", "P-256:X25519", "-msg");
+    assert.equal(server.infos[0].helloRetry, false);
+    assert.equal(server.infos[0].group, "secp256r1");
+    assert.equal(
+      peer.output.match(/<<< TLS 1.3, Handshake \[length [0-9a-f]+\], ServerHello/g)?.length,
+      1,
+    );
+    assert.match(peer.output, /Server Temp Key: ECDH, prime256v1/);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("openssl s_client → our server: HelloRetryRequest when its one share is for a group we do not take", async () => {
+  const server = await ourServer({ groups: [NamedGroup.x25519] });
+  try {
+    const peer = await sClient(server.port, "-groups", "P-256:X25519", "-msg");
     assert.equal(server.infos[0].helloRetry, true);
     assert.equal(server.infos[0].group, "x25519");
+    assert.equal(
+      peer.output.match(/>>> TLS 1.3, Handshake \[length [0-9a-f]+\], ClientHello/g)?.length,
+      2,
+    );
   } finally {
     await server.close();
   }

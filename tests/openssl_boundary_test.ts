@@ -1,7 +1,8 @@
 /**
  * Where the openssl provider's FFI stays: every `Deno.dlopen` and pointer
- * in `lib/crypto/openssl/`, the engine's static imports free of it, and the
- * library usable with no permission at all (as in a browser or Node, where
+ * in `lib/crypto/openssl/`, the runtime-neutral and Node entry points free
+ * of it, the Deno one reaching it by one dynamic import, and the library
+ * usable with no permission at all (as in a browser or Node, where
  * `webcrypto` is the only choice) while `cryptoProvider("openssl")` says
  * what is missing.
  */
@@ -36,8 +37,9 @@ Deno.test("boundary: only lib/crypto/openssl/ touches Deno.dlopen and pointers",
   assert.deepEqual(offenders, []);
 });
 
-Deno.test("boundary: lib/mod.ts imports lib/crypto/openssl/ only dynamically", async () => {
-  const out = await run(Deno.execPath(), ["info", "--json", new URL("mod.ts", LIB).pathname]);
+/** The openssl modules `entry` imports statically, and how many dynamic imports reach them. */
+async function opensslReach(entry: string): Promise<{ statically: string[]; dynamic: number }> {
+  const out = await run(Deno.execPath(), ["info", "--json", new URL(entry, LIB).pathname]);
   assert.equal(out.code, 0, out.stderr);
   type Dep = { code?: { specifier: string }; type?: { specifier: string }; isDynamic?: boolean };
   const graph = JSON.parse(out.stdout) as {
@@ -62,8 +64,17 @@ Deno.test("boundary: lib/mod.ts imports lib/crypto/openssl/ only dynamically", a
       queue.push(target);
     }
   }
-  assert.deepEqual([...seen].filter((s) => s.includes("/lib/crypto/openssl/")), []);
-  assert.equal(dynamic, 1, "one dynamic import, in lib/providers.ts");
+  return { statically: [...seen].filter((s) => s.includes("/lib/crypto/openssl/")), dynamic };
+}
+
+Deno.test("boundary: lib/mod.ts and lib/node/mod.ts never reach lib/crypto/openssl/", async () => {
+  for (const entry of ["mod.ts", "node/mod.ts"]) {
+    assert.deepEqual(await opensslReach(entry), { statically: [], dynamic: 0 }, entry);
+  }
+});
+
+Deno.test("boundary: lib/deno/mod.ts imports lib/crypto/openssl/ only dynamically", async () => {
+  assert.deepEqual(await opensslReach("deno/mod.ts"), { statically: [], dynamic: 1 });
 });
 
 Deno.test('boundary: the library runs with no permission; cryptoProvider("openssl") names --allow-ffi', async () => {
@@ -72,7 +83,7 @@ Deno.test('boundary: the library runs with no permission; cryptoProvider("openss
   await Deno.writeTextFile(
     script,
     `
-    import { cryptoProvider, ProviderUnavailableError } from ${url("../lib/mod.ts")};
+    import { cryptoProvider, ProviderUnavailableError } from ${url("../lib/deno/mod.ts")};
     import { makeCertSet } from ${url("./helpers/certs.ts")};
     import { acceptAnything, handshakePair } from ${url("./helpers/pair.ts")};
     const set = await makeCertSet();

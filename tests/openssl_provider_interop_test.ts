@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { connect } from "../lib/net.ts";
 import { opensslProvider } from "../lib/crypto/openssl/mod.ts";
-import { loadTrustAnchors } from "../lib/x509/anchors.ts";
+import { loadTrustAnchors } from "../lib/deno/trust_files.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";
 import { makeCertSet } from "./helpers/certs.ts";
 import { PERMISSIONS, runConnect, startServe } from "./helpers/cli.ts";

@@ -11,7 +11,7 @@ import { run } from "./helpers/commands.ts";
 import { freePort } from "./helpers/peer.ts";
 
 const README = await Deno.readTextFile(new URL("../README.md", import.meta.url));
-const MOD = new URL("../lib/mod.ts", import.meta.url).href;
+const LIB = new URL("../lib/", import.meta.url).href;
 /** The checkout's deno.json: its import map resolves lib's npm dependencies. */
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
@@ -33,13 +33,13 @@ function permissions(before: string): string[] {
   return all[all.length - 1][1].trim().split(/\s+/);
 }
 
-/** Runs `code` (importing lib/mod.ts) with `flags` in a directory that holds certs/. */
+/** Runs `code` (importing from ./lib/) with `flags` in a directory that holds certs/. */
 async function runExample(code: string, flags: string[]) {
   const dir = await Deno.makeTempDir({ prefix: "handshake-readme-" });
   try {
     await Deno.mkdir(`${dir}/certs`);
     await makeCertSet({ dir: `${dir}/certs` });
-    await Deno.writeTextFile(`${dir}/example.ts`, code.replace('"./lib/mod.ts"', `"${MOD}"`));
+    await Deno.writeTextFile(`${dir}/example.ts`, code.replaceAll('"./lib/', `"${LIB}`));
     const args = ["run", "--no-prompt", "--config", CONFIG, ...flags, "example.ts"];
     return await run(Deno.execPath(), args, {
       cwd: dir,

@@ -1,7 +1,8 @@
 /** Where trust comes from: --ca FILE, --ca system, --pin and --insecure. */
 
 import assert from "node:assert/strict";
-import { loadTrustAnchors, SYSTEM_BUNDLE, TrustStoreError } from "../lib/x509/anchors.ts";
+import { TrustStoreError } from "../lib/x509/anchors.ts";
+import { loadTrustAnchors, SYSTEM_BUNDLE } from "../lib/deno/trust_files.ts";
 import { parsePin, PinnedKeyVerifier, spkiPin } from "../lib/x509/pin.ts";
 import { InsecureVerifier } from "../lib/x509/insecure.ts";
 import { leafPublicKey } from "../lib/x509/leaf.ts";

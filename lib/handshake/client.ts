@@ -239,6 +239,15 @@ export class ClientHandshake {
   async readServerHello(): Promise<ServerHello> {
     const msg = await this.#io.expect(HandshakeType.server_hello);
     const sh = decodeServerHello(msg.body);
+    // RFC 8446 Appendix D.5: SSL 3.0 or older in legacy_version is refused, whatever else is said.
+    if (sh.legacyVersion <= ProtocolVersion.SSLv3) {
+      throw new TlsError(
+        AlertDescription.protocol_version,
+        `the ServerHello's legacy_version is ${
+          versionName(sh.legacyVersion)
+        }; SSL 3.0 and older are refused`,
+      );
+    }
     const versions = findExtension(sh.extensions, ExtensionType.supported_versions);
     if (!versions) {
       // RFC 8446 §4.1.3: a TLS 1.2 (or older) ServerHello; check the downgrade sentinel for the message.

@@ -16,6 +16,9 @@ import type { Extension } from "./extensions.ts";
 import type { HandshakeMessage } from "./messages.ts";
 import { messageName } from "./messages.ts";
 
+/** How a server skips early data it declined (see `HandshakeIO.skipEarlyData`). */
+export type EarlyDataSkip = "undecryptable" | "encrypted" | "none";
+
 /** The connection as the handshake sees it. */
 export interface HandshakeIO {
   /**
@@ -31,6 +34,14 @@ export interface HandshakeIO {
   setWriteKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void>;
   /** Opens what we receive from now on with keys from `secret`. */
   setReadKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void>;
+  /**
+   * RFC 8446 §4.2.10: how to skip the early data of a client whose offer of
+   * it this server declines, from now on: `undecryptable` drops records
+   * that do not open under the handshake keys, until one does; `encrypted`
+   * drops every application_data record (after a HelloRetryRequest, until
+   * the second ClientHello); `none` stops skipping.
+   */
+  skipEarlyData(how: EarlyDataSkip): void;
   /** The epoch of the keys that protect what we send. */
   readonly writeEpoch: Epoch;
   /** The crypto provider of the connection. */

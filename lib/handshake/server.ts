@@ -143,6 +143,7 @@ export class ServerHandshake {
     const first = await this.#io.expect(HandshakeType.client_hello);
     this.#hello = this.readClientHello(first);
     this.#choice = this.negotiate(this.#hello);
+    this.declineEarlyData();
     this.#transcript.useHash(this.#choice.suite.hash);
     if (this.#choice.share) {
       this.#transcript.add(first.raw, "client");
@@ -176,6 +177,15 @@ export class ServerHandshake {
   /** RFC 8446 §4.1.2: decodes a ClientHello and checks what TLS 1.3 requires of it. */
   readClientHello(msg: HandshakeMessage): ClientHello {
     const ch = decodeClientHello(msg.body);
+    // RFC 8446 Appendix D.5: SSL 3.0 or older in legacy_version is refused, whatever else is offered.
+    if (ch.legacyVersion <= ProtocolVersion.SSLv3) {
+      throw new TlsError(
+        AlertDescription.protocol_version,
+        `the ClientHello's legacy_version is ${
+          versionName(ch.legacyVersion)
+        }; SSL 3.0 and older are refused`,
+      );
+    }
     const versions = findExtension(ch.extensions, ExtensionType.supported_versions);
     if (!versions) {
       throw new TlsError(
@@ -260,9 +270,13 @@ export class ServerHandshake {
         );
       }
     }
-    const group = this.#groups.find((g) =>
-      findGroup(this.#crypto, g) !== undefined && clientGroups.includes(g)
-    );
+    // RFC 8446 §4.2.8: a share the client sent for a group we accept saves a round trip, so the
+    // group is our favourite among those shares; only when none fits is the client asked again
+    // (HelloRetryRequest) for our favourite among all it supports.
+    const usable = (g: number) =>
+      findGroup(this.#crypto, g) !== undefined && clientGroups.includes(g);
+    const group = this.#groups.find((g) => usable(g) && shares.some((s) => s.group === g)) ??
+      this.#groups.find(usable);
     if (group === undefined) {
       throw new TlsError(
         AlertDescription.handshake_failure,
@@ -300,8 +314,20 @@ export class ServerHandshake {
   }
 
   /**
-   * RFC 8446 §4.1.4: the client sent no share for the group this server
-   * prefers, so ask for one, with a cookie the second ClientHello must echo.
+   * RFC 8446 §4.2.10: this server accepts no early data, so it leaves the
+   * early_data extension out of EncryptedExtensions and skips the 0-RTT
+   * records a client that offered it may already be sending: without a
+   * HelloRetryRequest, those that do not open under the handshake keys;
+   * with one, every encrypted record until the second ClientHello.
+   */
+  declineEarlyData(): void {
+    if (!findExtension(this.#hello.extensions, ExtensionType.early_data)) return;
+    this.#io.skipEarlyData(this.#choice.share ? "undecryptable" : "encrypted");
+  }
+
+  /**
+   * RFC 8446 §4.1.4: the client sent no share for any group this server
+   * accepts, so ask for one, with a cookie the second ClientHello must echo.
    */
   sendHelloRetryRequest(firstHello: Uint8Array): void {
     this.#helloRetry = true;
@@ -309,7 +335,9 @@ export class ServerHandshake {
     this.#io.trace({
       kind: "hello_retry",
       group,
-      reason: `the client sent no key share for ${NamedGroup.name(group)}, this server's choice`,
+      reason: `the client sent no key share for a group this server accepts; it asks for ${
+        NamedGroup.name(group)
+      }`,
     });
     this.#cookie = this.#io.random(32);
     const hrr = {
@@ -397,6 +425,7 @@ export class ServerHandshake {
     }
     this.#hello = second;
     this.#choice = { ...this.#choice, share: shares[0] };
+    this.#io.skipEarlyData("none");
     this.#transcript.add(msg.raw, "client");
   }
 

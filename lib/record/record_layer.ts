@@ -143,6 +143,25 @@ function assemble(headers: Uint8Array[], bodies: Uint8Array[]): Uint8Array[] {
 }
 
 /**
+ * RFC 8446 §4.2.10: opens an encrypted record if it opens under the keys in
+ * force; when it does not, returns undefined and leaves the sequence number
+ * as it was (for a server skipping early data it declined).
+ */
+export async function tryOpenRecord(
+  dir: Direction,
+  rec: RawRecord,
+): Promise<OpenedRecord | undefined> {
+  const seq = dir.cipher!.seq;
+  try {
+    return await openRecord(dir, rec);
+  } catch (e) {
+    if (!(e instanceof TlsError) || e.alert !== AlertDescription.bad_record_mac) throw e;
+    dir.cipher!.seq = seq;
+    return undefined;
+  }
+}
+
+/**
  * Opens one received record. Plaintext records pass through (a copy of the
  * fragment, since the deframer reuses its buffer); encrypted ones are
  * decrypted and their inner type and padding removed (RFC 8446 §5.4).

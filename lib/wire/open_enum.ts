@@ -6,7 +6,17 @@
  * @module
  */
 
-/** A frozen name → value table with a reverse lookup. */
+/**
+ * A frozen name → value table with a reverse lookup.
+ *
+ * @example
+ * ```ts
+ * import { NamedGroup } from "../mod.ts";
+ * NamedGroup.x25519; // 0x001d
+ * NamedGroup.name(0x001d); // "x25519"
+ * NamedGroup.name(0x0a0a); // "0x0a0a": an unknown value is kept, and printed in hex
+ * ```
+ */
 export type OpenEnum<T extends Record<string, number>> = Readonly<T> & {
   /** The name of `value`, or `0x..` hex for a value this table does not know. */
   name(value: number): string;

@@ -15,8 +15,10 @@ import { decodePem } from "./pem.ts";
 
 /** Why a certificate/key pair could not be loaded; `which` says which input is at fault. */
 export class CertifiedKeyError extends Error {
+  /** The input at fault: the certificate, the key, or that they do not belong together. */
   readonly which: "certificate" | "key" | "pair";
 
+  /** `which` input is at fault, and `message` says how. */
   constructor(which: "certificate" | "key" | "pair", message: string) {
     super(message);
     this.name = "CertifiedKeyError";
@@ -29,6 +31,14 @@ export class CertifiedKeyError extends Error {
  * they match by signing a fresh challenge with the key and verifying it with
  * the certificate's public key. The key is loaded into `crypto`, the
  * provider of the connections that will use it.
+ *
+ * @example
+ * ```ts
+ * import { loadCertifiedKey } from "../mod.ts";
+ * declare const chainPem: string, keyPem: string; // e.g. read from server.pem and server-key.pem
+ * const certificate = await loadCertifiedKey(chainPem, keyPem);
+ * // { chain: [leaf, ...intermediates], key }: a ServerConfig's `certificate`
+ * ```
  */
 export async function loadCertifiedKey(
   chainPem: string,

@@ -11,6 +11,7 @@ import type { CertificateVerifier, VerifyContext } from "../config.ts";
 
 /** Accepts any chain, reporting in the trace that nothing was checked. */
 export class InsecureVerifier implements CertificateVerifier {
+  /** Resolves for any chain: nothing is verified (anyone on the path can impersonate the peer). */
   verify(_chain: readonly Uint8Array[], context: VerifyContext): Promise<void> {
     context.trace?.({
       kind: "certificate_link",

@@ -19,7 +19,15 @@ export function spkiPin(spki: Uint8Array, crypto: CryptoProvider = defaultProvid
   return `sha256/${crypto.hashes["SHA-256"].digest(spki).toBase64()}`;
 }
 
-/** Parses `sha256/BASE64` or curl's `sha256//BASE64`; throws an Error that shows the expected form. */
+/**
+ * Parses `sha256/BASE64` or curl's `sha256//BASE64`; throws an Error that shows the expected form.
+ *
+ * @example
+ * ```ts
+ * import { parsePin } from "../mod.ts";
+ * parsePin("sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="); // 32 bytes
+ * ```
+ */
 export function parsePin(text: string): Uint8Array {
   const m = text.match(/^sha256\/\/?([A-Za-z0-9+/]{43}=)$/);
   if (!m) {
@@ -35,11 +43,20 @@ export function parsePin(text: string): Uint8Array {
 export class PinnedKeyVerifier implements CertificateVerifier {
   readonly #pins: readonly string[];
 
-  /** @param pins one or more `sha256/BASE64` or `sha256//BASE64` pins (checked by `parsePin`). */
+  /**
+   * `pins` are one or more `sha256/BASE64` or `sha256//BASE64` pins (checked by `parsePin`).
+   *
+   * @example
+   * ```ts
+   * import { PinnedKeyVerifier } from "../mod.ts";
+   * const verifier = new PinnedKeyVerifier(["sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="]);
+   * ```
+   */
   constructor(pins: readonly string[]) {
     this.#pins = pins.map((p) => `sha256/${parsePin(p).toBase64()}`);
   }
 
+  /** Resolves if the leaf's public key matches a pin; refuses with bad_certificate if not. */
   verify(chain: readonly Uint8Array[], context: VerifyContext): Promise<void> {
     try {
       this.#check(chain, context);

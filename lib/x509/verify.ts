@@ -33,7 +33,9 @@ export interface PathVerifierOptions {
  *
  * @example
  * ```ts
- * const verifier = new PathVerifier(await loadTrustAnchors("certs/ca.pem"));
+ * import { parseTrustAnchors, PathVerifier } from "../mod.ts";
+ * declare const caPem: string; // the CA certificate(s), PEM
+ * const verifier = new PathVerifier(parseTrustAnchors(caPem), { maxIntermediates: 3 });
  * ```
  */
 export class PathVerifier implements CertificateVerifier {
@@ -41,8 +43,8 @@ export class PathVerifier implements CertificateVerifier {
   readonly #limits: PathLimits;
 
   /**
-   * @param anchors DER certificates of the trust anchors. One that cannot be
-   *   parsed throws an `Error` naming it (`loadTrustAnchors` leaves such out).
+   * Trusts the CA certificates `anchors` (DER, e.g. from `parseTrustAnchors`).
+   * One that cannot be parsed throws an `Error` naming it.
    */
   constructor(anchors: readonly Uint8Array[], options: PathVerifierOptions = {}) {
     this.#anchors = new AnchorSet(anchors.map((der, i) => {

@@ -132,10 +132,10 @@ interface Scenario {
 export const SCENARIOS: Record<string, Scenario> = {
   /** x25519, AES-128: data both ways, KeyUpdate with update_requested, close_notify both ways. */
   basic: { client: {}, server: {} },
-  /** The client's share (P-256) is not the server's choice (x25519): a HelloRetryRequest; AES-256. */
+  /** The client's share (P-256) is for a group the server does not take: a HelloRetryRequest for x25519; AES-256. */
   retry: {
     client: { groups: [NamedGroup.secp256r1, NamedGroup.x25519] },
-    server: { groups: [NamedGroup.x25519, NamedGroup.secp256r1], cipherSuites: [0x1302] },
+    server: { groups: [NamedGroup.x25519], cipherSuites: [0x1302] },
   },
   /** A client certificate (added by clientConfig), ALPN and SNI. */
   mutual: {
