@@ -34,8 +34,11 @@ import { CRYPTO_FLAGS, CRYPTO_HELP, loadCrypto } from "./crypto_flag.ts";
 
 /** How long open connections get to end after the first SIGINT/SIGTERM. */
 const GRACE_MS = 3000;
-/** Signals closer together than this are one (a terminal's Ctrl-C, and `deno task` passing it on). */
-const SAME_SIGNAL_MS = 250;
+/**
+ * Signals closer together than this are one (a terminal's Ctrl-C, and `deno task` passing it on,
+ * which on a busy machine can lag by a few hundred ms); a person's second press comes later.
+ */
+const SAME_SIGNAL_MS = 1000;
 
 const HELP =
   `handshake serve: a TLS 1.3 server that echoes, chats, or shows visitors their handshake

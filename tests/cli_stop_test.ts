@@ -66,6 +66,9 @@ Deno.test("stop: SIGINT to a chat server with two chat clients ends both session
   const server = await serve("--mode", "chat");
   const clients = [await client(server.port), await client(server.port)];
   try {
+    // A client prints "connected" once its Finished is sent; the room has it once the server
+    // has read that Finished and welcomed it.
+    await clients[1].waitFor(/you are client #2/);
     await clients[0].write("hello room\n");
     await clients[1].waitFor(/client #1: hello room/);
     Deno.kill(server.peer.pid, "SIGINT");
@@ -128,7 +131,7 @@ Deno.test("stop: a second SIGINT exits at once", async () => {
   try {
     Deno.kill(server.peer.pid, "SIGINT");
     await server.peer.waitFor(/stopping: 1 connection open \(.*SIGINT again exits at once\)/);
-    await new Promise((r) => setTimeout(r, 500)); // a person's second press, not a repeat of the first
+    await new Promise((r) => setTimeout(r, 1500)); // a person's second press, not a repeat of the first
     const started = Date.now();
     Deno.kill(server.peer.pid, "SIGINT");
     const status = await server.peer.exited(10_000);
