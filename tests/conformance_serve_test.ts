@@ -6,14 +6,13 @@
  */
 
 import assert from "node:assert/strict";
-import { Connection } from "../lib/connection.ts";
 import { ContentType } from "../lib/codepoints.ts";
 import { AlertDescription, PeerAlert } from "../lib/errors.ts";
 import type { TraceEvent } from "../lib/trace.ts";
 import { startServe } from "./helpers/cli.ts";
 import { makeCertSet } from "./helpers/certs.ts";
 import { clientHelloRecord, sealerFor, validClientHello } from "./helpers/hostile.ts";
-import { acceptAnything } from "./helpers/pair.ts";
+import { handshakeOver } from "./helpers/pair.ts";
 
 const set = await makeCertSet({ dir: true });
 globalThis.addEventListener("unload", () => Deno.removeSync(set.paths!.dir, { recursive: true }));
@@ -56,22 +55,8 @@ Deno.test("serve: an encrypted alert with no content gets unexpected_message", a
   const server = await startServe(serveArgs);
   const sock = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
   const trace: TraceEvent[] = [];
-  const client = Connection.client({
-    verifier: acceptAnything,
-    serverName: "localhost",
-    trace: (e) => trace.push(e),
-  });
   try {
-    await client.start();
-    await sock.write(client.takeOutput());
-    const buf = new Uint8Array(1 << 16);
-    while (!client.handshakeInfo) {
-      const n = await sock.read(buf);
-      assert.ok(n !== null);
-      await client.receive(buf.subarray(0, n));
-      const out = client.takeOutput();
-      if (out.length) await sock.write(out);
-    }
+    const client = await handshakeOver(sock, set, { trace: (e) => trace.push(e) });
     const seal = await sealerFor(trace, "client");
     await sock.write(await seal(ContentType.alert, new Uint8Array(0)));
     await assert.rejects(client.receive(await readAll(sock)), (e) => {

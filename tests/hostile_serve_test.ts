@@ -9,11 +9,10 @@
 
 import assert from "node:assert/strict";
 import { ContentType } from "../lib/codepoints.ts";
-import { Connection } from "../lib/connection.ts";
-import { connect, listen } from "../lib/net.ts";
+import { listen } from "../lib/net.ts";
 import { connectionLine, startServer } from "../cli/serve.ts";
 import { makeCertSet } from "./helpers/certs.ts";
-import { acceptAnything, serverConfigFor } from "./helpers/pair.ts";
+import { goodClient as goodClientOf, handshakeOver, serverConfigFor } from "./helpers/pair.ts";
 import { clientHelloRecord, record, validClientHello } from "./helpers/hostile.ts";
 
 const set = await makeCertSet();
@@ -55,19 +54,7 @@ async function drain(conn: Deno.Conn): Promise<Uint8Array> {
 }
 
 /** A well-behaved client: handshake, echo, close. */
-async function goodClient(port: number, text = "ping"): Promise<string> {
-  const conn = await connect({
-    hostname: "127.0.0.1",
-    port,
-    verifier: acceptAnything,
-    serverName: "localhost",
-  });
-  await conn.write(new TextEncoder().encode(text));
-  const buf = new Uint8Array(100);
-  const n = await conn.read(buf);
-  await conn.close();
-  return new TextDecoder().decode(buf.subarray(0, n ?? 0));
-}
+const goodClient = (port: number, text = "ping") => goodClientOf(port, set, text);
 
 const tcp = (port: number) => Deno.connect({ hostname: "127.0.0.1", port });
 
@@ -185,17 +172,7 @@ Deno.test("hostile serve: a failing connection closes even when the peer has sto
   const sock = await tcp(listener.addr.port);
   const accepted = listener.accept();
   // A client engine driven by hand: it completes the handshake, then never reads again.
-  const client = Connection.client({ verifier: acceptAnything, serverName: "localhost" });
-  await client.start();
-  await sock.write(client.takeOutput());
-  const buf = new Uint8Array(1 << 16);
-  while (!client.handshakeInfo) {
-    const n = await sock.read(buf);
-    assert.ok(n !== null);
-    await client.receive(buf.subarray(0, n));
-    const out = client.takeOutput();
-    if (out.length) await sock.write(out);
-  }
+  await handshakeOver(sock, set);
   const conn = await accepted;
   await conn.handshake();
   // The server writes more than the socket buffers hold: its write blocks.

@@ -10,8 +10,9 @@ import { chromiumDumpDom } from "./helpers/chromium.ts";
 import assert from "node:assert/strict";
 import { startServe } from "./helpers/cli.ts";
 import { need, run, runCa } from "./helpers/commands.ts";
-import { acceptAnything } from "./helpers/pair.ts";
 import { connect } from "../lib/net.ts";
+import { loadTrustAnchors } from "../lib/deno/trust_files.ts";
+import { PathVerifier } from "../lib/x509/verify.ts";
 import { ContentType } from "../lib/codepoints.ts";
 import type { TraceEvent } from "../lib/trace.ts";
 
@@ -140,7 +141,7 @@ Deno.test("http mode: each response, head and body, goes out as one record", asy
     hostname: "127.0.0.1",
     port: server.port,
     serverName: "localhost",
-    verifier: acceptAnything,
+    verifier: new PathVerifier(await loadTrustAnchors(`${dir}/ca.pem`)),
     alpn: ["http/1.1"],
     trace: (e) => records.push(e),
   });

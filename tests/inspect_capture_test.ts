@@ -14,8 +14,8 @@ import { KeyLogBook } from "../lib/inspect/key_log_reader.ts";
 import { ConversationObserver, type InspectEvent } from "../lib/inspect/observer.ts";
 import { CaptureError } from "../lib/inspect/pcap.ts";
 import type { Side } from "../lib/trace.ts";
-import { makeCertSet } from "./helpers/certs.ts";
-import { acceptAnything, serverConfigFor } from "./helpers/pair.ts";
+import { makeCertSet, verifierFor } from "./helpers/certs.ts";
+import { serverConfigFor } from "./helpers/pair.ts";
 import {
   classicPcap,
   frame,
@@ -40,7 +40,7 @@ async function conversation(): Promise<Conversation> {
   const set = await makeCertSet();
   let keyLog = "";
   const client = Connection.client({
-    verifier: acceptAnything,
+    verifier: verifierFor(set),
     serverName: "localhost",
     keyLog: (line) => keyLog += line,
   });

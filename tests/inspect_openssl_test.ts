@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { makeCertSet } from "./helpers/certs.ts";
 import { need } from "./helpers/commands.ts";
 import { cannotCapture, captureLoopback, runInspect, startRelay } from "./helpers/inspect.ts";
-import { freePort, Peer } from "./helpers/peer.ts";
+import { opensslClient, opensslServer } from "./helpers/peer.ts";
 
 const openssl = await need("the OpenSSL inspect test", "openssl");
 const captureProblem = await cannotCapture();
@@ -55,33 +55,16 @@ Deno.test({
     const set = await makeCertSet({ dir: true });
     const dir = set.paths!.dir;
     const serverLog = `${dir}/server.keys`, clientLog = `${dir}/client.keys`;
-    const serverPort = freePort();
-    const server = new Peer("openssl", [
-      "s_server",
-      "-accept",
-      `127.0.0.1:${serverPort}`,
-      "-cert",
-      set.paths!.server,
-      "-key",
-      set.paths!.serverKey,
-      "-keylogfile",
-      serverLog,
-    ]);
+    const { peer: server, port: serverPort } = await opensslServer(set.paths!, {
+      version: "any",
+      rev: false,
+      extra: ["-keylogfile", serverLog],
+    });
     // The relay opens records with the openssl provider; the capture is read with webcrypto.
     const relay = await startRelay(serverPort, ["--keylog", clientLog, "--crypto", "openssl"]);
     const pcap = `${dir}/openssl.pcapng`;
     const talk = async () => {
-      const client = new Peer("openssl", [
-        "s_client",
-        "-connect",
-        `127.0.0.1:${relay.port}`,
-        "-servername",
-        "localhost",
-        "-CAfile",
-        set.paths!.ca,
-        "-keylogfile",
-        clientLog,
-      ]);
+      const client = opensslClient(relay.port, set.paths!, { extra: ["-keylogfile", clientLog] });
       try {
         await client.waitFor(/Verify return code: 0 \(ok\)/);
         await client.write("hello from s_client\n");
@@ -140,34 +123,18 @@ Deno.test({
   ignore: !openssl,
   async fn() {
     const set = await makeCertSet({ dir: true });
-    const serverPort = freePort();
-    const server = new Peer("openssl", [
-      "s_server",
-      "-accept",
-      `127.0.0.1:${serverPort}`,
-      "-cert",
-      set.paths!.server,
-      "-key",
-      set.paths!.serverKey,
-      "-groups",
-      "secp384r1",
-      "-quiet",
-    ]);
+    const { peer: server, port: serverPort } = await opensslServer(set.paths!, {
+      version: "any",
+      rev: false,
+      groups: "secp384r1",
+      quiet: true,
+    });
     const keyLog = `${set.paths!.dir}/client.keys`;
     const relay = await startRelay(serverPort, ["--keylog", keyLog]);
     const connect = async (n: number, ...extra: string[]) => {
-      const client = new Peer("openssl", [
-        "s_client",
-        "-connect",
-        `127.0.0.1:${relay.port}`,
-        "-servername",
-        "localhost",
-        "-CAfile",
-        set.paths!.ca,
-        "-keylogfile",
-        keyLog,
-        ...extra,
-      ]);
+      const client = opensslClient(relay.port, set.paths!, {
+        extra: ["-keylogfile", keyLog, ...extra],
+      });
       try {
         await client.waitFor(/Verify return code: 0 \(ok\)/);
         await client.write(`line ${n}\n`);

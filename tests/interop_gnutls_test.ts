@@ -5,12 +5,17 @@
  */
 
 import assert from "node:assert/strict";
-import { connect } from "../lib/net.ts";
 import { makeCertSet } from "./helpers/certs.ts";
 import { need } from "./helpers/commands.ts";
 import { startEchoServer } from "./helpers/echo_server.ts";
-import { acceptAnything, serverConfigFor } from "./helpers/pair.ts";
-import { freePort, Peer, utf8, waitForPort } from "./helpers/peer.ts";
+import { echoOnce, ourClient, serverConfigFor } from "./helpers/pair.ts";
+import {
+  echoThroughPeer,
+  GNUTLS_DONE,
+  gnutlsClient,
+  gnutlsPriority,
+  gnutlsServer,
+} from "./helpers/peer.ts";
 import { NamedGroup } from "../lib/codepoints.ts";
 
 const ok = await need("GnuTLS interop", "gnutls-serv", "gnutls-cli");
@@ -26,7 +31,7 @@ const SUITES = { TLS_AES_128_GCM_SHA256: "AES-128-GCM", TLS_AES_256_GCM_SHA384: 
 
 /** A GnuTLS priority string allowing only TLS 1.3 with one group and one cipher. */
 function priority(group: string, cipher: string): string {
-  return `NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+${group}:-CIPHER-ALL:+${cipher}`;
+  return gnutlsPriority("-GROUP-ALL", `+${group}`, "-CIPHER-ALL", `+${cipher}`);
 }
 
 for (const [rfcGroup, gGroup] of Object.entries(GROUPS)) {
@@ -35,37 +40,14 @@ for (const [rfcGroup, gGroup] of Object.entries(GROUPS)) {
       name: `gnutls-serv ← our client: ${rfcGroup}, ${suite}`,
       ignore: !ok,
       fn: async () => {
-        const port = freePort();
-        const peer = new Peer("gnutls-serv", [
-          "--echo",
-          "--port",
-          String(port),
-          "--x509certfile",
-          set.paths!.server,
-          "--x509keyfile",
-          set.paths!.serverKey,
-          "--priority",
-          priority(gGroup, cipher),
-        ]);
+        const { peer, port } = await gnutlsServer(set.paths!, priority(gGroup, cipher));
         try {
-          await peer.waitFor(/Echo Server listening|ready/i);
-          await waitForPort(port);
-          const conn = await connect({
-            hostname: "127.0.0.1",
-            port,
-            serverName: "localhost",
-            verifier: acceptAnything,
-          });
-          const info = await conn.handshake();
+          const { conn, info } = await ourClient(port, set);
           assert.equal(info.group, rfcGroup);
           assert.equal(info.cipherSuite, suite);
           // Our first key share is x25519: any other group takes a HelloRetryRequest.
           assert.equal(info.helloRetry, rfcGroup !== "x25519");
-          await conn.write(new TextEncoder().encode("hello gnutls\n"));
-          const buf = new Uint8Array(100);
-          let got = "";
-          while (!got.includes("\n")) got += utf8(buf.subarray(0, (await conn.read(buf))!));
-          assert.equal(got, "hello gnutls\n");
+          assert.equal(await echoOnce(conn, "hello gnutls\n"), "hello gnutls\n");
           await conn.close();
         } finally {
           await peer.kill();
@@ -78,21 +60,9 @@ for (const [rfcGroup, gGroup] of Object.entries(GROUPS)) {
       ignore: !ok,
       fn: async () => {
         const server = startEchoServer(await serverConfigFor(set));
-        const peer = new Peer("gnutls-cli", [
-          "--port",
-          String(server.port),
-          "--x509cafile",
-          set.paths!.ca,
-          "--priority",
-          priority(gGroup, cipher),
-          "localhost",
-        ]);
+        const peer = gnutlsClient(server.port, set.paths!, priority(gGroup, cipher));
         try {
-          await peer.waitFor(/Handshake was completed/);
-          await peer.write("hello from gnutls\n");
-          await peer.waitFor(/^hello from gnutls$/m);
-          await peer.closeStdin();
-          await peer.exited();
+          await echoThroughPeer(peer, GNUTLS_DONE, "hello from gnutls");
           assert.match(peer.output, /Description: \(TLS1\.3[^)]*\)/);
           assert.equal(server.infos.length, 1);
           assert.equal(server.infos[0].group, rfcGroup);
@@ -112,17 +82,9 @@ Deno.test({
   ignore: !ok,
   fn: async () => {
     const server = startEchoServer(await serverConfigFor(set, { groups: [NamedGroup.secp384r1] }));
-    const peer = new Peer("gnutls-cli", [
-      "--port",
-      String(server.port),
-      "--x509cafile",
-      set.paths!.ca,
-      "--priority",
-      "NORMAL:-VERS-ALL:+VERS-TLS1.3",
-      "localhost",
-    ]);
+    const peer = gnutlsClient(server.port, set.paths!, gnutlsPriority());
     try {
-      await peer.waitFor(/Handshake was completed/);
+      await peer.waitFor(GNUTLS_DONE);
       await peer.closeStdin();
       await peer.exited();
       assert.equal(server.infos[0].helloRetry, true);

@@ -6,67 +6,34 @@
  */
 
 import assert from "node:assert/strict";
-import { connect } from "../lib/net.ts";
 import { startEchoServer } from "./helpers/echo_server.ts";
 import { NamedGroup } from "../lib/codepoints.ts";
 import { AlertDescription, PeerAlert } from "../lib/errors.ts";
 import { makeCertSet } from "./helpers/certs.ts";
-import { acceptAnything, serverConfigFor } from "./helpers/pair.ts";
-import { freePort, Peer, utf8 } from "./helpers/peer.ts";
+import { echoOnce, ourClient, serverConfigFor } from "./helpers/pair.ts";
+import {
+  echoThroughPeer,
+  OPENSSL_VERIFIED,
+  opensslClient,
+  opensslServer,
+  Peer,
+} from "./helpers/peer.ts";
 
 const set = await makeCertSet({ keyType: "ecdsa-p256", dir: true });
 globalThis.addEventListener("unload", () => Deno.removeSync(set.paths!.dir, { recursive: true }));
 const paths = set.paths!;
 const OPENSSL_GROUPS = { x25519: "X25519", secp256r1: "P-256", secp384r1: "P-384" } as const;
 const SUITES = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"] as const;
-const encode = (s: string) => new TextEncoder().encode(s);
-
-async function readLine(conn: { read(p: Uint8Array): Promise<number | null> }): Promise<string> {
-  let text = "";
-  const buf = new Uint8Array(1024);
-  while (!text.includes("\n")) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    text += utf8(buf.subarray(0, n));
-  }
-  return text;
-}
-
-/** `openssl s_server -rev` (echoes each line reversed) with extra flags. */
-async function sServer(...args: string[]): Promise<{ peer: Peer; port: number }> {
-  const port = freePort();
-  const peer = new Peer("openssl", [
-    "s_server",
-    "-accept",
-    `127.0.0.1:${port}`,
-    "-cert",
-    paths.server,
-    "-key",
-    paths.serverKey,
-    "-tls1_3",
-    "-rev",
-    ...args,
-  ]);
-  await peer.waitFor(/ACCEPT/);
-  return { peer, port };
-}
 
 for (const [rfc, ossl] of Object.entries(OPENSSL_GROUPS)) {
   for (const suite of SUITES) {
     Deno.test(`openssl s_server ← our client: ${rfc}, ${suite}`, async () => {
-      const { peer, port } = await sServer("-groups", ossl, "-ciphersuites", suite);
+      const { peer, port } = await opensslServer(paths, { groups: ossl, suites: suite });
       try {
-        const conn = await connect({
-          hostname: "127.0.0.1",
-          port,
-          serverName: "localhost",
-          verifier: acceptAnything,
-        });
-        const info = await conn.handshake();
+        const { conn, info } = await ourClient(port, set);
         assert.equal(info.group, rfc);
         assert.equal(info.cipherSuite, suite);
-        await conn.write(encode("hello openssl\n"));
-        assert.equal((await readLine(conn)).trim(), "lssnepo olleh");
+        assert.equal((await echoOnce(conn, "hello openssl\n")).trim(), "lssnepo olleh");
         await conn.close();
         await peer.waitFor(/CONNECTION CLOSED|DONE/);
         assert.match(peer.output, /Protocol version: TLSv1.3/);
@@ -79,19 +46,12 @@ for (const [rfc, ossl] of Object.entries(OPENSSL_GROUPS)) {
 }
 
 Deno.test("openssl s_server ← our client: HelloRetryRequest for P-384", async () => {
-  const { peer, port } = await sServer("-groups", "P-384");
+  const { peer, port } = await opensslServer(paths, { groups: "P-384" });
   try {
-    const conn = await connect({
-      hostname: "127.0.0.1",
-      port,
-      serverName: "localhost",
-      verifier: acceptAnything,
-    });
-    const info = await conn.handshake();
+    const { conn, info } = await ourClient(port, set);
     assert.equal(info.helloRetry, true);
     assert.equal(info.group, "secp384r1");
-    await conn.write(encode("retry\n"));
-    assert.equal((await readLine(conn)).trim(), "yrter");
+    assert.equal((await echoOnce(conn, "retry\n")).trim(), "yrter");
     await conn.close();
   } finally {
     await peer.kill();
@@ -99,26 +59,9 @@ Deno.test("openssl s_server ← our client: HelloRetryRequest for P-384", async 
 });
 
 Deno.test("openssl s_server ← our client: a TLS 1.2-only server refuses us with protocol_version", async () => {
-  const port = freePort();
-  const peer = new Peer("openssl", [
-    "s_server",
-    "-accept",
-    `127.0.0.1:${port}`,
-    "-cert",
-    paths.server,
-    "-key",
-    paths.serverKey,
-    "-tls1_2",
-  ]);
+  const { peer, port } = await opensslServer(paths, { version: "1.2" });
   try {
-    await peer.waitFor(/ACCEPT/);
-    const conn = await connect({
-      hostname: "127.0.0.1",
-      port,
-      serverName: "localhost",
-      verifier: acceptAnything,
-    });
-    const err = await conn.handshake().then(() => undefined, (e) => e);
+    const err = await ourClient(port, set).then(() => undefined, (e) => e);
     assert.ok(err instanceof PeerAlert, String(err));
     assert.equal(err.alert, AlertDescription.protocol_version);
     await peer.waitFor(/unsupported protocol|wrong version/i);
@@ -133,24 +76,12 @@ async function ourServer(extra: Parameters<typeof serverConfigFor>[1] = {}) {
 }
 
 /** Runs `openssl s_client` against `port`, sends a line, waits for its echo, then ends stdin. */
-async function sClient(port: number, ...args: string[]): Promise<Peer> {
-  const peer = new Peer("openssl", [
-    "s_client",
-    "-connect",
-    `127.0.0.1:${port}`,
-    "-servername",
-    "localhost",
-    "-CAfile",
-    paths.ca,
-    "-verify_return_error",
-    ...args,
-  ]);
-  await peer.waitFor(/Verify return code: 0 \(ok\)|Verification: OK/);
-  await peer.write("hello from openssl\n");
-  await peer.waitFor(/^hello from openssl$/m);
-  await peer.closeStdin();
-  await peer.exited();
-  return peer;
+function sClient(port: number, ...extra: string[]): Promise<Peer> {
+  return echoThroughPeer(
+    opensslClient(port, paths, { extra }),
+    OPENSSL_VERIFIED,
+    "hello from openssl",
+  );
 }
 
 for (const [rfc, ossl] of Object.entries(OPENSSL_GROUPS)) {

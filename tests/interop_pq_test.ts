@@ -9,16 +9,12 @@
 
 import assert from "node:assert/strict";
 import { NamedGroup } from "../lib/codepoints.ts";
-import { connect } from "../lib/net.ts";
-import { loadTrustAnchors } from "../lib/deno/trust_files.ts";
-import { PathVerifier } from "../lib/x509/verify.ts";
 import { makeCertSet } from "./helpers/certs.ts";
 import { startEchoServer } from "./helpers/echo_server.ts";
-import { node26, node26Client, node26Server } from "./helpers/node26.ts";
-import { serverConfigFor } from "./helpers/pair.ts";
+import { node26, nodeTlsClient, nodeTlsServer } from "./helpers/node26.ts";
+import { echoOnce, type OurClient, ourClient, serverConfigFor } from "./helpers/pair.ts";
 import { utf8 } from "./helpers/peer.ts";
 import { PROVIDERS } from "./helpers/providers.ts";
-import type { CryptoProvider } from "../lib/crypto/provider.ts";
 
 const set = await makeCertSet({ keyType: "ecdsa-p256", dir: true });
 globalThis.addEventListener("unload", () => Deno.removeSync(set.paths!.dir, { recursive: true }));
@@ -26,37 +22,9 @@ const caPem = set.ca.certificatePem;
 const node = await node26();
 const encode = (s: string) => new TextEncoder().encode(s);
 
-async function readUntil(
-  conn: { read(p: Uint8Array): Promise<number | null> },
-  until: string,
-): Promise<string> {
-  let text = "";
-  const buf = new Uint8Array(4096);
-  while (!text.includes(until)) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    text += utf8(buf.subarray(0, n));
-  }
-  return text;
-}
-
-/** Our client on `crypto`, verifying against the test CA, with `groups` if given. */
-async function ourClient(crypto: CryptoProvider, port: number, groups?: number[]) {
-  const conn = await connect({
-    hostname: "127.0.0.1",
-    port,
-    serverName: "localhost",
-    crypto,
-    groups,
-    verifier: new PathVerifier(await loadTrustAnchors(set.paths!.ca)),
-  });
-  return { conn, info: await conn.handshake() };
-}
-
 /** Sends a line through `conn` to a Node 26 echo server, checks the answer, closes. */
-async function talkToNode(conn: Awaited<ReturnType<typeof ourClient>>["conn"]): Promise<void> {
-  await conn.write(encode("hi\n"));
-  assert.equal(await readUntil(conn, "\n"), "node 26 got hi\n");
+async function talkToNode(conn: OurClient["conn"]): Promise<void> {
+  assert.equal(await echoOnce(conn, "hi\n"), "node 26 got hi\n");
   await conn.close();
 }
 
@@ -68,7 +36,7 @@ for (const crypto of PROVIDERS) {
     ignore: !node,
     fn: async () => {
       const server = startEchoServer(await serverConfigFor(set, { crypto }));
-      const peer = node26Client(node!, server.port, caPem);
+      const peer = nodeTlsClient(node!, server.port, caPem);
       try {
         assert.equal((await peer.exited(30_000)).code, 0, peer.output);
         assert.match(
@@ -91,14 +59,9 @@ for (const crypto of PROVIDERS) {
     name: `X25519MLKEM768: our client → Node 26 server that accepts only the hybrid ${p}`,
     ignore: !node,
     fn: async () => {
-      const { peer, port } = await node26Server(
-        node!,
-        set.serverChainPem,
-        set.server.privateKeyPem,
-        { curve: "X25519MLKEM768" },
-      );
+      const { peer, port } = await nodeTlsServer(node!, set, { curve: "X25519MLKEM768" });
       try {
-        const { conn, info } = await ourClient(crypto, port);
+        const { conn, info } = await ourClient(port, set, { crypto });
         assert.equal(info.group, "X25519MLKEM768");
         assert.equal(info.helloRetry, false);
         await talkToNode(conn);
@@ -112,17 +75,12 @@ for (const crypto of PROVIDERS) {
     name: `X25519MLKEM768: Node 26 asks our client (x25519 share only) again for the hybrid ${p}`,
     ignore: !node,
     fn: async () => {
-      const { peer, port } = await node26Server(
-        node!,
-        set.serverChainPem,
-        set.server.privateKeyPem,
-        { curve: "X25519MLKEM768" },
-      );
+      const { peer, port } = await nodeTlsServer(node!, set, { curve: "X25519MLKEM768" });
       try {
-        const { conn, info } = await ourClient(crypto, port, [
-          NamedGroup.x25519,
-          NamedGroup.X25519MLKEM768,
-        ]);
+        const { conn, info } = await ourClient(port, set, {
+          crypto,
+          groups: [NamedGroup.x25519, NamedGroup.X25519MLKEM768],
+        });
         assert.equal(info.group, "X25519MLKEM768");
         assert.equal(info.helloRetry, true);
         await talkToNode(conn);
@@ -137,7 +95,7 @@ for (const crypto of PROVIDERS) {
     ignore: !node,
     fn: async () => {
       const server = startEchoServer(await serverConfigFor(set, { crypto }));
-      const peer = node26Client(node!, server.port, caPem, { curve: "X25519MLKEM768" });
+      const peer = nodeTlsClient(node!, server.port, caPem, { curve: "X25519MLKEM768" });
       try {
         assert.equal((await peer.exited(30_000)).code, 0, peer.output);
         assert.match(peer.output, /echo from node 26/);
@@ -153,21 +111,19 @@ for (const crypto of PROVIDERS) {
     name: `SecP256r1MLKEM768: with Node 26, both directions ${p}`,
     ignore: !node,
     fn: async () => {
-      const { peer, port } = await node26Server(
-        node!,
-        set.serverChainPem,
-        set.server.privateKeyPem,
-        { curve: "SecP256r1MLKEM768" },
-      );
+      const { peer, port } = await nodeTlsServer(node!, set, { curve: "SecP256r1MLKEM768" });
       try {
-        const { conn, info } = await ourClient(crypto, port, [NamedGroup.SecP256r1MLKEM768]);
+        const { conn, info } = await ourClient(port, set, {
+          crypto,
+          groups: [NamedGroup.SecP256r1MLKEM768],
+        });
         assert.equal(info.group, "SecP256r1MLKEM768");
         await talkToNode(conn);
       } finally {
         await peer.kill();
       }
       const server = startEchoServer(await serverConfigFor(set, { crypto }));
-      const client = node26Client(node!, server.port, caPem, { curve: "SecP256r1MLKEM768" });
+      const client = nodeTlsClient(node!, server.port, caPem, { curve: "SecP256r1MLKEM768" });
       try {
         assert.equal((await client.exited(30_000)).code, 0, client.output);
         assert.match(client.output, /echo from node 26/);
@@ -195,11 +151,10 @@ for (const crypto of PROVIDERS) {
       conn.close();
     })();
     try {
-      const { conn, info } = await ourClient(crypto, listener.addr.port);
+      const { conn, info } = await ourClient(listener.addr.port, set, { crypto });
       assert.equal(info.group, "X25519MLKEM768");
       assert.equal(info.helloRetry, false);
-      await conn.write(encode("hi\n"));
-      assert.equal(await readUntil(conn, "\n"), "rustls got hi\n");
+      assert.equal(await echoOnce(conn, "hi\n"), "rustls got hi\n");
       await served;
       conn.close();
     } finally {
@@ -219,8 +174,7 @@ for (const crypto of PROVIDERS) {
         caCerts: [caPem],
       });
       await conn.handshake();
-      await conn.write(encode("hello rustls\n"));
-      assert.equal(await readUntil(conn, "\n"), "hello rustls\n");
+      assert.equal(await echoOnce(conn, "hello rustls\n"), "hello rustls\n");
       conn.close();
       assert.equal(server.infos[0].group, "X25519MLKEM768");
       assert.equal(server.infos[0].helloRetry, true);

@@ -11,8 +11,8 @@ import { buildBundles, nodeRuntimes } from "./helpers/node.ts";
 import { denoReferences } from "../tools/bundle.ts";
 import { makeCertSet } from "./helpers/certs.ts";
 import { startServe } from "./helpers/cli.ts";
-import { freePort, Peer } from "./helpers/peer.ts";
-import { need } from "./helpers/commands.ts";
+import { opensslClient, opensslServer, Peer, type PeerServer } from "./helpers/peer.ts";
+import { need, type Output, run } from "./helpers/commands.ts";
 
 const build = await buildBundles();
 const runtimes = await nodeRuntimes();
@@ -25,64 +25,25 @@ globalThis.addEventListener("unload", () => {
 const paths = set.paths!;
 const haveOpenssl = await need("the Node adapter against openssl", "openssl");
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs examples/node_client.mjs under `command` with `input` on stdin. */
-async function nodeClient(
+function nodeClient(
   command: string[],
   port: number,
   ca: string,
   serverName: string,
   input: string,
-): Promise<Result> {
-  const child = new Deno.Command(command[0], {
-    args: [
-      ...command.slice(1),
-      build.example("node_client.mjs"),
-      "127.0.0.1",
-      String(port),
-      ca,
-      serverName,
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(input));
-  await w.close();
-  const out = await child.output();
-  const d = new TextDecoder();
-  return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
+): Promise<Output> {
+  const args = [build.example("node_client.mjs"), "127.0.0.1", String(port), ca, serverName];
+  return run(command[0], [...command.slice(1), ...args], { input });
 }
 
 /** `openssl s_server -rev`: answers each line reversed, and stops after one client. */
-async function sServer(): Promise<{ peer: Peer; port: number }> {
-  const port = freePort();
-  const peer = new Peer("openssl", [
-    "s_server",
-    "-accept",
-    `127.0.0.1:${port}`,
-    "-cert",
-    paths.server,
-    "-key",
-    paths.serverKey,
-    "-tls1_3",
-    "-rev",
-    "-naccept",
-    "1",
-  ]);
-  await peer.waitFor(/ACCEPT/);
-  return { peer, port };
+function sServer(): Promise<PeerServer> {
+  return opensslServer(paths, { extra: ["-naccept", "1"] });
 }
 
 /** The one line a failed client prints, and its exit status. */
-function assertFailedClosed(r: Result, pattern: RegExp): void {
+function assertFailedClosed(r: Output, pattern: RegExp): void {
   assert.equal(r.code, 1, r.stderr);
   assert.equal(r.stdout, "");
   const lines = r.stderr.trimEnd().split("\n");
@@ -175,17 +136,7 @@ for (const node of runtimes) {
       ]);
       try {
         const port = Number((await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1]);
-        const client = new Peer("openssl", [
-          "s_client",
-          "-connect",
-          `127.0.0.1:${port}`,
-          "-CAfile",
-          paths.ca,
-          "-verify_return_error",
-          "-servername",
-          "localhost",
-          "-brief",
-        ]);
+        const client = opensslClient(port, paths, { extra: ["-brief"] });
         try {
           await client.waitFor(/CONNECTION ESTABLISHED\nProtocol version: TLSv1\.3\n/);
           await client.waitFor(/Verification: OK/);

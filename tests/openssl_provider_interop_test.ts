@@ -9,16 +9,25 @@
  */
 
 import assert from "node:assert/strict";
-import { connect } from "../lib/net.ts";
+import type { ConnectOptions } from "../lib/net.ts";
 import { opensslProvider } from "../lib/crypto/openssl/mod.ts";
-import { loadTrustAnchors } from "../lib/deno/trust_files.ts";
-import { PathVerifier } from "../lib/x509/verify.ts";
 import { makeCertSet } from "./helpers/certs.ts";
 import { PERMISSIONS, runConnect, startServe } from "./helpers/cli.ts";
 import { have, MAIN, need, run } from "./helpers/commands.ts";
+import { nodeTlsClient, nodeTlsServer } from "./helpers/node26.ts";
 import { startEchoServer } from "./helpers/echo_server.ts";
-import { serverConfigFor } from "./helpers/pair.ts";
-import { freePort, Peer, utf8, waitForPort } from "./helpers/peer.ts";
+import { echoOnce, ourClient as connectOurs, serverConfigFor } from "./helpers/pair.ts";
+import {
+  echoThroughPeer,
+  GNUTLS_DONE,
+  gnutlsClient,
+  gnutlsPriority,
+  gnutlsServer,
+  OPENSSL_VERIFIED,
+  opensslClient,
+  opensslServer,
+  rustlsServer,
+} from "./helpers/peer.ts";
 
 const crypto = opensslProvider();
 const set = await makeCertSet({ keyType: "ecdsa-p256", dir: true });
@@ -26,35 +35,12 @@ globalThis.addEventListener("unload", () => Deno.removeSync(set.paths!.dir, { re
 const paths = set.paths!;
 const gnutls = await need("GnuTLS interop with the openssl provider", "gnutls-serv", "gnutls-cli");
 const node = await have("node");
-const encode = (s: string) => new TextEncoder().encode(s);
-
-async function readUntil(
-  conn: { read(p: Uint8Array): Promise<number | null> },
-  until: string,
-): Promise<string> {
-  let text = "";
-  const buf = new Uint8Array(4096);
-  while (!text.includes(until)) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    text += utf8(buf.subarray(0, n));
-  }
-  return text;
-}
 
 /** Our client on the openssl provider, verifying the server against the test CA. */
-async function ourClient(port: number, extra: { groups?: number[] } = {}) {
-  const conn = await connect({
-    hostname: "127.0.0.1",
-    port,
-    serverName: "localhost",
-    crypto,
-    verifier: new PathVerifier(await loadTrustAnchors(paths.ca)),
-    ...extra,
-  });
-  const info = await conn.handshake();
-  assert.equal(info.provider, "openssl");
-  return { conn, info };
+async function ourClient(port: number, extra: Partial<ConnectOptions> = {}) {
+  const client = await connectOurs(port, set, { crypto, ...extra });
+  assert.equal(client.info.provider, "openssl");
+  return client;
 }
 
 /** Our echo server on the openssl provider. */
@@ -63,24 +49,11 @@ async function ourServer() {
 }
 
 Deno.test("openssl provider: our client → openssl s_server, verified, data both ways", async () => {
-  const port = freePort();
-  const peer = new Peer("openssl", [
-    "s_server",
-    "-accept",
-    `127.0.0.1:${port}`,
-    "-cert",
-    paths.server,
-    "-key",
-    paths.serverKey,
-    "-tls1_3",
-    "-rev",
-  ]);
+  const { peer, port } = await opensslServer(paths);
   try {
-    await peer.waitFor(/ACCEPT/);
     const { conn, info } = await ourClient(port);
     assert.equal(info.group, "x25519");
-    await conn.write(encode("hello openssl\n"));
-    assert.equal((await readUntil(conn, "\n")).trim(), "lssnepo olleh");
+    assert.equal((await echoOnce(conn, "hello openssl\n")).trim(), "lssnepo olleh");
     await conn.close();
   } finally {
     await peer.kill();
@@ -96,26 +69,12 @@ Deno.test("openssl provider: openssl s_client → `handshake serve --crypto open
     "--crypto",
     "openssl",
   ]);
-  const client = new Peer("openssl", [
-    "s_client",
-    "-connect",
-    `127.0.0.1:${server.port}`,
-    "-servername",
-    "localhost",
-    "-CAfile",
-    paths.ca,
-    "-verify_return_error",
-    "-groups",
-    "P-384",
-    "-ciphersuites",
-    "TLS_AES_256_GCM_SHA384",
-  ]);
+  const client = opensslClient(server.port, paths, {
+    groups: "P-384",
+    suites: "TLS_AES_256_GCM_SHA384",
+  });
   try {
-    await client.waitFor(/Verify return code: 0 \(ok\)|Verification: OK/);
-    await client.write("hello from openssl\n");
-    await client.waitFor(/^hello from openssl$/m);
-    await client.closeStdin();
-    await client.exited();
+    await echoThroughPeer(client, OPENSSL_VERIFIED, "hello from openssl");
     await server.peer.waitFor(/secp384r1 TLS_AES_256_GCM_SHA384 .*crypto=openssl/);
   } finally {
     await client.kill();
@@ -148,26 +107,15 @@ Deno.test({
   name: "openssl provider: our client → gnutls-serv (P-256, HelloRetryRequest)",
   ignore: !gnutls,
   fn: async () => {
-    const port = freePort();
-    const peer = new Peer("gnutls-serv", [
-      "--echo",
-      "--port",
-      String(port),
-      "--x509certfile",
-      paths.server,
-      "--x509keyfile",
-      paths.serverKey,
-      "--priority",
-      "NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-SECP256R1",
-    ]);
+    const { peer, port } = await gnutlsServer(
+      paths,
+      gnutlsPriority("-GROUP-ALL", "+GROUP-SECP256R1"),
+    );
     try {
-      await peer.waitFor(/Echo Server listening|ready/i);
-      await waitForPort(port);
       const { conn, info } = await ourClient(port);
       assert.equal(info.group, "secp256r1");
       assert.equal(info.helloRetry, true);
-      await conn.write(encode("hello gnutls\n"));
-      assert.equal(await readUntil(conn, "\n"), "hello gnutls\n");
+      assert.equal(await echoOnce(conn, "hello gnutls\n"), "hello gnutls\n");
       await conn.close();
     } finally {
       await peer.kill();
@@ -180,21 +128,9 @@ Deno.test({
   ignore: !gnutls,
   fn: async () => {
     const server = await ourServer();
-    const peer = new Peer("gnutls-cli", [
-      "--port",
-      String(server.port),
-      "--x509cafile",
-      paths.ca,
-      "--priority",
-      "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM",
-      "localhost",
-    ]);
+    const peer = gnutlsClient(server.port, paths, gnutlsPriority("-CIPHER-ALL", "+AES-256-GCM"));
     try {
-      await peer.waitFor(/Handshake was completed/);
-      await peer.write("hello from gnutls\n");
-      await peer.waitFor(/^hello from gnutls$/m);
-      await peer.closeStdin();
-      await peer.exited();
+      await echoThroughPeer(peer, GNUTLS_DONE, "hello from gnutls");
       assert.equal(server.infos[0].cipherSuite, "TLS_AES_256_GCM_SHA384");
       assert.equal(server.infos[0].provider, "openssl");
     } finally {
@@ -213,8 +149,7 @@ Deno.test("openssl provider: Deno.connectTls → our server, data both ways, cle
       caCerts: [set.ca.certificatePem],
     });
     await conn.handshake();
-    await conn.write(encode("hello rustls\n"));
-    assert.equal(await readUntil(conn, "\n"), "hello rustls\n");
+    assert.equal(await echoOnce(conn, "hello rustls\n"), "hello rustls\n");
     await conn.closeWrite();
     assert.equal(await conn.read(new Uint8Array(10)), null);
     conn.close();
@@ -225,29 +160,15 @@ Deno.test("openssl provider: Deno.connectTls → our server, data both ways, cle
 });
 
 Deno.test("openssl provider: our client → Deno.listenTls", async () => {
-  const listener = Deno.listenTls({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: set.serverChainPem,
-    key: set.server.privateKeyPem,
-  });
-  const served = (async () => {
-    const c = await listener.accept();
-    const buf = new Uint8Array(1024);
-    const n = await c.read(buf);
-    await c.write(encode(`rustls got ${utf8(buf.subarray(0, n!))}`));
-    assert.equal(await c.read(buf), null);
-    c.close();
-  })();
+  const rustls = rustlsServer(set);
   try {
-    const { conn } = await ourClient(listener.addr.port);
-    await conn.write(encode("ping"));
-    assert.equal(await readUntil(conn, "ping"), "rustls got ping");
+    const { conn } = await ourClient(rustls.port);
+    assert.equal(await echoOnce(conn, "ping"), "rustls got ping");
     await conn.closeWrite();
-    await served;
+    await rustls.served;
     conn.close();
   } finally {
-    listener.close();
+    rustls.close();
   }
 });
 
@@ -256,19 +177,10 @@ Deno.test({
   ignore: !node,
   fn: async () => {
     const server = await ourServer();
-    const script = `
-      const tls = require("node:tls");
-      const s = tls.connect({ host: "127.0.0.1", port: ${server.port}, servername: "localhost",
-        ca: process.env.CA, minVersion: "TLSv1.3" }, () => {
-        console.log("connected", s.getProtocol(), s.authorized);
-        s.write("from node\\n");
-      });
-      s.on("data", (d) => { process.stdout.write("echo " + d); s.end(); });
-      s.on("error", (e) => { console.log("error", e.message); process.exit(1); });`;
-    const peer = new Peer("node", ["-e", script], { env: { CA: set.ca.certificatePem } });
+    const peer = nodeTlsClient("node", server.port, set.ca.certificatePem);
     try {
       assert.equal((await peer.exited()).code, 0, peer.output);
-      assert.match(peer.output, /connected TLSv1.3 true/);
+      assert.match(peer.output, /connected v\S+ TLSv1\.3 \S+ authorized=true/);
       assert.match(peer.output, /echo from node/);
       assert.equal(server.infos[0].provider, "openssl");
     } finally {
@@ -282,24 +194,12 @@ Deno.test({
   name: "openssl provider: our client → node:tls server (P-384 only: HelloRetryRequest)",
   ignore: !node,
   fn: async () => {
-    const script = `
-      const tls = require("node:tls");
-      const srv = tls.createServer({ cert: process.env.CERT, key: process.env.KEY,
-        minVersion: "TLSv1.3", ecdhCurve: "P-384" }, (s) => {
-        s.on("data", (d) => s.write("node got " + d));
-        s.on("end", () => { s.end(); srv.close(); });
-      });
-      srv.listen(0, "127.0.0.1", () => console.log("port " + srv.address().port));`;
-    const peer = new Peer("node", ["-e", script], {
-      env: { CERT: set.serverChainPem, KEY: set.server.privateKeyPem },
-    });
+    const { peer, port } = await nodeTlsServer("node", set, { curve: "P-384", once: true });
     try {
-      const port = Number((await peer.waitFor(/port (\d+)/))[1]);
       const { conn, info } = await ourClient(port);
       assert.equal(info.group, "secp384r1");
       assert.equal(info.helloRetry, true);
-      await conn.write(encode("hi"));
-      assert.equal(await readUntil(conn, "hi"), "node got hi");
+      assert.match(await echoOnce(conn, "hi"), /^node \d+ got hi$/);
       await conn.closeWrite();
       assert.equal(await conn.read(new Uint8Array(10)), null);
       conn.close();

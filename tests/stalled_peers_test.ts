@@ -9,14 +9,13 @@
  */
 
 import assert from "node:assert/strict";
-import { Connection } from "../lib/connection.ts";
 import { StalledPeerError } from "../lib/errors.ts";
 import { connect, listen } from "../lib/net.ts";
 import { connectionLine, startServer } from "../cli/serve.ts";
-import { makeCertSet } from "./helpers/certs.ts";
-import { acceptAnything, serverConfigFor } from "./helpers/pair.ts";
+import { makeCertSet, verifierFor } from "./helpers/certs.ts";
+import { goodClient, handshakeOver, serverConfigFor } from "./helpers/pair.ts";
 import { runConnect, runHandshake, startServe } from "./helpers/cli.ts";
-import { Peer } from "./helpers/peer.ts";
+import { opensslClient } from "./helpers/peer.ts";
 
 const set = await makeCertSet({ dir: true });
 const config = await serverConfigFor(set);
@@ -48,21 +47,6 @@ async function logged(lines: string[], pattern: RegExp): Promise<string> {
     await sleep(50);
   }
   assert.fail(`no log line matches ${pattern}:\n${lines.join("\n")}`);
-}
-
-/** A well-behaved client: handshake, echo, close. */
-async function goodClient(port: number, text: string): Promise<string> {
-  const conn = await connect({
-    hostname: "127.0.0.1",
-    port,
-    verifier: acceptAnything,
-    serverName: "localhost",
-  });
-  await conn.write(new TextEncoder().encode(text));
-  const buf = new Uint8Array(100);
-  const n = await conn.read(buf);
-  await conn.close();
-  return new TextDecoder().decode(buf.subarray(0, n ?? 0));
 }
 
 /**
@@ -151,7 +135,7 @@ Deno.test("stalled peers: a silent client is closed at the idle timeout, one tha
       }
     })();
     await sleep(200);
-    assert.equal(await goodClient(port, "served meanwhile"), "served meanwhile");
+    assert.equal(await goodClient(port, set, "served meanwhile"), "served meanwhile");
     const quiet = await silentEnd;
     assert.equal(quiet.n, null, "the silent client gets close_notify");
     assert.ok(quiet.ms >= 900 && quiet.ms < 5000, `closed after ${quiet.ms} ms`);
@@ -164,7 +148,7 @@ Deno.test("stalled peers: a silent client is closed at the idle timeout, one tha
     await logged(lines, /ok, echoed 16 bytes/);
     assert.equal(lines.length, 3, lines.join("\n"));
     // And the server still serves.
-    assert.equal(await goodClient(port, "afterwards"), "afterwards");
+    assert.equal(await goodClient(port, set, "afterwards"), "afterwards");
   } finally {
     await running.close();
   }
@@ -178,7 +162,7 @@ Deno.test("stalled peers: the library's listener takes idleTimeoutMs and writeTi
     connect({
       hostname: "127.0.0.1",
       port: listener.addr.port,
-      verifier: acceptAnything,
+      verifier: verifierFor(set),
       serverName: "localhost",
     });
   try {
@@ -196,17 +180,7 @@ Deno.test("stalled peers: the library's listener takes idleTimeoutMs and writeTi
     // Write: a client that completes its handshake, then reads nothing: its socket fills.
     const raw = await Deno.connect({ hostname: "127.0.0.1", port: writes.addr.port });
     const acceptedRaw = writes.accept();
-    const engineClient = Connection.client({ verifier: acceptAnything, serverName: "localhost" });
-    await engineClient.start();
-    await raw.write(engineClient.takeOutput());
-    const buf = new Uint8Array(1 << 16);
-    while (!engineClient.handshakeInfo) {
-      const n = await raw.read(buf);
-      assert.ok(n !== null);
-      await engineClient.receive(buf.subarray(0, n));
-      const out = engineClient.takeOutput();
-      if (out.length) await raw.write(out);
-    }
+    await handshakeOver(raw, set);
     const b = await acceptedRaw;
     await b.handshake();
     const writeStart = performance.now();
@@ -236,15 +210,7 @@ Deno.test("stalled peers: serve --idle-timeout 2 --write-timeout 1.5 with openss
     "1.5",
   ]);
   // openssl s_client, connected and silent (its stdin stays open).
-  const silent = new Peer("openssl", [
-    "s_client",
-    "-connect",
-    `127.0.0.1:${server.port}`,
-    "-servername",
-    "localhost",
-    "-CAfile",
-    set.paths!.ca,
-  ]);
+  const silent = opensslClient(server.port, set.paths!, { verify: false });
   const flood = await Deno.connectTls({
     hostname: "127.0.0.1",
     port: server.port,

@@ -20,6 +20,7 @@ import {
   issueLeaf,
   type KeyType,
 } from "../../lib/x509/issue.ts";
+import { PathVerifier } from "../../lib/x509/verify.ts";
 
 /** What to make. */
 export interface CertSetOptions {
@@ -140,4 +141,13 @@ export async function writeCertSet(set: CertSet, dir?: string): Promise<CertSetP
   await Deno.mkdir(dir, { recursive: true });
   for (const [file, text, mode] of files) await Deno.writeTextFile(file, text, { mode });
   return paths;
+}
+
+/**
+ * A verifier that trusts only the set's CA: what a client in an interop
+ * test uses, so that the real peer's chain is checked, with the server
+ * name the client sends.
+ */
+export function verifierFor(set: CertSet): PathVerifier {
+  return new PathVerifier([set.ca.certificate]);
 }

@@ -41,25 +41,16 @@ export function runHandshake(args: string[]): Promise<Output> {
 }
 
 /** Runs `handshake connect ARGS` to completion with `input` on stdin. */
-export async function runConnect(
+export function runConnect(
   args: string[],
   input = "",
   env?: Record<string, string>,
 ): Promise<Output> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSIONS, MAIN, "connect", ...args],
+  return run(Deno.execPath(), ["run", ...PERMISSIONS, MAIN, "connect", ...args], {
     env,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(input));
-  await w.close();
-  const out = await child.output();
-  const d = new TextDecoder();
-  return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
+    input,
+    timeoutMs: 30_000,
+  });
 }
 
 export { run };

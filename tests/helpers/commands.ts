@@ -35,19 +35,27 @@ export async function need(what: string, ...tools: string[]): Promise<boolean> {
   return missing.length === 0;
 }
 
-/** Runs `cmd` to completion (killed after `timeoutMs`, default 60 s). */
+/** Runs `cmd` to completion (killed after `timeoutMs`, default 60 s), with `input` on stdin if given. */
 export async function run(
   cmd: string,
   args: string[],
-  opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+  opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; input?: string } = {},
 ): Promise<Output> {
-  const out = await new Deno.Command(cmd, {
+  const child = new Deno.Command(cmd, {
     args,
     cwd: opts.cwd,
     env: opts.env,
-    stdin: "null",
+    stdin: opts.input === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
     signal: AbortSignal.timeout(opts.timeoutMs ?? 60_000),
-  }).output();
+  }).spawn();
+  if (opts.input !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(opts.input));
+    await w.close();
+  }
+  const out = await child.output();
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 

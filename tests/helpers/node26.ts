@@ -1,9 +1,10 @@
 /**
  * Node 26 from npm (`npx -y node@26`, OpenSSL 3.5 inside: X25519MLKEM768,
  * SecP256r1MLKEM768, ChaCha20-Poly1305) as a TLS peer: the binary npx
- * fetched, run directly so that killing the peer kills Node itself, with a
- * small echo client and echo server whose groups and suites come from the
- * environment.
+ * fetched, run directly so that killing the peer kills Node itself; and a
+ * small `node:tls` echo client and echo server, for it or any other Node
+ * binary (`"node"`: Node 20 as installed), whose groups and suites come from
+ * the environment. Both name Node's major version in what they send.
  *
  * @module
  */
@@ -36,6 +37,8 @@ export function node26(): Promise<string | undefined> {
 export interface NodeTlsOptions {
   curve?: string;
   suites?: string;
+  /** Server: stop listening when the first client ends (then the process exits). */
+  once?: boolean;
 }
 
 function env(opts: NodeTlsOptions, extra: Record<string, string>): Record<string, string> {
@@ -43,6 +46,7 @@ function env(opts: NodeTlsOptions, extra: Record<string, string>): Record<string
     ...extra,
     ...(opts.curve ? { CURVE: opts.curve } : {}),
     ...(opts.suites ? { SUITES: opts.suites } : {}),
+    ...(opts.once ? { ONCE: "1" } : {}),
   };
 }
 
@@ -55,7 +59,7 @@ if (process.env.SUITES) o.ciphers = process.env.SUITES;
 const s = tls.connect(o, () => {
   console.log("connected", process.version, s.getProtocol(), s.getCipher().standardName,
     "authorized=" + s.authorized, "key=" + JSON.stringify(s.getEphemeralKeyInfo()));
-  s.write("from node 26\\n");
+  s.write("from node " + process.versions.node.split(".")[0] + "\\n");
 });
 s.on("data", (d) => { process.stdout.write("echo " + d); s.end(); });
 s.on("end", () => console.log("end"));
@@ -68,25 +72,39 @@ if (process.env.CURVE) o.ecdhCurve = process.env.CURVE;
 if (process.env.SUITES) o.ciphers = process.env.SUITES;
 const srv = tls.createServer(o, (s) => {
   console.log("accepted", s.getProtocol(), s.getCipher().standardName);
-  s.on("data", (d) => s.write("node 26 got " + d));
-  s.on("end", () => s.end());
+  s.on("data", (d) => s.write("node " + process.versions.node.split(".")[0] + " got " + d));
+  s.on("end", () => { s.end(); if (process.env.ONCE) srv.close(); });
 });
 srv.on("tlsClientError", (e) => console.log("tls error", e.message));
 srv.listen(0, "127.0.0.1", () => console.log("port " + srv.address().port));`;
 
-/** Node 26 as a client of 127.0.0.1:`port`: verifies against `ca`, sends a line, prints the echo. */
-export function node26Client(node: string, port: number, ca: string, opts: NodeTlsOptions = {}) {
+/**
+ * Node (the binary `node`) as a client of 127.0.0.1:`port` for localhost:
+ * verifies against `ca`, prints "connected VERSION PROTOCOL SUITE
+ * authorized=…", sends "from node MAJOR", prints "echo " and the answer, ends.
+ */
+export function nodeTlsClient(node: string, port: number, ca: string, opts: NodeTlsOptions = {}) {
   return new Peer(node, ["-e", CLIENT], { env: env(opts, { PORT: String(port), CA: ca }) });
 }
 
-/** Node 26 as an echo server on a free port (read from its output): `{ peer, port }`. */
-export async function node26Server(
+/**
+ * Node (the binary `node`) as a server on a free port (read from its output)
+ * with the test server chain and key, answering each chunk with "node MAJOR
+ * got " before it: `{ peer, port }`.
+ */
+export async function nodeTlsServer(
   node: string,
-  cert: string,
-  key: string,
+  set: { serverChainPem: string; server: { privateKeyPem: string } },
   opts: NodeTlsOptions = {},
 ): Promise<{ peer: Peer; port: number }> {
-  const peer = new Peer(node, ["-e", SERVER], { env: env(opts, { CERT: cert, KEY: key }) });
-  const m = await peer.waitFor(/port (\d+)/);
-  return { peer, port: Number(m[1]) };
+  const peer = new Peer(node, ["-e", SERVER], {
+    env: env(opts, { CERT: set.serverChainPem, KEY: set.server.privateKeyPem }),
+  });
+  try {
+    const m = await peer.waitFor(/port (\d+)/);
+    return { peer, port: Number(m[1]) };
+  } catch (e) {
+    await peer.kill();
+    throw e;
+  }
 }
