@@ -143,3 +143,59 @@ export async function engineOnly(iterations: number, crypto: CryptoName): Promis
   if (m.code !== 0) throw new Error(`replay failed:\n${m.stderr}`);
   return { crypto, ...JSON.parse(m.stdout.trim().split("\n").pop()!) };
 }
+
+/** `serve --workers N` under several s_time clients at once. */
+export interface WorkersCost {
+  crypto: CryptoName;
+  workers: number;
+  clients: number;
+  handshakes: number;
+  handshakesPerSecond: number;
+  /** Server CPU (all its threads) per handshake, µs. */
+  cpuMicrosPerHandshake: number;
+}
+
+/**
+ * `handshake serve --workers N` for each N, under `clients` concurrent
+ * `openssl s_time -new` clients: handshakes per second of wall time, and the
+ * server's CPU per handshake (which more workers must not raise).
+ */
+export async function workersCosts(
+  s: Setup,
+  seconds: number,
+  crypto: CryptoName,
+  counts: readonly number[] = [1, 2],
+  clients = 2,
+): Promise<WorkersCost[]> {
+  const out: WorkersCost[] = [];
+  for (const workers of counts) {
+    const port = freePort();
+    const [deno, run, ...rest] = oursServe(s, port, crypto);
+    const cmd = [deno, run, "--unstable-net", ...rest, "--workers", String(workers)];
+    const server = new Peer(cmd[0], cmd.slice(1));
+    try {
+      await waitForPort(port);
+      const load = (secs: number) =>
+        Promise.all(Array.from({ length: clients }, () => sTime(s, port, secs)));
+      await load(Math.max(1, Math.round(seconds / 4))); // warm-up, every worker
+      await waitIdle(server.pid);
+      const before = cpuMicros(server.pid);
+      const started = performance.now();
+      const runs = await load(seconds);
+      const wallMs = performance.now() - started;
+      await waitIdle(server.pid);
+      const handshakes = runs.reduce((n, r) => n + r.handshakes, 0);
+      out.push({
+        crypto,
+        workers,
+        clients,
+        handshakes,
+        handshakesPerSecond: handshakes / (wallMs / 1000),
+        cpuMicrosPerHandshake: (cpuMicros(server.pid) - before) / handshakes,
+      });
+    } finally {
+      await server.kill();
+    }
+  }
+  return out;
+}

@@ -9,7 +9,8 @@
 
 import { parseArgs } from "node:util";
 import { aeadRate, bulk } from "./bulk.ts";
-import { engineOnly, floor, handshakeCosts } from "./handshake_cost.ts";
+import { engineOnly, floor, handshakeCosts, workersCosts } from "./handshake_cost.ts";
+import { echoPipes } from "./echo.ts";
 import { latency } from "./latency.ts";
 import { memory } from "./memory.ts";
 import { pq } from "./pq.ts";
@@ -28,6 +29,7 @@ const HELP = `deno task bench [options]: measure handshake beside Deno's native 
   --floor-iterations N     WebCrypto floor iterations (default 2000)
   --bulk-mib N             MiB per bulk transfer (default 1024)
   --aead-mib N             MiB per run of the raw AES-GCM rate, best of 3 (default 128)
+  --echo-mib N             MiB echoed through connect and serve's pipes (default 64)
   --connections N          idle connections held for memory (default 2000)
   --latency-runs N         runs per latency client (default 10)
   --pq-handshakes N        handshakes per server and group in the pq section (default 500)
@@ -49,6 +51,7 @@ const { values } = parseArgs({
     "floor-iterations": { type: "string" },
     "bulk-mib": { type: "string" },
     "aead-mib": { type: "string" },
+    "echo-mib": { type: "string" },
     connections: { type: "string" },
     "latency-runs": { type: "string" },
     "pq-handshakes": { type: "string" },
@@ -72,6 +75,7 @@ const partial = values.quick || values.only !== undefined || values.crypto !== A
     "floor-iterations",
     "bulk-mib",
     "aead-mib",
+    "echo-mib",
     "connections",
     "latency-runs",
     "pq-handshakes",
@@ -97,6 +101,7 @@ const settings = {
   floorIterations: num(values["floor-iterations"], 2000, 500),
   bulkMiB: num(values["bulk-mib"], 1024, 128),
   aeadMiB: num(values["aead-mib"], 128, 32),
+  echoMiB: num(values["echo-mib"], 64, 16),
   connections: num(values.connections, 2000, 300),
   latencyRuns: num(values["latency-runs"], 10, 5),
   pqHandshakes: num(values["pq-handshakes"], 500, 100),
@@ -147,10 +152,14 @@ try {
     log("WebCrypto floor, and our engine alone");
     const engines = [];
     for (const c of providers) engines.push(await engineOnly(settings.floorIterations, c));
+    const workersOn = providers.includes("openssl") ? "openssl" : providers[0];
+    log(`serve --workers 1 and 2 on ${workersOn}, two s_time clients at once`);
+    const workers = await workersCosts(setup, settings.handshakeSeconds, workersOn);
     results.handshake = {
       servers,
       floor: await floor(setup, settings.floorIterations),
       engines,
+      workers,
     };
   }
   if (only.includes("bulk")) {
@@ -164,7 +173,9 @@ try {
       return runs.reduce((a, b) => (b.megabytesPerSecond > a.megabytesPerSecond ? b : a));
     };
     const aead = [await best(1), await best(4)];
-    results.bulk = { pairs, aead };
+    log(`${settings.echoMiB} MiB echoed through connect and serve's pipes`);
+    const echo = await echoPipes(setup, settings.echoMiB * 2 ** 20, providers);
+    results.bulk = { pairs, aead, echo };
   }
   if (only.includes("latency")) {
     log(`latency, ${settings.latencyRuns} runs per client`);

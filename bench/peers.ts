@@ -7,6 +7,8 @@
  *   ours-server  our listen(), as a sink (the echo server is `main.ts serve`), on --crypto
  *   ours-client  our connect(): sends --bytes, then close_notify, on --crypto
  *   deno-client  Deno.connectTls: the same
+ *   deno-pipe    Deno.connectTls with stdin sent and what comes back on stdout (as
+ *                `handshake connect` does), closing its writing side at the end of stdin
  *   hold         opens --conns connections to a server with Deno.connectTls,
  *                echoes one byte on each, prints "ready", holds them until stdin closes
  *   floor        times the WebCrypto calls a server handshake cannot avoid
@@ -188,6 +190,20 @@ async function denoClient() {
   await send(conn);
 }
 
+/** stdin → a Deno.connectTls connection → stdout, like `handshake connect` over an echo server. */
+async function denoPipe() {
+  const conn = await Deno.connectTls({
+    hostname: "127.0.0.1",
+    port,
+    caCerts: [await Deno.readTextFile(values.ca!)],
+  });
+  await conn.handshake();
+  const up = Deno.stdin.readable.pipeTo(conn.writable, { preventClose: true })
+    .then(() => conn.closeWrite());
+  await conn.readable.pipeTo(Deno.stdout.writable);
+  await up;
+}
+
 /** Opens connections and holds them idle, each proven by a one-byte echo. */
 async function hold() {
   const caCerts = [await Deno.readTextFile(values.ca!)];
@@ -295,6 +311,7 @@ const ROLES: Record<string, () => Promise<void>> = {
   "ours-server": oursServer,
   "ours-client": oursClient,
   "deno-client": denoClient,
+  "deno-pipe": denoPipe,
   hold,
   floor,
   aead,

@@ -7,7 +7,8 @@
  */
 
 import type { AeadResult, BulkResult } from "./bulk.ts";
-import type { EngineCost, Floor, HandshakeCost } from "./handshake_cost.ts";
+import type { EngineCost, Floor, HandshakeCost, WorkersCost } from "./handshake_cost.ts";
+import type { EchoResult } from "./echo.ts";
 import type { LatencyResult } from "./latency.ts";
 import type { MemoryResult } from "./memory.ts";
 import type { PqResult } from "./pq.ts";
@@ -18,8 +19,13 @@ export interface Results {
   commit: string;
   machine: { cpu: string; cores: number; deno: string; v8: string; openssl: string };
   settings: Record<string, number | string>;
-  handshake?: { servers: HandshakeCost[]; floor: Floor; engines?: EngineCost[] };
-  bulk?: { pairs: BulkResult[]; aead: AeadResult[] };
+  handshake?: {
+    servers: HandshakeCost[];
+    floor: Floor;
+    engines?: EngineCost[];
+    workers?: WorkersCost[];
+  };
+  bulk?: { pairs: BulkResult[]; aead: AeadResult[]; echo?: EchoResult[] };
   latency?: LatencyResult[];
   memory?: MemoryResult[];
   pq?: PqResult;
@@ -84,6 +90,66 @@ export function checkTargets(r: Results): Target[] {
         0.6,
         "max",
       );
+    }
+  }
+  if (r.handshake) {
+    for (const e of r.handshake.engines ?? []) {
+      const server = r.handshake.servers.find((s) => providerOf(s.server) === e.crypto);
+      if (!server) continue;
+      t(
+        `${e.crypto}: serve CPU/handshake − engine alone (µs)`,
+        server.cpuMicrosPerHandshake - e.cpuMicros,
+        100,
+        "max",
+      );
+    }
+    const w = r.handshake.workers ?? [];
+    const one = w.find((x) => x.workers === 1), two = w.find((x) => x.workers === 2);
+    if (one && two) {
+      // "Must not grow": within the 10 % that two runs on this shared machine differ by.
+      t(
+        `${two.crypto}: CPU/handshake with 2 workers ÷ with 1`,
+        two.cpuMicrosPerHandshake / one.cpuMicrosPerHandshake,
+        1.1,
+        "max",
+      );
+    }
+  }
+  if (r.bulk?.echo) {
+    const native = r.bulk.echo.find((e) => !providerOf(e.pair));
+    const ceiling = Math.max(...r.bulk.aead.map((a) => a.megabytesPerSecond));
+    for (const e of r.bulk.echo) {
+      const c = providerOf(e.pair);
+      if (c === "openssl" && native) {
+        t(
+          "openssl: echo through pipes MB/s ÷ Deno's native pair",
+          e.megabytesPerSecond / native.megabytesPerSecond,
+          1,
+          "min",
+        );
+      }
+      if (c === "webcrypto") {
+        t(
+          "webcrypto: echo through pipes MB/s ÷ WebCrypto AES-GCM seal+open (best)",
+          e.megabytesPerSecond / ceiling,
+          0.8,
+          "min",
+        );
+      }
+    }
+  }
+  if (r.latency) {
+    const sClient = r.latency.find((l) => l.client === "openssl s_client");
+    for (const l of r.latency) {
+      const c = providerOf(l.client);
+      if (c && sClient) {
+        t(
+          `${c}: connect start → first echo ÷ openssl s_client`,
+          l.medianMs / sClient.medianMs,
+          2,
+          "max",
+        );
+      }
     }
   }
   if (r.bulk) {
@@ -194,6 +260,41 @@ export function markdown(r: Results): string {
               f2(ours.megabytesPerSecond / a.megabytesPerSecond),
             ]),
           ],
+        ),
+    );
+  }
+  const workers = r.handshake?.workers;
+  if (workers?.length) {
+    parts.push(
+      `**1b. serve --workers N** (${workers[0].crypto}), ${
+        workers[0].clients
+      } \`openssl s_time -new\` clients at once\n\n` +
+        table(
+          ["workers", "handshakes", "handshakes/s", "server CPU µs/handshake"],
+          workers.map((w) => [
+            String(w.workers),
+            f0(w.handshakes),
+            f0(w.handshakesPerSecond),
+            f0(w.cpuMicrosPerHandshake),
+          ]),
+        ),
+    );
+  }
+  const echo = r.bulk?.echo;
+  if (echo?.length) {
+    const native = echo.find((e) => !providerOf(e.pair)) ?? echo[0];
+    parts.push(
+      `**3b. Echo through the tools' pipes**, ${
+        f0(echo[0].bytes / 2 ** 20)
+      } MiB into the client's stdin, through an echo server, out of its stdout (wall time from the client's start)\n\n` +
+        table(
+          ["client → echo server", "MB/s", "ms", "÷ Deno's native pair"],
+          echo.map((e) => [
+            e.pair,
+            f0(e.megabytesPerSecond),
+            f0(e.wallMs),
+            f2(e.megabytesPerSecond / native.megabytesPerSecond),
+          ]),
         ),
     );
   }

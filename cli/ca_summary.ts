@@ -9,8 +9,7 @@
 
 import type { CaFiles } from "./ca_files.ts";
 import { certificateInfo, type Issued } from "../lib/x509/issue.ts";
-import { leafPublicKey } from "../lib/x509/leaf.ts";
-import { spkiPin } from "../lib/x509/pin.ts";
+import { curlPin } from "./curl_pin.ts";
 
 /** One certificate a run made, reused or found up to date. */
 export interface Made {
@@ -100,11 +99,6 @@ export function printSummary(run: {
     "An SPKI pin works without the CA: curl --pinnedpubkey PIN, handshake connect --pin PIN.",
   );
   console.log(lines.join("\n"));
-}
-
-/** The SPKI pin of a certificate in curl's --pinnedpubkey form, `sha256//BASE64`. */
-export function curlPin(certificate: Uint8Array): string {
-  return spkiPin(leafPublicKey(certificate)).replace("sha256/", "sha256//");
 }
 
 /** "2029-03-04 03:19:20 UTC" */

@@ -144,3 +144,12 @@ export function useColor(): boolean {
   const env = Deno.permissions.querySync({ name: "env", variable: "NO_COLOR" }).state;
   return env === "granted" && !Deno.env.get("NO_COLOR");
 }
+
+/** Parses a TCP port number. */
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) {
+    throw new UsageError(`"${value}" is not a TCP port`, "use a number from 0 to 65535");
+  }
+  return port;
+}

@@ -6,7 +6,7 @@
 
 import type { HandshakeInfo } from "../lib/config.ts";
 import { type ChainEntry, describeChain } from "../lib/inspect/report.ts";
-import { curlPin } from "./ca_summary.ts";
+import { curlPin } from "./curl_pin.ts";
 import { VERSION } from "./version.ts";
 
 /** What `connect --json` prints. */

@@ -24,7 +24,9 @@ Usage: handshake inspect --listen HOST:PORT --to HOST:PORT [options]   a live re
   --listen HOST:PORT  accept connections here (port 0: any free port, printed)
   --to HOST:PORT      and relay each, byte for byte, to this server
   --keylog FILE       NSS key log (SSLKEYLOGFILE, -keylogfile) of either program: decrypt
-                      everything; the file may still be growing while the relay runs
+                      everything; the file may still be growing while the relay runs: records
+                      whose secret is not in it yet are held back (up to 30 s, 16 MiB a
+                      connection) and shown once it is
   --trace[=LEVEL]     LEVEL: secrets (show the secrets and keys used), bytes (every record
                       field by field), or secrets,bytes
   --json              one JSON object per event, one per line
@@ -45,8 +47,15 @@ const FLAGS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-/** How long the relay waits for a secret the watched programs have not logged yet. */
-const KEY_LOG_WAIT_MS = 3000;
+/**
+ * How long the relay waits for a secret the watched programs have not
+ * logged yet, holding back the records it opens (a browser under load may
+ * log seconds late); counted from the first record held, and again from
+ * each secret that comes.
+ */
+const KEY_LOG_WAIT_MS = 30_000;
+/** The most bytes of records held back for one connection meanwhile. */
+const KEY_LOG_MAX_HELD = 16 << 20;
 
 /** `handshake inspect`. */
 export async function inspect(argv: string[]): Promise<number> {
@@ -73,7 +82,7 @@ export async function inspect(argv: string[]): Promise<number> {
       throw new UsageError("the relay needs both --listen HOST:PORT and --to HOST:PORT");
     }
     const listen = parseTarget(values.listen), to = parseTarget(values.to);
-    if (values.keylog) await new KeyLogFile(values.keylog, 0).refresh();
+    if (values.keylog) await new KeyLogFile(values.keylog, true).refresh();
     return await inspectRelay({
       listen: { hostname: listen.host, port: listen.port },
       to: { hostname: to.host, port: to.port },
@@ -82,7 +91,7 @@ export async function inspect(argv: string[]): Promise<number> {
       color,
       crypto: values.crypto as ProviderName,
       keyLog: values.keylog,
-      keyLogWaitMs: KEY_LOG_WAIT_MS,
+      keyLogWait: { ms: KEY_LOG_WAIT_MS, maxBytes: KEY_LOG_MAX_HELD },
     });
   }
   if (positionals.length !== 1) {
@@ -91,7 +100,7 @@ export async function inspect(argv: string[]): Promise<number> {
       "`handshake inspect capture.pcapng` or `handshake inspect --listen HOST:PORT --to HOST:PORT`",
     );
   }
-  const keyLog = values.keylog ? new KeyLogFile(values.keylog, 0) : undefined;
+  const keyLog = values.keylog ? new KeyLogFile(values.keylog, false) : undefined;
   await keyLog?.refresh(true);
   return await inspectCapture(positionals[0], out, keyLog);
 }

@@ -28,7 +28,7 @@ export async function inspectCapture(
     switch (e.kind) {
       case "open": {
         const c = e.connection;
-        const n = new Narration(out, c.id, keyLog?.lookup);
+        const n = new Narration(out, c.id, keyLog && { lookup: keyLog.lookup, ms: 0, maxBytes: 0 });
         narrations.set(c.id, n);
         n.say(`TCP ${c.client} → ${c.server}`, {
           event: "connection",

@@ -1,8 +1,8 @@
 /**
  * `inspect --keylog FILE`: the key log as a source of traffic secrets. A
  * relay reads it while the programs it watches are still writing it: a
- * secret not there yet is waited for a little (the client logs its
- * handshake secrets only after the ServerHello has passed the relay).
+ * secret not there yet is looked for again in what has been added since
+ * (the narration holds its records back meanwhile: `inspect_narration.ts`).
  *
  * @module
  */
@@ -10,21 +10,18 @@
 import { KeyLogBook, type KeyLogLabel } from "../lib/inspect/key_log_reader.ts";
 import { UsageError } from "./common.ts";
 
-/** How often a growing key log is read again while a secret is awaited. */
-const POLL_MS = 25;
-
 /** A key log file, read as far as it has been written. */
 export class KeyLogFile {
   readonly path: string;
   readonly #book = new KeyLogBook();
   readonly #decoder = new TextDecoder();
-  readonly #waitMs: number;
+  readonly #growing: boolean;
   #offset = 0;
 
-  /** `waitMs`: how long a missing secret is waited for (0 for a finished capture). */
-  constructor(path: string, waitMs: number) {
+  /** `growing`: the file may still be written to (a relay's), or it is complete (a capture's). */
+  constructor(path: string, growing: boolean) {
     this.path = path;
-    this.#waitMs = waitMs;
+    this.#growing = growing;
   }
 
   /** Secrets read so far. */
@@ -55,25 +52,20 @@ export class KeyLogFile {
         this.#offset += n;
         this.#book.add(this.#decoder.decode(buf.subarray(0, n), { stream: true }));
       }
-      if (this.#waitMs === 0) this.#book.end();
+      if (!this.#growing) this.#book.end();
     } finally {
       file.close();
     }
   }
 
-  /** The secret for this connection and label, reading (and waiting for) the file as needed. */
+  /** The secret for this connection and label, reading what was added to the file if need be. */
   readonly lookup = async (
     clientRandom: Uint8Array,
     label: KeyLogLabel,
   ): Promise<Uint8Array | undefined> => {
-    const deadline = Date.now() + this.#waitMs;
-    while (true) {
-      const found = this.#book.get(clientRandom, label);
-      if (found) return found;
-      await this.refresh();
-      const again = this.#book.get(clientRandom, label);
-      if (again || Date.now() >= deadline) return again;
-      await new Promise((r) => setTimeout(r, POLL_MS));
-    }
+    const found = this.#book.get(clientRandom, label);
+    if (found || !this.#growing) return found;
+    await this.refresh();
+    return this.#book.get(clientRandom, label);
   };
 }

@@ -2,7 +2,9 @@
  * One watched connection from bytes to words: an observer
  * (`lib/inspect/observer.ts`) fed in order, and its events printed as text
  * (`inspect_printer.ts`) or as JSON lines (`inspect_json.ts`), every line
- * marked with the connection's number.
+ * marked with the connection's number. With a key log that is still being
+ * written, records whose secret is not in it yet are held back and looked
+ * for again (`poll`), up to a time and a size.
  *
  * @module
  */
@@ -35,18 +37,51 @@ export class Narration {
   readonly #printer: InspectPrinter;
   /** Bytes fed, per side. */
   readonly bytes: Record<Side, number> = { client: 0, server: 0 };
+  /** How long a secret is waited for (0: a complete key log, nothing is held back). */
+  readonly #waitMs: number;
+  /** When the records held back began to wait (or last saw a secret come). */
+  #since?: number;
 
-  constructor(out: NarrationOutput, id: number, lookup?: SecretLookup) {
+  /**
+   * `secrets.lookup` reads the key log; `ms` > 0 (a key log still being
+   * written): records whose secret it does not have yet are held back, up
+   * to `maxBytes`, and opened if it comes within `ms`.
+   */
+  constructor(
+    out: NarrationOutput,
+    id: number,
+    secrets?: { lookup: SecretLookup; ms: number; maxBytes: number },
+  ) {
     this.id = id;
     this.#out = out;
     this.#printer = new InspectPrinter({ ...out, prefix: `#${id} ` });
-    this.observer = new ConversationObserver(this.#event, lookup, out.crypto);
+    this.#waitMs = secrets?.ms ?? 0;
+    const hold = this.#waitMs > 0 ? { maxBytes: secrets!.maxBytes } : undefined;
+    this.observer = new ConversationObserver(this.#event, secrets?.lookup, out.crypto, hold);
+  }
+
+  /** Whether records are held back, waiting for a secret: call `poll` soon. */
+  get holding(): boolean {
+    return this.observer.holding;
   }
 
   /** Feeds bytes `from` sent (one call at a time). */
-  feed(from: Side, bytes: Uint8Array): Promise<void> {
+  async feed(from: Side, bytes: Uint8Array): Promise<void> {
     this.bytes[from] += bytes.length;
-    return this.observer.feed(from, bytes);
+    await this.observer.feed(from, bytes);
+    if (this.holding) this.#since ??= Date.now();
+  }
+
+  /** Looks for the secrets awaited again; past the wait, shows what is held back encrypted. */
+  async poll(): Promise<void> {
+    if (!this.holding) return;
+    const found = await this.observer.retry();
+    const now = Date.now();
+    if (found) this.#since = now;
+    else if (now - (this.#since ?? now) >= this.#waitMs) {
+      await this.observer.stopWaiting(`waited ${this.#waitMs / 1000} s for it`);
+    }
+    if (!this.holding) this.#since = undefined;
   }
 
   /** A line about the connection itself, with its JSON form. */

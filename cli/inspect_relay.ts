@@ -37,8 +37,8 @@ export interface RelayOptions {
   readonly crypto: ProviderName;
   /** The key log path, if any. */
   readonly keyLog?: string;
-  /** How long a secret not yet in the key log is waited for. */
-  readonly keyLogWaitMs: number;
+  /** How long a secret not yet in the key log is waited for, and how much is held back meanwhile. */
+  readonly keyLogWait: { ms: number; maxBytes: number };
 }
 
 /** Runs the relay until the process ends. */
@@ -98,12 +98,11 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
   await Promise.all([pump(client, server, "client"), pump(server, client, "server")]);
   close(client);
   close(server);
-  narrator.say(
-    id,
-    `closed: relayed ${relayed.client} bytes from the client, ${relayed.server} from the server`,
-    { event: "closed", clientBytes: relayed.client, serverBytes: relayed.server },
-  );
-  narrator.forget(id);
+  narrator.forget(id, {
+    text:
+      `closed: relayed ${relayed.client} bytes from the client, ${relayed.server} from the server`,
+    json: { event: "closed", clientBytes: relayed.client, serverBytes: relayed.server },
+  });
 }
 
 /** `host:port`, `[v6]:port`. */
@@ -153,7 +152,7 @@ class Narrator {
         json: o.json,
         color: o.color,
         keyLog: o.keyLog,
-        waitMs: o.keyLogWaitMs,
+        wait: o.keyLogWait,
       } satisfies ToNarrator,
     );
   }
@@ -208,8 +207,9 @@ class Narrator {
     if (!this.#behind.has(id)) this.#post({ kind: "end", id, from });
   }
 
-  forget(id: number): void {
-    this.#post({ kind: "forget", id });
+  /** The connection is over: `last` is said once its narration has caught up (records held back included). */
+  forget(id: number, last?: { text: string; json: Record<string, unknown> }): void {
+    this.#post({ kind: "forget", id, last });
     this.#behind.delete(id);
     this.#pending.delete(id);
   }

@@ -4,7 +4,9 @@
  * connections up. The relay posts each connection's events here (bytes are
  * transferred, not copied); each connection is narrated in order, all of
  * them at once; every chunk narrated is acknowledged, so that the relay
- * can bound what waits.
+ * can bound what waits. Records held back for a secret the key log does
+ * not have yet are looked for again every POLL_MS, without holding up the
+ * rest.
  *
  * @module
  */
@@ -28,15 +30,18 @@ export type ToNarrator =
     json: boolean;
     color: boolean;
     keyLog?: string;
-    waitMs: number;
+    wait: { ms: number; maxBytes: number };
   }
   | { kind: "say"; id: number; text: string; json: Record<string, unknown> }
   | { kind: "data"; id: number; chunks: { from: Side; bytes: Uint8Array }[] }
   | { kind: "end"; id: number; from: Side }
-  | { kind: "forget"; id: number };
+  | { kind: "forget"; id: number; last?: { text: string; json: Record<string, unknown> } };
 
 /** What the worker answers: `bytes` of connection `id` have been narrated. */
 export type FromNarrator = { kind: "done"; id: number; bytes: number };
+
+/** How often the key log is read again while records are held back. */
+const POLL_MS = 25;
 
 /** Lines waiting to be written: written together, once a step is done. */
 let lines: string[] = [];
@@ -50,13 +55,19 @@ function flush(): void {
 }
 
 /** How to narrate, once the setup message has come and the crypto provider is loaded. */
-let ready: Promise<{ out: NarrationOutput; keyLog?: KeyLogFile }> | undefined;
+let ready:
+  | Promise<{ out: NarrationOutput; keyLog?: KeyLogFile; wait: { ms: number; maxBytes: number } }>
+  | undefined;
 const connections = new Map<number, Promise<Narration>>();
+/** Connections whose held-back records are looked at again soon. */
+const polls = new Set<number>();
 
 /** Runs `step` on connection `id`'s narration, after everything before it on that connection. */
 function then(id: number, step: (n: Narration) => void | Promise<void>): void {
   let tail = connections.get(id);
-  tail ??= ready!.then(({ out, keyLog }) => new Narration(out, id, keyLog?.lookup));
+  tail ??= ready!.then(({ out, keyLog, wait }) =>
+    new Narration(out, id, keyLog && { lookup: keyLog.lookup, ...wait })
+  );
   const next = tail.then(async (n) => {
     try {
       await step(n);
@@ -65,9 +76,20 @@ function then(id: number, step: (n: Narration) => void | Promise<void>): void {
     } finally {
       flush();
     }
+    if (n.holding) poll(id);
     return n;
   });
   connections.set(id, next);
+}
+
+/** Looks for the secrets connection `id` awaits again in POLL_MS (unless it is over). */
+function poll(id: number): void {
+  if (polls.has(id)) return;
+  polls.add(id);
+  setTimeout(() => {
+    polls.delete(id);
+    if (connections.has(id)) then(id, (n) => n.poll());
+  }, POLL_MS);
 }
 
 self.onmessage = (e: MessageEvent<ToNarrator>) => {
@@ -82,7 +104,8 @@ self.onmessage = (e: MessageEvent<ToNarrator>) => {
           write: (line) => void lines.push(line),
           crypto,
         },
-        keyLog: m.keyLog ? new KeyLogFile(m.keyLog, m.waitMs) : undefined,
+        keyLog: m.keyLog ? new KeyLogFile(m.keyLog, true) : undefined,
+        wait: m.wait,
       }));
       return;
     case "say":
@@ -99,6 +122,18 @@ self.onmessage = (e: MessageEvent<ToNarrator>) => {
     case "end":
       return then(m.id, (n) => n.observer.end(m.from));
     case "forget":
-      return then(m.id, () => void connections.delete(m.id));
+      // The last line comes after the records held back (for up to the wait).
+      return then(m.id, async (n) => {
+        try {
+          while (n.holding) {
+            await new Promise((r) => setTimeout(r, POLL_MS));
+            await n.poll();
+            flush();
+          }
+        } finally {
+          if (m.last) n.say(m.last.text, m.last.json);
+          connections.delete(m.id);
+        }
+      });
   }
 };

@@ -10,7 +10,10 @@
 import type { TraceEvent } from "../lib/trace.ts";
 import { UsageError, useColor } from "./common.ts";
 import { paint } from "./paint.ts";
-import { parseTraceLevel, type TraceLevel, TracePrinter } from "./trace_printer.ts";
+import { parseTraceLevel, type TraceLevel } from "./trace_level.ts";
+
+/** The printer's module, loaded by `observe` when a trace is asked for. */
+let printers: typeof import("./trace_printer.ts") | undefined;
 
 /** The flags, for parseFlags (run `bareTraceFlag` over argv first). */
 export const OBSERVE_FLAGS = {
@@ -25,7 +28,7 @@ export const OBSERVE_HELP =
   --keylog FILE       append the session secrets to FILE (NSS key log format, for Wireshark);
                       SSLKEYLOGFILE=FILE does the same`;
 
-export { bareTraceFlag } from "./trace_printer.ts";
+export { bareTraceFlag } from "./trace_level.ts";
 
 /** The parsed flags. */
 export interface Observe {
@@ -35,16 +38,24 @@ export interface Observe {
   readonly keyLog?: (line: string) => void;
 }
 
-/** Reads `--trace`, `--keylog` and SSLKEYLOGFILE; opens the key log (mode 0600, appended). */
-export function observe(values: { trace?: string; keylog?: string }): Observe {
+/**
+ * Reads `--trace`, `--keylog` and SSLKEYLOGFILE; opens the key log (mode
+ * 0600, appended). With `--trace`, loads the printer (`tracePrinter`).
+ */
+export async function observe(values: { trace?: string; keylog?: string }): Promise<Observe> {
   const trace = values.trace === undefined ? undefined : parseTraceLevel(values.trace);
   const path = values.keylog ?? envKeyLogFile();
+  if (trace) printers ??= await import("./trace_printer.ts");
   return { trace, keyLog: path ? openKeyLog(path) : undefined };
 }
 
-/** A printer for one connection's trace, writing to stderr with `prefix` on each line. */
+/**
+ * A printer for one connection's trace, writing to stderr with `prefix` on
+ * each line. Only after `observe` has seen `--trace`.
+ */
 export function tracePrinter(level: TraceLevel, prefix = ""): (e: TraceEvent) => void {
-  return new TracePrinter({
+  if (!printers) throw new Error("tracePrinter() before observe() saw --trace");
+  return new printers.TracePrinter({
     level,
     paint: paint(useColor()),
     write: (line) => console.error(line),

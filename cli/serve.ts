@@ -10,8 +10,8 @@ import { listen, type TlsListener } from "../lib/net.ts";
 import type { TlsConn } from "../lib/tls_conn.ts";
 import { cryptoOf, type HandshakeInfo, type ServerConfig } from "../lib/config.ts";
 import type { TraceEvent } from "../lib/trace.ts";
-import type { TraceLevel } from "./trace_printer.ts";
-import { isDirectory, parseFlags, UsageError } from "./common.ts";
+import type { TraceLevel } from "./trace_level.ts";
+import { isDirectory, parseFlags, parsePort, UsageError } from "./common.ts";
 import { bareTraceFlag, observe, OBSERVE_FLAGS, OBSERVE_HELP, tracePrinter } from "./observe.ts";
 import { ChatRoom } from "./serve_chat.ts";
 import { HttpSite } from "./serve_http.ts";
@@ -71,6 +71,8 @@ ${BROWSER_HELP}
                       post-quantum ClientHello is 1,400 to 1,900 bytes)
   --log-format FORMAT text (default): one timestamped line per connection on stdout
                       json: one JSON object per connection, for machines
+  --workers N         serve on N threads, each its own listener on the port (Linux; echo and http
+                      modes; needs deno run --unstable-net) (default 1)
 ${SERVE_PSK_HELP}
 ${CRYPTO_HELP}
 ${OBSERVE_HELP}
@@ -96,6 +98,7 @@ const FLAGS = {
   ...SERVER_LIMIT_FLAGS,
   mode: { type: "string", default: "echo" },
   "log-format": { type: "string", default: "text" },
+  workers: { type: "string", default: "1" },
   ...SERVE_PSK_FLAGS,
   ...CRYPTO_FLAGS,
   ...OBSERVE_FLAGS,
@@ -159,10 +162,25 @@ export interface ServeOptions {
   log: ConnectionLog;
   /** Starts the session of connection number `id` from `peer` (default: echo). */
   session?: (id: number, peer: string) => Session;
+  /** Listen with SO_REUSEPORT (for `--workers`). */
+  reusePort?: boolean;
 }
 
-/** `handshake serve`: runs until interrupted. */
-export async function serve(argv: string[]): Promise<number> {
+/**
+ * Where `serve` runs when it is one of `--workers` (`serve_worker.ts`): the
+ * process, not the worker, prints where it listens and takes the signals.
+ */
+export interface ServeHost {
+  /** Told the address once listening. */
+  listening(addr: Deno.NetAddr): void;
+  /** Calls `stop` when the server is to stop; returns a function that forgets it. */
+  onStop(stop: () => void): () => void;
+  /** Which worker this is (from 1): each connection's line and record says so. */
+  readonly worker: number;
+}
+
+/** `handshake serve`: runs until interrupted (alone, or as worker `host` of `--workers`). */
+export async function serve(argv: string[], host?: ServeHost): Promise<number> {
   const { values } = parseFlags("serve", bareTraceFlag(argv), FLAGS);
   if (values.help) {
     console.log(HELP);
@@ -181,6 +199,13 @@ export async function serve(argv: string[]): Promise<number> {
   if (logFormat !== "text" && logFormat !== "json") {
     throw new UsageError(`unknown --log-format "${logFormat}"`, "use text or json");
   }
+  const workers = parseCount("--workers", values.workers);
+  if (workers > 1 && !host) {
+    if (mode === "chat") {
+      throw new UsageError("--mode chat runs in one worker", "leave out --workers");
+    }
+    return await (await import("./serve_workers.ts")).serveWorkers(argv, workers, port, mode);
+  }
   // Flags first, files second: a typo is reported before a missing file.
   const alpn = values.alpn ? parseAlpn(values.alpn) : mode === "http" ? ["http/1.1"] : undefined;
   // RFC 7301 §3.2: agreeing to a protocol commits the server to speaking it.
@@ -195,7 +220,7 @@ export async function serve(argv: string[]): Promise<number> {
   const groups = values.groups ? parseGroups(values.groups) : undefined;
   const cipherSuites = values.suites ? parseSuites(values.suites) : undefined;
   const externalPsk = parseExternalPsk(values);
-  const seen = observe(values);
+  const seen = await observe(values);
   const crypto = await loadCrypto(values.crypto);
   // With --psk and no --cert, a PSK-only server (as openssl s_server -nocert -psk).
   const certificate = externalPsk && !argv.some((a) => a === "--cert" || a.startsWith("--cert="))
@@ -227,10 +252,25 @@ export async function serve(argv: string[]): Promise<number> {
     idleTimeoutMs,
     writeTimeoutMs,
     log: logFormat === "json"
-      ? (r) => console.log(JSON.stringify(jsonRecord(r)))
-      : (r) => console.log(`${r.time.toISOString()}  ${connectionLine(r)}`),
+      ? (r) =>
+        console.log(JSON.stringify({ ...jsonRecord(r), ...(host && { worker: host.worker }) }))
+      : (r) =>
+        console.log(
+          `${r.time.toISOString()}  ${connectionLine(r)}${host ? `  worker=${host.worker}` : ""}`,
+        ),
     session: sessions(mode, config, seen.trace, browser),
+    reusePort: host !== undefined,
   });
+  if (host) {
+    host.listening(server.addr);
+    const forget = host.onStop(() => server.shutdown(GRACE_MS));
+    try {
+      await server.finished;
+    } finally {
+      forget();
+    }
+    return 0;
+  }
   const where = server.addr.hostname.includes(":")
     ? `[${server.addr.hostname}]`
     : server.addr.hostname;
@@ -352,15 +392,6 @@ function loopback(addr: Deno.NetAddr): { hostname: string; port: number } {
   return { hostname, port: addr.port };
 }
 
-/** Parses a TCP port number. */
-export function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) {
-    throw new UsageError(`"${value}" is not a TCP port`, "use a number from 0 to 65535");
-  }
-  return port;
-}
-
 /** Starts listening and serving; returns at once. */
 export function startServer(options: ServeOptions): RunningServer {
   let listener: TlsListener;
@@ -373,6 +404,7 @@ export function startServer(options: ServeOptions): RunningServer {
       idleTimeoutMs: options.idleTimeoutMs,
       writeTimeoutMs: options.writeTimeoutMs,
       maxConcurrentHandshakes: options.maxHandshakes,
+      reusePort: options.reusePort,
       onAcceptError: (e) =>
         console.error(`handshake serve: accept failed: ${e.message} (retrying)`),
     });
@@ -480,8 +512,8 @@ async function handleConnection(
 /** Sends back what the client sends, until it closes. */
 async function echo(conn: TlsConn): Promise<string> {
   let bytesIn = 0;
-  // The stream hands over each chunk as decrypted: an idle client costs no read buffer.
-  for await (const chunk of conn.readable) {
+  // Each chunk as decrypted: an idle client costs no read buffer.
+  for await (const chunk of conn.chunks()) {
     bytesIn += chunk.length;
     await conn.write(chunk);
   }

@@ -56,39 +56,12 @@ import { type CodePoint, codePointText } from "../lib/inspect/code_point.ts";
 import { RecordDissector } from "../lib/inspect/dissect.ts";
 import type { Epoch } from "../lib/record/record_layer.ts";
 import type { Side, TraceEvent } from "../lib/trace.ts";
-import { UsageError } from "./common.ts";
 import { renderFields } from "./byte_view.ts";
 import type { Paint } from "./paint.ts";
 
-/** What `--trace` shows beyond the default. */
-export interface TraceLevel {
-  /** Secret values: shared secret, key schedule secrets, keys and IVs. */
-  readonly secrets: boolean;
-  /** The byte view of every record. */
-  readonly bytes: boolean;
-}
+import type { TraceLevel } from "./trace_level.ts";
 
-/** Parses the value of `--trace` (`""` for the bare flag). */
-export function parseTraceLevel(value: string): TraceLevel {
-  const parts = value === "" ? [] : value.split(",").map((p) => p.trim().toLowerCase());
-  for (const p of parts) {
-    if (p !== "secrets" && p !== "bytes") {
-      throw new UsageError(
-        `unknown --trace level "${p}"`,
-        "use --trace, --trace=secrets, --trace=bytes or --trace=secrets,bytes",
-      );
-    }
-  }
-  return { secrets: parts.includes("secrets"), bytes: parts.includes("bytes") };
-}
-
-/**
- * Lets `--trace` stand alone: parseArgs wants a value for a string flag, and
- * would take the next argument (a HOST:PORT) as it.
- */
-export function bareTraceFlag(argv: string[]): string[] {
-  return argv.map((a) => a === "--trace" ? "--trace=" : a);
-}
+export { bareTraceFlag, parseTraceLevel, type TraceLevel } from "./trace_level.ts";
 
 /** Where and how a printer writes. */
 export interface PrinterOptions {

@@ -9,6 +9,7 @@ import type { ClientConfig, ServerConfig } from "./config.ts";
 import { Connection } from "./connection.ts";
 import { TlsConn, type TlsConnOptions } from "./tls_conn.ts";
 import { DEFAULT_MAX_HANDSHAKES, Slots } from "./slots.ts";
+import { acceptedConnOptions } from "./listener_timeouts.ts";
 
 /** Where to connect, and how to speak TLS there. */
 export interface ConnectOptions extends ClientConfig, TlsConnOptions {
@@ -44,10 +45,7 @@ export async function connect(options: ConnectOptions): Promise<TlsConn> {
 }
 
 export { DEFAULT_MAX_HANDSHAKES } from "./slots.ts";
-/** How long a listener's connection may receive nothing before it is closed, unless told otherwise. */
-export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
-/** How long a listener's peer may take none of our data before it is closed, unless told otherwise. */
-export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
+export { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_WRITE_TIMEOUT_MS } from "./listener_timeouts.ts";
 
 /**
  * Where to listen, and how to speak TLS there. A listener's connections
@@ -70,6 +68,11 @@ export interface ListenOptions extends ServerConfig, TlsConnOptions {
    * keeps going after a pause, as Go's http.Server does.
    */
   onAcceptError?: (error: Error) => void;
+  /**
+   * Let other listeners bind the same address and port (SO_REUSEPORT; Linux
+   * spreads connections over them). Deno needs `--unstable-net` for it.
+   */
+  reusePort?: boolean;
 }
 
 /** Settings for one accepted connection, on top of the listener's. */
@@ -86,11 +89,7 @@ export class TlsListener implements AsyncIterable<TlsConn> {
   constructor(listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>, options: ListenOptions) {
     this.#listener = listener;
     this.#options = options;
-    this.#connOptions = {
-      handshakeTimeoutMs: options.handshakeTimeoutMs,
-      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-      writeTimeoutMs: options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS,
-    };
+    this.#connOptions = acceptedConnOptions(options);
     this.#slots = new Slots(options.maxConcurrentHandshakes ?? DEFAULT_MAX_HANDSHAKES);
   }
 
@@ -187,6 +186,7 @@ export function listen(options: ListenOptions): TlsListener {
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port,
     transport: "tcp",
+    ...(options.reusePort ? { reusePort: true } : {}),
   });
   return new TlsListener(listener, options);
 }

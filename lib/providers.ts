@@ -2,14 +2,13 @@
  * The crypto providers by name, for Deno programs (the CLI, the bench,
  * applications choosing at run time): `webcrypto`, the default, and
  * `openssl`, OpenSSL 3's libcrypto through Deno FFI. The openssl provider
- * is imported only when it is asked for, so the engine and this module load
+ * is imported only when it is asked for (each is), so the engine and this module load
  * without FFI (in Node or a browser `webcrypto` is the only choice).
  *
  * @module
  */
 
 import type { CryptoProvider } from "./crypto/provider.ts";
-import { webcrypto } from "./crypto/webcrypto/mod.ts";
 
 /** The names `cryptoProvider` knows, the default first. */
 export const PROVIDER_NAMES = ["webcrypto", "openssl"] as const;
@@ -42,7 +41,7 @@ export function isProviderName(name: string): name is ProviderName {
  * `--crypto webcrypto`.
  */
 export async function cryptoProvider(name: ProviderName): Promise<CryptoProvider> {
-  if (name === "webcrypto") return webcrypto;
+  if (name === "webcrypto") return (await import("./crypto/webcrypto/mod.ts")).webcrypto;
   const openssl = await import("./crypto/openssl/mod.ts");
   try {
     return openssl.opensslProvider();

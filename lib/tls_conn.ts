@@ -251,15 +251,32 @@ export class TlsConn {
   get readable(): ReadableStream<Uint8Array> {
     this.#readable ??= new ReadableStream<Uint8Array>({
       pull: async (controller) => {
-        if (!(await this.#dataReady())) return controller.close();
-        const chunk = this.#received.shift()!;
-        this.#receivedBytes -= chunk.length;
-        this.#pump();
-        controller.enqueue(chunk);
+        const chunk = await this.#nextChunk();
+        if (chunk) controller.enqueue(chunk);
+        else controller.close();
       },
       cancel: () => this.close(),
     }, { highWaterMark: 0 });
     return this.#readable;
+  }
+
+  /**
+   * The same chunks as `readable`, without a stream around them: a loop that
+   * only consumes (an echo, a sink) skips the stream's promises and, when the
+   * connection fails, its reader errors. Ends at the peer's close_notify;
+   * throws what ended the connection otherwise.
+   */
+  async *chunks(): AsyncGenerator<Uint8Array> {
+    for (let chunk; (chunk = await this.#nextChunk());) yield chunk;
+  }
+
+  /** The next decrypted chunk, or null at a clean end. */
+  async #nextChunk(): Promise<Uint8Array | null> {
+    if (!(await this.#dataReady())) return null;
+    const chunk = this.#received.shift()!;
+    this.#receivedBytes -= chunk.length;
+    this.#pump();
+    return chunk;
   }
 
   /** A sink for application data; closing it sends close_notify. */
@@ -334,7 +351,11 @@ export class TlsConn {
             this.#eof = true;
           }
         }
-        await this.#flush().catch((e) => this.#failWith(transportError(e)));
+        // Only the engine's own replies (a KeyUpdate, an alert) are waited for: waiting behind
+        // application data the peer has not read yet would stop this reading, and the peer may be
+        // waiting for us to read before it reads (a deadlock when both sides write a lot).
+        const out = this.#engine.takeOutput();
+        if (out.length > 0) await this.#send(out).catch((e) => this.#failWith(transportError(e)));
         this.#notify();
       }
       this.#readBuffer = buf; // a pump paused at HIGH_WATER resumes at the same pace
@@ -345,7 +366,11 @@ export class TlsConn {
 
   /** Writes what the engine has queued, in order. */
   #flush(): Promise<void> {
-    const out = this.#engine.takeOutput();
+    return this.#send(this.#engine.takeOutput());
+  }
+
+  /** Queues `out` for the transport; resolves once it (and all before it) is written. */
+  #send(out: Uint8Array): Promise<void> {
     if (out.length === 0 || this.#closed) return this.#writes.run(() => Promise.resolve());
     this.#unwritten += out.length;
     return this.#writes.run(async () => {
@@ -414,7 +439,10 @@ export class TlsConn {
     this.#failing ??= (async () => {
       if (!this.#error) this.#error = this.#engine.error ?? e;
       if (!(this.#error instanceof StalledPeerError && this.#error.timeout === "write")) {
-        await this.#withGrace(this.#flush());
+        const flushed = this.#flush();
+        // Only bytes still waiting for the transport need the grace timer (a timer costs more
+        // CPU than the rest of a failed connection's end).
+        await (this.#unwritten > 0 ? this.#withGrace(flushed) : flushed.catch(() => {}));
       }
       if (this.#engine.error instanceof TlsError && this.#transport.closeWrite && !this.#closed) {
         const drained = this.#transport.closeWrite().then(() => this.#drain());

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { makeCertSet, writeCertSet } from "./helpers/certs.ts";
 import { issueLeaf } from "../lib/x509/issue.ts";
 import { freePort, Peer } from "./helpers/peer.ts";
-import { runConnect, runHandshake, startServe } from "./helpers/cli.ts";
+import { PERMISSIONS, runConnect, runHandshake, startServe } from "./helpers/cli.ts";
+import { MAIN } from "./helpers/commands.ts";
 
 const set = await makeCertSet({ dir: true });
 const dir = set.paths!.dir;
@@ -281,6 +282,41 @@ Deno.test("cli: serve --max-handshakes 1 makes the next client wait for the stal
     assert.ok(dropped >= 0 && served > dropped, `the stalled client is dropped first:\n${log}`);
   } finally {
     staller.close();
+    await peer.kill();
+  }
+});
+
+Deno.test("cli: 64 MiB piped through connect and the echo server all come back (no write/read deadlock)", async () => {
+  const { peer, port } = await serve("--crypto", "openssl");
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...PERMISSIONS, MAIN, "connect", `127.0.0.1:${port}`, "--ca", set.paths!.ca],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(30_000),
+    }).spawn();
+    const total = 64 << 20;
+    const chunk = new Uint8Array(1 << 16).map((_, i) => i);
+    const writer = child.stdin.getWriter();
+    const write = (async () => {
+      for (let sent = 0; sent < total; sent += chunk.length) await writer.write(chunk);
+      await writer.close();
+    })();
+    let received = 0, mismatch = -1;
+    for await (const c of child.stdout) {
+      for (let i = 0; i < c.length && mismatch < 0; i++) {
+        if (c[i] !== ((received + i) & 0xff)) mismatch = received + i;
+      }
+      received += c.length;
+    }
+    await write;
+    const status = await child.status;
+    assert.equal(mismatch, -1, `byte ${mismatch} differs`);
+    assert.equal(received, total);
+    assert.equal(status.code, 0);
+    await peer.waitFor(/ok, echoed 67108864 bytes/);
+  } finally {
     await peer.kill();
   }
 });

@@ -449,3 +449,63 @@ Deno.test("inspect: a handshake message split across records is put back togethe
   );
   assert.equal(told.find((l) => l.startsWith("message"))!.split(" ")[4], body.toHex());
 });
+
+/** The observer with a key log still being written (`book`), holding back up to `maxBytes`. */
+function holdingObserver(book: KeyLogBook, maxBytes: number) {
+  const events: InspectEvent[] = [];
+  const o = new ConversationObserver(
+    (e) => events.push(e),
+    (random, label) => Promise.resolve(book.get(random, label)),
+    undefined,
+    { maxBytes },
+  );
+  return { o, events, told: () => events.map(describe) };
+}
+
+Deno.test("inspect: records whose secrets are logged late are held back, then opened in order", async () => {
+  const book = new KeyLogBook();
+  const { o, told } = holdingObserver(book, 1 << 20);
+  for (const c of conv.chunks) await o.feed(c.from, c.bytes);
+  o.end("client");
+  o.end("server");
+  assert.ok(o.holding);
+  const before = told();
+  assert.ok(!before.some((l) => l.startsWith("sealed")), before.join("\n"));
+  for (const side of ["CLIENT", "SERVER"]) {
+    assert.ok(
+      before.some((l) => l.includes(`${side}_HANDSHAKE_TRAFFIC_SECRET is not in the key log yet`)),
+      before.join("\n"),
+    );
+  }
+  assert.equal(await o.retry(), false, "nothing new in the key log");
+  book.add(conv.keyLog);
+  assert.equal(await o.retry(), true);
+  assert.ok(!o.holding);
+  const after = told();
+  assert.match(
+    after.join("\n"),
+    /SERVER_HANDSHAKE_TRAFFIC_SECRET is in the key log now: the \d+ records held back follow/,
+  );
+  // The same story as told with the whole key log at once, the server's part after the client's.
+  const notes = (l: string) => !l.includes('"kind":"note"');
+  assert.deepEqual(after.filter(notes).toSorted(), direct.filter(notes).toSorted());
+  assert.ok(!after.some((l) => l.startsWith("sealed")), after.join("\n"));
+});
+
+Deno.test("inspect: records held back for a secret that never comes are shown encrypted", async () => {
+  const { o, told } = holdingObserver(new KeyLogBook(), 1 << 20);
+  for (const c of conv.chunks) await o.feed(c.from, c.bytes);
+  await o.stopWaiting("waited 30 s for it");
+  assert.ok(!o.holding);
+  const s = told().join("\n");
+  assert.match(s, /no SERVER_HANDSHAKE_TRAFFIC_SECRET in the key log \(waited 30 s for it\)/);
+  assert.match(s, /sealed server \d+ the key log has no SERVER_HANDSHAKE_TRAFFIC_SECRET/);
+  assert.ok(!s.includes("application_traffic"), s);
+
+  const small = holdingObserver(new KeyLogBook(), 100);
+  for (const c of conv.chunks) await small.o.feed(c.from, c.bytes);
+  assert.ok(!small.o.holding, "past the bound, nothing is held back");
+  const t = small.told().join("\n");
+  assert.match(t, /in the key log \(more than 100 bytes held back\)/);
+  assert.match(t, /sealed (client|server) \d+ the key log has no/);
+});

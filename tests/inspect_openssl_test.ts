@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { makeCertSet } from "./helpers/certs.ts";
 import { need } from "./helpers/commands.ts";
 import { cannotCapture, captureLoopback, runInspect, startRelay } from "./helpers/inspect.ts";
-import { opensslClient, opensslServer } from "./helpers/peer.ts";
+import { freePort, opensslClient, opensslServer, Peer } from "./helpers/peer.ts";
 
 const openssl = await need("the OpenSSL inspect test", "openssl");
 const captureProblem = await cannotCapture();
@@ -180,6 +180,73 @@ Deno.test({
       await relay.peer.kill();
       await server.kill();
       await Deno.remove(set.paths!.dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "inspect relay: a key log written seconds late: records are held back, then all opened",
+  ignore: !openssl,
+  async fn() {
+    const set = await makeCertSet({ dir: true });
+    const dir = set.paths!.dir;
+    const serverPort = freePort();
+    const server = new Peer("openssl", [
+      "s_server",
+      "-accept",
+      `127.0.0.1:${serverPort}`,
+      "-cert",
+      set.paths!.server,
+      "-key",
+      set.paths!.serverKey,
+      "-quiet",
+    ]);
+    // s_client logs to a file of its own; the relay's key log gets its lines only later,
+    // as a browser's background writer under load may (the relay used to wait 3 s at most).
+    const ownLog = `${dir}/s_client.keys`, relayLog = `${dir}/late.keys`;
+    const relay = await startRelay(serverPort, ["--keylog", relayLog]);
+    const client = new Peer("openssl", [
+      "s_client",
+      "-connect",
+      `127.0.0.1:${relay.port}`,
+      "-servername",
+      "localhost",
+      "-CAfile",
+      set.paths!.ca,
+      "-keylogfile",
+      ownLog,
+    ]);
+    try {
+      await client.waitFor(/Verify return code: 0 \(ok\)/);
+      await client.write("written before the key log\n");
+      await server.waitFor(/written before the key log/);
+      await relay.peer.waitFor(
+        /#1 {5}SERVER_HANDSHAKE_TRAFFIC_SECRET is not in the key log yet: records from the server are held back/,
+      );
+      await new Promise((r) => setTimeout(r, 4000));
+      assert.ok(!relay.peer.output.includes("written before"), "nothing opened yet");
+      await Deno.writeTextFile(relayLog, await Deno.readTextFile(ownLog));
+      await relay.peer.waitFor(/#1 {5}application data: "written before the key log\\n"/, 20_000);
+      await client.closeStdin();
+      await client.exited();
+      await relay.peer.waitFor(/#1 closed: relayed/, 20_000);
+      const out = relay.peer.output;
+      const has = (re: RegExp) => assert.match(out, re, out);
+      has(
+        /SERVER_HANDSHAKE_TRAFFIC_SECRET is in the key log now: the \d+ records held back follow/,
+      );
+      has(
+        /CLIENT_HANDSHAKE_TRAFFIC_SECRET is in the key log now: the \d+ records? held back follow/,
+      );
+      has(/#1 server → client {2}Certificate · handshake keys/);
+      has(/#1 client → server {2}Finished · handshake keys/);
+      has(/alert warning close_notify · application keys/);
+      assert.ok(!/encrypted, \d+ bytes/.test(out), `every record opened:\n${out}`);
+    } finally {
+      await client.kill();
+      await relay.peer.kill();
+      await server.kill();
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });

@@ -160,6 +160,166 @@ for (const node of runtimes) {
   });
 }
 
+/**
+ * Under Node, from the bundle: a listener with `idleTimeoutMs` (echoing, one
+ * line per connection) and one with `writeTimeoutMs` (sending 64 MiB to each
+ * client), or a client with `idleTimeoutMs` that reads from a server that
+ * says nothing.
+ */
+const TIMEOUTS_SCRIPT = `
+import { readFileSync } from "node:fs";
+import {
+  connect, listen, loadCertifiedKey, parseTrustAnchors, PathVerifier, StalledPeerError,
+} from "../dist/handshake-node.mjs";
+const said = (e) => e instanceof StalledPeerError ? \`StalledPeerError \${e.timeout}: \${e.message}\` : \`\${e.name}: \${e.message}\`;
+const [mode, a, b] = process.argv.slice(2);
+if (mode === "server") {
+  const certificate = await loadCertifiedKey(readFileSync(a, "utf8"), readFileSync(b, "utf8"));
+  const listener = await listen({ port: 0, certificate, idleTimeoutMs: 600 });
+  const flood = await listen({ port: 0, certificate, idleTimeoutMs: 0, writeTimeoutMs: 600 });
+  console.log(\`listening on \${listener.addr.port} and \${flood.addr.port}\`);
+  (async () => {
+    for await (const conn of flood) {
+      try {
+        await conn.handshake();
+        await conn.write(new Uint8Array(64 << 20));
+        console.log("flood: written");
+      } catch (e) {
+        console.log(\`flood: \${said(e)}\`);
+      }
+    }
+  })();
+  for await (const conn of listener) {
+    (async () => {
+      try {
+        await conn.handshake();
+        let bytes = 0;
+        for await (const chunk of conn.readable) {
+          bytes += chunk.length;
+          await conn.write(chunk);
+        }
+        await conn.close();
+        console.log(\`served, echoed \${bytes} bytes\`);
+      } catch (e) {
+        console.log(\`closed: \${said(e)}\`);
+      }
+    })();
+  }
+} else {
+  const verifier = new PathVerifier(parseTrustAnchors(readFileSync(b, "utf8")));
+  const conn = await connect({ hostname: "127.0.0.1", port: Number(a), serverName: "localhost", verifier, idleTimeoutMs: 600 });
+  await conn.handshake();
+  try {
+    await conn.read(new Uint8Array(100));
+    console.log("read something");
+  } catch (e) {
+    console.log(\`client: \${said(e)}\`);
+  }
+}
+`;
+
+/** `p`, or a failure naming `what` if it has not settled within `ms`. */
+async function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) =>
+    timer = setTimeout(() => reject(new Error(`${what} did not come within ${ms} ms`)), ms)
+  );
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+for (const node of runtimes) {
+  Deno.test({
+    name:
+      `${node.name}: the Node adapter's idleTimeoutMs and writeTimeoutMs close stalled clients while another is served; a client's idleTimeoutMs a silent server`,
+    ignore: !node.version,
+    fn: async () => {
+      const script = build.example("timeouts.mjs");
+      await Deno.writeTextFile(script, TIMEOUTS_SCRIPT);
+      const { connect, listen, loadCertifiedKey, loadTrustAnchors, PathVerifier } = await import(
+        "../lib/deno/mod.ts"
+      );
+      const verifier = new PathVerifier(await loadTrustAnchors(paths.ca));
+      const server = new Peer(node.command[0], [
+        ...node.command.slice(1),
+        script,
+        "server",
+        paths.server,
+        paths.serverKey,
+      ]);
+      try {
+        const ports = await server.waitFor(/listening on (\d+) and (\d+)/);
+        const port = Number(ports[1]);
+        const options = { hostname: "127.0.0.1", port, serverName: "localhost", verifier };
+        const silent = await connect(options);
+        await silent.handshake();
+        const active = await connect(options);
+        await active.handshake();
+        // The active client talks for 2 s, three times the idle timeout; the silent one says nothing.
+        const buf = new Uint8Array(64);
+        for (let i = 0; i < 10; i++) {
+          const line = new TextEncoder().encode(`line ${i}\n`);
+          await active.write(line);
+          const n = await active.read(buf);
+          assert.equal(new TextDecoder().decode(buf.subarray(0, n!)), `line ${i}\n`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        // The silent one was closed with close_notify: a clean end of data.
+        assert.equal(await within(10_000, silent.read(buf), "the silent client's close"), null);
+        await silent.close();
+        await server.waitFor(
+          /closed: StalledPeerError idle: nothing received for 0\.6 s \(idle timeout\)/,
+        );
+        await active.close();
+        await server.waitFor(/served, echoed 70 bytes/);
+        assert.equal(server.output.match(/closed:/g)?.length, 1, server.output);
+
+        // A client that never reads: the server's write stalls, and times out.
+        const stuck = await connect({ ...options, port: Number(ports[2]) });
+        await stuck.handshake();
+        await server.waitFor(
+          /flood: StalledPeerError write: the peer has taken none of our data for 0\.6 s \(write timeout\)/,
+        );
+        await stuck.close();
+
+        // The client side: a Deno listener that completes the handshake and then says nothing.
+        const certificate = await loadCertifiedKey(
+          await Deno.readTextFile(paths.server),
+          await Deno.readTextFile(paths.serverKey),
+        );
+        const quiet = listen({ port: 0, certificate, idleTimeoutMs: 0 });
+        const accepted = (async () => {
+          const conn = await quiet.accept();
+          await conn.handshake().catch(() => {});
+          return conn;
+        })();
+        const client = new Peer(node.command[0], [
+          ...node.command.slice(1),
+          script,
+          "client",
+          String(quiet.addr.port),
+          paths.ca,
+        ]);
+        try {
+          await client.waitFor(
+            /client: StalledPeerError idle: nothing received for 0\.6 s \(idle timeout\)/,
+          );
+          assert.equal((await client.exited()).code, 0, client.output);
+        } finally {
+          await client.kill();
+          (await accepted).close();
+          quiet.close();
+        }
+      } finally {
+        await server.kill();
+      }
+    },
+  });
+}
+
 Deno.test("bundles: neither reaches Deno; only the Node one imports a node: module", async () => {
   assert.deepEqual(denoReferences("/** a Deno.Conn */\nconst x = Deno.dlopen(p, {});"), [
     "Deno.dlopen",

@@ -364,6 +364,34 @@ Deno.test("AES-GCM: agrees with WebCrypto both ways", async () => {
   }
 });
 
+Deno.test("AEAD: sealing in place gives WebCrypto's bytes, for every AEAD and length", async () => {
+  for (const name of ["AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305"] as const) {
+    const raw = randomBytes(name === "AES-128-GCM" ? 16 : 32);
+    const key = AeadKey.create(name, raw);
+    const web = name === "ChaCha20-Poly1305"
+      ? undefined
+      : await crypto.subtle.importKey("raw", raw as BufferSource, "AES-GCM", false, ["encrypt"]);
+    for (const length of [0, 1, 16, 17, 16385]) {
+      const iv = randomBytes(12), aad = randomBytes(5), data = randomBytes(length);
+      const buffer = new Uint8Array(length + 16);
+      buffer.set(data);
+      key.sealInPlace(iv, buffer, length, aad);
+      // Against an independent implementation where there is one, else against seal().
+      const expected = web
+        ? new Uint8Array(
+          await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad }, web, data),
+        )
+        : key.seal(iv, data, aad);
+      assert.deepEqual(buffer, expected, `${name}, ${length} bytes`);
+      assert.deepEqual(key.open(iv, buffer, aad), data);
+    }
+    assert.throws(
+      () => key.sealInPlace(randomBytes(12), new Uint8Array(20), 5, new Uint8Array(5)),
+      RangeError,
+    );
+  }
+});
+
 Deno.test("X25519: RFC 7748 §6.1, and low-order points refused", () => {
   const alice = KeyExchangeKey.fromPrivate(
     "X25519",

@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { StalledPeerError } from "../lib/errors.ts";
 import { connect, listen } from "../lib/net.ts";
+import { acceptedConnOptions } from "../lib/listener_timeouts.ts";
 import { connectionLine, startServer } from "../cli/serve.ts";
 import { makeCertSet, verifierFor } from "./helpers/certs.ts";
 import { goodClient, handshakeOver, serverConfigFor } from "./helpers/pair.ts";
@@ -272,4 +273,16 @@ Deno.test("stalled peers: against the serve process too, a client that keeps sen
   } finally {
     await server.peer.kill();
   }
+});
+
+Deno.test("stalled peers: both adapters' listeners time out stalled peers by default, 0 turns it off", () => {
+  assert.deepEqual(acceptedConnOptions({}), {
+    handshakeTimeoutMs: undefined,
+    idleTimeoutMs: 300_000,
+    writeTimeoutMs: 30_000,
+  });
+  assert.deepEqual(
+    acceptedConnOptions({ handshakeTimeoutMs: 5000, idleTimeoutMs: 0, writeTimeoutMs: 1500 }),
+    { handshakeTimeoutMs: 5000, idleTimeoutMs: 0, writeTimeoutMs: 1500 },
+  );
 });

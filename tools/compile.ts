@@ -30,13 +30,18 @@ export const DEFAULT_TARGET = "x86_64-unknown-linux-gnu";
 /** The `deno compile` arguments for `target` and `output`. */
 export function compileArgs(target = DEFAULT_TARGET, output = "handshake"): string[] {
   const main = new URL("../main.ts", import.meta.url).pathname;
-  // A worker is a module of its own: `deno compile` embeds it only when told.
-  const worker = new URL("../cli/inspect_worker.ts", import.meta.url).pathname;
+  // A worker is a module of its own: `deno compile` embeds it only when told. `serve --workers`
+  // binds with SO_REUSEPORT, which Deno keeps behind --unstable-net.
+  const inspectWorker = new URL("../cli/inspect_worker.ts", import.meta.url).pathname;
+  const serveWorker = new URL("../cli/serve_worker.ts", import.meta.url).pathname;
   return [
     "compile",
     ...PERMISSIONS,
+    "--unstable-net",
     "--include",
-    worker,
+    inspectWorker,
+    "--include",
+    serveWorker,
     "--target",
     target,
     "--output",

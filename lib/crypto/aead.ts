@@ -85,6 +85,20 @@ export class RecordCipher {
     return this.#key.seal(this.nonce(this.seq++), aad, plaintext);
   }
 
+  /** Whether the key seals in place (`sealInPlace`): a synchronous provider's option. */
+  get sealsInPlace(): boolean {
+    return this.#key.sealInPlace !== undefined;
+  }
+
+  /**
+   * Seals the TLSInnerPlaintext in the first `plaintextLength` bytes of
+   * `buffer` in place, the tag after it, and consumes a sequence number.
+   * Only where `sealsInPlace`.
+   */
+  sealInPlace(aad: Uint8Array, buffer: Uint8Array, plaintextLength: number): void {
+    this.#key.sealInPlace!(this.nonce(this.seq++), aad, buffer, plaintextLength);
+  }
+
   /**
    * Decrypts one record body and consumes a sequence number. Throws (or
    * rejects) on a bad tag (the caller turns this into bad_record_mac).

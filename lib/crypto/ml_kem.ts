@@ -78,3 +78,19 @@ export function encapsulationKeyProblem(ek: Uint8Array): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * `@noble/post-quantum`'s ML-KEM-768 (`./ml_kem_noble.ts`), loaded on first
+ * use: a process that never meets a hybrid group (a server whose clients
+ * offer X25519 alone, a client told `--groups x25519`) does not load it.
+ */
+export const lazyNobleMlKem768: MlKem768 = (() => {
+  let kem: MlKem768 | undefined;
+  const load = async () => kem ??= (await import("./ml_kem_noble.ts")).nobleMlKem768;
+  return {
+    source: "@noble/post-quantum",
+    generate: (seed) => kem ? kem.generate(seed) : load().then((k) => k.generate(seed)),
+    encapsulate: (key, message) =>
+      kem ? kem.encapsulate(key, message) : load().then((k) => k.encapsulate(key, message)),
+  };
+})();

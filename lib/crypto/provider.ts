@@ -83,6 +83,20 @@ export interface AeadKey {
    * turns that into bad_record_mac (RFC 8446 §5.2).
    */
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): MaybePromise<Uint8Array>;
+  /**
+   * Optional, synchronous: AEAD-Encrypt in place. `buffer` holds the
+   * plaintext in its first `plaintextLength` bytes and room for the tag
+   * after it (`buffer.length` is `plaintextLength` + the tag length); on
+   * return it holds the ciphertext followed by the tag. The record layer
+   * uses it, when offered, to seal each record where it will be sent: no
+   * output array per record and no copy behind the header.
+   */
+  sealInPlace?(
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    buffer: Uint8Array,
+    plaintextLength: number,
+  ): void;
 }
 
 /** A TLS 1.3 cipher suite (RFC 8446 §B.4): an AEAD and the hash of the transcript and HKDF. */

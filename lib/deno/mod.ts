@@ -21,7 +21,9 @@ export * from "../mod.ts";
 export {
   connect,
   type ConnectOptions,
+  DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_HANDSHAKES,
+  DEFAULT_WRITE_TIMEOUT_MS,
   listen,
   type ListenOptions,
   type PerConnection,

@@ -7,6 +7,14 @@
  * KeyUpdate (§4.6.3, §7.2). Without secrets, encrypted records are reported
  * as such and nothing is guessed about what they hold.
  *
+ * A relay reads the key log while the programs it watches still write it, and
+ * a program may log a secret after its first records have passed (Chromium
+ * writes SSLKEYLOGFILE from a background task). An observer told it may
+ * `hold` keeps the records of a direction whose secret is not logged yet,
+ * up to a bound, and opens them once `retry` finds it, or shows them
+ * encrypted when its owner stops waiting (`stopWaiting`); the other
+ * direction goes on meanwhile.
+ *
  * The events are the trace's own (`lib/trace.ts`), plus what only an observer
  * has to say. Bad input is reported and stops the decoding of that
  * direction; it never throws.
@@ -58,7 +66,7 @@ export type InspectEvent =
   /** One direction ended; `unfinished` bytes of an incomplete record were left. */
   | { kind: "end"; from: Side; unfinished: number };
 
-/** Looks up a traffic secret of the connection with this client random (it may wait for it). */
+/** Looks up a traffic secret of the connection with this client random, as far as it is known now. */
 export type SecretLookup = (
   clientRandom: Uint8Array,
   label: KeyLogLabel,
@@ -89,6 +97,12 @@ class Flow {
   /** Nothing more is decoded (not TLS, or broken framing). */
   stopped = false;
   records = 0;
+  /** The key log label awaited: records are held back until it is logged. */
+  awaiting?: KeyLogLabel;
+  /** Records held back, in order, while `awaiting`. */
+  held: RawRecord[] = [];
+  /** This side closed while records were held back: its `end` is told after them. */
+  endedHolding?: { unfinished: number };
   /** How many records hold the handshake message being put back together. */
   span = 1;
   /** The first bytes sent, kept until the first record is whole (to show what is not TLS). */
@@ -108,19 +122,75 @@ export class ConversationObserver {
   #suite?: Suite;
   /** TLS 1.2 (or lower) was chosen: records are shown, messages are not decoded. */
   #legacy = false;
+  /** Bytes of records that may be held back, both directions together (0: none). */
+  readonly #maxHeld: number;
+  #heldBytes = 0;
 
   /**
    * `lookup` gives traffic secrets (from a key log); without it nothing is
    * decrypted. `crypto` opens the records (the suites it implements).
+   * `hold.maxBytes`: records whose secret `lookup` does not know yet are
+   * held back, up to this many bytes, for `retry` (without it they are
+   * shown encrypted at once: a finished capture with a complete key log).
    */
   constructor(
     emit: (e: InspectEvent) => void,
     lookup?: SecretLookup,
     crypto: CryptoProvider = defaultProvider,
+    hold?: { maxBytes: number },
   ) {
     this.#emit = emit;
     this.#lookup = lookup;
     this.#crypto = crypto;
+    this.#maxHeld = hold?.maxBytes ?? 0;
+  }
+
+  /** Whether records are held back, waiting for a secret. */
+  get holding(): boolean {
+    return this.#flows.client.awaiting !== undefined || this.#flows.server.awaiting !== undefined;
+  }
+
+  /**
+   * Looks up the secrets awaited again; the records held back for one that
+   * is found now are opened (and told) in order. Returns whether any was found.
+   */
+  async retry(): Promise<boolean> {
+    let found = false;
+    for (const from of ["client", "server"] as const) {
+      const flow = this.#flows[from];
+      const label = flow.awaiting;
+      if (!label || !(await this.#lookup!(this.#clientRandom!, label))) continue;
+      found = true;
+      const n = flow.held.length;
+      this.#emit({
+        kind: "note",
+        from,
+        text: `${label} is in the key log now: the ${n} record${
+          n === 1 ? "" : "s"
+        } held back follow`,
+      });
+      await this.#release(from, flow);
+    }
+    return found;
+  }
+
+  /**
+   * Stops waiting for the secrets awaited (`why` says why): the records held
+   * back are shown encrypted, and so is what follows them.
+   */
+  async stopWaiting(why: string): Promise<void> {
+    for (const from of ["client", "server"] as const) {
+      const flow = this.#flows[from];
+      const label = flow.awaiting;
+      if (!label) continue;
+      this.#emit({ kind: "note", from, text: `no ${label} in the key log (${why})` });
+      flow.epoch = flow.next?.epoch ?? flow.epoch;
+      flow.next = undefined;
+      flow.keys = undefined;
+      flow.blind = true;
+      this.#missing = label;
+      await this.#release(from, flow);
+    }
   }
 
   /** Whether a side turned out not to speak TLS. */
@@ -154,6 +224,11 @@ export class ConversationObserver {
   /** `from` closed its side of the connection. */
   end(from: Side): void {
     const flow = this.#flows[from];
+    if (flow.awaiting) {
+      flow.endedHolding = { unfinished: flow.stopped ? 0 : flow.deframer.buffered };
+      flow.stopped = true;
+      return;
+    }
     this.#emit({ kind: "end", from, unfinished: flow.stopped ? 0 : flow.deframer.buffered });
     flow.stopped = true;
   }
@@ -174,7 +249,40 @@ export class ConversationObserver {
     this.#emit({ kind: "problem", from, text });
   }
 
+  /** Holds `record` back while `flow` awaits its secret, or gives up past the bound. */
+  async #hold(from: Side, flow: Flow, record: RawRecord): Promise<void> {
+    const size = record.header.length + record.fragment.length;
+    if (flow.held.length === 0) {
+      const text = `${flow.awaiting} is not in the key log yet: records from the ${from} ` +
+        "are held back until it is";
+      this.#emit({ kind: "note", from, text });
+    }
+    flow.held.push(record);
+    this.#heldBytes += size;
+    if (this.#heldBytes > this.#maxHeld) {
+      await this.stopWaiting(`more than ${this.#maxHeld} bytes held back`);
+    }
+  }
+
+  /** Stops holding `flow`'s records back and tells them, in order (they may be held again). */
+  async #release(from: Side, flow: Flow): Promise<void> {
+    const held = flow.held;
+    flow.held = [];
+    flow.awaiting = undefined;
+    const stopped = flow.stopped;
+    for (const record of held) {
+      this.#heldBytes -= record.header.length + record.fragment.length;
+      // A problem in one of them stops the rest.
+      if (!flow.stopped || stopped) await this.#record(from, flow, record);
+    }
+    if (flow.endedHolding && !flow.awaiting) {
+      this.#emit({ kind: "end", from, unfinished: flow.endedHolding.unfinished });
+      flow.endedHolding = undefined;
+    }
+  }
+
   async #record(from: Side, flow: Flow, record: RawRecord): Promise<void> {
+    if (flow.awaiting) return await this.#hold(from, flow, record);
     const bytes = wholeRecord(record);
     if (flow.changedCipher) {
       return this.#emit({ kind: "sealed", from, bytes, why: "TLS 1.2, after ChangeCipherSpec" });
@@ -183,7 +291,7 @@ export class ConversationObserver {
       flow.blind = true;
     }
     if (record.type === ContentType.application_data && !flow.blind && flow.next) {
-      await this.#switchKeys(from, flow);
+      if (!(await this.#switchKeys(from, flow))) return await this.#hold(from, flow, record);
     }
     if (record.type === ContentType.application_data && (flow.blind || !flow.keys)) {
       return this.#emit({ kind: "sealed", from, bytes, why: this.#whySealed(flow) });
@@ -294,23 +402,33 @@ export class ConversationObserver {
     }
   }
 
-  /** Installs the keys `flow.next` names, from the key log or a KeyUpdate. */
-  async #switchKeys(from: Side, flow: Flow): Promise<void> {
+  /**
+   * Installs the keys `flow.next` names, from the key log or a KeyUpdate.
+   * Returns false, changing nothing, when the key log does not have the
+   * secret yet and records may be held back until it does.
+   */
+  async #switchKeys(from: Side, flow: Flow): Promise<boolean> {
     const next = flow.next!;
+    let secret: Uint8Array | undefined;
+    if (this.#suite && this.#lookup && this.#clientRandom && "label" in next) {
+      secret = await this.#lookup(this.#clientRandom, next.label);
+      if (!secret && this.#maxHeld > 0) {
+        flow.awaiting = next.label;
+        return false;
+      }
+    }
     flow.next = undefined;
     flow.keys = undefined;
     flow.epoch = next.epoch;
     if (!this.#suite || !this.#lookup || !this.#clientRandom) {
       flow.blind = true;
-      return;
+      return true;
     }
-    let secret: Uint8Array | undefined;
     if ("label" in next) {
-      secret = await this.#lookup(this.#clientRandom, next.label);
       if (!secret) {
         flow.blind = true;
         this.#missing = next.label;
-        return;
+        return true;
       }
       this.#emit({ kind: "key_log", from, label: next.label, value: secret });
     } else {
@@ -325,6 +443,7 @@ export class ConversationObserver {
     flow.keys = await recordKeys(this.#suite, secret, next.epoch);
     const { key, iv } = flow.keys;
     this.#emit({ kind: "keys", direction: from, epoch: next.epoch, key, iv });
+    return true;
   }
 
   /** The label last looked up in vain. */

@@ -10,6 +10,7 @@
 import * as net from "node:net";
 import type { ClientConfig, ServerConfig } from "../config.ts";
 import { Connection } from "../connection.ts";
+import { acceptedConnOptions } from "../listener_timeouts.ts";
 import { DEFAULT_MAX_HANDSHAKES, Slots } from "../slots.ts";
 import { TlsConn, type TlsConnOptions } from "../tls_conn.ts";
 import { SocketTransport } from "./socket_transport.ts";
@@ -27,7 +28,11 @@ export interface NetAddr {
 /** A TLS connection accepted by a listener, with the client's address. */
 export type AcceptedConn = TlsConn & { remoteAddr: NetAddr };
 
-/** Where to connect, and how to speak TLS there. */
+/**
+ * Where to connect, and how to speak TLS there. As with the Deno adapter,
+ * a client times out a stalled server only when asked (`idleTimeoutMs`,
+ * `writeTimeoutMs`).
+ */
 export interface ConnectOptions extends ClientConfig, TlsConnOptions {
   /** The host to open a TCP connection to (a name or an IP address). */
   hostname: string;
@@ -67,7 +72,12 @@ export async function connect(options: ConnectOptions): Promise<TlsConn> {
   return new TlsConn(Connection.client(options), new SocketTransport(socket), options);
 }
 
-/** Where to listen, and how to speak TLS there. */
+/**
+ * Where to listen, and how to speak TLS there. As with the Deno adapter, a
+ * listener's connections time out when idle (`idleTimeoutMs`, default
+ * 300 s) or when the peer stops taking our data (`writeTimeoutMs`, default
+ * 30 s), with a `StalledPeerError`; 0 turns either off.
+ */
 export interface ListenOptions extends ServerConfig, TlsConnOptions {
   /** The address to listen on (default 127.0.0.1). */
   hostname?: string;
@@ -89,6 +99,7 @@ export type PerConnection = (remoteAddr: NetAddr) => Partial<ServerConfig>;
 export class TlsListener implements AsyncIterable<AcceptedConn> {
   readonly #server: net.Server;
   readonly #options: ListenOptions;
+  readonly #connOptions: TlsConnOptions;
   readonly #slots: Slots;
   readonly #sockets: { socket: net.Socket; transport: SocketTransport }[] = [];
   #wake?: () => void;
@@ -98,6 +109,7 @@ export class TlsListener implements AsyncIterable<AcceptedConn> {
   constructor(server: net.Server, options: ListenOptions) {
     this.#server = server;
     this.#options = options;
+    this.#connOptions = acceptedConnOptions(options);
     this.#slots = new Slots(options.maxConcurrentHandshakes ?? DEFAULT_MAX_HANDSHAKES);
     server.on("connection", (socket: net.Socket) => {
       // The transport takes the socket's events at once: an error while it waits is held, not thrown.
@@ -142,9 +154,12 @@ export class TlsListener implements AsyncIterable<AcceptedConn> {
       port: socket.remotePort ?? 0,
     };
     const config = configure ? { ...this.#options, ...configure(remoteAddr) } : this.#options;
-    const conn = Object.assign(new TlsConn(Connection.server(config), transport, this.#options), {
-      remoteAddr,
-    });
+    const conn = Object.assign(
+      new TlsConn(Connection.server(config), transport, this.#connOptions),
+      {
+        remoteAddr,
+      },
+    );
     const release = () => this.#slots.release();
     conn.handshake().then(release, release);
     return conn;
@@ -214,3 +229,6 @@ export function listen(options: ListenOptions): Promise<TlsListener> {
     });
   });
 }
+
+export { DEFAULT_MAX_HANDSHAKES } from "../slots.ts";
+export { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_WRITE_TIMEOUT_MS } from "../listener_timeouts.ts";

@@ -79,6 +79,7 @@ export function sealRecords(
       return rec;
     });
   }
+  if (cipher.sealsInPlace) return sealInPlace(cipher, type, chunks);
   // Every TLSInnerPlaintext of this call (the content, then its type) in one buffer of its own:
   // the AEAD reads its input before it returns, but nothing here counts on more than that.
   const inners = new Uint8Array(content.length + chunks.length);
@@ -100,6 +101,36 @@ export function sealRecords(
   return pending
     ? Promise.all(bodies).then((b) => assemble(headers, b))
     : assemble(headers, bodies as Uint8Array[]);
+}
+
+/**
+ * The records of `chunks`, each assembled where it will be sent (header,
+ * content, inner type) and sealed there: one buffer and one copy of the
+ * content for the whole call.
+ */
+function sealInPlace(cipher: RecordCipher, type: number, chunks: Uint8Array[]): Uint8Array[] {
+  const overhead = HEADER_LENGTH + 1 + cipher.tagLength;
+  let total = 0;
+  for (const c of chunks) total += c.length + overhead;
+  const out = new Uint8Array(total);
+  const records: Uint8Array[] = [];
+  for (let i = 0, pos = 0; i < chunks.length; i++) {
+    const c = chunks[i];
+    const innerLength = c.length + 1;
+    const bodyLength = innerLength + cipher.tagLength;
+    const aad = out.subarray(pos, pos + HEADER_LENGTH);
+    aad[0] = ContentType.application_data;
+    aad[1] = aad[2] = 3; // legacy_record_version 0x0303 (RFC 8446 §5.1)
+    aad[3] = bodyLength >> 8;
+    aad[4] = bodyLength & 0xff;
+    const body = out.subarray(pos + HEADER_LENGTH, pos + HEADER_LENGTH + bodyLength);
+    body.set(c);
+    body[c.length] = type;
+    cipher.sealInPlace(aad, body, innerLength);
+    records.push(out.subarray(pos, pos + HEADER_LENGTH + bodyLength));
+    pos += HEADER_LENGTH + bodyLength;
+  }
+  return records;
 }
 
 /** Header and body of each record, in order, as consecutive views of one buffer. */

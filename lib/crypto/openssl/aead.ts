@@ -163,18 +163,37 @@ export class AeadKey {
 
   /** Encrypts `plaintext`: ciphertext followed by the 16-byte tag, in a new array. */
   seal(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array<ArrayBuffer> {
+    const out = new Uint8Array(plaintext.length + TAG_LENGTH);
+    this.#sealTo(nonce, plaintext, aad, out);
+    return out;
+  }
+
+  /**
+   * Encrypts the first `n` bytes of `buffer` in place and writes the tag
+   * after them (`buffer` is `n` + 16 bytes long).
+   */
+  sealInPlace(nonce: Uint8Array, buffer: Uint8Array, n: number, aad: Uint8Array): void {
+    if (buffer.length !== n + TAG_LENGTH) {
+      throw new RangeError(
+        `sealing ${n} bytes in place needs ${n + TAG_LENGTH}, not ${buffer.length}`,
+      );
+    }
+    this.#sealTo(nonce, buffer.subarray(0, n), aad, buffer);
+  }
+
+  /** Ciphertext of `plaintext` into `out` (which may start at the same byte), the tag after it. */
+  #sealTo(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, out: Uint8Array): void {
     const ctx = this.#start(1, nonce, aad, plaintext.length);
     const lib = libcrypto();
     const n = plaintext.length;
-    const out = new Uint8Array(n + TAG_LENGTH);
     if (n > 0) {
+      // EVP_CipherUpdate allows the output to be the input exactly (in place), as here or apart.
       check(lib.EVP_CipherUpdate(ctx, out, outInt, plaintext, n), "EVP_CipherUpdate");
       if (outInt[0] !== n) throw new Error(`${this.aead} wrote ${outInt[0]} of ${n} bytes`);
     }
-    const tag = out.subarray(n);
+    const tag = out.subarray(n, n + TAG_LENGTH);
     check(lib.EVP_CipherFinal_ex(ctx, tag, outInt), "EVP_CipherFinal_ex");
     check(lib.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_LENGTH, tag), "get AEAD tag");
-    return out;
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * The openssl provider's AEADs (`Aead` of ../provider.ts): AES-128-GCM,
  * AES-256-GCM and ChaCha20-Poly1305, synchronous. Each seal and open
- * returns a new array the caller owns.
+ * returns a new array the caller owns; `sealInPlace` seals where the
+ * record layer will send.
  *
  * @module
  */
@@ -23,6 +24,10 @@ class RecordKey implements ProviderAeadKey {
 
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
     return this.#key.open(nonce, ciphertext, aad);
+  }
+
+  sealInPlace(nonce: Uint8Array, aad: Uint8Array, buffer: Uint8Array, plaintextLength: number) {
+    this.#key.sealInPlace(nonce, buffer, plaintextLength, aad);
   }
 }
 

@@ -162,13 +162,41 @@ export function libraryPath(): string {
 
 let loaded: { path: string; symbols: Libcrypto; version: string } | undefined;
 
+/** The two functions that say which library was opened. */
+const VERSION_SYMBOLS = {
+  OpenSSL_version_num: SYMBOLS.OpenSSL_version_num,
+  OpenSSL_version: SYMBOLS.OpenSSL_version,
+} as const;
+
+/**
+ * The functions of `SYMBOLS`, each bound by its own `Deno.dlopen` of the
+ * already open library the first time it is used (Deno builds a trampoline
+ * per symbol at binding: binding all of them cost 8–25 ms of a `connect`'s
+ * start-up, and a client uses about two thirds of them).
+ */
+function lazySymbols(path: string): Libcrypto {
+  const symbols = {} as Record<string, unknown>;
+  for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) {
+    Object.defineProperty(symbols, name, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const fn = Deno.dlopen(path, { [name]: SYMBOLS[name] }).symbols[name];
+        Object.defineProperty(symbols, name, { value: fn, enumerable: true });
+        return fn;
+      },
+    });
+  }
+  return symbols as Libcrypto;
+}
+
 /** Opens libcrypto (once per process) and checks that it is OpenSSL 3. */
 function open(): NonNullable<typeof loaded> {
   if (loaded) return loaded;
   const path = libraryPath();
-  let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+  let lib: Deno.DynamicLibrary<typeof VERSION_SYMBOLS>;
   try {
-    lib = Deno.dlopen(path, SYMBOLS);
+    lib = Deno.dlopen(path, VERSION_SYMBOLS);
   } catch (e) {
     if (e instanceof Deno.errors.NotCapable) {
       throw new LibcryptoUnavailableError(
@@ -195,7 +223,7 @@ function open(): NonNullable<typeof loaded> {
     lib.close();
     throw new LibcryptoUnavailableError(path, `it is ${text}, and OpenSSL 3.0 or later is needed`);
   }
-  loaded = { path, symbols: lib.symbols, version: text };
+  loaded = { path, symbols: lazySymbols(path), version: text };
   return loaded;
 }
 

@@ -11,7 +11,7 @@
 
 import { CipherSuite } from "../../codepoints.ts";
 import { hybridGroup, SECP256R1_MLKEM768, X25519_MLKEM768 } from "../hybrid_mlkem.ts";
-import { nobleMlKem768 } from "../ml_kem_noble.ts";
+import { lazyNobleMlKem768 } from "../ml_kem.ts";
 import type { CryptoProvider } from "../provider.ts";
 import { makeSuite } from "../suites.ts";
 import { AES_128_GCM, AES_256_GCM } from "./aes_gcm.ts";
@@ -30,11 +30,11 @@ export const webcrypto: CryptoProvider = {
     makeSuite(CipherSuite.TLS_CHACHA20_POLY1305_SHA256, SHA256, CHACHA20_POLY1305),
   ],
   groups: [
-    hybridGroup(X25519_MLKEM768, nobleMlKem768, X25519),
+    hybridGroup(X25519_MLKEM768, lazyNobleMlKem768, X25519),
     X25519,
     SECP256R1,
     SECP384R1,
-    hybridGroup(SECP256R1_MLKEM768, nobleMlKem768, SECP256R1),
+    hybridGroup(SECP256R1_MLKEM768, lazyNobleMlKem768, SECP256R1),
   ],
   hashes: { "SHA-256": SHA256, "SHA-384": SHA384 },
   loadSigningKey,
