@@ -72,7 +72,8 @@ ${BROWSER_HELP}
   --log-format FORMAT text (default): one timestamped line per connection on stdout
                       json: one JSON object per connection, for machines
   --workers N         serve on N threads, each its own listener on the port (Linux; echo and http
-                      modes; needs deno run --unstable-net) (default 1)
+                      modes; needs deno run --unstable-net) (default 1); workers resume each
+                      other's tickets only with --ticket-keys, and take no --early-data
 ${SERVE_PSK_HELP}
 ${CRYPTO_HELP}
 ${OBSERVE_HELP}
@@ -203,6 +204,15 @@ export async function serve(argv: string[], host?: ServeHost): Promise<number> {
   if (workers > 1 && !host) {
     if (mode === "chat") {
       throw new UsageError("--mode chat runs in one worker", "leave out --workers");
+    }
+    // RFC 8446 §8.1: 0-RTT data is accepted once per ticket, which one process's record of
+    // used tickets can promise and several workers' records cannot.
+    if (values["early-data"] !== "0") {
+      throw new UsageError(
+        "--early-data needs one worker: each worker keeps its own record of used tickets, so a " +
+          "replayed 0-RTT ClientHello could be accepted once per worker",
+        "leave out --workers, or --early-data",
+      );
     }
     return await (await import("./serve_workers.ts")).serveWorkers(argv, workers, port, mode);
   }

@@ -80,6 +80,10 @@ Deno.test("serve --workers: refused where it cannot work, with what to do", asyn
   const chat = await runHandshake(["serve", "--workers", "2", "--mode", "chat"]);
   assert.equal(chat.code, 2);
   assert.match(chat.stderr, /--mode chat runs in one worker \(leave out --workers\)/);
+  // RFC 8446 §8.1: one record of used tickets, or 0-RTT could be replayed once per worker.
+  const early = await runHandshake(["serve", "--workers", "2", "--early-data", "1024"]);
+  assert.equal(early.code, 2);
+  assert.match(early.stderr, /--early-data needs one worker: .*once per worker/);
   // Without --unstable-net, Deno has no SO_REUSEPORT.
   const unstable = await runHandshake(["serve", "--workers", "2", "--port", "0"]);
   assert.equal(unstable.code, 2);
