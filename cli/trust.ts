@@ -11,6 +11,7 @@ import { loadTrustAnchors } from "../lib/deno/trust_files.ts";
 import { InsecureVerifier } from "../lib/x509/insecure.ts";
 import { PinnedKeyVerifier } from "../lib/x509/pin.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";
+import { refuse } from "../lib/x509/refusal.ts";
 import { isDirectory, UsageError } from "./common.ts";
 
 /** The trust flags of `connect`. */
@@ -18,7 +19,25 @@ export interface TrustFlags {
   ca?: string;
   pin?: string;
   insecure?: boolean;
+  /** An external PSK (`--psk`) authenticates the server by itself (RFC 8446 §2.2). */
+  psk?: string;
 }
+
+/**
+ * With `--psk` and no --ca, --pin or --insecure, the PSK is the only trust:
+ * a server that declines it and shows a certificate instead is refused (no
+ * CA file is read, so none need exist).
+ */
+const PSK_ONLY: CertificateVerifier = {
+  verify: () =>
+    Promise.reject(
+      refuse.unknown(
+        "the server did not accept the external PSK and sent a certificate instead, and " +
+          "--psk alone trusts no certificate: check --psk and --psk-identity, or give --ca " +
+          "to verify the certificate",
+      ),
+    ),
+};
 
 /** The default `--ca`. */
 export const DEFAULT_CA = "certs/ca.pem";
@@ -62,6 +81,7 @@ export async function buildVerifier(
       throw new UsageError((e as Error).message);
     }
   }
+  if (flags.psk !== undefined && flags.ca === undefined) return { verifier: PSK_ONLY };
   const spec = flags.ca ?? DEFAULT_CA;
   if (await isDirectory(spec)) {
     throw new UsageError(

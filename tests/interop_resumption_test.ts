@@ -176,6 +176,17 @@ Deno.test("external PSK: openssl s_client -psk against serve --psk (no certifica
   } finally {
     await s.close();
   }
+  // --psk alone trusts no certificate: a server without the PSK that shows one is refused (and
+  // no CA file is needed or read: this runs where certs/ca.pem does not exist).
+  const certOnly = await startSServer(dir, ["-cert", paths.server, "-key", paths.serverKey]);
+  try {
+    const out = await runConnect([`localhost:${certOnly.port}`, "--psk", PSK]);
+    assert.equal(out.code, 1, out.stderr);
+    assert.match(out.stderr, /did not accept the external PSK and sent a certificate instead/);
+    assert.match(out.stderr, /certificate_unknown/);
+  } finally {
+    await certOnly.close();
+  }
 });
 
 Deno.test("0-RTT: openssl s_client -early_data against serve --early-data, accepted once and delivered", async () => {
