@@ -67,6 +67,8 @@ export interface ChromiumPage {
   waitFor(expression: string, timeoutMs?: number): Promise<unknown>;
   /** A PNG screenshot of the whole page. */
   screenshot(): Promise<Uint8Array>;
+  /** Sends the DevTools protocol command `method` and resolves with its result. */
+  call(method: string, params?: Record<string, unknown>): Promise<unknown>;
 }
 
 /**
@@ -123,6 +125,7 @@ export async function withChromiumPage<T>(
         }) as { data: string };
         return Uint8Array.fromBase64(r.data);
       },
+      call: cdp.call,
     });
   } finally {
     socket?.close();
