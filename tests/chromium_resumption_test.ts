@@ -44,8 +44,11 @@ Deno.test({
             const load = async () => {
               await page.call("Page.navigate", { url });
               return String(
+                // A new, fully loaded document (the previous one is marked as read).
                 await page.waitFor(
-                  `document.querySelector("h1")?.textContent.includes("handshake") && document.body.innerText`,
+                  `document.readyState === "complete" && !window.read && (window.read = true) &&
+                    document.querySelector("h1")?.textContent.includes("handshake") &&
+                    document.body.innerText`,
                 ),
               );
             };
