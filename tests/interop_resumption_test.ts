@@ -10,7 +10,9 @@
 
 import assert from "node:assert/strict";
 import { makeCertSet } from "./helpers/certs.ts";
-import { runConnect, type Server, startServe } from "./helpers/cli.ts";
+import { runConnect, runHandshake, type Server, startServe } from "./helpers/cli.ts";
+import { echoOnce, ourClient } from "./helpers/pair.ts";
+import { MemorySessionStore } from "../lib/session/store.ts";
 import { need, run, startSServer } from "./helpers/commands.ts";
 import { freePort, Peer, waitForPort } from "./helpers/peer.ts";
 
@@ -367,4 +369,41 @@ Deno.test("node:tls resumes with serve (session event and option), and connect -
   } finally {
     await node.kill();
   }
+});
+
+Deno.test("serve --tickets, --ticket-lifetime and --psk-ke as a client sees them", async () => {
+  // --ticket-lifetime is the lifetime s_client is told; over 7 days is refused (RFC 8446 §4.6.1).
+  const short = await startServe([...SERVE, "--tickets", "1", "--ticket-lifetime", "60"]);
+  try {
+    const out = await sClient(short.port, "-sess_out", `${dir}/short.sess`);
+    assert.match(out, /TLS session ticket lifetime hint: 60 \(seconds\)/);
+  } finally {
+    await stop(short);
+  }
+  const long = await runHandshake(["serve", ...SERVE, "--ticket-lifetime", "604801"]);
+  assert.equal(long.code, 2);
+  assert.match(long.stderr, /--ticket-lifetime 604801 is over 7 days/);
+
+  /** Two connections of our client sharing one session store: is the second resumed, and how? */
+  async function twice(serveFlags: string[], pskModes: ("psk_dhe_ke" | "psk_ke")[]) {
+    const server = await startServe([...SERVE, ...serveFlags]);
+    try {
+      const sessions = new MemorySessionStore();
+      const first = await ourClient(server.port, set, { sessions, pskModes });
+      assert.equal(await echoOnce(first.conn, "one\n"), "one\n"); // the tickets came before it
+      await first.conn.close();
+      const second = await ourClient(server.port, set, { sessions, pskModes });
+      await second.conn.close();
+      return second.info;
+    } finally {
+      await stop(server);
+    }
+  }
+  // --tickets 0: nothing to resume with.
+  assert.equal((await twice(["--tickets", "0"], ["psk_dhe_ke"])).resumed, false);
+  // --psk-ke: a client offering only psk_ke resumes without a key exchange; without it, it does not.
+  const pskKe = await twice(["--psk-ke"], ["psk_ke"]);
+  assert.equal(pskKe.resumed, true);
+  assert.equal(pskKe.pskMode, "psk_ke");
+  assert.equal((await twice([], ["psk_ke"])).resumed, false);
 });
