@@ -12,21 +12,9 @@
 import assert from "node:assert/strict";
 import { makeCertSet } from "./helpers/certs.ts";
 import { runConnect } from "./helpers/cli.ts";
-import { have, run } from "./helpers/commands.ts";
+import { cannotCapture, captureLoopback, tsharkRecords } from "./helpers/inspect.ts";
 import { freePort, waitForPort } from "./helpers/peer.ts";
 import { startServe } from "./helpers/cli.ts";
-
-/** Why the capture cannot run here, if it cannot. */
-async function cannotCapture(): Promise<string | undefined> {
-  if (!(await have("tshark")) || !(await have("dumpcap"))) return "tshark not installed";
-  const list = await run("dumpcap", ["-D"]);
-  if (list.code !== 0 || !/\blo\b/.test(list.stdout)) {
-    return `dumpcap cannot list the loopback interface (run as root or give dumpcap capabilities): ${
-      list.stderr.trim().split("\n")[0]
-    }`;
-  }
-  return undefined;
-}
 
 const reason = await cannotCapture();
 if (reason) console.warn(`ignoring the tshark 0-RTT key log test: ${reason}`);
@@ -41,71 +29,40 @@ Deno.test({
     const port = freePort();
     const pcap = `${dir}/early.pcap`;
     const serverLog = `${dir}/server.keys`, clientLog = `${dir}/client.keys`;
-    const capture = new Deno.Command("tshark", {
-      args: ["-i", "lo", "-f", `tcp port ${port}`, "-w", pcap],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const captureLog = capture.stderr.pipeThrough(new TextDecoderStream()).getReader();
-    let started = "";
-    while (!/Capture started/.test(started)) {
-      const { value, done } = await captureLog.read();
-      if (done) throw new Error(`tshark did not start: ${started}`);
-      started += value;
-    }
-    await new Promise((r) => setTimeout(r, 1000)); // "started" comes a little before capturing
     const probe = `early probe ${crypto.randomUUID()}`;
     const early = `${dir}/early.txt`;
     await Deno.writeTextFile(early, probe);
-    const server = await startServe(
-      [
-        "--port",
-        String(port),
-        "--cert",
-        set.paths!.server,
-        "--key",
-        set.paths!.serverKey,
-        "--early-data",
-        "1024",
-      ],
-      { SSLKEYLOGFILE: serverLog },
-    );
-    try {
-      await waitForPort(port);
-      const base = [`localhost:${port}`, "--ca", set.paths!.ca, "--session", `${dir}/s.json`];
-      const first = await runConnect([...base, "--quiet"]);
-      assert.equal(first.code, 0, first.stderr);
-      const out = await runConnect([...base, "--early-data", early, "--keylog", clientLog]);
-      assert.equal(out.code, 0, out.stderr);
-      assert.match(out.stderr, /0-RTT data accepted/);
-      await server.peer.waitFor(/0-RTT accepted/);
-    } finally {
-      await server.peer.kill();
-      await new Promise((r) => setTimeout(r, 1000)); // let the last packets reach the capture
-      capture.kill("SIGINT");
-      await capture.status;
-      await captureLog.cancel();
-      await capture.stdout.cancel();
-    }
+    await captureLoopback(port, pcap, async () => {
+      const server = await startServe(
+        [
+          "--port",
+          String(port),
+          "--cert",
+          set.paths!.server,
+          "--key",
+          set.paths!.serverKey,
+          "--early-data",
+          "1024",
+        ],
+        { SSLKEYLOGFILE: serverLog },
+      );
+      try {
+        await waitForPort(port);
+        const base = [`localhost:${port}`, "--ca", set.paths!.ca, "--session", `${dir}/s.json`];
+        const first = await runConnect([...base, "--quiet"]);
+        assert.equal(first.code, 0, first.stderr);
+        const out = await runConnect([...base, "--early-data", early, "--keylog", clientLog]);
+        assert.equal(out.code, 0, out.stderr);
+        assert.match(out.stderr, /0-RTT data accepted/);
+        await server.peer.waitFor(/0-RTT accepted/);
+      } finally {
+        await server.peer.kill();
+      }
+    });
     assert.match(await Deno.readTextFile(clientLog), /^CLIENT_EARLY_TRAFFIC_SECRET /m);
     const probeHex = new TextEncoder().encode(probe).toHex();
-    const decode = (...opts: string[]) =>
-      run("tshark", [
-        "-r",
-        pcap,
-        "-d",
-        `tcp.port==${port},tls`,
-        ...opts,
-        "-T",
-        "fields",
-        "-e",
-        "tls.record.opaque_type",
-        "-e",
-        "data.data",
-      ]);
     for (const log of [clientLog, serverLog]) {
-      const decoded = await decode("-o", `tls.keylog_file:${log}`);
+      const decoded = await tsharkRecords(pcap, port, log);
       assert.equal(decoded.code, 0, decoded.stderr);
       const hits = decoded.stdout.split(probeHex).length - 1;
       // Once as 0-RTT data from the client, once echoed by the server.
@@ -115,7 +72,7 @@ Deno.test({
         `the early probe and its echo, decrypted with ${log}:\n${decoded.stdout}`,
       );
     }
-    const blind = await decode();
+    const blind = await tsharkRecords(pcap, port);
     assert.ok(!blind.stdout.includes(probeHex), "without a key log, no plaintext");
     await Deno.remove(dir, { recursive: true });
   },

@@ -50,7 +50,9 @@ export function runInspect(args: string[]): Promise<Output> {
 
 /** Why loopback captures cannot be made here, if they cannot. */
 export async function cannotCapture(): Promise<string | undefined> {
-  if (!(await have("dumpcap"))) return "dumpcap (tshark) not installed";
+  if (!(await have("dumpcap")) || !(await have("tshark"))) {
+    return "tshark (and dumpcap) not installed";
+  }
   const list = await run("dumpcap", ["-D"]);
   if (list.code !== 0 || !/\blo\b/.test(list.stdout)) {
     return `dumpcap cannot list the loopback interface (run as root or give dumpcap capabilities): ${
@@ -80,4 +82,24 @@ export async function captureLoopback(
     }
     await dumpcap.exited();
   }
+}
+
+/**
+ * tshark's view of the TLS records in `pcap` (TCP port `port`): each record's
+ * opaque type and decrypted data in hex, decrypted with `keyLog` if given.
+ */
+export function tsharkRecords(pcap: string, port: number, keyLog?: string): Promise<Output> {
+  return run("tshark", [
+    "-r",
+    pcap,
+    "-d",
+    `tcp.port==${port},tls`,
+    ...(keyLog ? ["-o", `tls.keylog_file:${keyLog}`] : []),
+    "-T",
+    "fields",
+    "-e",
+    "tls.record.opaque_type",
+    "-e",
+    "data.data",
+  ]);
 }
