@@ -6,12 +6,12 @@
  * @module
  */
 
-import { hashLength } from "../sizes.ts";
+import { type HashAlgorithm, hashLength } from "../sizes.ts";
 import { libcrypto } from "./libcrypto.ts";
 import { check, cString, NativeOwner, nonNull } from "./native.ts";
 
 /** The hashes this folder runs. */
-export type DigestName = "SHA-256" | "SHA-384" | "SHA-512" | "SHA-1";
+export type DigestName = HashAlgorithm;
 
 /** OpenSSL's names for the hashes. */
 export const OPENSSL_DIGEST_NAMES: Record<DigestName, string> = {
