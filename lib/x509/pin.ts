@@ -67,7 +67,7 @@ export class PinnedKeyVerifier implements CertificateVerifier {
   }
 
   #check(chain: readonly Uint8Array[], context: VerifyContext): void {
-    if (chain.length === 0) throw refuse.bad("the peer sent no certificate");
+    if (chain.length === 0) throw refuse("cert_chain_empty", "the peer sent no certificate");
     const pin = spkiPin(leafPublicKey(chain[0]), context.crypto);
     const ok = this.#pins.includes(pin);
     context.trace?.({
@@ -80,7 +80,8 @@ export class PinnedKeyVerifier implements CertificateVerifier {
     if (!ok) {
       // Shown in curl's form, as `handshake ca` prints pins.
       const curl = (p: string) => p.replace("sha256/", "sha256//");
-      throw refuse.bad(
+      throw refuse(
+        "cert_pin_mismatch",
         `the ${context.peer}'s public key is ${curl(pin)}, which does not match the pinned ` +
           `${this.#pins.map(curl).join(" or ")}`,
       );

@@ -76,7 +76,7 @@ export class PathVerifier implements CertificateVerifier {
    * returns the path used, leaf first and trust anchor last.
    */
   async verifyPath(chain: readonly Uint8Array[], context: VerifyContext): Promise<Uint8Array[]> {
-    if (chain.length === 0) throw refuse.bad("the peer sent no certificate");
+    if (chain.length === 0) throw refuse("cert_chain_empty", "the peer sent no certificate");
     const [leaf, ...intermediates] = chain.map(parsePeerCertificate);
     const purpose: Purpose = context.peer === "server" ? "serverAuth" : "clientAuth";
     const problem = checkCertificate(leaf, "leaf", purpose) ??
@@ -109,6 +109,6 @@ function parsePeerCertificate(der: Uint8Array, index: number): Certificate {
     const which = index === 0
       ? "the peer's certificate"
       : `certificate #${index + 1} of the peer's chain`;
-    throw refuse.bad(`${which} cannot be parsed: ${e.message}`);
+    throw refuse("cert_unparseable", `${which} cannot be parsed: ${e.message}`);
   }
 }
