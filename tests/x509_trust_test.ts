@@ -74,13 +74,8 @@ Deno.test("--pin: exactly the pinned key, whatever the chain", async () => {
     new PinnedKeyVerifier([otherPin]).verify([host.der], server("localhost")),
     (e) => {
       assert.ok(e instanceof TlsError);
+      assert.equal(e.code, "cert_pin_mismatch");
       assert.equal(e.alertName, "bad_certificate");
-      assert.equal(
-        e.message,
-        `the server's public key is ${curl(pin)}, which does not match the pinned ${
-          curl(otherPin)
-        }`,
-      );
       return true;
     },
   );
