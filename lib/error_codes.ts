@@ -330,6 +330,14 @@ export const API_MISUSE_CODES = [
   "certificate_needs_name",
   /** A validity that is not a positive number of days, or ends before it starts. */
   "invalid_validity",
+  /** A name to certify that is neither a DNS name nor an IP address. */
+  "invalid_certificate_name",
+  /** A pin that is not `sha256//` and a base64 SHA-256. */
+  "invalid_pin",
+  /** A trust anchor that cannot be parsed. */
+  "invalid_trust_anchor",
+  /** A crypto provider without AES-256-GCM, which tickets are sealed with. */
+  "ticket_aead_unavailable",
 ] as const;
 
 /** An `ApiMisuseError` code. */

@@ -157,8 +157,26 @@ const SNAPSHOT: [TlsErrorCode, string][] = [
   ["internal_error", "internal_error"],
 ];
 
-Deno.test("error codes: the table is the snapshot, code for code and alert for alert", () => {
+/** Every ApiMisuseError code, as released. */
+const MISUSE_SNAPSHOT = [
+  "write_before_handshake",
+  "write_after_close",
+  "key_update_before_handshake",
+  "ticket_keys_empty",
+  "ticket_key_wrong_size",
+  "key_cannot_sign_scheme",
+  "hybrid_group_mismatch",
+  "certificate_needs_name",
+  "invalid_validity",
+  "invalid_certificate_name",
+  "invalid_pin",
+  "invalid_trust_anchor",
+  "ticket_aead_unavailable",
+];
+
+Deno.test("error codes: the tables are the snapshots, code for code and alert for alert", () => {
   assert.deepEqual(Object.entries(TLS_ERROR_CODES), SNAPSHOT);
+  assert.deepEqual([...API_MISUSE_CODES], MISUSE_SNAPSHOT);
 });
 
 Deno.test("error codes: every code is snake_case, unique, and maps to a known alert", () => {

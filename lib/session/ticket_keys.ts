@@ -107,7 +107,12 @@ export class TicketKeys {
     let key = this.#aead.get(k);
     if (!key) {
       const suite = suiteById(this.#crypto, CipherSuite.TLS_AES_256_GCM_SHA384);
-      if (!suite) throw new Error(`${this.#crypto.name} has no AES-256-GCM for tickets`);
+      if (!suite) {
+        throw new ApiMisuseError(
+          "ticket_aead_unavailable",
+          `${this.#crypto.name} has no AES-256-GCM for tickets`,
+        );
+      }
       key = suite.aead.key(k.key);
       this.#aead.set(k, key);
     }

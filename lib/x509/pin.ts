@@ -9,6 +9,7 @@
  */
 
 import type { CertificateVerifier, VerifyContext } from "../config.ts";
+import { ApiMisuseError } from "../errors.ts";
 import { defaultProvider } from "../crypto/default.ts";
 import type { CryptoProvider } from "../crypto/provider.ts";
 import { leafPublicKey } from "./leaf.ts";
@@ -31,7 +32,8 @@ export function spkiPin(spki: Uint8Array, crypto: CryptoProvider = defaultProvid
 export function parsePin(text: string): Uint8Array {
   const m = text.match(/^sha256\/\/?([A-Za-z0-9+/]{43}=)$/);
   if (!m) {
-    throw new Error(
+    throw new ApiMisuseError(
+      "invalid_pin",
       `"${text}" is not a pin: expected sha256// followed by the base64 SHA-256 of the server's ` +
         `SubjectPublicKeyInfo (44 characters), as \`handshake ca\` prints it`,
     );
