@@ -1,5 +1,7 @@
 /**
- * The one error type of the engine, and the alerts it carries.
+ * The engine's errors: `TlsError` (this side ends the connection with an
+ * alert), `PeerAlert`, `TruncationError`, `StalledPeerError`, and
+ * `ApiMisuseError` (a call refused, no peer involved).
  *
  * RFC 8446 §6: every failure ends the connection with an alert. Where a
  * failure is detected it is named by a code; the one table in
