@@ -70,25 +70,29 @@ const RFC8448_SCHEMES = [
 /** record_size_limit (RFC 8449 §4) of 16385, as both RFC 8448 peers send it. */
 const RECORD_SIZE_LIMIT = ext(X.record_size_limit, hex("40 01"));
 
-Deno.test("encode: RFC 8448 §3 ClientHello from its fields, byte for byte", () => {
-  const body = encodeClientHello({
+/** An RFC 8448 client's ClientHello (§3 and §4 differ in random and extensions only). */
+const rfc8448ClientHello = (random: Uint8Array, extensions: Extension[]) =>
+  encodeClientHello({
     legacyVersion: TLS12,
-    random: V.CLIENT_HELLO.subarray(6, 38),
+    random,
     legacySessionId: EMPTY,
     cipherSuites: [0x1301, 0x1303, 0x1302],
     legacyCompressionMethods: Uint8Array.of(0),
-    extensions: [
-      ext(X.server_name, encodeServerName("server")),
-      ext(X.renegotiation_info, Uint8Array.of(0)),
-      ext(X.supported_groups, encodeU16List(RFC8448_GROUPS)),
-      ext(X.session_ticket),
-      ext(X.key_share, encodeClientKeyShares([{ group: 0x001d, keyExchange: V.CLIENT_PUBLIC }])),
-      ext(X.supported_versions, encodeClientVersions([TLS13])),
-      ext(X.signature_algorithms, encodeU16List(RFC8448_SCHEMES)),
-      ext(X.psk_key_exchange_modes, encodePskModes([PskKeyExchangeMode.psk_dhe_ke])),
-      RECORD_SIZE_LIMIT,
-    ],
+    extensions,
   });
+
+Deno.test("encode: RFC 8448 §3 ClientHello from its fields, byte for byte", () => {
+  const body = rfc8448ClientHello(V.CLIENT_HELLO.subarray(6, 38), [
+    ext(X.server_name, encodeServerName("server")),
+    ext(X.renegotiation_info, Uint8Array.of(0)),
+    ext(X.supported_groups, encodeU16List(RFC8448_GROUPS)),
+    ext(X.session_ticket),
+    ext(X.key_share, encodeClientKeyShares([{ group: 0x001d, keyExchange: V.CLIENT_PUBLIC }])),
+    ext(X.supported_versions, encodeClientVersions([TLS13])),
+    ext(X.signature_algorithms, encodeU16List(RFC8448_SCHEMES)),
+    ext(X.psk_key_exchange_modes, encodePskModes([PskKeyExchangeMode.psk_dhe_ke])),
+    RECORD_SIZE_LIMIT,
+  ]);
   same(frameHandshake(H.client_hello, body), V.CLIENT_HELLO, "ClientHello");
 });
 
@@ -150,32 +154,25 @@ Deno.test("encode: RFC 8448 §3 NewSessionTicket with its early_data limit, from
 Deno.test("encode: RFC 8448 §4 resumed ClientHello (early_data, padding, pre_shared_key) and ServerHello from their fields", () => {
   const ticket = V.NEW_SESSION_TICKET.subarray(17, 17 + 0xb2);
   const clientHello = R.CLIENT_HELLO_RECORD.subarray(5);
-  const body = encodeClientHello({
-    legacyVersion: TLS12,
-    random: clientHello.subarray(6, 38),
-    legacySessionId: EMPTY,
-    cipherSuites: [0x1301, 0x1303, 0x1302],
-    legacyCompressionMethods: Uint8Array.of(0),
-    extensions: [
-      ext(X.server_name, encodeServerName("server")),
-      ext(X.renegotiation_info, Uint8Array.of(0)),
-      ext(X.supported_groups, encodeU16List(RFC8448_GROUPS)),
-      ext(X.key_share, encodeClientKeyShares([{ group: 0x001d, keyExchange: R.CLIENT_PUBLIC }])),
-      ext(X.early_data),
-      ext(X.supported_versions, encodeClientVersions([TLS13])),
-      ext(X.signature_algorithms, encodeU16List(RFC8448_SCHEMES)),
-      ext(X.psk_key_exchange_modes, encodePskModes([PskKeyExchangeMode.psk_dhe_ke])),
-      RECORD_SIZE_LIMIT,
-      ext(X.padding, new Uint8Array(0x57)),
-      ext(
-        X.pre_shared_key,
-        encodeOfferedPsks({
-          identities: [{ identity: ticket, obfuscatedTicketAge: 0xfad6aacb }],
-          binders: [R.BINDER],
-        }),
-      ),
-    ],
-  });
+  const body = rfc8448ClientHello(clientHello.subarray(6, 38), [
+    ext(X.server_name, encodeServerName("server")),
+    ext(X.renegotiation_info, Uint8Array.of(0)),
+    ext(X.supported_groups, encodeU16List(RFC8448_GROUPS)),
+    ext(X.key_share, encodeClientKeyShares([{ group: 0x001d, keyExchange: R.CLIENT_PUBLIC }])),
+    ext(X.early_data),
+    ext(X.supported_versions, encodeClientVersions([TLS13])),
+    ext(X.signature_algorithms, encodeU16List(RFC8448_SCHEMES)),
+    ext(X.psk_key_exchange_modes, encodePskModes([PskKeyExchangeMode.psk_dhe_ke])),
+    RECORD_SIZE_LIMIT,
+    ext(X.padding, new Uint8Array(0x57)),
+    ext(
+      X.pre_shared_key,
+      encodeOfferedPsks({
+        identities: [{ identity: ticket, obfuscatedTicketAge: 0xfad6aacb }],
+        binders: [R.BINDER],
+      }),
+    ),
+  ]);
   same(frameHandshake(H.client_hello, body), clientHello, "resumed ClientHello");
   const serverHello = R.SERVER_HELLO_RECORD.subarray(5);
   const sh = encodeServerHello({
