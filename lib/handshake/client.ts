@@ -2,10 +2,11 @@
  * The client side of the TLS 1.3 handshake (RFC 8446 §2, §4), one method
  * per step, called in protocol order from `run()`:
  *
- *   sendClientHello → readServerHello [→ HelloRetryRequest → sendClientHello
- *   → readServerHello] → deriveHandshakeKeys → readEncryptedExtensions →
- *   [readCertificateRequest → readCertificate → readCertificateVerify, unless
- *   the server accepted our PSK] → readFinished → [sendCertificate →
+ *   sendClientHello → readServerHello [→ handleHelloRetryRequest (a second
+ *   ClientHello) → readServerHello] → deriveHandshakeKeys →
+ *   readEncryptedExtensions → [readServerCertificate: readCertificateRequest →
+ *   readCertificate → readCertificateVerify, unless the server accepted our
+ *   PSK] → readFinished → [sendEndOfEarlyData] → [sendCertificate →
  *   sendCertificateVerify] → sendFinished
  *
  * A ClientHello offers at most one PSK (a stored ticket or an external PSK),
@@ -35,14 +36,7 @@ import { CERTIFICATE_SCHEMES } from "../crypto/signature.ts";
 import { chooseScheme } from "../crypto/signing_key.ts";
 import { hybridLayout } from "../crypto/hybrid_mlkem.ts";
 import { constantTimeEqual } from "../wire/writer.ts";
-import {
-  decodePeerCertificate,
-  readCertificateVerify,
-  readFinished,
-  sendCertificate,
-  sendCertificateVerify,
-  sendFinished,
-} from "./authentication.ts";
+import * as auth from "./authentication.ts";
 import {
   decodeAlpn,
   decodeCookie,
@@ -221,16 +215,7 @@ export class ClientHandshake {
         ok: true,
       });
     } else {
-      let msg = await this.#flow.expect(
-        HandshakeType.certificate_request,
-        HandshakeType.certificate,
-      );
-      if (msg.type === HandshakeType.certificate_request) {
-        this.#readCertificateRequest(msg);
-        msg = await this.#flow.expect(HandshakeType.certificate);
-      }
-      await this.#readCertificate(msg);
-      s.peerScheme = await readCertificateVerify(this.#flow, s.peerChain[0], this.#prefs.schemes);
+      await this.#readServerCertificate();
     }
     await this.#readFinished();
     if (s.earlyData === "accepted") await this.#sendEndOfEarlyData();
@@ -775,6 +760,25 @@ export class ClientHandshake {
     this.#io.trace({ kind: "psk", detail: "the server accepted the early data", ok: true });
   }
 
+  /**
+   * RFC 8446 §4.3.2, §4.4.2, §4.4.3: the server's CertificateRequest, if it
+   * asks for our certificate, then its chain and its signature.
+   */
+  async #readServerCertificate(): Promise<void> {
+    const s = this.#s;
+    let msg = await this.#flow.expect(HandshakeType.certificate_request, HandshakeType.certificate);
+    if (msg.type === HandshakeType.certificate_request) {
+      this.#readCertificateRequest(msg);
+      msg = await this.#flow.expect(HandshakeType.certificate);
+    }
+    await this.#readCertificate(msg);
+    s.peerScheme = await auth.readCertificateVerify(
+      this.#flow,
+      s.peerChain[0],
+      this.#prefs.schemes,
+    );
+  }
+
   /** RFC 8446 §4.3.2: the server asks for our certificate. */
   #readCertificateRequest(msg: HandshakeMessage): void {
     const cr = decodeCertificateRequest(msg.body);
@@ -801,7 +805,7 @@ export class ClientHandshake {
 
   /** RFC 8446 §4.4.2: the server's chain, checked by the configured verifier. */
   async #readCertificate(msg: HandshakeMessage): Promise<void> {
-    const cert = decodePeerCertificate(this.#flow, msg);
+    const cert = auth.decodePeerCertificate(this.#flow, msg);
     // RFC 8446 §4.4.2.4: an empty server Certificate is a decode_error.
     if (cert.entries.length === 0) {
       throw new TlsError(AlertDescription.decode_error, "the server sent no certificate");
@@ -820,7 +824,7 @@ export class ClientHandshake {
   /** RFC 8446 §4.4.4: the server's Finished, then the application traffic secrets. */
   async #readFinished(): Promise<void> {
     const { schedule } = this.#s;
-    await readFinished(this.#flow, schedule);
+    await auth.readFinished(this.#flow, schedule);
     schedule.applicationSecrets(this.#flow.hash());
     await this.#flow.readKeys(schedule, "application");
   }
@@ -833,14 +837,14 @@ export class ClientHandshake {
     const req = this.#s.certificateRequest!;
     const ours = this.#config.certificate;
     const scheme = ours && chooseScheme(ours.key, req.schemes);
-    sendCertificate(this.#flow, req.context, ours && scheme ? ours.chain : []);
-    if (ours && scheme) await sendCertificateVerify(this.#flow, ours.key, scheme);
+    auth.sendCertificate(this.#flow, req.context, ours && scheme ? ours.chain : []);
+    if (ours && scheme) await auth.sendCertificateVerify(this.#flow, ours.key, scheme);
   }
 
   /** RFC 8446 §4.4.4: our Finished; then application keys protect what we send. */
   async #sendFinished(): Promise<void> {
     const s = this.#s;
-    sendFinished(this.#flow, s.schedule);
+    auth.sendFinished(this.#flow, s.schedule);
     if (this.#config.sessions) {
       s.resumptionSecret = s.schedule.resumptionMasterSecret(this.#flow.hash());
     }

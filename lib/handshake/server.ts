@@ -35,14 +35,7 @@ import type { CompletedKeyExchange, Suite } from "../crypto/provider.ts";
 import { chooseScheme } from "../crypto/signing_key.ts";
 import { constantTimeEqual } from "../wire/writer.ts";
 import { isGrease } from "../wire/open_enum.ts";
-import {
-  decodePeerCertificate,
-  readCertificateVerify,
-  readFinished,
-  sendCertificate,
-  sendCertificateVerify,
-  sendFinished,
-} from "./authentication.ts";
+import * as auth from "./authentication.ts";
 import {
   decodeAlpn,
   decodeClientKeyShares,
@@ -185,8 +178,8 @@ export class ServerHandshake {
     if (certificates) {
       if (this.#config.clientAuth) this.#sendCertificateRequest();
       const { chain, key } = this.#config.certificate!;
-      sendCertificate(this.#flow, EMPTY, chain);
-      await sendCertificateVerify(this.#flow, key, s.scheme);
+      auth.sendCertificate(this.#flow, EMPTY, chain);
+      await auth.sendCertificateVerify(this.#flow, key, s.scheme);
     }
     await this.#sendFinished();
     if (s.earlyData === "accepted") await this.#readEndOfEarlyData();
@@ -637,7 +630,7 @@ export class ServerHandshake {
   /** RFC 8446 §4.4.4: our Finished; application keys then protect what we send. */
   async #sendFinished(): Promise<void> {
     const { schedule } = this.#s;
-    sendFinished(this.#flow, schedule);
+    auth.sendFinished(this.#flow, schedule);
     // Nothing is sent under these keys before the client's Finished.
     schedule.applicationSecrets(this.#flow.hash());
     await this.#flow.writeKeys(schedule, "application");
@@ -658,13 +651,13 @@ export class ServerHandshake {
 
   /** RFC 8446 §4.4.2, §4.4.3: the client's certificate (possibly none) and its signature. */
   async #readClientCertificate(): Promise<void> {
-    const auth = this.#config.clientAuth!;
+    const clientAuth = this.#config.clientAuth!;
     const msg = await this.#flow.expect(HandshakeType.certificate);
-    const cert = decodePeerCertificate(this.#flow, msg);
+    const cert = auth.decodePeerCertificate(this.#flow, msg);
     this.#flow.accept(msg);
     if (cert.entries.length === 0) {
       // RFC 8446 §4.4.2.4: a server that requires a certificate answers none with certificate_required.
-      if (auth.required) {
+      if (clientAuth.required) {
         throw new TlsError(
           AlertDescription.certificate_required,
           "the client sent no certificate, and one is required",
@@ -674,13 +667,13 @@ export class ServerHandshake {
     }
     const chain = cert.entries.map((e) => e.certificate);
     this.#s.peerChain = chain;
-    await verifyPeerChain(this.#io, auth.verifier, chain, { peer: "client" });
-    await readCertificateVerify(this.#flow, chain[0], this.#prefs.schemes);
+    await verifyPeerChain(this.#io, clientAuth.verifier, chain, { peer: "client" });
+    await auth.readCertificateVerify(this.#flow, chain[0], this.#prefs.schemes);
   }
 
   /** RFC 8446 §4.4.4: the client's Finished; then application keys protect what we receive. */
   async #readFinished(): Promise<void> {
-    await readFinished(this.#flow, this.#s.schedule);
+    await auth.readFinished(this.#flow, this.#s.schedule);
     await this.#flow.readKeys(this.#s.schedule, "application");
   }
 }
