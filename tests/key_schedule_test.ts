@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import * as R from "./vectors/rfc8448_resumed.ts";
 import * as V from "./vectors/rfc8448.ts";
 import { CipherSuite, HandshakeType } from "../lib/codepoints.ts";
-import { KeySchedule } from "../lib/crypto/key_schedule.ts";
+import { KeySchedule, type TrafficEpoch } from "../lib/crypto/key_schedule.ts";
 import { suiteById } from "../lib/crypto/suites.ts";
 import { frameHandshake } from "../lib/handshake/messages.ts";
 import { Transcript } from "../lib/handshake/transcript.ts";
@@ -27,18 +27,15 @@ testEachProvider("key schedule: traffic secrets and Finished by name, RFC 8448 Â
     return t.hash();
   };
   const ks = new KeySchedule(suite);
+  const assertSecrets = (epoch: TrafficEpoch, client: Uint8Array, server: Uint8Array) => {
+    assert.equal(ks.trafficSecret("client", epoch).toHex(), client.toHex());
+    assert.equal(ks.trafficSecret("server", epoch).toHex(), server.toHex());
+  };
   assert.throws(() => ks.trafficSecret("client", "handshake"), /not derived yet/);
   assert.throws(() => ks.finished("server", V.HELLO_HASH), /before handshakeSecrets/);
 
   ks.handshakeSecrets(V.SHARED_SECRET, V.HELLO_HASH);
-  assert.equal(
-    ks.trafficSecret("client", "handshake").toHex(),
-    V.CLIENT_HANDSHAKE_TRAFFIC_SECRET.toHex(),
-  );
-  assert.equal(
-    ks.trafficSecret("server", "handshake").toHex(),
-    V.SERVER_HANDSHAKE_TRAFFIC_SECRET.toHex(),
-  );
+  assertSecrets("handshake", V.CLIENT_HANDSHAKE_TRAFFIC_SECRET, V.SERVER_HANDSHAKE_TRAFFIC_SECRET);
   assert.throws(() => ks.trafficSecret("server", "application"), /not derived yet/);
   const toCertificateVerify = hashOf(
     V.CLIENT_HELLO,
@@ -57,13 +54,10 @@ testEachProvider("key schedule: traffic secrets and Finished by name, RFC 8448 Â
   );
 
   ks.applicationSecrets(V.SERVER_FINISHED_HASH);
-  assert.equal(
-    ks.trafficSecret("client", "application").toHex(),
-    V.CLIENT_APPLICATION_TRAFFIC_SECRET.toHex(),
-  );
-  assert.equal(
-    ks.trafficSecret("server", "application").toHex(),
-    V.SERVER_APPLICATION_TRAFFIC_SECRET.toHex(),
+  assertSecrets(
+    "application",
+    V.CLIENT_APPLICATION_TRAFFIC_SECRET,
+    V.SERVER_APPLICATION_TRAFFIC_SECRET,
   );
   assert.throws(() => ks.trafficSecret("client", "early"), /not derived yet/);
 
