@@ -157,17 +157,6 @@ export class ServerHandshake {
       this.#readSecondClientHello(hello);
     }
     await this.#acceptPsk(hello.raw);
-    s.earlyData = s.psk?.earlyData.accepted
-      ? "accepted"
-      : findExtension(s.hello.extensions, ExtensionType.early_data)
-      ? "rejected"
-      : "none";
-    if (!s.psk && !this.#config.certificate) {
-      throw new TlsError(
-        AlertDescription.handshake_failure,
-        "the client offered no PSK this server holds, and it has no certificate",
-      );
-    }
     this.#flow.accept(hello);
     if (s.earlyData === "accepted") await this.#acceptEarlyData();
     if (s.psk?.mode !== "psk_ke") await this.#completeKeyExchange();
@@ -496,7 +485,8 @@ export class ServerHandshake {
   /**
    * RFC 8446 §4.2.11: picks the first offered PSK this server can use (a
    * ticket it sealed, or an external PSK it holds) and checks its binder;
-   * none usable means a full handshake.
+   * none usable means a full handshake, which needs a certificate. Early
+   * data is accepted only with the PSK (RFC 8446 §4.2.10).
    */
   async #acceptPsk(hello: Uint8Array): Promise<void> {
     const s = this.#s;
@@ -514,6 +504,17 @@ export class ServerHandshake {
     if (s.psk) {
       s.schedule = s.psk.schedule;
       if (s.psk.clientCertificate) s.peerChain = [s.psk.clientCertificate];
+    }
+    s.earlyData = s.psk?.earlyData.accepted
+      ? "accepted"
+      : findExtension(s.hello.extensions, ExtensionType.early_data)
+      ? "rejected"
+      : "none";
+    if (!s.psk && !this.#config.certificate) {
+      throw new TlsError(
+        AlertDescription.handshake_failure,
+        "the client offered no PSK this server holds, and it has no certificate",
+      );
     }
   }
 
