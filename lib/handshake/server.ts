@@ -266,9 +266,9 @@ export class ServerHandshake {
   #negotiate(ch: ClientHello): void {
     const s = this.#s;
     s.suite = this.#chooseSuite(ch);
-    requireExtensions(ch);
-    ({ group: s.group, share: s.share } = this.#chooseGroup(ch));
-    s.scheme = this.#chooseScheme(ch);
+    const required = requiredExtensions(ch);
+    ({ group: s.group, share: s.share } = this.#chooseGroup(required));
+    s.scheme = this.#chooseScheme(required.signatureAlgorithms);
     s.serverName = serverNameOf(ch);
     s.alpn = this.#chooseAlpn(ch);
   }
@@ -294,12 +294,9 @@ export class ServerHandshake {
    * none fits is the client asked again (HelloRetryRequest) for our
    * favourite among all it supports.
    */
-  #chooseGroup(ch: ClientHello): { group: number; share?: KeyShareEntry } {
-    const clientGroups = decodeU16List(
-      findExtension(ch.extensions, ExtensionType.supported_groups)!,
-      ExtensionType.supported_groups,
-    );
-    const shares = decodeClientKeyShares(findExtension(ch.extensions, ExtensionType.key_share)!);
+  #chooseGroup(exts: RequiredExtensions): { group: number; share?: KeyShareEntry } {
+    const clientGroups = decodeU16List(exts.supportedGroups, ExtensionType.supported_groups);
+    const shares = decodeClientKeyShares(exts.keyShare);
     for (const s of shares) {
       // RFC 8446 §4.2.8: shares only for groups in supported_groups.
       if (!clientGroups.includes(s.group)) {
@@ -330,11 +327,8 @@ export class ServerHandshake {
    * accepts and our key can sign with (0 for a server with external PSKs
    * only: it has no certificate).
    */
-  #chooseScheme(ch: ClientHello): number {
-    const clientSchemes = decodeU16List(
-      findExtension(ch.extensions, ExtensionType.signature_algorithms)!,
-      ExtensionType.signature_algorithms,
-    );
+  #chooseScheme(signatureAlgorithms: Uint8Array): number {
+    const clientSchemes = decodeU16List(signatureAlgorithms, ExtensionType.signature_algorithms);
     const key = this.#config.certificate?.key;
     if (!key) return 0;
     const scheme = chooseScheme(key, clientSchemes);
@@ -679,27 +673,38 @@ export class ServerHandshake {
   }
 }
 
+/** The bodies of the ClientHello extensions this server requires. */
+interface RequiredExtensions {
+  readonly supportedGroups: Uint8Array;
+  readonly keyShare: Uint8Array;
+  readonly signatureAlgorithms: Uint8Array;
+}
+
 /**
  * RFC 8446 §9.2: the extensions a TLS 1.3 ClientHello must carry for this
  * server: supported_groups and key_share (mandatory without a PSK), and
  * signature_algorithms (for certificate authentication).
  */
-function requireExtensions(ch: ClientHello): void {
-  if (!findExtension(ch.extensions, ExtensionType.supported_groups)) {
+function requiredExtensions(ch: ClientHello): RequiredExtensions {
+  const supportedGroups = findExtension(ch.extensions, ExtensionType.supported_groups);
+  if (!supportedGroups) {
     throw new TlsError(
       AlertDescription.missing_extension,
       "ClientHello: no supported_groups extension",
     );
   }
-  if (!findExtension(ch.extensions, ExtensionType.key_share)) {
+  const keyShare = findExtension(ch.extensions, ExtensionType.key_share);
+  if (!keyShare) {
     throw new TlsError(AlertDescription.missing_extension, "ClientHello: no key_share extension");
   }
-  if (!findExtension(ch.extensions, ExtensionType.signature_algorithms)) {
+  const signatureAlgorithms = findExtension(ch.extensions, ExtensionType.signature_algorithms);
+  if (!signatureAlgorithms) {
     throw new TlsError(
       AlertDescription.missing_extension,
       "ClientHello: no signature_algorithms extension",
     );
   }
+  return { supportedGroups, keyShare, signatureAlgorithms };
 }
 
 /** RFC 6066 §3: the host name in the client's server_name, if it sent one. */
