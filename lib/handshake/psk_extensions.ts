@@ -59,8 +59,10 @@ export function decodeOfferedPsks(data: Uint8Array, recorder?: FieldRecorder): O
   const ids = r.sub16("identities", 7);
   const identities: PskIdentity[] = [];
   while (ids.remaining) {
+    ids.open("PskIdentity");
     const identity = ids.vec16("identity", 1);
     const obfuscatedTicketAge = ids.u32("obfuscated_ticket_age");
+    ids.close();
     identities.push({ identity, obfuscatedTicketAge });
   }
   const list = r.sub16("binders", 33);

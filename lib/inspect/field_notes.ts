@@ -61,6 +61,8 @@ const NOTES: Record<string, (value: number, message: string) => string> = {
   format: (v) => v === 0 ? "uncompressed" : `${v}`,
   verify_data: () => "HMAC of the transcript hash with the finished key",
   ticket_lifetime: (v) => `${v} seconds`,
+  obfuscated_ticket_age: () => "the ticket's age in milliseconds plus its ticket_age_add",
+  selected_identity: (v) => `the PSK offered at index ${v}`,
   max_early_data_size: byteCount,
   request_update: (v) => KeyUpdateRequest.name(v),
   change_cipher_spec: (v) =>
@@ -90,6 +92,12 @@ const OPAQUE: Record<
     return [{ name: "X.509 certificate, DER", bytes: b, note }];
   },
   extension_data: (b) => [{ name: "data", bytes: b, note: "not dissected here" }],
+  identity: (b) => [{ name: "identity", bytes: b, note: "a ticket, or an external PSK's label" }],
+  PskBinderEntry: (b) => [{
+    name: "binder",
+    bytes: b,
+    note: "HMAC of the ClientHello up to the binders (RFC 8446 §4.2.11.2)",
+  }],
   // RFC 8446 §4.2.8; a hybrid's key_exchange in its two halves (draft-ietf-tls-ecdhe-mlkem §3).
   key_exchange: (b, siblings, message) => {
     const group = siblings.find((s) => s.name === "group")?.value ?? -1;

@@ -85,10 +85,10 @@ export class FieldTree implements FieldRecorder {
     this.#taken = undefined;
   }
 
-  open(name: string): void {
+  open(name: string, offset: number): void {
     const node = { name, bytes: new Uint8Array(0), children: [] };
-    this.#list(this.#at).push(node);
-    this.#open.push({ node, start: this.#at });
+    this.#list(offset).push(node);
+    this.#open.push({ node, start: offset });
   }
 
   close(): void {

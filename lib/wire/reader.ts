@@ -24,8 +24,8 @@ export interface FieldRecorder {
   field(name: string, bytes: Uint8Array, value?: number): void;
   /** A vector (RFC 8446 §3.4): its length prefix and its contents. */
   vector(name: string, prefix: Uint8Array, contents: Uint8Array): void;
-  /** A structure without a length prefix begins (`KeyShareEntry`, an extension). */
-  open(name: string): void;
+  /** A structure without a length prefix begins at `offset` (a `byteOffset`): `KeyShareEntry`, an extension. */
+  open(name: string, offset: number): void;
   /** The structure last opened ends. */
   close(): void;
   /** Decoding of `within` stopped, for `reason`, after the fields recorded so far. */
@@ -125,19 +125,26 @@ export class Reader {
 
   /** A vector with a 1-byte length prefix, as a view. */
   vec8(what = "vector", min = 0): Uint8Array {
-    return this.#vec(1, what, min);
+    return this.#taken(this.#vec(1, what, min), what);
   }
 
   /** A vector with a 2-byte length prefix, as a view. */
   vec16(what = "vector", min = 0): Uint8Array {
-    return this.#vec(2, what, min);
+    return this.#taken(this.#vec(2, what, min), what);
   }
 
   /** A vector with a 3-byte length prefix, as a view. */
   vec24(what = "vector", min = 0): Uint8Array {
-    return this.#vec(3, what, min);
+    return this.#taken(this.#vec(3, what, min), what);
   }
 
+  /** A vector's contents, read whole: recorded as its value. */
+  #taken(contents: Uint8Array, what: string): Uint8Array {
+    this.recorder?.field(what, contents);
+    return contents;
+  }
+
+  /** A vector's length prefix and contents, recorded as a vector (its contents read by the caller). */
   #vec(size: 1 | 2 | 3, what: string, min: number): Uint8Array {
     this.#need(size, what, " length");
     const b = this.#bytes, p = this.#pos;
@@ -157,17 +164,17 @@ export class Reader {
 
   /** A reader over a 1-byte-length-prefixed vector. */
   sub8(what: string, min = 0): Reader {
-    return new Reader(this.vec8(what, min), `${this.context}: ${what}`, this.recorder);
+    return new Reader(this.#vec(1, what, min), `${this.context}: ${what}`, this.recorder);
   }
 
   /** A reader over a 2-byte-length-prefixed vector. */
   sub16(what: string, min = 0): Reader {
-    return new Reader(this.vec16(what, min), `${this.context}: ${what}`, this.recorder);
+    return new Reader(this.#vec(2, what, min), `${this.context}: ${what}`, this.recorder);
   }
 
   /** A reader over a 3-byte-length-prefixed vector. */
   sub24(what: string, min = 0): Reader {
-    return new Reader(this.vec24(what, min), `${this.context}: ${what}`, this.recorder);
+    return new Reader(this.#vec(3, what, min), `${this.context}: ${what}`, this.recorder);
   }
 
   /**
@@ -200,7 +207,7 @@ export class Reader {
 
   /** A structure without a length prefix begins: named for a recorder, nothing otherwise. */
   open(what: string): void {
-    this.recorder?.open(what);
+    this.recorder?.open(what, this.#bytes.byteOffset + this.#pos);
   }
 
   /** The structure last opened ends. */
