@@ -55,13 +55,13 @@ export function readExtensions(r: Reader, what: ExtensionContext, min = 0): Exte
     list.open("extension");
     const type = list.u16("extension_type");
     const data = list.vec16("extension_data");
+    if (list.recorder) recordBody(list.recorder, type, data, what);
     if (seen.has(type)) {
       throw new TlsError(
         AlertDescription.illegal_parameter,
         `${what}: the ${ExtensionType.name(type)} extension appears twice`,
       );
     }
-    if (list.recorder) recordBody(list.recorder, type, data, what);
     list.close();
     seen.add(type);
     out.push({ type, data });
