@@ -18,6 +18,7 @@ import {
   SignatureScheme,
 } from "../codepoints.ts";
 import { hybridLayout, hybridParts } from "../crypto/hybrid_mlkem.ts";
+import { parseName } from "../x509/dn.ts";
 import { describeCertificate } from "./certificate.ts";
 import { codePoint, codePointText, type Names, VERSIONS } from "./code_point.ts";
 import type { Field, ReadField } from "./fields.ts";
@@ -32,6 +33,15 @@ export const named = (table: Names) => (v: number): string => {
 };
 
 const text = (b: Uint8Array) => JSON.stringify(new TextDecoder().decode(b));
+
+/** A DER Name as RFC 4514 text, or why not. */
+function nameText(der: Uint8Array): string {
+  try {
+    return parseName(der).text;
+  } catch {
+    return "does not parse";
+  }
+}
 const nullMethod = (v: number) => v === 0 ? "null" : `${v}`;
 
 /** Notes on values, by field name; `message` is the message they are in ("HelloRetryRequest", ...). */
@@ -92,6 +102,7 @@ const OPAQUE: Record<
     return [{ name: "X.509 certificate, DER", bytes: b, note }];
   },
   extension_data: (b) => [{ name: "data", bytes: b, note: "not dissected here" }],
+  DistinguishedName: (b) => [{ name: "DistinguishedName, DER", bytes: b, note: nameText(b) }],
   identity: (b) => [{ name: "identity", bytes: b, note: "a ticket, or an external PSK's label" }],
   PskBinderEntry: (b) => [{
     name: "binder",
