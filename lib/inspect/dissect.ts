@@ -37,30 +37,34 @@ const EMPTY = new Uint8Array(0);
 const recordVersion = (v: number) =>
   `${named(VERSIONS)(v)}${v === 0x0301 ? " (allowed in a first ClientHello)" : ""}`;
 
-/** The 5-byte record header (RFC 8446 §5.1), with `notes` for its type and version. */
-function header(
-  b: Uint8Array,
-  type: string,
-  notes: { type: string; version: (v: number) => string; length: (n: number) => string },
-): Field[] {
-  const version = (b[1] << 8) | b[2], length = (b[3] << 8) | b[4];
+/** A field of the record layer. */
+const field = (name: string, bytes: Uint8Array, note?: string, children?: Field[]): Field => ({
+  name,
+  bytes,
+  note,
+  children,
+});
+
+/** The 5-byte record header (RFC 8446 §5.1): type, version and length, with their notes. */
+function header(b: Uint8Array, type: [string, string], version: string, length: string): Field[] {
   return [
-    { name: type, bytes: b.subarray(0, 1), note: notes.type },
-    { name: "legacy_record_version", bytes: b.subarray(1, 3), note: notes.version(version) },
-    { name: "length", bytes: b.subarray(3, 5), note: notes.length(length) },
+    field(type[0], b.subarray(0, 1), type[1]),
+    field("legacy_record_version", b.subarray(1, 3), version),
+    field("length", b.subarray(3, 5), length),
   ];
 }
 
 /** The fields of a record that was not opened: its header and its ciphertext. */
-export function dissectSealed(bytes: Uint8Array): Field[] {
-  const fields = header(bytes, "opaque_type", {
-    type: ContentType.name(bytes[0]),
-    version: versionName,
-    length: (n) => `${n} bytes`,
-  });
-  if (bytes.length <= 5) return fields;
+export function dissectSealed(b: Uint8Array): Field[] {
+  const n = (b[3] << 8) | b[4];
+  const fields = header(
+    b,
+    ["opaque_type", ContentType.name(b[0])],
+    versionName((b[1] << 8) | b[2]),
+    `${n} bytes`,
+  );
   const note = "AEAD-encrypted TLSInnerPlaintext, not opened";
-  return [...fields, { name: "encrypted_record", bytes: bytes.subarray(5), note }];
+  return b.length > 5 ? [...fields, field("encrypted_record", b.subarray(5), note)] : fields;
 }
 
 /**
@@ -72,55 +76,33 @@ export class RecordDissector {
 
   /** The fields of one record. */
   dissect(record: TracedRecord): Field[] {
-    const b = record.bytes;
-    if (record.epoch === "plaintext") {
-      const fields = header(b, "type", {
-        type: ContentType.name(b[0]),
-        version: recordVersion,
-        length: byteCount,
-      });
-      return [...fields, ...this.#content(record.contentType, record.content)];
+    const { bytes: b, content, contentType, epoch } = record;
+    const type = ContentType.name(b[0]);
+    const version = recordVersion((b[1] << 8) | b[2]);
+    const length = byteCount(b.length - 5);
+    if (epoch === "plaintext") {
+      return [
+        ...header(b, ["type", type], version, length),
+        ...this.#content(contentType, content),
+      ];
     }
-    const fields = header(b, "opaque_type", {
-      type: `${ContentType.name(b[0])}: always, for encrypted records; the real type is inside`,
-      version: recordVersion,
-      length: byteCount,
-    });
+    const opaque = `${type}: always, for encrypted records; the real type is inside`;
     const inner = b.length - 5 - TAG_LENGTH;
-    const padding = inner - record.content.length - 1;
-    const type = new Uint8Array([record.contentType]);
+    const padding = inner - content.length - 1;
+    const real = `${ContentType.name(contentType)}: the real content type`;
     return [
-      ...fields,
-      {
-        name: "encrypted_record",
-        bytes: b.subarray(5, 5 + inner),
-        note: `AEAD-encrypted TLSInnerPlaintext under ${record.epoch} keys`,
-      },
-      {
-        name: "authentication tag",
-        bytes: b.subarray(5 + inner),
-        note: "AES-GCM tag over header and ciphertext",
-      },
-      {
-        name: "TLSInnerPlaintext, decrypted",
-        bytes: EMPTY,
-        children: [
-          {
-            name: "content",
-            bytes: EMPTY,
-            note: byteCount(record.content.length),
-            children: this.#content(record.contentType, record.content),
-          },
-          {
-            name: "type",
-            bytes: type,
-            note: `${ContentType.name(type[0])}: the real content type`,
-          },
-          ...(padding > 0
-            ? [{ name: "padding", bytes: new Uint8Array(padding), note: "zeros" }]
-            : []),
-        ],
-      },
+      ...header(b, ["opaque_type", opaque], version, length),
+      field(
+        "encrypted_record",
+        b.subarray(5, 5 + inner),
+        `AEAD-encrypted TLSInnerPlaintext under ${epoch} keys`,
+      ),
+      field("authentication tag", b.subarray(5 + inner), "AES-GCM tag over header and ciphertext"),
+      field("TLSInnerPlaintext, decrypted", EMPTY, undefined, [
+        field("content", EMPTY, byteCount(content.length), this.#content(contentType, content)),
+        field("type", new Uint8Array([contentType]), real),
+        ...(padding > 0 ? [field("padding", new Uint8Array(padding), "zeros")] : []),
+      ]),
     ];
   }
 
@@ -133,11 +115,9 @@ export class RecordDissector {
       case ContentType.handshake:
         return this.#handshake(content);
       case ContentType.application_data:
-        return [{ name: "application data", bytes: content, note: byteCount(content.length) }];
+        return [field("application data", content, byteCount(content.length))];
       default:
-        return content.length
-          ? [{ name: "content", bytes: content, note: `of unknown type ${type}` }]
-          : [];
+        return content.length ? [field("content", content, `of unknown type ${type}`)] : [];
     }
   }
 
@@ -148,17 +128,14 @@ export class RecordDissector {
     this.#joiner.push(fragment);
     const out: Field[] = [];
     for (let m = this.#joiner.next(); m; m = this.#joiner.next(), earlier = 0) {
-      const field = dissectHandshake(m.raw);
+      const message = dissectHandshake(m.raw);
       const note = `reassembled: its first ${byteCount(earlier)} came in earlier records`;
-      out.push(earlier ? { ...field, note } : field);
+      out.push(earlier ? { ...message, note } : message);
     }
     const pending = Math.min(this.#joiner.buffered, fragment.length);
     if (pending > 0) {
-      out.push({
-        name: "handshake fragment",
-        bytes: fragment.subarray(fragment.length - pending),
-        note: "part of a message that continues in the next record",
-      });
+      const note = "part of a message that continues in the next record";
+      out.push(field("handshake fragment", fragment.subarray(fragment.length - pending), note));
     }
     return out;
   }
@@ -193,5 +170,5 @@ export function dissectHandshake(message: Uint8Array): Field {
   const fields = read(message, name, (tree) => (known = recordHandshake(message, tree)));
   const body = message.subarray(4);
   if (!known && body.length) fields.push({ name: "body", bytes: body, note: "not dissected here" });
-  return { name: `handshake message ${name}`, bytes: EMPTY, children: fields };
+  return field(`handshake message ${name}`, EMPTY, undefined, fields);
 }
