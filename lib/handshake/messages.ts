@@ -108,9 +108,8 @@ export function decodeServerHello(body: Uint8Array, recorder?: FieldRecorder): S
   }
   const cipherSuite = r.u16("cipher_suite");
   const legacyCompressionMethod = r.u8("legacy_compression_method");
-  const hrr = random.every((b, i) => b === HELLO_RETRY_REQUEST_RANDOM[i]);
   const extensions = r.remaining
-    ? readExtensions(r, hrr ? "HelloRetryRequest" : "ServerHello")
+    ? readExtensions(r, isHelloRetryRequest({ random }) ? "HelloRetryRequest" : "ServerHello")
     : [];
   r.end();
   return {
@@ -133,8 +132,8 @@ export function encodeServerHello(sh: ServerHello): Uint8Array {
 }
 
 /** Whether a ServerHello is a HelloRetryRequest (RFC 8446 §4.1.3). */
-export function isHelloRetryRequest(sh: ServerHello): boolean {
-  return sh.random.every((b, i) => b === HELLO_RETRY_REQUEST_RANDOM[i]);
+export function isHelloRetryRequest(sh: Pick<ServerHello, "random">): boolean {
+  return sh.random.length === 32 && sh.random.every((b, i) => b === HELLO_RETRY_REQUEST_RANDOM[i]);
 }
 
 /** Decodes EncryptedExtensions (RFC 8446 §4.3.1). */

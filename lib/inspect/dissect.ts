@@ -13,7 +13,7 @@
 import { TlsError } from "../errors.ts";
 import { ContentType, HandshakeType, versionName } from "../codepoints.ts";
 import { TAG_LENGTH } from "../crypto/aead.ts";
-import { HELLO_RETRY_REQUEST_RANDOM, messageName, recordHandshake } from "../handshake/messages.ts";
+import { isHelloRetryRequest, messageName, recordHandshake } from "../handshake/messages.ts";
 import { HandshakeJoiner } from "../record/handshake_joiner.ts";
 import type { Epoch } from "../record/record_layer.ts";
 import { Reader } from "../wire/reader.ts";
@@ -164,7 +164,7 @@ const bytesOf = (bytes: Uint8Array, names: readonly string[]) => (tree: FieldTre
 export function dissectHandshake(message: Uint8Array): Field {
   const type = message[0];
   const hrr = type === HandshakeType.server_hello &&
-    HELLO_RETRY_REQUEST_RANDOM.every((b, i) => message[6 + i] === b);
+    isHelloRetryRequest({ random: message.subarray(6, 38) });
   const name = hrr ? "HelloRetryRequest" : messageName(type);
   let known = true;
   const fields = read(message, name, (tree) => (known = recordHandshake(message, tree)));
