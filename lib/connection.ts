@@ -162,7 +162,7 @@ export class Connection {
     this.#outbox = new Outbox(
       role,
       config.maxFragmentSize ?? MAX_PLAINTEXT,
-      config.trace && ((event) => this.trace(event)),
+      config.trace,
     );
     this.#handshake = role === "client"
       ? new ClientHandshake(this, config as ClientConfig)
@@ -746,7 +746,7 @@ export class Connection {
     const side = which === "write" ? this.role : this.#peer;
     this.trace({ kind: "secret", name: `${side}_application_traffic_secret_${n}`, value: secret });
     if (which === "read") this.#checkKeyChange();
-    const keys = await this.#keysFor(secret);
+    const keys = await this.#keysFor(secret, which === "read" ? "application" : undefined);
     if (which === "read") this.#setRead(keys, secret, "application");
     else this.#outbox.install(keys, secret, "application");
   }
@@ -829,8 +829,7 @@ export class Connection {
   setWriteKeys(schedule: KeySchedule, secret: Uint8Array, epoch: Epoch): Promise<void> {
     this.#schedule = schedule;
     this.#outbox.queueKeys(this.#keysFor(secret), secret, epoch);
-    // A trace tells the handshake in protocol order: there, keys change on the spot.
-    return this.#config.trace ? this.#outbox.flush() : Promise.resolve();
+    return Promise.resolve();
   }
 
   /**
@@ -842,7 +841,7 @@ export class Connection {
     this.#schedule = schedule;
     this.#checkKeyChange();
     const previous = this.#readKeys;
-    const keys = this.#keysFor(secret);
+    const keys = this.#keysFor(secret, epoch);
     if (!previous && !(keys instanceof Promise)) {
       this.#setRead(keys, secret, epoch);
       return Promise.resolve();
@@ -854,7 +853,7 @@ export class Connection {
     })();
     ready.catch(() => {}); // awaited (and its failure surfaced) by #handleRecord
     this.#readKeys = ready;
-    return this.#config.trace ? this.#readKeysReady() : Promise.resolve();
+    return Promise.resolve();
   }
 
   /**
@@ -899,7 +898,7 @@ export class Connection {
       const line = random && keyLogLine(event, random);
       if (line) this.#config.keyLog(line);
     }
-    this.#config.trace?.(event);
+    this.#outbox.observe(event);
   }
 
   // --- records out ---
@@ -918,16 +917,20 @@ export class Connection {
     }
   }
 
-  /** RFC 8446 §7.3: record protection keys from a traffic secret. */
-  #keysFor(secret: Uint8Array): MaybePromise<Keys> {
+  /**
+   * RFC 8446 §7.3: record protection keys from a traffic secret. Read keys
+   * (`readEpoch` given) are traced now, where the protocol changes them,
+   * whenever they are installed; write keys are traced by the outbox.
+   */
+  #keysFor(secret: Uint8Array, readEpoch?: Epoch): MaybePromise<Keys> {
     const suite = this.#schedule!.suite;
     const { key, iv } = trafficKeys(suite, secret);
+    if (readEpoch) this.trace({ kind: "keys", direction: this.#peer, epoch: readEpoch, key, iv });
     return then(RecordCipher.fromKeys(suite, key, iv), (cipher) => ({ key, iv, cipher }));
   }
 
-  /** Puts keys in force for what we receive; the trace says so at that moment. */
+  /** Puts keys in force for what we receive. */
   #setRead(keys: Keys, secret: Uint8Array, epoch: Epoch): void {
-    this.trace({ kind: "keys", direction: this.#peer, epoch, key: keys.key, iv: keys.iv });
     this.#read.set(keys.cipher, secret, epoch);
   }
 
