@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { AlertDescription } from "../lib/errors.ts";
 import { ContentType, ExtensionType, HandshakeType, NamedGroup } from "../lib/codepoints.ts";
-import { MAX_SKIPPED_EARLY_DATA } from "../lib/connection.ts";
+import { MAX_SKIPPED_EARLY_DATA } from "../lib/connection/inbound.ts";
 import { KeySchedule } from "../lib/crypto/key_schedule.ts";
 import type { CryptoProvider } from "../lib/crypto/provider.ts";
 import type { ServerConfig } from "../lib/config.ts";
