@@ -52,8 +52,8 @@ export class ConnectionCore {
   closeSent = false;
   /** The peer sent close_notify. */
   peerClosed = false;
-  /** The client random once known, for the key log. */
-  clientRandom: () => Uint8Array | undefined = () => undefined;
+  /** Where the key log finds the client random (the handshake driver). */
+  randomSource?: { readonly clientRandom: Uint8Array | undefined };
 
   constructor(role: Side, config: ClientConfig | ServerConfig) {
     this.role = role;
@@ -79,7 +79,7 @@ export class ConnectionCore {
    */
   trace(event: TraceEvent): void {
     if (event.kind === "secret" && this.config.keyLog) {
-      const random = this.clientRandom();
+      const random = this.randomSource?.clientRandom;
       const line = random && keyLogLine(event, random);
       if (line) this.config.keyLog(line);
     }

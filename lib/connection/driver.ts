@@ -42,7 +42,12 @@ export class HandshakeDriver implements HandshakeIO {
     this.#handshake = core.role === "client"
       ? new ClientHandshake(this, core.config as ClientConfig)
       : new ServerHandshake(this, core.config as ServerConfig);
-    core.clientRandom = () => this.#handshake?.clientRandom ?? this.#clientRandom;
+    core.randomSource = this;
+  }
+
+  /** The client random, once known (for the key log). */
+  get clientRandom(): Uint8Array | undefined {
+    return this.#handshake?.clientRandom ?? this.#clientRandom;
   }
 
   /** The peer's certificate chain (DER, leaf first) as received. */

@@ -132,7 +132,7 @@ export class Outbox {
     const items = this.#pending;
     this.#pending = [];
     this.#keysQueued = 0;
-    this.#tell(items, 0, items.length);
+    if (this.#trace) this.#tell(items, 0, items.length);
   }
 
   /** Puts keys in force for what we send from now on. */
@@ -157,6 +157,7 @@ export class Outbox {
     const items = this.#pending;
     this.#pending = [];
     this.#keysQueued = 0;
+    if (!this.#trace) return await this.#serial.run(() => this.#sealItems(items, 0, items.length));
     this.#flushing++;
     let done = 0;
     try {
