@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { Connection } from "../../lib/connection.ts";
 import type { ClientConfig, ServerConfig } from "../../lib/config.ts";
-import { AlertDescription, TlsError } from "../../lib/errors.ts";
+import { AlertDescription, TlsError, type TlsErrorCode } from "../../lib/errors.ts";
 import {
   ContentType,
   ExtensionType,
@@ -244,11 +244,16 @@ export class Probe implements Seen {
 
 /**
  * Asserts that the probe's engine failed with a `TlsError` carrying `alert`
- * (and a message matching `message`), and that the last record it sent is
- * that alert, fatal (opened with its key log when it is encrypted), so the
- * peer was told before the connection ended.
+ * (and each code of `expected` as its code, and a message matching each
+ * RegExp of it), and that the last record it sent is that alert, fatal
+ * (opened with its key log when it is encrypted), so the peer was told
+ * before the connection ended.
  */
-export async function assertAlert(p: Probe, alert: number, message?: RegExp): Promise<void> {
+export async function assertAlert(
+  p: Probe,
+  alert: number,
+  ...expected: (TlsErrorCode | RegExp | undefined)[]
+): Promise<void> {
   const err = p.error;
   assert.ok(
     err instanceof TlsError,
@@ -259,7 +264,10 @@ export async function assertAlert(p: Probe, alert: number, message?: RegExp): Pr
     AlertDescription.name(alert),
     `alert for "${err.message}"`,
   );
-  if (message) assert.match(err.message, message);
+  for (const e of expected) {
+    if (typeof e === "string") assert.equal(err.code, e, err.message);
+    else if (e) assert.match(err.message, e);
+  }
   const { opened, records } = await follow(p, p.role);
   const last = opened.at(-1);
   assert.ok(last, "no record was sent");
