@@ -3,8 +3,10 @@
  * `Deno.connectTls` client to a `Deno.listenTls` sink, directly, through
  * `handshake inspect --listen --to` without a key log, and through it with
  * the client's key log (every record decrypted while it passes). The relay
- * process writes its narration to /dev/null. Each way runs `--runs` times
- * (median shown); the target is relay time ≤ 1.5 × direct time.
+ * process writes its narration to a file, which is checked at the end: every
+ * connection narrated to its close, none given up for falling behind (so
+ * the relay's figures include all of the narration). Each way runs `--runs`
+ * times, in turn (median shown); the target is relay time ≤ 1.5 × direct time.
  *
  *   deno run --allow-all bench/inspect_relay.ts [--mib 64] [--runs 3] [--crypto openssl]
  *
@@ -103,11 +105,15 @@ async function runClient(port: number, withKeyLog: boolean): Promise<number> {
   return Number(m[1]);
 }
 
-async function relay(args: string[]): Promise<{ peer: Peer; port: number }> {
+async function relay(
+  name: string,
+  args: string[],
+): Promise<{ peer: Peer; port: number; narration: string }> {
   const port = freePort();
+  const narration = `${dir}/${name}.txt`;
   const peer = new Peer("sh", [
     "-c",
-    `exec "$0" "$@" > /dev/null`,
+    `exec "$0" "$@" > ${narration}`,
     Deno.execPath(),
     "run",
     ...INSPECT_PERMISSIONS,
@@ -122,7 +128,18 @@ async function relay(args: string[]): Promise<{ peer: Peer; port: number }> {
     ...args,
   ]);
   await waitForPort(port);
-  return { peer, port };
+  return { peer, port, narration };
+}
+
+/** Checks that the relay narrated each transfer to its end, and gave up on none. */
+async function checkNarration(r: { peer: Peer; narration: string }): Promise<void> {
+  await waitIdle(r.peer.pid, 300);
+  const text = await Deno.readTextFile(r.narration);
+  const closed = [...text.matchAll(/closed: relayed (\d+) bytes from the client/g)]
+    .filter((m) => Number(m[1]) > bytes);
+  if (text.includes("fell too far behind") || closed.length !== runs) {
+    throw new Error(`the relay did not narrate all ${runs} transfers (${r.narration})`);
+  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -152,8 +169,8 @@ async function rounds(ways: Way[]): Promise<void> {
   }
 }
 
-const blind = await relay([]);
-const seeing = await relay(["--keylog", keyLog]);
+const blind = await relay("blind", []);
+const seeing = await relay("decrypting", ["--keylog", keyLog]);
 try {
   const way = (name: string, port: number, withKeyLog: boolean, relayPid?: number): Way => ({
     name,
@@ -169,6 +186,8 @@ try {
     way("relay, decrypting", seeing.port, true, seeing.peer.pid),
   ];
   await rounds(results);
+  await checkNarration(blind);
+  await checkNarration(seeing);
   const direct = median(results[0].times);
   console.log(
     `| ${values.mib} MiB client → sink | median ms | × direct | runs (ms) | relay CPU ms (median) |`,
@@ -183,8 +202,9 @@ try {
     );
   }
   const worst = Math.max(...results.map((r) => median(r.times) / direct));
+  console.log(`\nload average ${Deno.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   console.log(
-    `\ntarget: relay ≤ 1.5 × direct: ${worst <= 1.5 ? "met" : "NOT met"} (${worst.toFixed(2)}×)`,
+    `target: relay ≤ 1.5 × direct: ${worst <= 1.5 ? "met" : "NOT met"} (${worst.toFixed(2)}×)`,
   );
 } finally {
   await blind.peer.kill();
