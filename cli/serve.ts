@@ -30,6 +30,7 @@ import {
 } from "./limits.ts";
 import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { errorSummary } from "./report.ts";
+import { TlsError } from "../lib/errors.ts";
 import { CRYPTO_FLAGS, CRYPTO_HELP, loadCrypto } from "./crypto_flag.ts";
 import { parseExternalPsk, SERVE_PSK_FLAGS, SERVE_PSK_HELP, ticketSettings } from "./psk_flags.ts";
 
@@ -132,6 +133,8 @@ export interface ConnectionRecord {
   readonly ok: boolean;
   /** What the session did ("echoed 3 bytes"), or why it failed. */
   readonly outcome: string;
+  /** When this side refused the peer: the `TlsError` code (as `cert_unknown_issuer`). */
+  readonly code?: string;
   readonly ms: number;
 }
 
@@ -505,8 +508,16 @@ async function handleConnection(
 ): Promise<void> {
   const peer = formatAddr(conn.remoteAddr);
   const started = performance.now();
-  const record = (ok: boolean, outcome: string) =>
-    log({ time: new Date(), peer, info, ok, outcome, ms: Math.round(performance.now() - started) });
+  const record = (ok: boolean, outcome: string, code?: string) =>
+    log({
+      time: new Date(),
+      peer,
+      info,
+      ok,
+      outcome,
+      code,
+      ms: Math.round(performance.now() - started),
+    });
   let info: HandshakeInfo | undefined;
   try {
     info = await conn.handshake();
@@ -515,7 +526,8 @@ async function handleConnection(
     record(true, stopping() ? `${outcome}, closed as the server stopped` : outcome);
   } catch (e) {
     await conn.close().catch(() => {});
-    record(false, stopping() ? "closed as the server stopped" : errorSummary(e));
+    if (stopping()) record(false, "closed as the server stopped");
+    else record(false, errorSummary(e), e instanceof TlsError ? e.code : undefined);
   }
 }
 
@@ -553,6 +565,7 @@ function jsonRecord(r: ConnectionRecord): Record<string, unknown> {
     peer: r.peer,
     ok: r.ok,
     outcome: r.outcome,
+    code: r.code ?? null,
     group: r.info?.group ?? null,
     cipherSuite: r.info?.cipherSuite ?? null,
     alpn: r.info?.alpn ?? null,

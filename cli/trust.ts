@@ -31,7 +31,8 @@ export interface TrustFlags {
 const PSK_ONLY: CertificateVerifier = {
   verify: () =>
     Promise.reject(
-      refuse.unknown(
+      refuse(
+        "cert_untrusted_without_psk",
         "the server did not accept the external PSK and sent a certificate instead, and " +
           "--psk alone trusts no certificate: check --psk and --psk-identity, or give --ca " +
           "to verify the certificate",

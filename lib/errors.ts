@@ -1,14 +1,31 @@
 /**
- * The one error type of the engine, and the alerts it carries.
+ * The engine's errors: `TlsError` (this side ends the connection with an
+ * alert), `PeerAlert`, `TruncationError`, `StalledPeerError`, and
+ * `ApiMisuseError` (a call refused, no peer involved).
  *
- * RFC 8446 §6: every failure ends the connection with an alert. The alert a
- * failure sends is decided where the failure is detected (as `TlsError.alert`)
- * and turned into bytes in one place, the connection's `fail()`.
+ * RFC 8446 §6: every failure ends the connection with an alert. Where a
+ * failure is detected it is named by a code; the one table in
+ * `error_codes.ts` gives the alert each code sends, and the connection's
+ * `fail()` turns it into bytes.
  *
  * @module
  */
 
+import {
+  type AlertName,
+  type ApiMisuseCode,
+  TLS_ERROR_CODES,
+  type TlsErrorCode,
+} from "./error_codes.ts";
 import { type OpenEnum, openEnum } from "./wire/open_enum.ts";
+
+export {
+  type AlertName,
+  API_MISUSE_CODES,
+  type ApiMisuseCode,
+  TLS_ERROR_CODES,
+  type TlsErrorCode,
+} from "./error_codes.ts";
 
 /** RFC 8446 §6: the AlertDescription code points by name (`AlertDescription` is the open enum). */
 export const ALERT_DESCRIPTIONS = {
@@ -48,30 +65,63 @@ export const AlertLevel = openEnum({ warning: 1, fatal: 2 });
 
 /**
  * A failure detected by this side: the connection ends, and `alert` is sent
- * to the peer (RFC 8446 §6.2). The message is meant for a person.
+ * to the peer (RFC 8446 §6.2). `code` names the failure (stable, for
+ * programs and tests); the message is meant for a person.
  */
 export class TlsError extends Error {
-  /** The alert description sent to the peer. */
+  /** What went wrong, as a stable code (see `TLS_ERROR_CODES`). */
+  readonly code: TlsErrorCode | LegacyTlsErrorCode;
+  /** The alert description sent to the peer, from `TLS_ERROR_CODES`. */
   readonly alert: number;
 
   /**
-   * `alert` is the AlertDescription to send; `message` says what went wrong.
+   * `code` names the failure and so the alert to send; `message` says what
+   * went wrong. Temporarily, an alert number in place of the code is taken
+   * too (the code is then `legacy_` and the alert's name).
    *
    * @example
    * ```ts
-   * import { AlertDescription, TlsError } from "./mod.ts";
-   * throw new TlsError(AlertDescription.bad_certificate, "the certificate has expired");
+   * import { TlsError } from "./mod.ts";
+   * throw new TlsError("cert_expired", "the certificate has expired");
    * ```
    */
-  constructor(alert: number, message: string, options?: ErrorOptions) {
+  constructor(code: TlsErrorCode | number, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "TlsError";
-    this.alert = alert;
+    if (typeof code === "number") {
+      this.code = `legacy_${AlertDescription.name(code) as AlertName}`;
+      this.alert = code;
+    } else {
+      this.code = code;
+      this.alert = ALERT_DESCRIPTIONS[TLS_ERROR_CODES[code]];
+    }
   }
 
   /** The alert's RFC name, e.g. `decode_error`. */
   get alertName(): string {
     return AlertDescription.name(this.alert);
+  }
+}
+
+/**
+ * The code of a `TlsError` built from a bare alert number, while the last
+ * throw sites move to codes.
+ */
+export type LegacyTlsErrorCode = `legacy_${AlertName}`;
+
+/**
+ * A call the library refuses (a method at the wrong time, a setting out of
+ * range). No peer is involved and nothing is sent; `code` names the misuse.
+ */
+export class ApiMisuseError extends Error {
+  /** What was misused, as a stable code (see `API_MISUSE_CODES`). */
+  readonly code: ApiMisuseCode;
+
+  /** `code` names the misuse; `message` says what to do instead. */
+  constructor(code: ApiMisuseCode, message: string) {
+    super(message);
+    this.name = "ApiMisuseError";
+    this.code = code;
   }
 }
 
@@ -123,13 +173,3 @@ export class StalledPeerError extends Error {
     this.timeout = timeout;
   }
 }
-
-/** Shorthand constructors for the errors raised most often. */
-export const fail = {
-  decode: (what: string) => new TlsError(AlertDescription.decode_error, what),
-  unexpected: (what: string) => new TlsError(AlertDescription.unexpected_message, what),
-  illegal: (what: string) => new TlsError(AlertDescription.illegal_parameter, what),
-  handshake: (what: string) => new TlsError(AlertDescription.handshake_failure, what),
-  internal: (what: string, cause?: unknown) =>
-    new TlsError(AlertDescription.internal_error, what, { cause }),
-};

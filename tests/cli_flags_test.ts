@@ -127,6 +127,7 @@ Deno.test("flags: serve's connection lines carry a UTC timestamp; --log-format j
       "peer",
       "ok",
       "outcome",
+      "code",
       "group",
       "cipherSuite",
       "alpn",
@@ -140,6 +141,7 @@ Deno.test("flags: serve's connection lines carry a UTC timestamp; --log-format j
     ]);
     assert.equal(record.ok, true);
     assert.equal(record.outcome, "echoed 4 bytes");
+    assert.equal(record.code, null);
     assert.equal(record.group, "X25519MLKEM768", "the default first group");
     assert.equal(record.cipherSuite, "TLS_AES_128_GCM_SHA256");
     assert.equal(record.crypto, "webcrypto");
@@ -147,6 +149,27 @@ Deno.test("flags: serve's connection lines carry a UTC timestamp; --log-format j
     assert.ok(Math.abs(Date.parse(record.time) - Date.now()) < 10_000);
   } finally {
     await text.peer.kill();
+    await json.peer.kill();
+  }
+});
+
+Deno.test("flags: serve --log-format json gives the code of a refusal (a client certificate from another CA)", async () => {
+  const other = await makeCertSet({ dir: true, client: "mallory" });
+  const json = await startServe([
+    ...withCert,
+    ...["--client-ca", p.ca, "--require-client-cert", "--log-format", "json"],
+  ]);
+  try {
+    const r = await runConnect([
+      `localhost:${json.port}`,
+      ...["--ca", p.ca, "--cert", other.paths!.client!, "--key", other.paths!.clientKey!],
+    ]);
+    assert.notEqual(r.code, 0);
+    const record = JSON.parse((await json.peer.waitFor(/^\{.*\}$/m))[0]);
+    assert.equal(record.ok, false);
+    assert.match(record.outcome, /\(sent alert unknown_ca\)$/);
+    assert.equal(record.code, "cert_unknown_issuer", record.outcome);
+  } finally {
     await json.peer.kill();
   }
 });

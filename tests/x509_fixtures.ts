@@ -9,7 +9,8 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { contextTag, derItem, Tag } from "../lib/wire/der.ts";
-import { TlsError } from "../lib/errors.ts";
+import { type AlertName, TlsError } from "../lib/errors.ts";
+import type { RefusalCode } from "../lib/x509/refusal.ts";
 import type { PathVerifier } from "../lib/x509/verify.ts";
 import type { VerifyContext } from "../lib/config.ts";
 import { parseIp } from "../lib/x509/names.ts";
@@ -188,20 +189,25 @@ export function server(serverName?: string, extra: Partial<VerifyContext> = {}):
   return { peer: "server", serverName, now: NOW, crypto: webcrypto, ...extra };
 }
 
-/** Asserts that verification refuses with `alert` and a message containing `fragment`. */
+/**
+ * Asserts that verification refuses with `code` and its `alert`, and (where
+ * the test is about what the message reports) a message containing `fragment`.
+ */
 export async function assertRefused(
   verifier: PathVerifier,
   chain: readonly TestCert[] | readonly Uint8Array[],
   context: VerifyContext,
-  alert: string,
-  fragment: string | RegExp,
+  code: RefusalCode,
+  alert: AlertName,
+  fragment?: string | RegExp,
 ): Promise<void> {
   const ders = chain.map((c) => c instanceof Uint8Array ? c : c.der);
   await assert.rejects(verifier.verify(ders, context), (e) => {
     assert.ok(e instanceof TlsError, `not a TlsError: ${e}`);
+    assert.equal(e.code, code, e.message);
     assert.equal(e.alertName, alert, e.message);
     if (typeof fragment === "string") assert.ok(e.message.includes(fragment), e.message);
-    else assert.match(e.message, fragment);
+    else if (fragment) assert.match(e.message, fragment);
     return true;
   });
 }

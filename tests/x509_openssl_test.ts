@@ -122,8 +122,8 @@ Deno.test("openssl: x509 -req without -extfile makes a version 1 certificate, wh
     verifier,
     [await der("v1"), await der("ica")],
     at("localhost"),
+    "cert_not_v3",
     "bad_certificate",
-    'certificate "CN=localhost" is a version 1 certificate',
   );
 });
 
@@ -133,8 +133,8 @@ Deno.test("openssl: expired at the validation time", async () => {
     verifier,
     [await der("leaf"), await der("ica")],
     at("localhost", later),
+    "cert_expired",
     "certificate_expired",
-    'certificate "CN=localhost" expired on',
   );
 });
 
@@ -147,8 +147,8 @@ Deno.test("openssl: pathlen:0 exceeded", async () => {
     verifier,
     [await der("deep"), await der("ica2"), await der("ica")],
     at("localhost"),
+    "cert_path_len_exceeded",
     "bad_certificate",
-    "whose pathLenConstraint allows no more CA certificates below it",
   );
 });
 
@@ -159,8 +159,8 @@ Deno.test("openssl: weak keys and SHA-1 are refused", async () => {
     verifier,
     [await der("p192"), await der("ica")],
     at("localhost"),
+    "cert_key_refused",
     "unsupported_certificate",
-    "its key is on curve P-192, which is too weak",
   );
   await key("rsa1024", "rsa:1024");
   await sign("rsa1024", "/CN=localhost", "ica", LEAF_EXT);
@@ -168,8 +168,8 @@ Deno.test("openssl: weak keys and SHA-1 are refused", async () => {
     verifier,
     [await der("rsa1024"), await der("ica")],
     at("localhost"),
+    "cert_key_refused",
     "unsupported_certificate",
-    "its RSA key has 1024 bits",
   );
   await key("sha1");
   await sign("sha1", "/CN=localhost", "ica", LEAF_EXT, "-sha1");
@@ -177,8 +177,8 @@ Deno.test("openssl: weak keys and SHA-1 are refused", async () => {
     verifier,
     [await der("sha1"), await der("ica")],
     at("localhost"),
+    "cert_signature_algorithm_refused",
     "unsupported_certificate",
-    "ecdsa-with-SHA1",
   );
   await key("rsaca", "rsa:2048");
   await sign("rsaca", "/CN=RSA Intermediate", "root", CA_EXT);
@@ -188,8 +188,8 @@ Deno.test("openssl: weak keys and SHA-1 are refused", async () => {
     verifier,
     [await der("rsasha1"), await der("rsaca")],
     at("localhost"),
+    "cert_signature_algorithm_refused",
     "unsupported_certificate",
-    "signed with sha1WithRSAEncryption, which is refused: SHA-1 signatures are forgeable",
   );
   await key("rsaleaf");
   await sign("rsaleaf", "/CN=localhost", "rsaca", LEAF_EXT);
@@ -203,8 +203,8 @@ Deno.test("openssl: an unknown critical extension", async () => {
     verifier,
     [await der("crit"), await der("ica")],
     at("localhost"),
+    "cert_unknown_critical_extension",
     "unsupported_certificate",
-    "(1.2.3.4)",
   );
 });
 
@@ -222,8 +222,8 @@ Deno.test("openssl: a name constraint violation", async () => {
     verifier,
     [await der("ncleaf"), await der("nc")],
     at("localhost"),
+    "cert_name_not_permitted",
     "bad_certificate",
-    'has the name DNS:localhost, outside what the name constraints of intermediate "CN=Constrained" permit (DNS:example.test',
   );
 });
 

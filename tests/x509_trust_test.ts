@@ -10,6 +10,7 @@ import { encodePem } from "../lib/x509/pem.ts";
 import { PathVerifier } from "../lib/x509/verify.ts";
 import { TlsError } from "../lib/errors.ts";
 import { ca, leaf, server } from "./x509_fixtures.ts";
+import { misuse } from "./helpers/errors.ts";
 
 const root = await ca("CN=Bundle Root");
 const other = await ca("CN=Other Root");
@@ -74,20 +75,15 @@ Deno.test("--pin: exactly the pinned key, whatever the chain", async () => {
     new PinnedKeyVerifier([otherPin]).verify([host.der], server("localhost")),
     (e) => {
       assert.ok(e instanceof TlsError);
+      assert.equal(e.code, "cert_pin_mismatch");
       assert.equal(e.alertName, "bad_certificate");
-      assert.equal(
-        e.message,
-        `the server's public key is ${curl(pin)}, which does not match the pinned ${
-          curl(otherPin)
-        }`,
-      );
       return true;
     },
   );
   // curl's --pinnedpubkey form is accepted too.
   await new PinnedKeyVerifier([curl(pin)]).verify([host.der], server("anything"));
   assert.deepEqual(parsePin(curl(pin)), parsePin(pin));
-  assert.throws(() => parsePin("sha1/abc"), /expected sha256\/\/ followed by the base64 SHA-256/);
+  assert.throws(() => parsePin("sha1/abc"), misuse("invalid_pin"));
 });
 
 Deno.test("--insecure: anything goes", async () => {
@@ -99,6 +95,6 @@ Deno.test("a server's client-certificate check: anchor subjects for certificate_
   assert.equal(v.anchorSubjects.length, 2);
   assert.throws(
     () => new PathVerifier([new Uint8Array([0x30, 0x00])]),
-    /trust anchor #1 cannot be parsed/,
+    misuse("invalid_trust_anchor"),
   );
 });

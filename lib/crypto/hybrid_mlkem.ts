@@ -9,7 +9,7 @@
  */
 
 import { NamedGroup } from "../codepoints.ts";
-import { TlsError } from "../errors.ts";
+import { ApiMisuseError, TlsError } from "../errors.ts";
 import {
   encapsulationKeyProblem,
   ML_KEM_768,
@@ -177,7 +177,8 @@ export function hybridGroup(
   classical: KeyExchangeGroup,
 ): KeyExchangeGroup {
   if (classical.id !== layout.classical) {
-    throw new TypeError(
+    throw new ApiMisuseError(
+      "hybrid_group_mismatch",
       `${NamedGroup.name(layout.group)} needs ${NamedGroup.name(layout.classical)}`,
     );
   }

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { AlertDescription, TlsError } from "../errors.ts";
+import { TlsError } from "../errors.ts";
 import { NamedGroup } from "../codepoints.ts";
 import type { PublicKeyInfo } from "./public_key.ts";
 
@@ -218,7 +218,7 @@ export interface CryptoProvider {
 /** The error a key exchange reports for a peer's unusable share: illegal_parameter (RFC 8446 §4.2.8). */
 export function invalidKeyShare(group: number, why: string): TlsError {
   return new TlsError(
-    AlertDescription.illegal_parameter,
+    "invalid_key_share",
     `the ${NamedGroup.name(group)} key share ${why}`,
   );
 }

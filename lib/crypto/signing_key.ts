@@ -8,6 +8,7 @@
  */
 
 import { SignatureScheme } from "../codepoints.ts";
+import { ApiMisuseError } from "../errors.ts";
 import { DerError, DerReader, Tag } from "../wire/der.ts";
 import { OID, type PublicKeyInfo } from "./public_key.ts";
 import type { SigningKey } from "./provider.ts";
@@ -54,7 +55,10 @@ export function chooseScheme(key: SigningKey, peerSchemes: readonly number[]): n
 /** Throws unless `key` can sign with `scheme` (a scheme it did not offer is a bug, not input). */
 export function checkSchemeOfKey(key: SigningKey, scheme: number): void {
   if (!key.schemes.includes(scheme)) {
-    throw new Error(`this key cannot sign with ${SignatureScheme.name(scheme)}`);
+    throw new ApiMisuseError(
+      "key_cannot_sign_scheme",
+      `this key cannot sign with ${SignatureScheme.name(scheme)}`,
+    );
   }
 }
 

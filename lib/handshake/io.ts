@@ -6,7 +6,7 @@
  * @module
  */
 
-import { AlertDescription, TlsError } from "../errors.ts";
+import { TlsError } from "../errors.ts";
 import { ExtensionType } from "../codepoints.ts";
 import type { KeySchedule } from "../crypto/key_schedule.ts";
 import type { CryptoProvider } from "../crypto/provider.ts";
@@ -95,7 +95,7 @@ export function checkReplyExtensions(
   for (const e of exts) {
     if (!offered.has(e.type)) {
       throw new TlsError(
-        AlertDescription.unsupported_extension,
+        "unsolicited_extension",
         `${messageName(message)} carries the ${
           ExtensionType.name(e.type)
         } extension, which was not offered`,
@@ -103,7 +103,7 @@ export function checkReplyExtensions(
     }
     if (!allowed.has(e.type)) {
       throw new TlsError(
-        AlertDescription.illegal_parameter,
+        "extension_not_allowed",
         `${messageName(message)} carries the ${
           ExtensionType.name(e.type)
         } extension, which does not belong there`,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { AlertDescription, TlsError } from "../errors.ts";
+import { TlsError } from "../errors.ts";
 import { NamedGroup, SignatureScheme } from "../codepoints.ts";
 import {
   type CertificateVerifier,
@@ -61,7 +61,7 @@ export function requireGroup(crypto: CryptoProvider, group: number): KeyExchange
   const g = findGroup(crypto, group);
   if (!g) {
     throw new TlsError(
-      AlertDescription.internal_error,
+      "group_not_implemented",
       `group ${NamedGroup.name(group)} is not implemented by the ${crypto.name} crypto provider`,
     );
   }
@@ -105,14 +105,14 @@ export async function checkCertificateVerify(
   const scheme = SignatureScheme.name(cv.scheme);
   if (!accepted.includes(cv.scheme)) {
     throw new TlsError(
-      AlertDescription.illegal_parameter,
+      "signature_scheme_not_offered",
       `the ${from} signed with ${scheme}, which was not offered`,
     );
   }
   const spki = leafPublicKey(leaf);
   if (!schemeFitsKey(cv.scheme, inspectPublicKey(spki))) {
     throw new TlsError(
-      AlertDescription.illegal_parameter,
+      "signature_scheme_key_mismatch",
       `the ${from} signed with ${scheme}, which does not fit its certificate's key`,
     );
   }
@@ -121,7 +121,7 @@ export async function checkCertificateVerify(
   io.trace({ kind: "signature", from, scheme: cv.scheme, transcriptHash, ok });
   if (!ok) {
     throw new TlsError(
-      AlertDescription.decrypt_error,
+      "bad_certificate_verify_signature",
       `the ${from}'s CertificateVerify signature (${scheme}) does not verify`,
     );
   }

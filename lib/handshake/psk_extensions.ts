@@ -7,7 +7,7 @@
  * @module
  */
 
-import { AlertDescription, TlsError } from "../errors.ts";
+import { TlsError } from "../errors.ts";
 import { ExtensionType } from "../codepoints.ts";
 import { Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
@@ -74,7 +74,7 @@ export function decodeOfferedPsks(data: Uint8Array): OfferedPsks {
   r.end();
   if (identities.length !== binders.length) {
     throw new TlsError(
-      AlertDescription.illegal_parameter,
+      "psk_identities_binders_mismatch",
       `pre_shared_key: ${identities.length} identities but ${binders.length} binders`,
     );
   }

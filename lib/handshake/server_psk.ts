@@ -10,7 +10,7 @@
  * @module
  */
 
-import { AlertDescription, TlsError } from "../errors.ts";
+import { TlsError } from "../errors.ts";
 import { ExtensionType, HandshakeType } from "../codepoints.ts";
 import type { ExternalPsk, ServerConfig, TicketSettings } from "../config.ts";
 import { KeySchedule } from "../crypto/key_schedule.ts";
@@ -85,7 +85,7 @@ export async function acceptPsk(o: PskOffer): Promise<AcceptedPsk | undefined> {
   // RFC 8446 §4.2.9: a client offering pre_shared_key MUST offer psk_key_exchange_modes.
   if (!modesExt) {
     throw new TlsError(
-      AlertDescription.missing_extension,
+      "missing_psk_modes",
       "ClientHello: pre_shared_key without psk_key_exchange_modes",
     );
   }
@@ -116,7 +116,7 @@ export async function acceptPsk(o: PskOffer): Promise<AcceptedPsk | undefined> {
     if (!constantTimeEqual(expected, offered.binders[index])) {
       trace(`PSK binder ${index}: does not match`, false);
       throw new TlsError(
-        AlertDescription.decrypt_error,
+        "bad_psk_binder",
         `the binder of PSK ${index} does not match the ClientHello`,
       );
     }

@@ -16,6 +16,7 @@
 import { CipherSuite } from "../codepoints.ts";
 import type { AeadKey, CryptoProvider, MaybePromise } from "../crypto/provider.ts";
 import { suiteById } from "../crypto/suites.ts";
+import { ApiMisuseError } from "../errors.ts";
 import { constantTimeEqual } from "../wire/writer.ts";
 
 /** One ticket key: its name (sent in every ticket it seals) and its AES-256 key. */
@@ -40,10 +41,15 @@ export class TicketKeys {
 
   /** Keys in order of creation: the last one seals. At least one. */
   constructor(crypto: CryptoProvider, keys: readonly TicketKey[]) {
-    if (!keys.length) throw new Error("TicketKeys needs at least one key");
+    if (!keys.length) {
+      throw new ApiMisuseError("ticket_keys_empty", "TicketKeys needs at least one key");
+    }
     for (const k of keys) {
       if (k.name.length !== NAME || k.key.length !== KEY) {
-        throw new Error(`a ticket key has a ${NAME}-byte name and a ${KEY}-byte key`);
+        throw new ApiMisuseError(
+          "ticket_key_wrong_size",
+          `a ticket key has a ${NAME}-byte name and a ${KEY}-byte key`,
+        );
       }
     }
     this.#crypto = crypto;
@@ -101,7 +107,12 @@ export class TicketKeys {
     let key = this.#aead.get(k);
     if (!key) {
       const suite = suiteById(this.#crypto, CipherSuite.TLS_AES_256_GCM_SHA384);
-      if (!suite) throw new Error(`${this.#crypto.name} has no AES-256-GCM for tickets`);
+      if (!suite) {
+        throw new ApiMisuseError(
+          "ticket_aead_unavailable",
+          `${this.#crypto.name} has no AES-256-GCM for tickets`,
+        );
+      }
       key = suite.aead.key(k.key);
       this.#aead.set(k, key);
     }

@@ -20,7 +20,8 @@ export function checkServerName(leaf: Certificate, serverName: string): TlsError
   const ext = leaf.extensions;
   const names = "malformed" in ext ? [] : ext.subjectAltName?.value ?? [];
   if (names.length === 0) {
-    return refuse.bad(
+    return refuse(
+      "cert_no_subject_alt_name",
       `${who} has no subjectAltName, so it is not valid for any name ` +
         `(the subject CN is not used: RFC 9525 §6.2.1)`,
     );
@@ -28,7 +29,8 @@ export function checkServerName(leaf: Certificate, serverName: string): TlsError
   const ip = parseIp(serverName);
   if (ip) {
     if (names.some((n) => n.type === "ip" && bytesEqual(n.bytes, ip))) return undefined;
-    return refuse.bad(
+    return refuse(
+      "cert_not_valid_for_name",
       `${who} is not valid for IP address ${formatIp(ip)}: its names are ${listNames(names)}` +
         ` (an IP address matches only iPAddress names)`,
     );
@@ -39,7 +41,10 @@ export function checkServerName(leaf: Certificate, serverName: string): TlsError
   ) {
     return undefined;
   }
-  return refuse.bad(`${who} is not valid for "${serverName}": its names are ${listNames(names)}`);
+  return refuse(
+    "cert_not_valid_for_name",
+    `${who} is not valid for "${serverName}": its names are ${listNames(names)}`,
+  );
 }
 
 /** The names of a subjectAltName, each flagged if it can never match. */

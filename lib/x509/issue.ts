@@ -24,6 +24,7 @@ import {
 } from "./webcrypto_issuing.ts";
 import { type Issued, toIssued } from "./issued.ts";
 import { sanEntry } from "./san.ts";
+import { ApiMisuseError } from "../errors.ts";
 
 export type { KeyType } from "./webcrypto_issuing.ts";
 export type { Issued } from "./issued.ts";
@@ -114,7 +115,12 @@ export async function issueLeaf(
   opts: IssueOptions & { names: string[]; usage: "server" | "client" },
 ): Promise<Issued> {
   const commonName = opts.commonName ?? opts.names[0];
-  if (!commonName) throw new Error("a leaf certificate needs a name or a commonName");
+  if (!commonName) {
+    throw new ApiMisuseError(
+      "certificate_needs_name",
+      "a leaf certificate needs a name or a commonName",
+    );
+  }
   const key = await generateCertificateKey(opts.keyType ?? "ecdsa-p256");
   const rsaServer = opts.usage === "server" && key.keyType.startsWith("rsa-");
   const extensions: x509.Extension[] = [
@@ -164,7 +170,10 @@ function validity(
 ): { notBefore: Date; notAfter: Date } {
   const days = opts.days ?? defaultDays;
   if (!Number.isInteger(days) || days < 1) {
-    throw new RangeError(`days must be a positive whole number, not ${days}`);
+    throw new ApiMisuseError(
+      "invalid_validity",
+      `days must be a positive whole number, not ${days}`,
+    );
   }
   const second = (t: number) => new Date(Math.floor(t / 1000) * 1000);
   const now = Date.now(), end = opts.notAfter?.getTime();
@@ -177,7 +186,10 @@ function validity(
       Math.min(notBefore.getTime() + days * DAY_MS, issuer?.notAfter.getTime() ?? Infinity),
   );
   if (notAfter <= notBefore) {
-    throw new RangeError(`notAfter (${notAfter.toISOString()}) is not after notBefore`);
+    throw new ApiMisuseError(
+      "invalid_validity",
+      `notAfter (${notAfter.toISOString()}) is not after notBefore`,
+    );
   }
   return { notBefore, notAfter };
 }

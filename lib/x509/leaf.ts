@@ -5,7 +5,7 @@
  * @module
  */
 
-import { AlertDescription, TlsError } from "../errors.ts";
+import { TlsError } from "../errors.ts";
 import { inspectPublicKey } from "../crypto/public_key.ts";
 import { DerReader, Tag } from "../wire/der.ts";
 
@@ -28,7 +28,7 @@ export function leafPublicKey(certificate: Uint8Array): Uint8Array {
     return spki;
   } catch (e) {
     throw new TlsError(
-      AlertDescription.bad_certificate,
+      "cert_unparseable",
       `the peer's certificate cannot be parsed: ${(e as Error).message}`,
     );
   }

@@ -48,27 +48,31 @@ export function checkNameConstraints(
     if (permitted.length === 0 && excluded.length === 0) continue;
     budget.comparisons += permitted.length + excluded.length;
     if (budget.comparisons > MAX_CONSTRAINT_COMPARISONS) {
-      return refuse.unknown(
+      return refuse(
+        "cert_name_constraints_gave_up",
         `gave up checking name constraints after ${MAX_CONSTRAINT_COMPARISONS} comparisons ` +
           `(${who} has many names, and ${constrainer} many constraints)`,
       );
     }
     const text = formatGeneralName(name);
     if (form !== "dns" && form !== "ip" && form !== "dn") {
-      return refuse.unsupported(
+      return refuse(
+        "cert_name_constraint_unsupported",
         `${who} has the name ${text}, and ${constrainer} constrains names of that form, ` +
           `which this validator cannot check (RFC 5280 §4.2.1.10 requires refusing it)`,
       );
     }
     const hit = excluded.find((c) => matches(name, c, "excluded"));
     if (hit) {
-      return refuse.bad(
+      return refuse(
+        "cert_name_excluded",
         `${who} has the name ${text}, which the name constraints of ${constrainer} exclude ` +
           `(excluded: ${formatGeneralName(hit)}; RFC 5280 §4.2.1.10)`,
       );
     }
     if (permitted.length > 0 && !permitted.some((c) => matches(name, c, "permitted"))) {
-      return refuse.bad(
+      return refuse(
+        "cert_name_not_permitted",
         `${who} has the name ${text}, outside what the name constraints of ${constrainer} ` +
           `permit (${summarize(permitted)}; RFC 5280 §4.2.1.10)`,
       );

@@ -143,7 +143,8 @@ class Search {
       const count = intermediates + (role === "intermediate" && !cert.selfIssued ? 1 : 0);
       if (count > this.#limits.maxIntermediates) {
         this.#record(
-          refuse.unknownCa(
+          refuse(
+            "cert_path_too_long",
             `no path from ${describe(this.#q.leaf, "leaf")} reaches a trust anchor within ` +
               `${this.#limits.maxIntermediates} intermediates`,
           ),
@@ -208,7 +209,8 @@ class Search {
   ): Promise<TlsError | undefined> {
     const alg = signatureAlgorithm(child.signatureAlgorithm);
     if ("refused" in alg) {
-      return refuse.unsupported(
+      return refuse(
+        "cert_signature_algorithm_refused",
         `${
           describe(child, childRole)
         } is signed with ${alg.name}, which is refused: ${alg.refused}`,
@@ -227,14 +229,16 @@ class Search {
     if (await ok) return undefined;
     if (keyIdsDiffer(child, issuer)) {
       // Another CA with the same name: the child's issuer is simply not this one.
-      return refuse.unknownCa(
+      return refuse(
+        "cert_issuer_mismatch",
         `${describe(child, childRole)} was issued by a CA named ${quoted(issuer)}, but not by ` +
           `${
             describe(issuer, issuerRole)
           }: the key identifiers differ and the signature does not verify`,
       );
     }
-    return refuse.bad(
+    return refuse(
+      "cert_bad_signature",
       `the ${alg.name} signature on ${describe(child, childRole)} does not verify with the ` +
         `public key of ${describe(issuer, issuerRole)}`,
     );
@@ -250,7 +254,8 @@ class Search {
       const cert = path[i];
       if (i < path.length - 1 && !cert.selfIssued) {
         if (remaining <= 0) {
-          return refuse.bad(
+          return refuse(
+            "cert_path_len_exceeded",
             `${describe(cert, "intermediate")} is a CA below ${quoted(limitedBy!)}, whose ` +
               `pathLenConstraint allows no more CA certificates below it (RFC 5280 §4.2.1.9)`,
           );
@@ -299,9 +304,13 @@ class Search {
 
   #noIssuer(cert: Certificate, role: Role): TlsError {
     if (cert.selfIssued) {
-      return refuse.unknownCa(`${describe(cert, role)} is self-signed and is not a trust anchor`);
+      return refuse(
+        "cert_self_signed_untrusted",
+        `${describe(cert, role)} is self-signed and is not a trust anchor`,
+      );
     }
-    return refuse.unknownCa(
+    return refuse(
+      "cert_unknown_issuer",
       `${describe(cert, role)} was issued by ${
         cert.issuer.text ? `"${cert.issuer.text}"` : "(empty name)"
       }, which is neither a trust anchor nor among the certificates the peer sent`,
@@ -309,7 +318,8 @@ class Search {
   }
 
   #gaveUp(): TlsError {
-    return refuse.unknown(
+    return refuse(
+      "cert_path_search_gave_up",
       `gave up looking for a path after ${this.#limits.maxSignatureChecks} signature checks ` +
         `(the peer sent ${this.#q.intermediates.length + 1} certificates)`,
     );

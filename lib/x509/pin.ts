@@ -9,6 +9,7 @@
  */
 
 import type { CertificateVerifier, VerifyContext } from "../config.ts";
+import { ApiMisuseError } from "../errors.ts";
 import { defaultProvider } from "../crypto/default.ts";
 import type { CryptoProvider } from "../crypto/provider.ts";
 import { leafPublicKey } from "./leaf.ts";
@@ -31,7 +32,8 @@ export function spkiPin(spki: Uint8Array, crypto: CryptoProvider = defaultProvid
 export function parsePin(text: string): Uint8Array {
   const m = text.match(/^sha256\/\/?([A-Za-z0-9+/]{43}=)$/);
   if (!m) {
-    throw new Error(
+    throw new ApiMisuseError(
+      "invalid_pin",
       `"${text}" is not a pin: expected sha256// followed by the base64 SHA-256 of the server's ` +
         `SubjectPublicKeyInfo (44 characters), as \`handshake ca\` prints it`,
     );
@@ -67,7 +69,7 @@ export class PinnedKeyVerifier implements CertificateVerifier {
   }
 
   #check(chain: readonly Uint8Array[], context: VerifyContext): void {
-    if (chain.length === 0) throw refuse.bad("the peer sent no certificate");
+    if (chain.length === 0) throw refuse("cert_chain_empty", "the peer sent no certificate");
     const pin = spkiPin(leafPublicKey(chain[0]), context.crypto);
     const ok = this.#pins.includes(pin);
     context.trace?.({
@@ -80,7 +82,8 @@ export class PinnedKeyVerifier implements CertificateVerifier {
     if (!ok) {
       // Shown in curl's form, as `handshake ca` prints pins.
       const curl = (p: string) => p.replace("sha256/", "sha256//");
-      throw refuse.bad(
+      throw refuse(
+        "cert_pin_mismatch",
         `the ${context.peer}'s public key is ${curl(pin)}, which does not match the pinned ` +
           `${this.#pins.map(curl).join(" or ")}`,
       );

@@ -57,25 +57,30 @@ export function checkCertificate(
 ): TlsError | undefined {
   const who = describe(cert, role);
   const ext = cert.extensions;
-  if ("malformed" in ext) return refuse.bad(`${who} has a ${ext.malformed}`);
+  if ("malformed" in ext) {
+    return refuse("cert_malformed_extension", `${who} has a ${ext.malformed}`);
+  }
   if (ext.duplicates.length > 0) {
     const oid = ext.duplicates[0];
-    return refuse.bad(
+    return refuse(
+      "cert_duplicate_extension",
       `${who} has the ${EXTENSION_NAMES[oid] ?? oid} extension more than once (RFC 5280 §4.2)`,
     );
   }
   const issuance = role === "anchor" ? undefined : checkIssuance(cert, role, who, ext);
   if (issuance) return issuance;
   if (ext.unknownCritical.length > 0) {
-    return refuse.unsupported(
+    return refuse(
+      "cert_unknown_critical_extension",
       `${who} has a critical extension this validator does not understand ` +
         `(${ext.unknownCritical.join(", ")}), which RFC 5280 §4.2 requires refusing`,
     );
   }
   const key = keyProblem(cert.spki);
-  if (key) return refuse.unsupported(`${who} is refused: ${key}`);
+  if (key) return refuse("cert_key_refused", `${who} is refused: ${key}`);
   if (ext.policyConstraints?.value.requireExplicitPolicy !== undefined) {
-    return refuse.unsupported(
+    return refuse(
+      "cert_requires_explicit_policy",
       `${who} requires an explicit certificate policy (policyConstraints), ` +
         `and this validator does not process certificate policies`,
     );
@@ -84,7 +89,8 @@ export function checkCertificate(
     const purposes = ext.extKeyUsage.value;
     if (!purposes.includes(KeyPurpose[purpose]) && !purposes.includes(KeyPurpose.any)) {
       const listed = purposes.map((p) => PURPOSE_NAMES[p] ?? p).join(", ");
-      return refuse.bad(
+      return refuse(
+        "cert_wrong_purpose",
         `${who} is not valid for ${
           PURPOSE_TEXT[purpose]
         }: its extendedKeyUsage allows only ${listed}`,
@@ -100,12 +106,14 @@ export function checkValidity(cert: Certificate, role: Role, now: Date): TlsErro
   const t = Math.floor(now.getTime() / 1000) * 1000;
   const when = `(validation time ${formatTime(now.getTime())})`;
   if (t < cert.notBefore) {
-    return refuse.expired(
+    return refuse(
+      "cert_not_yet_valid",
       `${describe(cert, role)} is not valid before ${formatTime(cert.notBefore)} ${when}`,
     );
   }
   if (t > cert.notAfter) {
-    return refuse.expired(
+    return refuse(
+      "cert_expired",
       `${describe(cert, role)} expired on ${formatTime(cert.notAfter)} ${when}`,
     );
   }
@@ -120,38 +128,52 @@ function checkIssuance(
   ext: Extensions,
 ): TlsError | undefined {
   if (cert.version !== 3) {
-    return refuse.bad(
+    return refuse(
+      "cert_not_v3",
       `${who} is a version ${cert.version} certificate; only version 3 is accepted`,
     );
   }
   const serial = cert.serial;
   if (serial[0] & 0x80) {
-    return refuse.bad(`${who} has a negative serial number (RFC 5280 §4.1.2.2)`);
+    return refuse("cert_bad_serial", `${who} has a negative serial number (RFC 5280 §4.1.2.2)`);
   }
   if (serial.length > 1 && serial[0] === 0 && !(serial[1] & 0x80)) {
-    return refuse.bad(`${who} has a non-minimally encoded serial number`);
+    return refuse("cert_bad_serial", `${who} has a non-minimally encoded serial number`);
   }
   if (serial.every((b) => b === 0)) {
-    return refuse.bad(`${who} has serial number 0 (RFC 5280 §4.1.2.2 requires a positive one)`);
+    return refuse(
+      "cert_bad_serial",
+      `${who} has serial number 0 (RFC 5280 §4.1.2.2 requires a positive one)`,
+    );
   }
   if (serial.length - (serial[0] === 0 ? 1 : 0) > 20) {
-    return refuse.bad(`${who} has a serial number longer than 20 octets (RFC 5280 §4.1.2.2)`);
+    return refuse(
+      "cert_bad_serial",
+      `${who} has a serial number longer than 20 octets (RFC 5280 §4.1.2.2)`,
+    );
   }
   if (cert.issuer.rdns.length === 0) {
-    return refuse.bad(`${who} has an empty issuer name (RFC 5280 §4.1.2.4)`);
+    return refuse("cert_empty_issuer", `${who} has an empty issuer name (RFC 5280 §4.1.2.4)`);
   }
   if (!ext.authorityKeyIdentifier && !cert.selfIssued) {
-    return refuse.bad(
+    return refuse(
+      "cert_missing_authority_key_id",
       `${who} has no authorityKeyIdentifier, which RFC 5280 §4.2.1.1 requires of every ` +
         `certificate that is not self-signed`,
     );
   }
   if (role === "intermediate") {
     if (!ext.subjectKeyIdentifier) {
-      return refuse.bad(`${who} is a CA without a subjectKeyIdentifier (RFC 5280 §4.2.1.2)`);
+      return refuse(
+        "cert_ca_missing_subject_key_id",
+        `${who} is a CA without a subjectKeyIdentifier (RFC 5280 §4.2.1.2)`,
+      );
     }
     if (ext.basicConstraints && !ext.basicConstraints.critical) {
-      return refuse.bad(`${who} has a non-critical basicConstraints (RFC 5280 §4.2.1.9)`);
+      return refuse(
+        "cert_extension_criticality",
+        `${who} has a non-critical basicConstraints (RFC 5280 §4.2.1.9)`,
+      );
     }
   }
   return undefined;
@@ -170,13 +192,20 @@ function checkKeyIdentifiers(
 ): TlsError | undefined {
   const aki = ext.authorityKeyIdentifier, ski = ext.subjectKeyIdentifier;
   if (aki?.critical) {
-    return refuse.bad(`${who} marks authorityKeyIdentifier critical (RFC 5280 §4.2.1.1)`);
+    return refuse(
+      "cert_extension_criticality",
+      `${who} marks authorityKeyIdentifier critical (RFC 5280 §4.2.1.1)`,
+    );
   }
   if (ski?.critical) {
-    return refuse.bad(`${who} marks subjectKeyIdentifier critical (RFC 5280 §4.2.1.2)`);
+    return refuse(
+      "cert_extension_criticality",
+      `${who} marks subjectKeyIdentifier critical (RFC 5280 §4.2.1.2)`,
+    );
   }
   if (aki && !aki.value.keyId) {
-    return refuse.bad(
+    return refuse(
+      "cert_authority_key_id_without_key_id",
       `${who} has an authorityKeyIdentifier without a keyIdentifier (RFC 5280 §4.2.1.1)`,
     );
   }
@@ -185,15 +214,22 @@ function checkKeyIdentifiers(
     role === "anchor" && cert.selfIssued && aki?.value.keyId && ski &&
     !bytesEqual(aki.value.keyId, ski.value)
   ) {
-    return refuse.bad(
+    return refuse(
+      "cert_self_signed_key_id_mismatch",
       `${who} is self-signed but its authorityKeyIdentifier differs from its subjectKeyIdentifier`,
     );
   }
   if (ext.authorityInfoAccess?.critical) {
-    return refuse.bad(`${who} marks authorityInfoAccess critical (RFC 5280 §4.2.2.1)`);
+    return refuse(
+      "cert_extension_criticality",
+      `${who} marks authorityInfoAccess critical (RFC 5280 §4.2.2.1)`,
+    );
   }
   if (ext.policyConstraints && !ext.policyConstraints.critical) {
-    return refuse.bad(`${who} has a non-critical policyConstraints (RFC 5280 §4.2.1.11)`);
+    return refuse(
+      "cert_extension_criticality",
+      `${who} has a non-critical policyConstraints (RFC 5280 §4.2.1.11)`,
+    );
   }
   return undefined;
 }
@@ -201,7 +237,8 @@ function checkKeyIdentifiers(
 /** Rules for the certificate that issues others (RFC 5280 §6.1.4 (k), (n)). */
 function checkCa(cert: Certificate, who: string, ext: Extensions): TlsError | undefined {
   if (!ext.basicConstraints?.value.ca) {
-    return refuse.bad(
+    return refuse(
+      "cert_issuer_not_ca",
       `${who} is not a CA (${
         ext.basicConstraints ? "its basicConstraints cA is FALSE" : "it has no basicConstraints"
       }), ` +
@@ -210,13 +247,17 @@ function checkCa(cert: Certificate, who: string, ext: Extensions): TlsError | un
   }
   const ku = ext.keyUsage?.value;
   if (ku && !ku.has("keyCertSign")) {
-    return refuse.bad(
+    return refuse(
+      "cert_issuer_no_key_cert_sign",
       `${who} may not sign certificates: its keyUsage (${[...ku].join(", ")}) lacks keyCertSign ` +
         `(RFC 5280 §4.2.1.3)`,
     );
   }
   if (cert.subject.rdns.length === 0) {
-    return refuse.bad(`${who} is a CA with an empty subject (RFC 5280 §4.1.2.6)`);
+    return refuse(
+      "cert_ca_empty_subject",
+      `${who} is a CA with an empty subject (RFC 5280 §4.1.2.6)`,
+    );
   }
   const nc = ext.nameConstraints?.value;
   for (const base of nc ? [...nc.permitted, ...nc.excluded] : []) {
@@ -227,7 +268,8 @@ function checkCa(cert: Certificate, who: string, ext: Extensions): TlsError | un
         prefixLength(base.bytes.subarray(base.bytes.length / 2)) !== undefined
       : true;
     if (!ok) {
-      return refuse.bad(
+      return refuse(
+        "cert_malformed_name_constraint",
         `${who} has a malformed name constraint ${formatGeneralName(base)} (RFC 5280 §4.2.1.10)`,
       );
     }
@@ -238,37 +280,43 @@ function checkCa(cert: Certificate, who: string, ext: Extensions): TlsError | un
 /** Rules for the peer's own certificate (RFC 5280 §4.2.1.9, RFC 8446 §4.4.2.2). */
 function checkEndEntity(cert: Certificate, who: string, ext: Extensions): TlsError | undefined {
   if (ext.basicConstraints?.value.ca) {
-    return refuse.bad(
+    return refuse(
+      "cert_leaf_is_ca",
       `${who} is a CA certificate (basicConstraints cA=TRUE) and cannot be used as the peer's ` +
         `own certificate`,
     );
   }
   const ku = ext.keyUsage?.value;
   if (ku && !ku.has("digitalSignature")) {
-    return refuse.bad(
+    return refuse(
+      "cert_no_digital_signature",
       `${who} may not make signatures: its keyUsage (${[...ku].join(", ")}) lacks ` +
         `digitalSignature (RFC 8446 §4.4.2.2)`,
     );
   }
   if (ku?.has("keyCertSign")) {
-    return refuse.bad(
+    return refuse(
+      "cert_leaf_key_cert_sign",
       `${who} is not a CA but its keyUsage asserts keyCertSign (RFC 5280 §4.2.1.9)`,
     );
   }
   if (ext.nameConstraints) {
-    return refuse.bad(
+    return refuse(
+      "cert_leaf_name_constraints",
       `${who} has nameConstraints, which only CA certificates may carry (RFC 5280 §4.2.1.10)`,
     );
   }
   const san = ext.subjectAltName;
   if (cert.subject.rdns.length === 0 && !san?.critical) {
-    return refuse.bad(
+    return refuse(
+      "cert_subject_alt_name_criticality",
       `${who} has an empty subject and ${san ? "a non-critical" : "no"} subjectAltName ` +
         `(RFC 5280 §4.2.1.6 requires a critical one)`,
     );
   }
   if (cert.subject.rdns.length > 0 && san?.critical) {
-    return refuse.bad(
+    return refuse(
+      "cert_subject_alt_name_criticality",
       `${who} marks subjectAltName critical although its subject is not empty ` +
         `(CABF Baseline Requirements §7.1.2.7.12)`,
     );

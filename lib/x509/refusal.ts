@@ -1,6 +1,7 @@
 /**
  * How the validator words a refusal: which certificate (by subject), which
- * rule, which values, and the alert that goes with it. The alerts follow
+ * rule (as a `cert_` code), which values, and the alert that goes with it
+ * (from the code, in `TLS_ERROR_CODES`). The alerts follow
  * RFC 8446 §6.2 as Go's crypto/tls and rustls apply them: certificate_expired
  * for validity, unknown_ca when no path reaches a trust anchor,
  * unsupported_certificate for algorithms, keys and critical extensions this
@@ -11,20 +12,19 @@
  * @module
  */
 
-import { AlertDescription, TlsError } from "../errors.ts";
+import { TlsError, type TlsErrorCode } from "../errors.ts";
 import type { Certificate } from "./certificate.ts";
 
 /** Where a certificate sits in a path. */
 export type Role = "leaf" | "intermediate" | "anchor";
 
-/** Constructors for the refusals, by alert. */
-export const refuse = {
-  bad: (message: string) => new TlsError(AlertDescription.bad_certificate, message),
-  expired: (message: string) => new TlsError(AlertDescription.certificate_expired, message),
-  unknownCa: (message: string) => new TlsError(AlertDescription.unknown_ca, message),
-  unsupported: (message: string) => new TlsError(AlertDescription.unsupported_certificate, message),
-  unknown: (message: string) => new TlsError(AlertDescription.certificate_unknown, message),
-};
+/** The codes of certificate refusals: those of `TLS_ERROR_CODES` that start with `cert_`. */
+export type RefusalCode = Extract<TlsErrorCode, `cert_${string}`>;
+
+/** A refusal: `code` names the rule (and so the alert), `message` the certificate and values. */
+export function refuse(code: RefusalCode, message: string): TlsError {
+  return new TlsError(code, message);
+}
 
 /** A certificate's subject in quotes, e.g. `"CN=localhost"`, for messages. */
 export function quoted(cert: Certificate): string {

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { ApiMisuseError } from "../errors.ts";
 import { formatIp, parseIp } from "./names.ts";
 
 /** One subjectAltName entry; IP addresses in canonical text (RFC 5952 for IPv6). */
@@ -51,13 +52,20 @@ export function checkCertificateName(name: string): SanEntry {
   if (wildcard) host = `*.${host}`;
   const bad = `"${name}" is neither a DNS name nor an IP address`;
   if (host.length > 253 || !labels.every((l) => LABEL.test(l))) {
-    throw new Error(`${bad}: DNS labels are 1-63 letters, digits and inner hyphens`);
+    throw new ApiMisuseError(
+      "invalid_certificate_name",
+      `${bad}: DNS labels are 1-63 letters, digits and inner hyphens`,
+    );
   }
   if (/^[0-9]+$/.test(labels[labels.length - 1])) {
-    throw new Error(`${bad}: it looks like an IPv4 address but is not one`);
+    throw new ApiMisuseError(
+      "invalid_certificate_name",
+      `${bad}: it looks like an IPv4 address but is not one`,
+    );
   }
   if (wildcard && labels.length < 2) {
-    throw new Error(
+    throw new ApiMisuseError(
+      "invalid_certificate_name",
       `"${name}": a wildcard needs at least two labels after it, as in *.example.test`,
     );
   }

@@ -8,6 +8,7 @@
  */
 
 import type { CertificateVerifier, VerifyContext } from "../config.ts";
+import { ApiMisuseError } from "../errors.ts";
 import { DerError } from "../wire/der.ts";
 import { type Certificate, parseCertificate } from "./certificate.ts";
 import { checkServerName } from "./identity.ts";
@@ -44,7 +45,7 @@ export class PathVerifier implements CertificateVerifier {
 
   /**
    * Trusts the CA certificates `anchors` (DER, e.g. from `parseTrustAnchors`).
-   * One that cannot be parsed throws an `Error` naming it.
+   * One that cannot be parsed throws an `ApiMisuseError` (`invalid_trust_anchor`) naming it.
    */
   constructor(anchors: readonly Uint8Array[], options: PathVerifierOptions = {}) {
     this.#anchors = new AnchorSet(anchors.map((der, i) => {
@@ -52,7 +53,10 @@ export class PathVerifier implements CertificateVerifier {
         return parseCertificate(der);
       } catch (e) {
         if (!(e instanceof DerError)) throw e;
-        throw new Error(`trust anchor #${i + 1} cannot be parsed: ${e.message}`);
+        throw new ApiMisuseError(
+          "invalid_trust_anchor",
+          `trust anchor #${i + 1} cannot be parsed: ${e.message}`,
+        );
       }
     }));
     this.#limits = {
@@ -76,7 +80,7 @@ export class PathVerifier implements CertificateVerifier {
    * returns the path used, leaf first and trust anchor last.
    */
   async verifyPath(chain: readonly Uint8Array[], context: VerifyContext): Promise<Uint8Array[]> {
-    if (chain.length === 0) throw refuse.bad("the peer sent no certificate");
+    if (chain.length === 0) throw refuse("cert_chain_empty", "the peer sent no certificate");
     const [leaf, ...intermediates] = chain.map(parsePeerCertificate);
     const purpose: Purpose = context.peer === "server" ? "serverAuth" : "clientAuth";
     const problem = checkCertificate(leaf, "leaf", purpose) ??
@@ -109,6 +113,6 @@ function parsePeerCertificate(der: Uint8Array, index: number): Certificate {
     const which = index === 0
       ? "the peer's certificate"
       : `certificate #${index + 1} of the peer's chain`;
-    throw refuse.bad(`${which} cannot be parsed: ${e.message}`);
+    throw refuse("cert_unparseable", `${which} cannot be parsed: ${e.message}`);
   }
 }

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { Connection } from "../../lib/connection.ts";
 import type { ClientConfig, ServerConfig } from "../../lib/config.ts";
-import { AlertDescription, TlsError } from "../../lib/errors.ts";
+import { AlertDescription, TlsError, type TlsErrorCode } from "../../lib/errors.ts";
 import { ContentType, ExtensionType, NamedGroup, ProtocolVersion } from "../../lib/codepoints.ts";
 import { RecordCipher, TAG_LENGTH } from "../../lib/crypto/aead.ts";
 import { suiteById } from "../../lib/crypto/suites.ts";
@@ -171,10 +171,15 @@ export class Probe {
 
 /**
  * Asserts that the probe's engine failed with a `TlsError` carrying `alert`
- * (and a message matching `message`), and that the last record it sent is
- * that alert, fatal, so the peer was told before the connection ended.
+ * (and each code of `expected` as its code, and a message matching each
+ * RegExp of it), and that the last record it sent is that alert, fatal, so
+ * the peer was told before the connection ended.
  */
-export function assertAlert(p: Probe, alert: number, message?: RegExp): void {
+export function assertAlert(
+  p: Probe,
+  alert: number,
+  ...expected: (TlsErrorCode | RegExp | undefined)[]
+): void {
   const err = p.error;
   assert.ok(
     err instanceof TlsError,
@@ -185,7 +190,10 @@ export function assertAlert(p: Probe, alert: number, message?: RegExp): void {
     AlertDescription.name(alert),
     `alert for "${err.message}"`,
   );
-  if (message) assert.match(err.message, message);
+  for (const e of expected) {
+    if (typeof e === "string") assert.equal(err.code, e, err.message);
+    else if (e) assert.match(err.message, e);
+  }
   const sentRecords = p.trace.filter((e) => e.kind === "record" && e.from === p.role);
   const last = sentRecords.at(-1);
   assert.ok(last?.kind === "record", "no record was sent");
