@@ -5,6 +5,10 @@
  * resumption secret and ticket PSKs (§4.6.1) and KeyUpdate (§7.2).
  * Synchronous: the provider's HKDF is.
  *
+ * It keeps the traffic secrets and Finished keys of the handshake it
+ * derives, so that a handshake asks for them by name (`trafficSecret`,
+ * `finished`) instead of carrying them from step to step.
+ *
  * @module
  */
 
@@ -35,6 +39,12 @@ export interface TrafficSecrets {
   server: Uint8Array;
 }
 
+/** The side whose direction a traffic secret or Finished key is for. */
+export type KeySide = keyof TrafficSecrets;
+
+/** The keys of RFC 8446 §7.1 a handshake installs: 0-RTT (client only), handshake, application. */
+export type TrafficEpoch = "early" | "handshake" | "application";
+
 const EMPTY = new Uint8Array(0);
 
 /** The key schedule of one connection, for one negotiated suite. */
@@ -44,6 +54,11 @@ export class KeySchedule {
   #earlySecret?: Uint8Array;
   #handshakeSecret?: Uint8Array;
   #masterSecret?: Uint8Array;
+  #earlyTraffic?: Uint8Array;
+  #handshakeTraffic?: TrafficSecrets;
+  #applicationTraffic?: TrafficSecrets;
+  /** RFC 8446 §4.4.4: each side's finished_key, derived with the handshake traffic secrets. */
+  #finishedKeys?: TrafficSecrets;
 
   constructor(suite: Suite, observe: SecretObserver = ignore) {
     this.suite = suite;
@@ -81,6 +96,7 @@ export class KeySchedule {
     const hash = this.suite.hash;
     const early = this.#early();
     const client = deriveSecret(hash, early, "c e traffic", helloHash);
+    this.#earlyTraffic = client;
     this.#observe("client_early_traffic_secret", client);
     this.#observe(
       "early_exporter_master_secret",
@@ -92,7 +108,8 @@ export class KeySchedule {
   /**
    * From the (EC)DHE shared secret (none in psk_ke mode: zeros) and
    * Transcript-Hash(ClientHello..ServerHello): handshake secret and both
-   * handshake traffic secrets (and the early secret, PSK = 0, if no PSK was set).
+   * handshake traffic secrets (and the early secret, PSK = 0, if no PSK was set),
+   * and from these the Finished keys (RFC 8446 §4.4.4).
    */
   handshakeSecrets(sharedSecret: Uint8Array | undefined, helloHash: Uint8Array): TrafficSecrets {
     const hash = this.suite.hash;
@@ -105,7 +122,9 @@ export class KeySchedule {
     const server = deriveSecret(hash, hs, "s hs traffic", helloHash);
     this.#observe("client_handshake_traffic_secret", client);
     this.#observe("server_handshake_traffic_secret", server);
-    return { client, server };
+    this.#handshakeTraffic = { client, server };
+    this.#finishedKeys = { client: this.#finishedKey(client), server: this.#finishedKey(server) };
+    return this.#handshakeTraffic;
   }
 
   /**
@@ -127,7 +146,8 @@ export class KeySchedule {
     this.#observe("client_application_traffic_secret_0", client);
     this.#observe("server_application_traffic_secret_0", server);
     this.#observe("exporter_master_secret", exporter);
-    return { client, server };
+    this.#applicationTraffic = { client, server };
+    return this.#applicationTraffic;
   }
 
   /**
@@ -155,6 +175,30 @@ export class KeySchedule {
     return hkdfExpandLabel(hash, resumptionMasterSecret, "resumption", nonce, hash.outputLength);
   }
 
+  /**
+   * The traffic secret that protects what `side` sends under `epoch`'s keys
+   * (RFC 8446 §7.1), once derived: by `earlyTrafficSecret` (the client's
+   * only), `handshakeSecrets` or `applicationSecrets`.
+   */
+  trafficSecret(side: KeySide, epoch: TrafficEpoch): Uint8Array {
+    const secret = epoch === "early"
+      ? (side === "client" ? this.#earlyTraffic : undefined)
+      : (epoch === "handshake" ? this.#handshakeTraffic : this.#applicationTraffic)?.[side];
+    if (!secret) throw new Error(`the ${side} ${epoch} traffic secret is not derived yet`);
+    return secret;
+  }
+
+  /**
+   * RFC 8446 §4.4.4: the verify_data of `side`'s Finished,
+   * HMAC(finished_key, Transcript-Hash(...)), keyed from `side`'s handshake
+   * traffic secret.
+   */
+  finished(side: KeySide, transcriptHash: Uint8Array): Uint8Array {
+    const key = this.#finishedKeys?.[side];
+    if (!key) throw new Error("finished before handshakeSecrets");
+    return this.suite.hash.hmac(key, transcriptHash);
+  }
+
   /** The early secret set by `usePsk`, or the one of a handshake without PSK. */
   #early(): Uint8Array {
     if (!this.#earlySecret) {
@@ -170,21 +214,29 @@ export class KeySchedule {
    * finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length).
    */
   finishedVerifyData(baseKey: Uint8Array, transcriptHash: Uint8Array): Uint8Array {
+    return this.suite.hash.hmac(this.#finishedKey(baseKey), transcriptHash);
+  }
+
+  /** RFC 8446 §4.4.4: finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length). */
+  #finishedKey(baseKey: Uint8Array): Uint8Array {
     const hash = this.suite.hash;
-    const finishedKey = hkdfExpandLabel(hash, baseKey, "finished", EMPTY, hash.outputLength);
-    return hash.hmac(finishedKey, transcriptHash);
+    return hkdfExpandLabel(hash, baseKey, "finished", EMPTY, hash.outputLength);
   }
 
   /**
-   * Drops the handshake secret, which nothing needs once the handshake is
-   * complete (KeyUpdate starts from the traffic secrets), and the observer
-   * (which may hold the handshake).
+   * Drops the secrets and Finished keys of the handshake, which nothing
+   * needs once it is complete (KeyUpdate starts from the traffic secrets
+   * the connection holds), and the observer (which may hold the handshake).
    */
   forgetHandshakeSecrets(): void {
     this.#observe = ignore;
     this.#earlySecret = undefined;
     this.#handshakeSecret = undefined;
     this.#masterSecret = undefined;
+    this.#earlyTraffic = undefined;
+    this.#handshakeTraffic = undefined;
+    this.#applicationTraffic = undefined;
+    this.#finishedKeys = undefined;
   }
 
   /** RFC 8446 §7.2: application_traffic_secret_N+1. */

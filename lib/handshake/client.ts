@@ -2,14 +2,20 @@
  * The client side of the TLS 1.3 handshake (RFC 8446 §2, §4), one method
  * per step, called in protocol order from `run()`:
  *
- *   sendClientHello → readServerHello [→ HelloRetryRequest → sendClientHello
- *   → readServerHello] → deriveHandshakeKeys → readEncryptedExtensions →
- *   [readCertificateRequest → readCertificate → readCertificateVerify, unless
- *   the server accepted our PSK] → readFinished → [sendCertificate →
+ *   sendClientHello → readServerHello [→ handleHelloRetryRequest (a second
+ *   ClientHello) → readServerHello] → deriveHandshakeKeys →
+ *   readEncryptedExtensions → [readServerCertificate: readCertificateRequest →
+ *   readCertificate → readCertificateVerify, unless the server accepted our
+ *   PSK] → readFinished → [sendEndOfEarlyData] → [sendCertificate →
  *   sendCertificateVerify] → sendFinished
  *
  * A ClientHello offers at most one PSK (a stored ticket or an external PSK),
  * its binder computed over the ClientHello itself (RFC 8446 §4.2.11.2).
+ *
+ * The steps are private; what the handshake has learnt and chosen is held in
+ * one place (`ClientState`), its messages and keys go through a
+ * `HandshakeFlow`, and Certificate, CertificateVerify and Finished are the
+ * steps of `authentication.ts`, shared with the server.
  *
  * @module
  */
@@ -24,12 +30,13 @@ import {
   versionName,
 } from "../codepoints.ts";
 import type { ClientConfig, HandshakeInfo } from "../config.ts";
-import { KeySchedule, type TrafficSecrets } from "../crypto/key_schedule.ts";
-import type { ActiveKeyExchange, CryptoProvider, MaybePromise, Suite } from "../crypto/provider.ts";
+import type { KeySchedule } from "../crypto/key_schedule.ts";
+import type { ActiveKeyExchange, MaybePromise, Suite } from "../crypto/provider.ts";
 import { CERTIFICATE_SCHEMES } from "../crypto/signature.ts";
 import { chooseScheme } from "../crypto/signing_key.ts";
 import { hybridLayout } from "../crypto/hybrid_mlkem.ts";
 import { constantTimeEqual } from "../wire/writer.ts";
+import * as auth from "./authentication.ts";
 import {
   decodeAlpn,
   decodeCookie,
@@ -47,27 +54,23 @@ import {
   type Extension,
   findExtension,
 } from "./extensions.ts";
-import { certificateVerifyContent, checkReplyExtensions, type HandshakeIO } from "./io.ts";
-import { checkCertificateVerify, preferences, requireGroup, verifyPeerChain } from "./peer_auth.ts";
+import { HandshakeFlow } from "./flow.ts";
+import { checkReplyExtensions, type HandshakeIO } from "./io.ts";
+import { type Preferences, preferences, requireGroup, verifyPeerChain } from "./peer_auth.ts";
 import {
   type ClientHello,
-  decodeCertificate,
   decodeCertificateRequest,
-  decodeCertificateVerify,
   decodeEncryptedExtensions,
-  decodeFinished,
   decodeServerHello,
   DOWNGRADE_TLS11,
   DOWNGRADE_TLS12,
-  encodeCertificate,
-  encodeCertificateVerify,
   encodeClientHello,
+  frameHandshake,
+  type HandshakeMessage,
   isHelloRetryRequest,
   type ServerHello,
 } from "./messages.ts";
-import { Transcript } from "./transcript.ts";
 import { isIpAddress } from "../x509/names.ts";
-import { frameHandshake } from "./messages.ts";
 import {
   bindersLength,
   decodeSelectedIdentity,
@@ -111,60 +114,65 @@ interface OfferedPsk {
   readonly alpn?: string;
 }
 
+/** What the client handshake learns and decides, in the order it does. */
+class ClientState {
+  /** Our ClientHello as last sent. */
+  hello!: ClientHello;
+  /** The extensions it offers (RFC 8446 §4.2: the replies may carry only these). */
+  offered = new Set<number>();
+  /** Our key shares in it (RFC 8446 §4.2.8). */
+  shares: ActiveKeyExchange[] = [];
+  /** The PSK it offers, if any, and the key schedule of its binder (RFC 8446 §4.2.11). */
+  psk?: OfferedPsk;
+  pskSchedule?: KeySchedule;
+  /** The 0-RTT data sent with the first ClientHello, if any (RFC 8446 §4.2.10). */
+  early?: Uint8Array;
+  /** A HelloRetryRequest read, until the second ClientHello is sent (RFC 8446 §4.4.1). */
+  pendingHrr?: HandshakeMessage;
+  helloRetry = false;
+  /** RFC 8446 §4.1.3: the cipher suite the server chose. */
+  suite!: Suite;
+  /** RFC 8446 §4.2.9: the mode of the PSK the server accepted, if it did. */
+  pskMode?: "psk_dhe_ke" | "psk_ke";
+  /** RFC 8446 §4.2.8: the group of the key exchange (0 in psk_ke mode). */
+  group = 0;
+  schedule!: KeySchedule;
+  /** RFC 7301 §3.1: the application protocol the server chose. */
+  alpn?: string;
+  earlyData: "accepted" | "rejected" | "none" = "none";
+  /** RFC 8446 §4.3.2: the server's CertificateRequest, if it sent one. */
+  certificateRequest?: { context: Uint8Array; schemes: number[] };
+  /** The server's certificate chain, whether or not it was trusted. */
+  peerChain: Uint8Array[] = [];
+  /** RFC 8446 §4.4.3: the scheme of the server's CertificateVerify. */
+  peerScheme = 0;
+  /** RFC 8446 §7.1: resumption_master_secret, kept with a session store. */
+  resumptionSecret?: Uint8Array;
+}
+
 /** Runs the client handshake over `io`. */
 export class ClientHandshake {
   readonly #io: HandshakeIO;
+  readonly #flow: HandshakeFlow;
   readonly #config: ClientConfig;
-  readonly #transcript: Transcript;
-  readonly #crypto: CryptoProvider;
-  readonly #groups: readonly number[];
-  readonly #suites: readonly Suite[];
-  readonly #schemes: readonly number[];
-
-  #hello!: ClientHello;
-  #offered = new Set<number>();
-  #shares: ActiveKeyExchange[] = [];
-  #suite!: Suite;
-  #schedule!: KeySchedule;
-  #handshakeSecrets!: TrafficSecrets;
-  #group = 0;
-  #helloRetry = false;
-  #alpn?: string;
-  #peerChain: Uint8Array[] = [];
-  #peerScheme = 0;
-  #certificateRequest?: { context: Uint8Array; schemes: number[] };
-  /** The PSK this ClientHello offers, if any. */
-  #psk?: OfferedPsk;
-  #pskSchedule?: KeySchedule;
-  #pskMode?: "psk_dhe_ke" | "psk_ke";
-  /** The 0-RTT data sent with the first ClientHello, if any. */
-  #early?: Uint8Array;
-  #earlyData: "accepted" | "rejected" | "none" = "none";
-  #resumptionSecret?: Uint8Array;
+  readonly #prefs: Preferences;
+  readonly #s = new ClientState();
 
   constructor(io: HandshakeIO, config: ClientConfig) {
     this.#io = io;
+    this.#flow = new HandshakeFlow(io, "client", config);
     this.#config = config;
-    ({
-      crypto: this.#crypto,
-      groups: this.#groups,
-      suites: this.#suites,
-      schemes: this.#schemes,
-    } = preferences(config));
-    this.#transcript = new Transcript(
-      config.trace &&
-        ((hash, value, after) => io.trace({ kind: "transcript", hash, value, after })),
-    );
+    this.#prefs = preferences(config);
   }
 
   /** The peer's certificate chain as received (DER, leaf first), whether or not it was trusted. */
   get peerCertificates(): readonly Uint8Array[] {
-    return this.#peerChain;
+    return this.#s.peerChain;
   }
 
   /** The client random, once the ClientHello is built (for the key log). */
   get clientRandom(): Uint8Array | undefined {
-    return this.#hello?.random;
+    return this.#s.hello?.random;
   }
 
   /**
@@ -174,21 +182,23 @@ export class ClientHandshake {
   get resumption():
     | { secret: Uint8Array; suite: number; server: string; alpn?: string }
     | undefined {
-    return this.#resumptionSecret && {
-      secret: this.#resumptionSecret,
-      suite: this.#suite.id,
+    const s = this.#s;
+    return s.resumptionSecret && {
+      secret: s.resumptionSecret,
+      suite: s.suite.id,
       server: this.#config.serverName ?? "",
-      alpn: this.#alpn,
+      alpn: s.alpn,
     };
   }
 
   /** The whole handshake, in the order of RFC 8446 §2. */
   async run(): Promise<HandshakeInfo> {
-    await this.sendClientHello();
-    let sh = await this.readServerHello();
+    const s = this.#s;
+    await this.#sendClientHello();
+    let sh = await this.#readServerHello();
     if (isHelloRetryRequest(sh)) {
-      await this.handleHelloRetryRequest(sh);
-      sh = await this.readServerHello();
+      await this.#handleHelloRetryRequest(sh);
+      sh = await this.#readServerHello();
       if (isHelloRetryRequest(sh)) {
         throw new TlsError(
           AlertDescription.unexpected_message,
@@ -196,45 +206,35 @@ export class ClientHandshake {
         );
       }
     }
-    await this.deriveHandshakeKeys(sh);
-    await this.readEncryptedExtensions();
-    if (this.#pskMode) {
+    await this.#deriveHandshakeKeys(sh);
+    await this.#readEncryptedExtensions();
+    if (s.pskMode) {
       this.#io.trace({
         kind: "psk",
         detail: "no certificate: the PSK authenticates the server",
         ok: true,
       });
     } else {
-      const next = await this.#io.expect(
-        HandshakeType.certificate_request,
-        HandshakeType.certificate,
-      );
-      if (next.type === HandshakeType.certificate_request) {
-        this.readCertificateRequest(next.body, next.raw);
-        await this.readCertificate(await this.#io.expect(HandshakeType.certificate));
-      } else {
-        await this.readCertificate(next);
-      }
-      await this.readCertificateVerify();
+      await this.#readServerCertificate();
     }
-    await this.readFinished();
-    if (this.#earlyData === "accepted") await this.sendEndOfEarlyData();
-    if (this.#certificateRequest) await this.sendClientCertificate();
-    await this.sendFinished();
+    await this.#readFinished();
+    if (s.earlyData === "accepted") await this.#sendEndOfEarlyData();
+    if (s.certificateRequest) await this.#sendClientCertificate();
+    await this.#sendFinished();
     return {
       version: "TLSv1.3",
-      provider: this.#crypto.name,
-      cipherSuite: this.#suite.name,
-      group: this.#pskMode === "psk_ke" ? "none" : NamedGroup.name(this.#group),
-      signatureScheme: this.#pskMode ? "none" : SignatureScheme.name(this.#peerScheme),
-      alpn: this.#alpn,
+      provider: this.#prefs.crypto.name,
+      cipherSuite: s.suite.name,
+      group: s.pskMode === "psk_ke" ? "none" : NamedGroup.name(s.group),
+      signatureScheme: s.pskMode ? "none" : SignatureScheme.name(s.peerScheme),
+      alpn: s.alpn,
       serverName: this.#sniName(),
-      helloRetry: this.#helloRetry,
-      peerCertificates: this.#peerChain,
-      resumed: this.#pskMode !== undefined,
-      pskMode: this.#pskMode,
-      earlyData: this.#earlyData,
-      earlyDataAccepted: this.#earlyData === "accepted" ? this.#early!.length : undefined,
+      helloRetry: s.helloRetry,
+      peerCertificates: s.peerChain,
+      resumed: s.pskMode !== undefined,
+      pskMode: s.pskMode,
+      earlyData: s.earlyData,
+      earlyDataAccepted: s.earlyData === "accepted" ? s.early!.length : undefined,
     };
   }
 
@@ -250,9 +250,11 @@ export class ClientHandshake {
    * first classical group too, as browsers do: a server without the hybrid
    * then needs no HelloRetryRequest.
    */
-  async sendClientHello(): Promise<void> {
-    this.#shares = await Promise.all(
-      initialShareGroups(this.#groups).map((g) => this.#startKeyExchange(g)),
+  async #sendClientHello(): Promise<void> {
+    const s = this.#s;
+    const { groups, schemes, suites } = this.#prefs;
+    s.shares = await Promise.all(
+      initialShareGroups(groups).map((g) => this.#startKeyExchange(g)),
     );
     const exts: Extension[] = [];
     const sni = this.#sniName();
@@ -262,8 +264,8 @@ export class ClientHandshake {
         type: ExtensionType.supported_versions,
         data: encodeClientVersions([ProtocolVersion.TLSv1_3]),
       },
-      { type: ExtensionType.supported_groups, data: encodeU16List(this.#groups) },
-      { type: ExtensionType.signature_algorithms, data: encodeU16List(this.#schemes) },
+      { type: ExtensionType.supported_groups, data: encodeU16List(groups) },
+      { type: ExtensionType.signature_algorithms, data: encodeU16List(schemes) },
       { type: ExtensionType.signature_algorithms_cert, data: encodeU16List(CERTIFICATE_SCHEMES) },
       { type: ExtensionType.key_share, data: this.#keyShareExtension() },
     );
@@ -273,12 +275,12 @@ export class ClientHandshake {
         data: encodeAlpn(this.#config.alpn),
       });
     }
-    this.#psk = this.#choosePsk();
-    if (this.#psk) {
+    s.psk = this.#choosePsk();
+    if (s.psk) {
       const modes = this.#pskModes().map((m) => PskKeyExchangeMode[m]);
-      this.#early = this.#earlyDataFor(this.#psk);
+      s.early = this.#earlyDataFor(s.psk);
       // RFC 8446 §4.2.10: an empty early_data says 0-RTT data follows the ClientHello.
-      if (this.#early) exts.push({ type: ExtensionType.early_data, data: EMPTY });
+      if (s.early) exts.push({ type: ExtensionType.early_data, data: EMPTY });
       exts.push({ type: ExtensionType.psk_key_exchange_modes, data: encodePskModes(modes) });
       // RFC 8446 §4.2.11: pre_shared_key is the last extension; its binder is filled in below.
       exts.push({
@@ -286,23 +288,22 @@ export class ClientHandshake {
         data: this.#pskExtension(this.#placeholder()),
       });
     }
-    this.#hello = {
+    s.hello = {
       legacyVersion: ProtocolVersion.TLSv1_2,
       random: this.#io.random(32),
       // RFC 8446 §D.4: a non-empty session id asks for middlebox compatibility mode.
       legacySessionId: this.#io.random(32),
-      cipherSuites: this.#suites.map((s) => s.id),
+      cipherSuites: suites.map((suite) => suite.id),
       legacyCompressionMethods: new Uint8Array([0]),
       extensions: exts,
     };
-    this.#offered = new Set(exts.map((e) => e.type));
-    const psk = this.#psk;
+    s.offered = new Set(exts.map((e) => e.type));
+    const psk = s.psk;
     const hello = psk
       ? this.#withBinder((partial) => psk.suite.hash.digest(partial))
-      : encodeClientHello(this.#hello);
-    const raw = this.#io.send(HandshakeType.client_hello, hello);
-    this.#transcript.add(raw, "client");
-    if (this.#early) await this.sendEarlyData(raw);
+      : encodeClientHello(s.hello);
+    const raw = this.#flow.send(HandshakeType.client_hello, hello);
+    if (s.early) await this.#sendEarlyData(raw);
   }
 
   /**
@@ -329,32 +330,33 @@ export class ClientHandshake {
    * from client_early_traffic_secret (Transcript-Hash(ClientHello)); the
    * handshake keys wait for the server's answer.
    */
-  async sendEarlyData(hello: Uint8Array): Promise<void> {
-    const psk = this.#psk!;
+  async #sendEarlyData(hello: Uint8Array): Promise<void> {
+    const { psk, pskSchedule, early } = this.#s;
     // RFC 8446 §D.4: in compatibility mode, the CCS goes right after the ClientHello.
     this.#io.sendChangeCipherSpec();
-    const secret = this.#pskSchedule!.earlyTrafficSecret(psk.suite.hash.digest(hello));
-    await this.#io.setWriteKeys(this.#pskSchedule!, secret, "early");
+    pskSchedule!.earlyTrafficSecret(psk!.suite.hash.digest(hello));
+    await this.#flow.writeKeys(pskSchedule!, "early");
     this.#io.trace({
       kind: "psk",
-      detail: `sending ${this.#early!.length} bytes of early data`,
+      detail: `sending ${early!.length} bytes of early data`,
       ok: true,
     });
-    this.#io.sendEarlyData(this.#early!);
+    this.#io.sendEarlyData(early!);
   }
 
   /** RFC 8446 §4.5: the end of our 0-RTT data; then our handshake keys. */
-  async sendEndOfEarlyData(): Promise<void> {
-    this.#transcript.add(this.#io.send(HandshakeType.end_of_early_data, EMPTY), "client");
-    await this.#io.setWriteKeys(this.#schedule, this.#handshakeSecrets.client, "handshake");
+  async #sendEndOfEarlyData(): Promise<void> {
+    this.#flow.send(HandshakeType.end_of_early_data, EMPTY);
+    await this.#flow.writeKeys(this.#s.schedule, "handshake");
   }
 
   /** The PSK to offer: the external one configured, else a stored ticket for this server. */
   #choosePsk(): OfferedPsk | undefined {
     const trace = (detail: string, ok = true) => this.#io.trace({ kind: "psk", detail, ok });
+    const suites = this.#prefs.suites;
     const external = this.#config.externalPsk;
     if (external) {
-      const suite = this.#suites.find((s) => s.hash.name === "SHA-256");
+      const suite = suites.find((s) => s.hash.name === "SHA-256");
       if (!suite) return undefined;
       trace(`offering external PSK "${new TextDecoder().decode(external.identity)}"`);
       return { ...external, kind: "external", suite, obfuscatedAge: 0, maxEarlyData: 0 };
@@ -362,7 +364,7 @@ export class ClientHandshake {
     const now = this.#io.now();
     const session = this.#config.sessions?.take(this.#config.serverName ?? "", now);
     if (!session) return undefined;
-    const suite = this.#suites.find((s) => s.id === session.suite);
+    const suite = suites.find((s) => s.id === session.suite);
     if (!suite) {
       trace(`stored ticket not offered: its suite is not offered`, false);
       return undefined;
@@ -389,11 +391,11 @@ export class ClientHandshake {
   }
 
   #placeholder(): Uint8Array {
-    return new Uint8Array(this.#psk!.suite.hash.outputLength);
+    return new Uint8Array(this.#s.psk!.suite.hash.outputLength);
   }
 
   #pskExtension(binder: Uint8Array): Uint8Array {
-    const psk = this.#psk!;
+    const psk = this.#s.psk!;
     return encodeOfferedPsks({
       identities: [{ identity: psk.identity, obfuscatedTicketAge: psk.obfuscatedAge }],
       binders: [binder],
@@ -405,16 +407,14 @@ export class ClientHandshake {
    * from the PSK over `hash` of the ClientHello truncated before the binders.
    */
   #withBinder(hash: (partial: Uint8Array) => Uint8Array): Uint8Array {
-    const psk = this.#psk!;
-    const framed = frameHandshake(HandshakeType.client_hello, encodeClientHello(this.#hello));
+    const s = this.#s;
+    const psk = s.psk!;
+    const framed = frameHandshake(HandshakeType.client_hello, encodeClientHello(s.hello));
     const tail = bindersLength([this.#placeholder()]);
     const truncated = framed.subarray(0, framed.length - tail);
-    this.#pskSchedule = new KeySchedule(
-      psk.suite,
-      (name, value) => this.#io.trace({ kind: "secret", name, value }),
-    );
-    this.#pskSchedule.usePsk(psk.secret);
-    const binder = this.#pskSchedule.binder(psk.kind, hash(truncated));
+    s.pskSchedule = this.#flow.keySchedule(psk.suite);
+    s.pskSchedule.usePsk(psk.secret);
+    const binder = s.pskSchedule.binder(psk.kind, hash(truncated));
     this.#io.trace({
       kind: "psk",
       detail:
@@ -422,9 +422,9 @@ export class ClientHandshake {
       ok: true,
     });
     framed.set(encodeBinders([binder]), framed.length - tail);
-    this.#hello = {
-      ...this.#hello,
-      extensions: this.#hello.extensions.map((e) =>
+    s.hello = {
+      ...s.hello,
+      extensions: s.hello.extensions.map((e) =>
         e.type === ExtensionType.pre_shared_key
           ? { type: e.type, data: this.#pskExtension(binder) }
           : e
@@ -436,18 +436,19 @@ export class ClientHandshake {
   /** RFC 8446 §4.2.8: a fresh key exchange for `group` (or the configured fixed one). */
   #startKeyExchange(group: number): MaybePromise<ActiveKeyExchange> {
     const fixed = this.#config.keyShares;
-    return fixed ? fixed(group) : requireGroup(this.#crypto, group).start();
+    return fixed ? fixed(group) : requireGroup(this.#prefs.crypto, group).start();
   }
 
   #keyShareExtension(): Uint8Array {
     return encodeClientKeyShares(
-      this.#shares.map((s) => ({ group: s.group, keyExchange: s.share })),
+      this.#s.shares.map((s) => ({ group: s.group, keyExchange: s.share })),
     );
   }
 
   /** RFC 8446 §4.1.3: reads a ServerHello (or HelloRetryRequest) and checks what both have in common. */
-  async readServerHello(): Promise<ServerHello> {
-    const msg = await this.#io.expect(HandshakeType.server_hello);
+  async #readServerHello(): Promise<ServerHello> {
+    const s = this.#s;
+    const msg = await this.#flow.expect(HandshakeType.server_hello);
     const sh = decodeServerHello(msg.body);
     // RFC 8446 Appendix D.5: SSL 3.0 or older in legacy_version is refused, whatever else is said.
     if (sh.legacyVersion <= ProtocolVersion.SSLv3) {
@@ -486,7 +487,7 @@ export class ClientHandshake {
         "ServerHello: legacy_version is not 0x0303",
       );
     }
-    if (!constantTimeEqual(sh.legacySessionIdEcho, this.#hello.legacySessionId)) {
+    if (!constantTimeEqual(sh.legacySessionIdEcho, s.hello.legacySessionId)) {
       throw new TlsError(
         AlertDescription.illegal_parameter,
         "ServerHello: legacy_session_id_echo does not match",
@@ -498,7 +499,7 @@ export class ClientHandshake {
         "ServerHello: legacy_compression_method is not 0",
       );
     }
-    const suite = this.#suites.find((s) => s.id === sh.cipherSuite);
+    const suite = this.#prefs.suites.find((ours) => ours.id === sh.cipherSuite);
     if (!suite) {
       throw new TlsError(
         AlertDescription.illegal_parameter,
@@ -508,16 +509,16 @@ export class ClientHandshake {
       );
     }
     // RFC 8446 §4.1.4: after a HelloRetryRequest the ServerHello must keep its suite.
-    if (this.#suite && suite !== this.#suite) {
+    if (s.suite && suite !== s.suite) {
       throw new TlsError(
         AlertDescription.illegal_parameter,
         "the ServerHello changed the cipher suite chosen by the HelloRetryRequest",
       );
     }
-    this.#suite = suite;
+    s.suite = suite;
     const hrr = isHelloRetryRequest(sh);
     // RFC 8446 §4.2.2: a HelloRetryRequest may carry a cookie the client did not offer.
-    const offered = hrr ? new Set([...this.#offered, ExtensionType.cookie]) : this.#offered;
+    const offered = hrr ? new Set([...s.offered, ExtensionType.cookie]) : s.offered;
     checkReplyExtensions(
       sh.extensions,
       HandshakeType.server_hello,
@@ -526,17 +527,18 @@ export class ClientHandshake {
     );
     if (!hrr) {
       this.#readSelectedPsk(sh, suite);
-      this.#transcript.useHash(suite.hash);
-      this.#transcript.add(msg.raw, "server");
-    } else this.#pendingHrr = msg.raw;
+      this.#flow.transcript.useHash(suite.hash);
+      this.#flow.accept(msg);
+    } else s.pendingHrr = msg;
     return sh;
   }
 
   /** RFC 8446 §4.2.11: the server's pre_shared_key names the PSK it accepted. */
   #readSelectedPsk(sh: ServerHello, suite: Suite): void {
+    const s = this.#s;
     const ext = findExtension(sh.extensions, ExtensionType.pre_shared_key);
     if (!ext) {
-      if (this.#psk) {
+      if (s.psk) {
         this.#io.trace({
           kind: "psk",
           detail: "the server declined the PSK: full handshake",
@@ -553,7 +555,7 @@ export class ClientHandshake {
       );
     }
     // RFC 8446 §4.2.11: the server must pick a suite with the PSK's hash.
-    if (suite.hash.name !== this.#psk!.suite.hash.name) {
+    if (suite.hash.name !== s.psk!.suite.hash.name) {
       throw new TlsError(
         AlertDescription.illegal_parameter,
         `the server accepted the PSK with ${suite.name}, whose hash is not the PSK's`,
@@ -568,33 +570,32 @@ export class ClientHandshake {
         } was not offered`,
       );
     }
-    this.#pskMode = dhe ? "psk_dhe_ke" : "psk_ke";
+    s.pskMode = dhe ? "psk_dhe_ke" : "psk_ke";
     this.#io.trace({
       kind: "psk",
-      detail: `the server accepted the ${this.#psk!.kind} PSK (${this.#pskMode})`,
+      detail: `the server accepted the ${s.psk!.kind} PSK (${s.pskMode})`,
       ok: true,
     });
   }
-
-  #pendingHrr?: Uint8Array;
 
   /**
    * RFC 8446 §4.1.4: answers a HelloRetryRequest with a second ClientHello
    * holding a share for the group the server asked for (and its cookie).
    */
-  async handleHelloRetryRequest(hrr: ServerHello): Promise<void> {
-    this.#helloRetry = true;
+  async #handleHelloRetryRequest(hrr: ServerHello): Promise<void> {
+    const s = this.#s;
+    s.helloRetry = true;
     const groupExt = findExtension(hrr.extensions, ExtensionType.key_share);
     const cookieExt = findExtension(hrr.extensions, ExtensionType.cookie);
     const group = groupExt ? decodeSelectedGroup(groupExt) : undefined;
     if (group !== undefined) {
-      if (!this.#groups.includes(group)) {
+      if (!this.#prefs.groups.includes(group)) {
         throw new TlsError(
           AlertDescription.illegal_parameter,
           `the HelloRetryRequest asks for group ${NamedGroup.name(group)}, which was not offered`,
         );
       }
-      if (this.#shares.some((s) => s.group === group)) {
+      if (s.shares.some((share) => share.group === group)) {
         throw new TlsError(
           AlertDescription.illegal_parameter,
           `the HelloRetryRequest asks for group ${
@@ -616,106 +617,94 @@ export class ClientHandshake {
       });
     }
     // RFC 8446 §4.4.1: ClientHello1 becomes message_hash, then the HelloRetryRequest follows.
-    this.#transcript.replaceWithMessageHash(this.#suite.hash);
-    this.#transcript.add(this.#pendingHrr!, "server");
-    this.#pendingHrr = undefined;
+    this.#flow.transcript.replaceWithMessageHash(s.suite.hash);
+    this.#flow.accept(s.pendingHrr!);
+    s.pendingHrr = undefined;
     if (group !== undefined) {
-      this.#shares = [await this.#startKeyExchange(group)];
+      s.shares = [await this.#startKeyExchange(group)];
     }
-    const exts = this.#hello.extensions.map((e) =>
+    const exts = s.hello.extensions.map((e) =>
       e.type === ExtensionType.key_share ? { type: e.type, data: this.#keyShareExtension() } : e
     );
     if (cookieExt) {
-      const at = this.#psk ? exts.length - 1 : exts.length; // pre_shared_key stays last
+      const at = s.psk ? exts.length - 1 : exts.length; // pre_shared_key stays last
       exts.splice(at, 0, {
         type: ExtensionType.cookie,
         data: encodeCookie(decodeCookie(cookieExt)),
       });
-      this.#offered.add(ExtensionType.cookie);
+      s.offered.add(ExtensionType.cookie);
     }
-    this.#hello = { ...this.#hello, extensions: exts };
+    s.hello = { ...s.hello, extensions: exts };
     // RFC 8446 §4.1.2: no early data in the second ClientHello, which goes in the clear.
-    if (this.#early) {
+    if (s.early) {
       this.#io.trace({ kind: "psk", detail: "early data rejected: HelloRetryRequest", ok: false });
-      this.#hello = {
-        ...this.#hello,
-        extensions: this.#hello.extensions.filter((e) => e.type !== ExtensionType.early_data),
+      s.hello = {
+        ...s.hello,
+        extensions: s.hello.extensions.filter((e) => e.type !== ExtensionType.early_data),
       };
-      this.#offered.delete(ExtensionType.early_data);
-      this.#early = undefined;
-      this.#earlyData = "rejected";
+      s.offered.delete(ExtensionType.early_data);
+      s.early = undefined;
+      s.earlyData = "rejected";
       this.#io.sendInTheClear();
     }
     // RFC 8446 §4.1.4: a PSK whose hash is not the HelloRetryRequest's suite's is dropped.
-    if (this.#psk && this.#psk.suite.hash.name !== this.#suite.hash.name) {
+    if (s.psk && s.psk.suite.hash.name !== s.suite.hash.name) {
       const psk = new Set<number>([
         ExtensionType.pre_shared_key,
         ExtensionType.psk_key_exchange_modes,
       ]);
-      this.#hello = {
-        ...this.#hello,
-        extensions: this.#hello.extensions.filter((e) => !psk.has(e.type)),
+      s.hello = {
+        ...s.hello,
+        extensions: s.hello.extensions.filter((e) => !psk.has(e.type)),
       };
-      psk.forEach((t) => this.#offered.delete(t));
-      this.#psk = undefined;
+      psk.forEach((t) => s.offered.delete(t));
+      s.psk = undefined;
     }
     this.#io.sendChangeCipherSpec();
-    const hello = this.#psk
-      ? this.#withBinder((partial) => this.#transcript.hashWith(partial))
-      : encodeClientHello(this.#hello);
-    this.#transcript.add(this.#io.send(HandshakeType.client_hello, hello), "client");
+    const hello = s.psk
+      ? this.#withBinder((partial) => this.#flow.transcript.hashWith(partial))
+      : encodeClientHello(s.hello);
+    this.#flow.send(HandshakeType.client_hello, hello);
   }
 
   /** RFC 8446 §7.1: (EC)DHE with the server's share, then the handshake traffic secrets. */
-  async deriveHandshakeKeys(sh: ServerHello): Promise<void> {
-    this.#schedule = this.#pskMode && this.#pskSchedule?.suite === this.#suite
-      ? this.#pskSchedule
-      : new KeySchedule(
-        this.#suite,
-        (name, value) => this.#io.trace({ kind: "secret", name, value }),
-      );
-    if (this.#pskMode && this.#schedule !== this.#pskSchedule) {
-      this.#schedule.usePsk(this.#psk!.secret);
+  async #deriveHandshakeKeys(sh: ServerHello): Promise<void> {
+    const s = this.#s;
+    const pskSchedule = s.pskMode && s.pskSchedule?.suite === s.suite ? s.pskSchedule : undefined;
+    s.schedule = pskSchedule ?? this.#flow.keySchedule(s.suite);
+    if (s.pskMode && !pskSchedule) s.schedule.usePsk(s.psk!.secret);
+    let shared: Uint8Array | undefined;
+    if (s.pskMode !== "psk_ke") {
+      const ext = findExtension(sh.extensions, ExtensionType.key_share);
+      if (!ext) {
+        throw new TlsError(AlertDescription.missing_extension, "the ServerHello has no key_share");
+      }
+      const entry = decodeServerKeyShare(ext);
+      const share = s.shares.find((share) => share.group === entry.group);
+      if (!share) {
+        throw new TlsError(
+          AlertDescription.illegal_parameter,
+          `the server's key share is for ${
+            NamedGroup.name(entry.group)
+          }, for which no share was sent`,
+        );
+      }
+      s.group = entry.group;
+      shared = await share.complete(entry.keyExchange);
+      this.#io.trace({ kind: "shared_secret", group: entry.group, value: shared });
     }
-    const ext = findExtension(sh.extensions, ExtensionType.key_share);
-    if (this.#pskMode === "psk_ke") {
-      this.#handshakeSecrets = this.#schedule.handshakeSecrets(undefined, this.#transcript.hash());
-      return await this.#installHandshakeKeys();
-    }
-    if (!ext) {
-      throw new TlsError(AlertDescription.missing_extension, "the ServerHello has no key_share");
-    }
-    const entry = decodeServerKeyShare(ext);
-    const share = this.#shares.find((s) => s.group === entry.group);
-    if (!share) {
-      throw new TlsError(
-        AlertDescription.illegal_parameter,
-        `the server's key share is for ${
-          NamedGroup.name(entry.group)
-        }, for which no share was sent`,
-      );
-    }
-    this.#group = entry.group;
-    const shared = await share.complete(entry.keyExchange);
-    this.#io.trace({ kind: "shared_secret", group: entry.group, value: shared });
-    this.#handshakeSecrets = this.#schedule.handshakeSecrets(shared, this.#transcript.hash());
-    await this.#installHandshakeKeys();
-  }
-
-  async #installHandshakeKeys(): Promise<void> {
+    s.schedule.handshakeSecrets(shared, this.#flow.hash());
     this.#io.sendChangeCipherSpec();
-    await this.#io.setReadKeys(this.#schedule, this.#handshakeSecrets.server, "handshake");
+    await this.#flow.readKeys(s.schedule, "handshake");
     // With 0-RTT data sent, the early keys stay until the server says whether it took it.
-    if (!this.#early) {
-      await this.#io.setWriteKeys(this.#schedule, this.#handshakeSecrets.client, "handshake");
-    }
+    if (!s.early) await this.#flow.writeKeys(s.schedule, "handshake");
   }
 
   /** RFC 8446 §4.3.1: EncryptedExtensions, with the server's ALPN choice. */
-  async readEncryptedExtensions(): Promise<void> {
-    const msg = await this.#io.expect(HandshakeType.encrypted_extensions);
+  async #readEncryptedExtensions(): Promise<void> {
+    const msg = await this.#flow.expect(HandshakeType.encrypted_extensions);
     const exts = decodeEncryptedExtensions(msg.body);
-    checkReplyExtensions(exts, HandshakeType.encrypted_extensions, this.#offered, EE_EXTENSIONS);
+    checkReplyExtensions(exts, HandshakeType.encrypted_extensions, this.#s.offered, EE_EXTENSIONS);
     const sni = findExtension(exts, ExtensionType.server_name);
     if (sni && sni.length !== 0) {
       throw new TlsError(
@@ -733,10 +722,10 @@ export class ClientHandshake {
           `the server chose ALPN ${JSON.stringify(chosen)}, which was not offered`,
         );
       }
-      this.#alpn = chosen[0];
+      this.#s.alpn = chosen[0];
     }
-    this.#transcript.add(msg.raw, "server");
-    if (this.#early) await this.#readEarlyDataAnswer(exts);
+    this.#flow.accept(msg);
+    if (this.#s.early) await this.#readEarlyDataAnswer(exts);
   }
 
   /**
@@ -745,11 +734,12 @@ export class ClientHandshake {
    * take over at once.
    */
   async #readEarlyDataAnswer(exts: Extension[]): Promise<void> {
+    const s = this.#s;
     const ext = findExtension(exts, ExtensionType.early_data);
     if (!ext) {
-      this.#earlyData = "rejected";
+      s.earlyData = "rejected";
       this.#io.trace({ kind: "psk", detail: "the server rejected the early data", ok: false });
-      await this.#io.setWriteKeys(this.#schedule, this.#handshakeSecrets.client, "handshake");
+      await this.#flow.writeKeys(s.schedule, "handshake");
       return;
     }
     if (ext.length !== 0) {
@@ -758,21 +748,40 @@ export class ClientHandshake {
         "EncryptedExtensions: early_data is not empty",
       );
     }
-    if (!this.#pskMode || (this.#psk!.alpn ?? "") !== (this.#alpn ?? "")) {
+    if (!s.pskMode || (s.psk!.alpn ?? "") !== (s.alpn ?? "")) {
       throw new TlsError(
         AlertDescription.illegal_parameter,
-        this.#pskMode
+        s.pskMode
           ? "the server accepted early data with another ALPN protocol than the ticket's"
           : "the server accepted early data without accepting the PSK",
       );
     }
-    this.#earlyData = "accepted";
+    s.earlyData = "accepted";
     this.#io.trace({ kind: "psk", detail: "the server accepted the early data", ok: true });
   }
 
+  /**
+   * RFC 8446 §4.3.2, §4.4.2, §4.4.3: the server's CertificateRequest, if it
+   * asks for our certificate, then its chain and its signature.
+   */
+  async #readServerCertificate(): Promise<void> {
+    const s = this.#s;
+    let msg = await this.#flow.expect(HandshakeType.certificate_request, HandshakeType.certificate);
+    if (msg.type === HandshakeType.certificate_request) {
+      this.#readCertificateRequest(msg);
+      msg = await this.#flow.expect(HandshakeType.certificate);
+    }
+    await this.#readCertificate(msg);
+    s.peerScheme = await auth.readCertificateVerify(
+      this.#flow,
+      s.peerChain[0],
+      this.#prefs.schemes,
+    );
+  }
+
   /** RFC 8446 §4.3.2: the server asks for our certificate. */
-  readCertificateRequest(body: Uint8Array, raw: Uint8Array): void {
-    const cr = decodeCertificateRequest(body);
+  #readCertificateRequest(msg: HandshakeMessage): void {
+    const cr = decodeCertificateRequest(msg.body);
     const algs = findExtension(cr.extensions, ExtensionType.signature_algorithms);
     if (!algs) {
       throw new TlsError(
@@ -787,110 +796,59 @@ export class ClientHandshake {
         "the CertificateRequest context is not empty",
       );
     }
-    this.#certificateRequest = {
+    this.#s.certificateRequest = {
       context: cr.context,
       schemes: decodeU16List(algs, ExtensionType.signature_algorithms),
     };
-    this.#transcript.add(raw, "server");
+    this.#flow.accept(msg);
   }
 
   /** RFC 8446 §4.4.2: the server's chain, checked by the configured verifier. */
-  async readCertificate(msg: { body: Uint8Array; raw: Uint8Array; type: number }): Promise<void> {
-    const cert = decodeCertificate(msg.body);
-    if (cert.context.length !== 0) {
-      throw new TlsError(
-        AlertDescription.illegal_parameter,
-        "the server's Certificate has a non-empty request context",
-      );
-    }
+  async #readCertificate(msg: HandshakeMessage): Promise<void> {
+    const cert = auth.decodePeerCertificate(this.#flow, msg);
     // RFC 8446 §4.4.2.4: an empty server Certificate is a decode_error.
     if (cert.entries.length === 0) {
       throw new TlsError(AlertDescription.decode_error, "the server sent no certificate");
     }
     for (const e of cert.entries) {
-      checkReplyExtensions(e.extensions, HandshakeType.certificate, this.#offered, new Set());
+      checkReplyExtensions(e.extensions, HandshakeType.certificate, this.#s.offered, new Set());
     }
-    this.#peerChain = cert.entries.map((e) => e.certificate);
-    this.#transcript.add(msg.raw, "server");
-    await verifyPeerChain(this.#io, this.#config.verifier, this.#peerChain, {
+    this.#s.peerChain = cert.entries.map((e) => e.certificate);
+    this.#flow.accept(msg);
+    await verifyPeerChain(this.#io, this.#config.verifier, this.#s.peerChain, {
       peer: "server",
       serverName: this.#config.serverName,
     });
   }
 
-  /** RFC 8446 §4.4.3: the server's signature over the transcript, with the leaf's key. */
-  async readCertificateVerify(): Promise<void> {
-    const msg = await this.#io.expect(HandshakeType.certificate_verify);
-    const cv = decodeCertificateVerify(msg.body);
-    const hash = this.#transcript.hash();
-    await checkCertificateVerify(this.#io, cv, "server", this.#peerChain[0], this.#schemes, hash);
-    this.#peerScheme = cv.scheme;
-    this.#transcript.add(msg.raw, "server");
-  }
-
   /** RFC 8446 §4.4.4: the server's Finished, then the application traffic secrets. */
-  async readFinished(): Promise<void> {
-    const msg = await this.#io.expect(HandshakeType.finished);
-    const got = decodeFinished(msg.body, this.#suite.hash.outputLength);
-    const expected = this.#schedule.finishedVerifyData(
-      this.#handshakeSecrets.server,
-      this.#transcript.hash(),
-    );
-    const ok = constantTimeEqual(got, expected);
-    this.#io.trace({ kind: "finished", from: "server", verifyData: got, ok });
-    if (!ok) {
-      throw new TlsError(
-        AlertDescription.decrypt_error,
-        "the server's Finished does not match the handshake",
-      );
-    }
-    this.#transcript.add(msg.raw, "server");
-    const app = this.#schedule.applicationSecrets(this.#transcript.hash());
-    this.#applicationSecrets = app;
-    await this.#io.setReadKeys(this.#schedule, app.server, "application");
+  async #readFinished(): Promise<void> {
+    const { schedule } = this.#s;
+    await auth.readFinished(this.#flow, schedule);
+    schedule.applicationSecrets(this.#flow.hash());
+    await this.#flow.readKeys(schedule, "application");
   }
-
-  #applicationSecrets!: TrafficSecrets;
 
   /**
    * RFC 8446 §4.4.2, §4.4.3: our certificate and signature if we have one
    * the server can accept, else an empty Certificate.
    */
-  async sendClientCertificate(): Promise<void> {
-    const req = this.#certificateRequest!;
+  async #sendClientCertificate(): Promise<void> {
+    const req = this.#s.certificateRequest!;
     const ours = this.#config.certificate;
     const scheme = ours && chooseScheme(ours.key, req.schemes);
-    const entries = ours && scheme
-      ? ours.chain.map((certificate) => ({ certificate, extensions: [] }))
-      : [];
-    const cert = { context: req.context, entries };
-    this.#transcript.add(
-      this.#io.send(HandshakeType.certificate, encodeCertificate(cert)),
-      "client",
-    );
-    if (!ours || !scheme) return;
-    const hash = this.#transcript.hash();
-    const signature = await ours.key.sign(scheme, certificateVerifyContent("client", hash));
-    this.#io.trace({ kind: "signature", from: "client", scheme, transcriptHash: hash, ok: true });
-    const cv = { scheme, signature };
-    this.#transcript.add(
-      this.#io.send(HandshakeType.certificate_verify, encodeCertificateVerify(cv)),
-      "client",
-    );
+    auth.sendCertificate(this.#flow, req.context, ours && scheme ? ours.chain : []);
+    if (ours && scheme) await auth.sendCertificateVerify(this.#flow, ours.key, scheme);
   }
 
   /** RFC 8446 §4.4.4: our Finished; then application keys protect what we send. */
-  async sendFinished(): Promise<void> {
-    const verifyData = this.#schedule.finishedVerifyData(
-      this.#handshakeSecrets.client,
-      this.#transcript.hash(),
-    );
-    this.#io.trace({ kind: "finished", from: "client", verifyData, ok: true });
-    this.#transcript.add(this.#io.send(HandshakeType.finished, verifyData), "client");
+  async #sendFinished(): Promise<void> {
+    const s = this.#s;
+    auth.sendFinished(this.#flow, s.schedule);
     if (this.#config.sessions) {
-      this.#resumptionSecret = this.#schedule.resumptionMasterSecret(this.#transcript.hash());
+      s.resumptionSecret = s.schedule.resumptionMasterSecret(this.#flow.hash());
     }
-    await this.#io.setWriteKeys(this.#schedule, this.#applicationSecrets.client, "application");
+    await this.#flow.writeKeys(s.schedule, "application");
   }
 }
 

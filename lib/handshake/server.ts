@@ -2,12 +2,18 @@
  * The server side of the TLS 1.3 handshake (RFC 8446 §2, §4), one method
  * per step, called in protocol order from `run()`:
  *
- *   readClientHello → negotiate [→ sendHelloRetryRequest → readSecondClientHello]
+ *   readClientHello → negotiate (chooseSuite → chooseGroup → chooseScheme →
+ *   server name → chooseAlpn) [→ sendHelloRetryRequest → readSecondClientHello]
  *   → acceptPsk → completeKeyExchange → sendServerHello → deriveHandshakeKeys →
  *   sendEncryptedExtensions → [sendCertificateRequest → sendCertificate →
  *   sendCertificateVerify, unless a PSK was accepted] → sendFinished →
  *   [readClientCertificate → readCertificateVerify] → readFinished; then,
  *   the handshake complete, sendNewSessionTickets
+ *
+ * The steps are private; what the handshake has learnt and chosen is held in
+ * one place (`ServerState`), its messages and keys go through a
+ * `HandshakeFlow`, and Certificate, CertificateVerify and Finished are the
+ * steps of `authentication.ts`, shared with the client.
  *
  * @module
  */
@@ -23,12 +29,13 @@ import {
   versionName,
 } from "../codepoints.ts";
 import type { HandshakeInfo, ServerConfig } from "../config.ts";
-import { KeySchedule, type TrafficSecrets } from "../crypto/key_schedule.ts";
+import type { KeySchedule } from "../crypto/key_schedule.ts";
 import { completeDiffieHellman } from "../crypto/key_share.ts";
-import type { CompletedKeyExchange, CryptoProvider, Suite } from "../crypto/provider.ts";
+import type { CompletedKeyExchange, Suite } from "../crypto/provider.ts";
 import { chooseScheme } from "../crypto/signing_key.ts";
 import { constantTimeEqual } from "../wire/writer.ts";
 import { isGrease } from "../wire/open_enum.ts";
+import * as auth from "./authentication.ts";
 import {
   decodeAlpn,
   decodeClientKeyShares,
@@ -48,42 +55,26 @@ import {
   findExtension,
   type KeyShareEntry,
 } from "./extensions.ts";
-import { certificateVerifyContent, type HandshakeIO } from "./io.ts";
+import { HandshakeFlow } from "./flow.ts";
+import type { HandshakeIO } from "./io.ts";
 import {
-  checkCertificateVerify,
   findGroup,
+  type Preferences,
   preferences,
   requireGroup,
   verifyPeerChain,
 } from "./peer_auth.ts";
 import {
   type ClientHello,
-  decodeCertificate,
-  decodeCertificateVerify,
   decodeClientHello,
-  decodeFinished,
-  encodeCertificate,
   encodeCertificateRequest,
-  encodeCertificateVerify,
   encodeEncryptedExtensions,
   encodeServerHello,
   type HandshakeMessage,
   HELLO_RETRY_REQUEST_RANDOM,
 } from "./messages.ts";
-import { Transcript } from "./transcript.ts";
 import { type AcceptedPsk, acceptPsk, sendNewSessionTickets } from "./server_psk.ts";
 import { encodeSelectedIdentity } from "./psk_extensions.ts";
-
-/** What the server chose from a ClientHello. */
-interface Choice {
-  suite: Suite;
-  group: number;
-  /** The client's share for `group`, if it sent one (else a HelloRetryRequest is needed). */
-  share?: KeyShareEntry;
-  scheme: number;
-  alpn?: string;
-  serverName?: string;
-}
 
 /**
  * RFC 8446 §4.1.2: extensions that may differ between the first and second
@@ -97,155 +88,106 @@ const MAY_CHANGE_AFTER_HRR = new Set<number>([
   ExtensionType.pre_shared_key,
 ]);
 
+/** What the server handshake learns and decides, in the order it does. */
+class ServerState {
+  /** The ClientHello being answered (the second one, after a HelloRetryRequest). */
+  hello!: ClientHello;
+  /** RFC 8446 §4.1.1: the cipher suite chosen. */
+  suite!: Suite;
+  /** RFC 8446 §4.2.7: the group chosen. */
+  group = 0;
+  /** The client's share for `group`, if it sent one (else a HelloRetryRequest asks for it). */
+  share?: KeyShareEntry;
+  /** RFC 8446 §4.2.3: the scheme of our CertificateVerify (0 for a server without certificate). */
+  scheme = 0;
+  /** RFC 6066 §3: the server name the client asked for. */
+  serverName?: string;
+  /** RFC 7301 §3.2: the application protocol chosen. */
+  alpn?: string;
+  helloRetry = false;
+  /** RFC 8446 §4.2.2: the cookie of our HelloRetryRequest. */
+  cookie?: Uint8Array;
+  /** RFC 8446 §4.2.11: the PSK accepted, if any. */
+  psk?: AcceptedPsk;
+  earlyData: "accepted" | "rejected" | "none" = "none";
+  /** Our key share and the shared secret (none in psk_ke mode). */
+  exchange?: CompletedKeyExchange;
+  schedule!: KeySchedule;
+  /** The client's certificate chain, if it sent one (or the resumed session's). */
+  peerChain: Uint8Array[] = [];
+}
+
 /** Runs the server handshake over `io`. */
 export class ServerHandshake {
   readonly #io: HandshakeIO;
+  readonly #flow: HandshakeFlow;
   readonly #config: ServerConfig;
-  readonly #transcript: Transcript;
-  readonly #crypto: CryptoProvider;
-  readonly #groups: readonly number[];
-  readonly #suites: readonly Suite[];
-  readonly #schemes: readonly number[];
-
-  #hello!: ClientHello;
-  #choice!: Choice;
-  #cookie?: Uint8Array;
-  #schedule!: KeySchedule;
-  #handshakeSecrets!: TrafficSecrets;
-  #applicationSecrets!: TrafficSecrets;
-  #helloRetry = false;
-  #peerChain: Uint8Array[] = [];
-  #psk?: AcceptedPsk;
-  #earlyData: "accepted" | "rejected" | "none" = "none";
+  readonly #prefs: Preferences;
+  readonly #s = new ServerState();
 
   constructor(io: HandshakeIO, config: ServerConfig) {
     this.#io = io;
+    this.#flow = new HandshakeFlow(io, "server", config);
     this.#config = config;
-    ({
-      crypto: this.#crypto,
-      groups: this.#groups,
-      suites: this.#suites,
-      schemes: this.#schemes,
-    } = preferences(config));
-    this.#transcript = new Transcript(
-      config.trace &&
-        ((hash, value, after) => io.trace({ kind: "transcript", hash, value, after })),
-    );
+    this.#prefs = preferences(config);
   }
 
   /** The peer's certificate chain as received (DER, leaf first), whether or not it was trusted. */
   get peerCertificates(): readonly Uint8Array[] {
-    return this.#peerChain;
+    return this.#s.peerChain;
   }
 
   /** The client random, once the ClientHello is read (for the key log). */
   get clientRandom(): Uint8Array | undefined {
-    return this.#hello?.random;
+    return this.#s.hello?.random;
   }
 
   /** The whole handshake, in the order of RFC 8446 §2. */
   async run(): Promise<HandshakeInfo> {
-    const first = await this.#io.expect(HandshakeType.client_hello);
-    this.#hello = this.readClientHello(first);
-    this.#choice = this.negotiate(this.#hello);
-    this.declineEarlyData();
-    this.#transcript.useHash(this.#choice.suite.hash);
+    const s = this.#s;
+    const first = await this.#flow.expect(HandshakeType.client_hello);
+    s.hello = this.#readClientHello(first);
+    this.#negotiate(s.hello);
+    this.#declineEarlyData();
+    this.#flow.transcript.useHash(s.suite.hash);
     let hello = first;
-    if (!this.#choice.share) {
-      this.sendHelloRetryRequest(first.raw);
-      hello = await this.#io.expect(HandshakeType.client_hello);
-      this.readSecondClientHello(hello);
+    if (!s.share) {
+      this.#sendHelloRetryRequest(first);
+      hello = await this.#flow.expect(HandshakeType.client_hello);
+      this.#readSecondClientHello(hello);
     }
-    await this.acceptPsk(hello.raw);
-    this.#earlyData = this.#psk?.earlyData.accepted
-      ? "accepted"
-      : findExtension(this.#hello.extensions, ExtensionType.early_data)
-      ? "rejected"
-      : "none";
-    if (!this.#psk && !this.#config.certificate) {
-      throw new TlsError(
-        AlertDescription.handshake_failure,
-        "the client offered no PSK this server holds, and it has no certificate",
-      );
-    }
-    this.#transcript.add(hello.raw, "client");
-    if (this.#earlyData === "accepted") await this.acceptEarlyData();
-    if (this.#psk?.mode !== "psk_ke") await this.completeKeyExchange();
-    this.sendServerHello();
-    await this.deriveHandshakeKeys();
-    this.sendEncryptedExtensions();
-    const certificates = !this.#psk;
+    await this.#acceptPsk(hello.raw);
+    this.#flow.accept(hello);
+    if (s.earlyData === "accepted") await this.#acceptEarlyData();
+    if (s.psk?.mode !== "psk_ke") await this.#completeKeyExchange();
+    this.#sendServerHello();
+    await this.#deriveHandshakeKeys();
+    this.#sendEncryptedExtensions();
+    const certificates = !s.psk;
     if (certificates) {
-      if (this.#config.clientAuth) this.sendCertificateRequest();
-      this.sendCertificate();
-      await this.sendCertificateVerify();
+      if (this.#config.clientAuth) this.#sendCertificateRequest();
+      const { chain, key } = this.#config.certificate!;
+      auth.sendCertificate(this.#flow, EMPTY, chain);
+      await auth.sendCertificateVerify(this.#flow, key, s.scheme);
     }
-    await this.sendFinished();
-    if (this.#earlyData === "accepted") await this.readEndOfEarlyData();
-    if (certificates && this.#config.clientAuth) await this.readClientCertificate();
-    await this.readFinished();
+    await this.#sendFinished();
+    if (s.earlyData === "accepted") await this.#readEndOfEarlyData();
+    if (certificates && this.#config.clientAuth) await this.#readClientCertificate();
+    await this.#readFinished();
     return {
       version: "TLSv1.3",
-      provider: this.#crypto.name,
-      cipherSuite: this.#choice.suite.name,
-      group: this.#psk?.mode === "psk_ke" ? "none" : NamedGroup.name(this.#choice.group),
-      signatureScheme: this.#psk ? "none" : SignatureScheme.name(this.#choice.scheme),
-      alpn: this.#choice.alpn,
-      serverName: this.#choice.serverName,
-      helloRetry: this.#helloRetry,
-      peerCertificates: this.#peerChain,
-      resumed: this.#psk !== undefined,
-      pskMode: this.#psk?.mode,
-      earlyData: this.#earlyData,
+      provider: this.#prefs.crypto.name,
+      cipherSuite: s.suite.name,
+      group: s.psk?.mode === "psk_ke" ? "none" : NamedGroup.name(s.group),
+      signatureScheme: s.psk ? "none" : SignatureScheme.name(s.scheme),
+      alpn: s.alpn,
+      serverName: s.serverName,
+      helloRetry: s.helloRetry,
+      peerCertificates: s.peerChain,
+      resumed: s.psk !== undefined,
+      pskMode: s.psk?.mode,
+      earlyData: s.earlyData,
     };
-  }
-
-  /**
-   * RFC 8446 §4.2.10, §7.1: the client's 0-RTT data follows its ClientHello,
-   * under keys from client_early_traffic_secret.
-   */
-  async acceptEarlyData(): Promise<void> {
-    const { earlyData } = this.#psk!;
-    const secret = this.#schedule.earlyTrafficSecret(this.#transcript.hash());
-    this.#io.skipEarlyData("none"); // declined until now: accepted after all
-    this.#io.acceptEarlyData(earlyData.accepted ? earlyData.maxBytes : 0);
-    await this.#io.setReadKeys(this.#schedule, secret, "early");
-  }
-
-  /**
-   * RFC 8446 §4.5: EndOfEarlyData ends the 0-RTT data; the client's next
-   * messages are under its handshake keys.
-   */
-  async readEndOfEarlyData(): Promise<void> {
-    const msg = await this.#io.expect(HandshakeType.end_of_early_data);
-    if (msg.body.length !== 0) {
-      throw new TlsError(AlertDescription.decode_error, "EndOfEarlyData is not empty");
-    }
-    this.#transcript.add(msg.raw, "client");
-    await this.#io.setReadKeys(this.#schedule, this.#handshakeSecrets.client, "handshake");
-  }
-
-  /**
-   * RFC 8446 §4.2.11: picks the first offered PSK this server can use (a
-   * ticket it sealed, or an external PSK it holds) and checks its binder;
-   * none usable means a full handshake.
-   */
-  async acceptPsk(hello: Uint8Array): Promise<void> {
-    this.#psk = await acceptPsk({
-      io: this.#io,
-      config: this.#config,
-      hello: this.#hello,
-      raw: hello,
-      suite: this.#choice.suite,
-      serverName: this.#choice.serverName,
-      transcript: this.#transcript,
-      helloRetry: this.#helloRetry,
-      alpn: this.#choice.alpn,
-    });
-    if (this.#psk) {
-      this.#schedule = this.#psk.schedule;
-      if (this.#psk.clientCertificate) this.#peerChain = [this.#psk.clientCertificate];
-    }
   }
 
   /**
@@ -254,20 +196,21 @@ export class ServerHandshake {
    */
   async sendNewSessionTickets(): Promise<void> {
     if (!this.#config.tickets) return;
+    const s = this.#s;
     await sendNewSessionTickets({
       io: this.#io,
       settings: this.#config.tickets!,
-      schedule: this.#schedule,
-      resumptionSecret: this.#schedule.resumptionMasterSecret(this.#transcript.hash()),
-      suite: this.#choice.suite,
-      alpn: this.#choice.alpn,
-      serverName: this.#choice.serverName,
-      clientCertificate: this.#peerChain[0],
+      schedule: s.schedule,
+      resumptionSecret: s.schedule.resumptionMasterSecret(this.#flow.hash()),
+      suite: s.suite,
+      alpn: s.alpn,
+      serverName: s.serverName,
+      clientCertificate: s.peerChain[0],
     });
   }
 
   /** RFC 8446 §4.1.2: decodes a ClientHello and checks what TLS 1.3 requires of it. */
-  readClientHello(msg: HandshakeMessage): ClientHello {
+  #readClientHello(msg: HandshakeMessage): ClientHello {
     const ch = decodeClientHello(msg.body);
     // RFC 8446 Appendix D.5: SSL 3.0 or older in legacy_version is refused, whatever else is offered.
     if (ch.legacyVersion <= ProtocolVersion.SSLv3) {
@@ -317,11 +260,22 @@ export class ServerHandshake {
 
   /**
    * RFC 8446 §4.1.1: chooses suite, group, signature scheme and ALPN, by this
-   * server's order of preference among what the client offers.
+   * server's order of preference among what the client offers, and reads
+   * the server name it asks for.
    */
-  negotiate(ch: ClientHello): Choice {
-    const ext = (type: number) => findExtension(ch.extensions, type);
-    const suite = this.#suites.find((s) => ch.cipherSuites.includes(s.id));
+  #negotiate(ch: ClientHello): void {
+    const s = this.#s;
+    s.suite = this.#chooseSuite(ch);
+    const required = requiredExtensions(ch);
+    ({ group: s.group, share: s.share } = this.#chooseGroup(required));
+    s.scheme = this.#chooseScheme(required.signatureAlgorithms);
+    s.serverName = serverNameOf(ch);
+    s.alpn = this.#chooseAlpn(ch);
+  }
+
+  /** RFC 8446 §4.1.1: our most preferred cipher suite among those the client offers. */
+  #chooseSuite(ch: ClientHello): Suite {
+    const suite = this.#prefs.suites.find((s) => ch.cipherSuites.includes(s.id));
     if (!suite) {
       throw new TlsError(
         AlertDescription.handshake_failure,
@@ -330,27 +284,19 @@ export class ServerHandshake {
         })`,
       );
     }
-    const groupsExt = ext(ExtensionType.supported_groups);
-    const sharesExt = ext(ExtensionType.key_share);
-    // RFC 8446 §9.2: without PSK, both supported_groups and key_share are mandatory.
-    if (!groupsExt) {
-      throw new TlsError(
-        AlertDescription.missing_extension,
-        "ClientHello: no supported_groups extension",
-      );
-    }
-    if (!sharesExt) {
-      throw new TlsError(AlertDescription.missing_extension, "ClientHello: no key_share extension");
-    }
-    const sigExt = ext(ExtensionType.signature_algorithms);
-    if (!sigExt) {
-      throw new TlsError(
-        AlertDescription.missing_extension,
-        "ClientHello: no signature_algorithms extension",
-      );
-    }
-    const clientGroups = decodeU16List(groupsExt, ExtensionType.supported_groups);
-    const shares = decodeClientKeyShares(sharesExt);
+    return suite;
+  }
+
+  /**
+   * RFC 8446 §4.2.7, §4.2.8: the group, and the client's share for it if
+   * it sent one. A share the client sent for a group we accept saves a
+   * round trip, so the group is our favourite among those shares; only when
+   * none fits is the client asked again (HelloRetryRequest) for our
+   * favourite among all it supports.
+   */
+  #chooseGroup(exts: RequiredExtensions): { group: number; share?: KeyShareEntry } {
+    const clientGroups = decodeU16List(exts.supportedGroups, ExtensionType.supported_groups);
+    const shares = decodeClientKeyShares(exts.keyShare);
     for (const s of shares) {
       // RFC 8446 §4.2.8: shares only for groups in supported_groups.
       if (!clientGroups.includes(s.group)) {
@@ -362,24 +308,31 @@ export class ServerHandshake {
         );
       }
     }
-    // RFC 8446 §4.2.8: a share the client sent for a group we accept saves a round trip, so the
-    // group is our favourite among those shares; only when none fits is the client asked again
-    // (HelloRetryRequest) for our favourite among all it supports.
     const usable = (g: number) =>
-      findGroup(this.#crypto, g) !== undefined && clientGroups.includes(g);
-    const group = this.#groups.find((g) => usable(g) && shares.some((s) => s.group === g)) ??
-      this.#groups.find(usable);
+      findGroup(this.#prefs.crypto, g) !== undefined && clientGroups.includes(g);
+    const groups = this.#prefs.groups;
+    const group = groups.find((g) => usable(g) && shares.some((s) => s.group === g)) ??
+      groups.find(usable);
     if (group === undefined) {
       throw new TlsError(
         AlertDescription.handshake_failure,
         `no group in common (the client offers ${listNames(clientGroups, NamedGroup.name)})`,
       );
     }
-    const clientSchemes = decodeU16List(sigExt, ExtensionType.signature_algorithms);
-    // A server with external PSKs only has no certificate, hence no scheme to choose.
+    return { group, share: shares.find((s) => s.group === group) };
+  }
+
+  /**
+   * RFC 8446 §4.2.3: the scheme of our CertificateVerify, one the client
+   * accepts and our key can sign with (0 for a server with external PSKs
+   * only: it has no certificate).
+   */
+  #chooseScheme(signatureAlgorithms: Uint8Array): number {
+    const clientSchemes = decodeU16List(signatureAlgorithms, ExtensionType.signature_algorithms);
     const key = this.#config.certificate?.key;
-    const scheme = key ? chooseScheme(key, clientSchemes) : 0;
-    if (key && scheme === undefined) {
+    if (!key) return 0;
+    const scheme = chooseScheme(key, clientSchemes);
+    if (scheme === undefined) {
       throw new TlsError(
         AlertDescription.handshake_failure,
         `no signature scheme in common for this server's ${
@@ -387,31 +340,26 @@ export class ServerHandshake {
         } key (the client accepts ${listNames(clientSchemes, SignatureScheme.name)})`,
       );
     }
-    const sni = ext(ExtensionType.server_name);
-    const serverName = sni ? decodeServerName(sni) : undefined;
-    const alpnExt = ext(ExtensionType.application_layer_protocol_negotiation);
-    let alpn: string | undefined;
-    if (alpnExt && this.#config.alpn?.length) {
-      const offered = decodeAlpn(alpnExt);
-      alpn = this.#config.alpn.find((p) => offered.includes(p));
-      // RFC 7301 §3.2: no protocol in common is a no_application_protocol alert.
-      if (alpn === undefined) {
-        throw new TlsError(
-          AlertDescription.no_application_protocol,
-          `no ALPN protocol in common (the client offers ${
-            offered.join(", ")
-          }; this server accepts ${this.#config.alpn.join(", ")})`,
-        );
-      }
+    return scheme;
+  }
+
+  /** RFC 7301 §3.2: our most preferred application protocol among those the client offers. */
+  #chooseAlpn(ch: ClientHello): string | undefined {
+    const ext = findExtension(ch.extensions, ExtensionType.application_layer_protocol_negotiation);
+    const ours = this.#config.alpn;
+    if (!ext || !ours?.length) return undefined;
+    const offered = decodeAlpn(ext);
+    const alpn = ours.find((p) => offered.includes(p));
+    // RFC 7301 §3.2: no protocol in common is a no_application_protocol alert.
+    if (alpn === undefined) {
+      throw new TlsError(
+        AlertDescription.no_application_protocol,
+        `no ALPN protocol in common (the client offers ${offered.join(", ")}; this server accepts ${
+          ours.join(", ")
+        })`,
+      );
     }
-    return {
-      suite,
-      group,
-      share: shares.find((s) => s.group === group),
-      scheme: scheme!,
-      alpn,
-      serverName,
-    };
+    return alpn;
   }
 
   /**
@@ -422,58 +370,56 @@ export class ServerHandshake {
    * those that do not open under the handshake keys; with one, every
    * encrypted record until the second ClientHello.
    */
-  declineEarlyData(): void {
-    if (!findExtension(this.#hello.extensions, ExtensionType.early_data)) return;
-    this.#io.skipEarlyData(this.#choice.share ? "undecryptable" : "encrypted");
+  #declineEarlyData(): void {
+    if (!findExtension(this.#s.hello.extensions, ExtensionType.early_data)) return;
+    this.#io.skipEarlyData(this.#s.share ? "undecryptable" : "encrypted");
   }
 
   /**
    * RFC 8446 §4.1.4: the client sent no share for any group this server
    * accepts, so ask for one, with a cookie the second ClientHello must echo.
    */
-  sendHelloRetryRequest(firstHello: Uint8Array): void {
-    this.#helloRetry = true;
-    const { group, suite } = this.#choice;
+  #sendHelloRetryRequest(firstHello: HandshakeMessage): void {
+    const s = this.#s;
+    s.helloRetry = true;
     this.#io.trace({
       kind: "hello_retry",
-      group,
+      group: s.group,
       reason: `the client sent no key share for a group this server accepts; it asks for ${
-        NamedGroup.name(group)
+        NamedGroup.name(s.group)
       }`,
     });
-    this.#cookie = this.#io.random(32);
+    s.cookie = this.#io.random(32);
     const hrr = {
       legacyVersion: ProtocolVersion.TLSv1_2,
       random: HELLO_RETRY_REQUEST_RANDOM,
-      legacySessionIdEcho: this.#hello.legacySessionId,
-      cipherSuite: suite.id,
+      legacySessionIdEcho: s.hello.legacySessionId,
+      cipherSuite: s.suite.id,
       legacyCompressionMethod: 0,
       extensions: [
         {
           type: ExtensionType.supported_versions,
           data: encodeSelectedVersion(ProtocolVersion.TLSv1_3),
         },
-        { type: ExtensionType.key_share, data: encodeSelectedGroup(group) },
-        { type: ExtensionType.cookie, data: encodeCookie(this.#cookie) },
+        { type: ExtensionType.key_share, data: encodeSelectedGroup(s.group) },
+        { type: ExtensionType.cookie, data: encodeCookie(s.cookie) },
       ],
     };
     // RFC 8446 §4.4.1: ClientHello1 is replaced by its hash, then the HelloRetryRequest follows.
-    this.#transcript.add(firstHello, "client");
-    this.#transcript.replaceWithMessageHash(suite.hash);
-    this.#transcript.add(
-      this.#io.send(HandshakeType.server_hello, encodeServerHello(hrr)),
-      "server",
-    );
-    if (this.#hello.legacySessionId.length) this.#io.sendChangeCipherSpec();
+    this.#flow.accept(firstHello);
+    this.#flow.transcript.replaceWithMessageHash(s.suite.hash);
+    this.#flow.send(HandshakeType.server_hello, encodeServerHello(hrr));
+    if (s.hello.legacySessionId.length) this.#io.sendChangeCipherSpec();
   }
 
   /**
    * RFC 8446 §4.1.2: the second ClientHello must be the first one with only
    * the key share replaced (for the requested group) and the cookie added.
    */
-  readSecondClientHello(msg: HandshakeMessage): void {
-    const first = this.#hello;
-    const second = this.readClientHello(msg);
+  #readSecondClientHello(msg: HandshakeMessage): void {
+    const s = this.#s;
+    const first = s.hello;
+    const second = this.#readClientHello(msg);
     const changed = (what: string) =>
       new TlsError(AlertDescription.illegal_parameter, `the second ClientHello changed ${what}`);
     if (second.legacyVersion !== first.legacyVersion) throw changed("legacy_version");
@@ -508,7 +454,7 @@ export class ServerHandshake {
         "the second ClientHello does not echo the cookie",
       );
     }
-    if (!constantTimeEqual(decodeCookie(cookie), this.#cookie!)) throw changed("the cookie");
+    if (!constantTimeEqual(decodeCookie(cookie), s.cookie!)) throw changed("the cookie");
     const sharesExt = findExtension(second.extensions, ExtensionType.key_share);
     if (!sharesExt) {
       throw new TlsError(
@@ -517,28 +463,90 @@ export class ServerHandshake {
       );
     }
     const shares = decodeClientKeyShares(sharesExt);
-    if (shares.length !== 1 || shares[0].group !== this.#choice.group) {
+    if (shares.length !== 1 || shares[0].group !== s.group) {
       throw new TlsError(
         AlertDescription.illegal_parameter,
         `the second ClientHello does not hold exactly one key share, for ${
-          NamedGroup.name(this.#choice.group)
+          NamedGroup.name(s.group)
         }`,
       );
     }
-    this.#hello = second;
-    this.#choice = { ...this.#choice, share: shares[0] };
+    s.hello = second;
+    s.share = shares[0];
     this.#io.skipEarlyData("none");
   }
 
-  #exchange?: CompletedKeyExchange;
+  /**
+   * RFC 8446 §4.2.11: picks the first offered PSK this server can use (a
+   * ticket it sealed, or an external PSK it holds) and checks its binder;
+   * none usable means a full handshake, which needs a certificate. Early
+   * data is accepted only with the PSK (RFC 8446 §4.2.10).
+   */
+  async #acceptPsk(hello: Uint8Array): Promise<void> {
+    const s = this.#s;
+    s.psk = await acceptPsk({
+      io: this.#io,
+      config: this.#config,
+      hello: s.hello,
+      raw: hello,
+      suite: s.suite,
+      serverName: s.serverName,
+      transcript: this.#flow.transcript,
+      helloRetry: s.helloRetry,
+      alpn: s.alpn,
+    });
+    if (s.psk) {
+      s.schedule = s.psk.schedule;
+      if (s.psk.clientCertificate) s.peerChain = [s.psk.clientCertificate];
+    }
+    s.earlyData = s.psk?.earlyData.accepted
+      ? "accepted"
+      : findExtension(s.hello.extensions, ExtensionType.early_data)
+      ? "rejected"
+      : "none";
+    if (!s.psk && !this.#config.certificate) {
+      throw new TlsError(
+        AlertDescription.handshake_failure,
+        "the client offered no PSK this server holds, and it has no certificate",
+      );
+    }
+  }
+
+  /**
+   * RFC 8446 §4.2.10, §7.1: the client's 0-RTT data follows its ClientHello,
+   * under keys from client_early_traffic_secret.
+   */
+  async #acceptEarlyData(): Promise<void> {
+    const { psk, schedule } = this.#s;
+    const { earlyData } = psk!;
+    schedule.earlyTrafficSecret(this.#flow.hash());
+    this.#io.skipEarlyData("none"); // declined until now: accepted after all
+    this.#io.acceptEarlyData(earlyData.accepted ? earlyData.maxBytes : 0);
+    await this.#flow.readKeys(schedule, "early");
+  }
+
+  /**
+   * RFC 8446 §4.2.8: from the client's share for the chosen group, in one
+   * step, our share and the shared secret (a bad client share is
+   * illegal_parameter).
+   */
+  async #completeKeyExchange(): Promise<void> {
+    const { group, share } = this.#s;
+    const fixed = this.#config.keyShares;
+    this.#s.exchange =
+      await (fixed
+        ? completeDiffieHellman(group, () => fixed(group), share!.keyExchange)
+        : requireGroup(this.#prefs.crypto, group).complete(share!.keyExchange));
+  }
 
   /** RFC 8446 §4.1.3: ServerHello with our key share; then the compatibility ChangeCipherSpec. */
-  sendServerHello(): void {
+  #sendServerHello(): void {
+    const s = this.#s;
     const sh = {
       legacyVersion: ProtocolVersion.TLSv1_2,
       random: this.#io.random(32),
-      legacySessionIdEcho: this.#hello.legacySessionId,
-      cipherSuite: this.#choice.suite.id,
+      legacySessionIdEcho: s.hello.legacySessionId,
+      cipherSuite: s.suite.id,
       legacyCompressionMethod: 0,
       extensions: [
         {
@@ -547,41 +555,21 @@ export class ServerHandshake {
         },
       ],
     };
-    if (this.#exchange) {
+    if (s.exchange) {
       sh.extensions.push({
         type: ExtensionType.key_share,
-        data: encodeServerKeyShare({
-          group: this.#choice.group,
-          keyExchange: this.#exchange.share,
-        }),
+        data: encodeServerKeyShare({ group: s.group, keyExchange: s.exchange.share }),
       });
     }
-    if (this.#psk) {
+    if (s.psk) {
       sh.extensions.push({
         type: ExtensionType.pre_shared_key,
-        data: encodeSelectedIdentity(this.#psk.index),
+        data: encodeSelectedIdentity(s.psk.index),
       });
     }
-    this.#transcript.add(
-      this.#io.send(HandshakeType.server_hello, encodeServerHello(sh)),
-      "server",
-    );
+    this.#flow.send(HandshakeType.server_hello, encodeServerHello(sh));
     // RFC 8446 §D.4: in compatibility mode the CCS follows the first ServerHello or HelloRetryRequest.
-    if (this.#hello.legacySessionId.length && !this.#helloRetry) this.#io.sendChangeCipherSpec();
-  }
-
-  /**
-   * RFC 8446 §4.2.8: from the client's share for the chosen group, in one
-   * step, our share and the shared secret (a bad client share is
-   * illegal_parameter).
-   */
-  async completeKeyExchange(): Promise<void> {
-    const { group, share } = this.#choice;
-    const fixed = this.#config.keyShares;
-    this.#exchange =
-      await (fixed
-        ? completeDiffieHellman(group, () => fixed(group), share!.keyExchange)
-        : requireGroup(this.#crypto, group).complete(share!.keyExchange));
+    if (s.hello.legacySessionId.length && !s.helloRetry) this.#io.sendChangeCipherSpec();
   }
 
   /**
@@ -589,46 +577,37 @@ export class ServerHandshake {
    * (computed at once), then the handshake traffic secrets; handshake keys protect both
    * directions.
    */
-  async deriveHandshakeKeys(): Promise<void> {
-    const { suite, group } = this.#choice;
-    this.#schedule ??= new KeySchedule(
-      suite,
-      (name, value) => this.#io.trace({ kind: "secret", name, value }),
-    );
-    const shared = this.#exchange?.secret;
-    if (shared) this.#io.trace({ kind: "shared_secret", group, value: shared });
-    this.#handshakeSecrets = this.#schedule.handshakeSecrets(shared, this.#transcript.hash());
-    await this.#io.setWriteKeys(this.#schedule, this.#handshakeSecrets.server, "handshake");
+  async #deriveHandshakeKeys(): Promise<void> {
+    const s = this.#s;
+    s.schedule ??= this.#flow.keySchedule(s.suite);
+    const shared = s.exchange?.secret;
+    if (shared) this.#io.trace({ kind: "shared_secret", group: s.group, value: shared });
+    s.schedule.handshakeSecrets(shared, this.#flow.hash());
+    await this.#flow.writeKeys(s.schedule, "handshake");
     // With 0-RTT, the early keys stay until EndOfEarlyData.
-    if (this.#earlyData !== "accepted") {
-      await this.#io.setReadKeys(this.#schedule, this.#handshakeSecrets.client, "handshake");
-    }
+    if (s.earlyData !== "accepted") await this.#flow.readKeys(s.schedule, "handshake");
   }
 
   /** RFC 8446 §4.3.1: the ALPN choice and the SNI acknowledgement. */
-  sendEncryptedExtensions(): void {
+  #sendEncryptedExtensions(): void {
+    const s = this.#s;
     const exts: Extension[] = [];
-    if (this.#choice.serverName !== undefined) {
-      exts.push({ type: ExtensionType.server_name, data: EMPTY });
-    }
-    if (this.#choice.alpn !== undefined) {
+    if (s.serverName !== undefined) exts.push({ type: ExtensionType.server_name, data: EMPTY });
+    if (s.alpn !== undefined) {
       exts.push({
         type: ExtensionType.application_layer_protocol_negotiation,
-        data: encodeAlpn([this.#choice.alpn]),
+        data: encodeAlpn([s.alpn]),
       });
     }
     // RFC 8446 §4.2.10: an empty early_data in EncryptedExtensions accepts the 0-RTT data.
-    if (this.#earlyData === "accepted") exts.push({ type: ExtensionType.early_data, data: EMPTY });
-    this.#transcript.add(
-      this.#io.send(HandshakeType.encrypted_extensions, encodeEncryptedExtensions(exts)),
-      "server",
-    );
+    if (s.earlyData === "accepted") exts.push({ type: ExtensionType.early_data, data: EMPTY });
+    this.#flow.send(HandshakeType.encrypted_extensions, encodeEncryptedExtensions(exts));
   }
 
   /** RFC 8446 §4.3.2: ask for the client's certificate. */
-  sendCertificateRequest(): void {
+  #sendCertificateRequest(): void {
     const exts: Extension[] = [
-      { type: ExtensionType.signature_algorithms, data: encodeU16List(this.#schemes) },
+      { type: ExtensionType.signature_algorithms, data: encodeU16List(this.#prefs.schemes) },
     ];
     const cas = this.#config.clientAuth?.authorities;
     if (cas?.length) {
@@ -637,73 +616,43 @@ export class ServerHandshake {
         data: encodeCertificateAuthorities(cas),
       });
     }
-    this.#transcript.add(
-      this.#io.send(
-        HandshakeType.certificate_request,
-        encodeCertificateRequest({ context: EMPTY, extensions: exts }),
-      ),
-      "server",
-    );
-  }
-
-  /** RFC 8446 §4.4.2: our chain, leaf first. */
-  sendCertificate(): void {
-    const entries = this.#config.certificate!.chain.map((certificate) => ({
-      certificate,
-      extensions: [],
-    }));
-    this.#transcript.add(
-      this.#io.send(HandshakeType.certificate, encodeCertificate({ context: EMPTY, entries })),
-      "server",
-    );
-  }
-
-  /** RFC 8446 §4.4.3: our signature over the transcript so far. */
-  async sendCertificateVerify(): Promise<void> {
-    const hash = this.#transcript.hash();
-    const scheme = this.#choice.scheme;
-    const signature = await this.#config.certificate!.key.sign(
-      scheme,
-      certificateVerifyContent("server", hash),
-    );
-    this.#io.trace({ kind: "signature", from: "server", scheme, transcriptHash: hash, ok: true });
-    this.#transcript.add(
-      this.#io.send(
-        HandshakeType.certificate_verify,
-        encodeCertificateVerify({ scheme, signature }),
-      ),
-      "server",
+    this.#flow.send(
+      HandshakeType.certificate_request,
+      encodeCertificateRequest({ context: EMPTY, extensions: exts }),
     );
   }
 
   /** RFC 8446 §4.4.4: our Finished; application keys then protect what we send. */
-  async sendFinished(): Promise<void> {
-    const verifyData = this.#schedule.finishedVerifyData(
-      this.#handshakeSecrets.server,
-      this.#transcript.hash(),
-    );
-    this.#io.trace({ kind: "finished", from: "server", verifyData, ok: true });
-    this.#transcript.add(this.#io.send(HandshakeType.finished, verifyData), "server");
+  async #sendFinished(): Promise<void> {
+    const { schedule } = this.#s;
+    auth.sendFinished(this.#flow, schedule);
     // Nothing is sent under these keys before the client's Finished.
-    this.#applicationSecrets = this.#schedule.applicationSecrets(this.#transcript.hash());
-    await this.#io.setWriteKeys(this.#schedule, this.#applicationSecrets.server, "application");
+    schedule.applicationSecrets(this.#flow.hash());
+    await this.#flow.writeKeys(schedule, "application");
+  }
+
+  /**
+   * RFC 8446 §4.5: EndOfEarlyData ends the 0-RTT data; the client's next
+   * messages are under its handshake keys.
+   */
+  async #readEndOfEarlyData(): Promise<void> {
+    const msg = await this.#flow.expect(HandshakeType.end_of_early_data);
+    if (msg.body.length !== 0) {
+      throw new TlsError(AlertDescription.decode_error, "EndOfEarlyData is not empty");
+    }
+    this.#flow.accept(msg);
+    await this.#flow.readKeys(this.#s.schedule, "handshake");
   }
 
   /** RFC 8446 §4.4.2, §4.4.3: the client's certificate (possibly none) and its signature. */
-  async readClientCertificate(): Promise<void> {
-    const auth = this.#config.clientAuth!;
-    const msg = await this.#io.expect(HandshakeType.certificate);
-    const cert = decodeCertificate(msg.body);
-    if (cert.context.length !== 0) {
-      throw new TlsError(
-        AlertDescription.illegal_parameter,
-        "the client's Certificate has a non-empty request context",
-      );
-    }
-    this.#transcript.add(msg.raw, "client");
+  async #readClientCertificate(): Promise<void> {
+    const clientAuth = this.#config.clientAuth!;
+    const msg = await this.#flow.expect(HandshakeType.certificate);
+    const cert = auth.decodePeerCertificate(this.#flow, msg);
+    this.#flow.accept(msg);
     if (cert.entries.length === 0) {
       // RFC 8446 §4.4.2.4: a server that requires a certificate answers none with certificate_required.
-      if (auth.required) {
+      if (clientAuth.required) {
         throw new TlsError(
           AlertDescription.certificate_required,
           "the client sent no certificate, and one is required",
@@ -711,34 +660,57 @@ export class ServerHandshake {
       }
       return;
     }
-    this.#peerChain = cert.entries.map((e) => e.certificate);
-    await verifyPeerChain(this.#io, auth.verifier, this.#peerChain, { peer: "client" });
-    const cvMsg = await this.#io.expect(HandshakeType.certificate_verify);
-    const cv = decodeCertificateVerify(cvMsg.body);
-    const hash = this.#transcript.hash();
-    await checkCertificateVerify(this.#io, cv, "client", this.#peerChain[0], this.#schemes, hash);
-    this.#transcript.add(cvMsg.raw, "client");
+    const chain = cert.entries.map((e) => e.certificate);
+    this.#s.peerChain = chain;
+    await verifyPeerChain(this.#io, clientAuth.verifier, chain, { peer: "client" });
+    await auth.readCertificateVerify(this.#flow, chain[0], this.#prefs.schemes);
   }
 
   /** RFC 8446 §4.4.4: the client's Finished; then application keys protect what we receive. */
-  async readFinished(): Promise<void> {
-    const msg = await this.#io.expect(HandshakeType.finished);
-    const got = decodeFinished(msg.body, this.#choice.suite.hash.outputLength);
-    const expected = this.#schedule.finishedVerifyData(
-      this.#handshakeSecrets.client,
-      this.#transcript.hash(),
-    );
-    const ok = constantTimeEqual(got, expected);
-    this.#io.trace({ kind: "finished", from: "client", verifyData: got, ok });
-    if (!ok) {
-      throw new TlsError(
-        AlertDescription.decrypt_error,
-        "the client's Finished does not match the handshake",
-      );
-    }
-    this.#transcript.add(msg.raw, "client");
-    await this.#io.setReadKeys(this.#schedule, this.#applicationSecrets.client, "application");
+  async #readFinished(): Promise<void> {
+    await auth.readFinished(this.#flow, this.#s.schedule);
+    await this.#flow.readKeys(this.#s.schedule, "application");
   }
+}
+
+/** The bodies of the ClientHello extensions this server requires. */
+interface RequiredExtensions {
+  readonly supportedGroups: Uint8Array;
+  readonly keyShare: Uint8Array;
+  readonly signatureAlgorithms: Uint8Array;
+}
+
+/**
+ * RFC 8446 §9.2: the extensions a TLS 1.3 ClientHello must carry for this
+ * server: supported_groups and key_share (mandatory without a PSK), and
+ * signature_algorithms (for certificate authentication).
+ */
+function requiredExtensions(ch: ClientHello): RequiredExtensions {
+  const supportedGroups = findExtension(ch.extensions, ExtensionType.supported_groups);
+  if (!supportedGroups) {
+    throw new TlsError(
+      AlertDescription.missing_extension,
+      "ClientHello: no supported_groups extension",
+    );
+  }
+  const keyShare = findExtension(ch.extensions, ExtensionType.key_share);
+  if (!keyShare) {
+    throw new TlsError(AlertDescription.missing_extension, "ClientHello: no key_share extension");
+  }
+  const signatureAlgorithms = findExtension(ch.extensions, ExtensionType.signature_algorithms);
+  if (!signatureAlgorithms) {
+    throw new TlsError(
+      AlertDescription.missing_extension,
+      "ClientHello: no signature_algorithms extension",
+    );
+  }
+  return { supportedGroups, keyShare, signatureAlgorithms };
+}
+
+/** RFC 6066 §3: the host name in the client's server_name, if it sent one. */
+function serverNameOf(ch: ClientHello): string | undefined {
+  const sni = findExtension(ch.extensions, ExtensionType.server_name);
+  return sni ? decodeServerName(sni) : undefined;
 }
 
 /** A short list of code point names for error messages, GREASE left out. */
