@@ -189,6 +189,20 @@ Deno.test("error codes: every code is snake_case, unique, and maps to a known al
   }
 });
 
+Deno.test("error codes: certificate refusals are the cert_ codes, the only ones with a certificate alert", () => {
+  // `connect` says "server certificate refused" for a cert_ code.
+  const certificateAlerts = [
+    "bad_certificate",
+    "unsupported_certificate",
+    "certificate_expired",
+    "certificate_unknown",
+    "unknown_ca",
+  ];
+  for (const [code, alert] of Object.entries(TLS_ERROR_CODES)) {
+    assert.equal(code.startsWith("cert_"), certificateAlerts.includes(alert), `${code}: ${alert}`);
+  }
+});
+
 Deno.test("error codes: a TlsError takes its alert from the table, and keeps its message", () => {
   for (const [code, alert] of Object.entries(TLS_ERROR_CODES)) {
     const e = new TlsError(code as TlsErrorCode, `failed: ${code}`);
