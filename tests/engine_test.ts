@@ -234,7 +234,7 @@ for (const crypto of PROVIDERS) {
       {
         verifier: {
           verify: () =>
-            Promise.reject(new TlsError(AlertDescription.unknown_ca, "no path to a trusted root")),
+            Promise.reject(new TlsError("cert_unknown_issuer", "no path to a trusted root")),
         },
       },
       await serverConfigFor(p256),
