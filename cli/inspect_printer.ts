@@ -9,7 +9,7 @@
  */
 
 import { ContentType, HandshakeType } from "../lib/codepoints.ts";
-import { FieldReader } from "../lib/inspect/fields.ts";
+import { dissectSealed } from "../lib/inspect/dissect.ts";
 import type { InspectEvent } from "../lib/inspect/observer.ts";
 import type { Side } from "../lib/trace.ts";
 import { versionName } from "../lib/codepoints.ts";
@@ -135,14 +135,7 @@ export class InspectPrinter {
     const n = bytes.length - 5;
     this.#heading(from, `${this.#p.dim(this.#wire(bytes))}: encrypted, ${n} bytes (${why})`);
     if (!this.#level.bytes) return;
-    const r = new FieldReader(bytes);
-    r.run((f) => {
-      f.uint(1, "opaque_type", (v) => ContentType.name(v));
-      f.uint(2, "legacy_record_version", versionName);
-      f.uint(2, "length", (v) => `${v} bytes`);
-      f.rest("encrypted_record", "AEAD-encrypted TLSInnerPlaintext, not opened");
-    });
-    for (const line of renderFields(r.fields, this.#p, 4)) this.line(line);
+    for (const line of renderFields(dissectSealed(bytes), this.#p, 4)) this.line(line);
   }
 }
 

@@ -2,12 +2,13 @@
  * The byte reader (lib/wire/reader.ts) on its own: every read checks that
  * its bytes are there, vectors are read through their length prefix with a
  * minimum, `end()` refuses trailing bytes, and every malformed input is a
- * TlsError carrying decode_error (RFC 8446 §6.2), never a RangeError.
+ * TlsError carrying decode_error (RFC 8446 §6.2), never a RangeError; and
+ * given a FieldRecorder, it reports every field it reads, where it lies.
  */
 
 import assert from "node:assert/strict";
 import { AlertDescription, TlsError } from "../lib/errors.ts";
-import { Reader } from "../lib/wire/reader.ts";
+import { type FieldRecorder, Reader } from "../lib/wire/reader.ts";
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 
@@ -156,4 +157,83 @@ Deno.test("reader: no truncation of a well-formed structure is anything but deco
     decodeError(() => parse(whole.subarray(0, n)), /^extension/);
   }
   decodeError(() => parse(bytes(...whole, 0)), /1 unexpected trailing bytes/);
+});
+
+Deno.test("reader: u32 is unsigned big-endian", () => {
+  const r = new Reader(bytes(0xff, 0xff, 0xff, 0xfe, 0, 0, 1, 0));
+  assert.equal(r.u32(), 0xfffffffe);
+  assert.equal(r.u32(), 256);
+  decodeError(() => r.u32("ticket_lifetime"), /ticket_lifetime needs 4 bytes, only 0 left/);
+});
+
+Deno.test("reader: u8List reads one-byte items, at least `min`", () => {
+  assert.deepEqual(new Reader(bytes(2, 0, 1)).u8List("ke_modes", 1, "mode"), bytes(0, 1));
+  decodeError(
+    () => new Reader(bytes(0)).u8List("ke_modes", 1, "mode"),
+    /ke_modes is 0 bytes, at least 1 required/,
+  );
+});
+
+/** A recorder that writes down each call, with offsets in the input. */
+function recording(input: Uint8Array): { calls: string[]; recorder: FieldRecorder } {
+  const calls: string[] = [];
+  const at = (b: Uint8Array) => {
+    assert.equal(b.buffer, input.buffer, "a view of the input, not a copy");
+    return `${b.byteOffset - input.byteOffset}+${b.length}`;
+  };
+  const recorder: FieldRecorder = {
+    field: (name, b, value) =>
+      calls.push(`field ${name} ${at(b)}${value === undefined ? "" : ` =${value}`}`),
+    vector: (name, prefix, contents) => calls.push(`vector ${name} ${at(prefix)} ${at(contents)}`),
+    open: (name, offset) => calls.push(`open ${name} @${offset - input.byteOffset}`),
+    close: () => calls.push("close"),
+    malformed: (reason) => calls.push(`malformed ${reason}`),
+  };
+  return { calls, recorder };
+}
+
+Deno.test("reader: a recorder hears every field, vector and structure, with where its bytes lie", () => {
+  // Padding in front: offsets are the views' own, into the buffer being read.
+  const input = bytes(0xee, 0x00, 0x2b, 0x00, 0x05, 0x04, 0x03, 0x04, 0x7f, 0x1c, 0x01, 0xaa)
+    .subarray(1);
+  const { calls, recorder } = recording(input);
+  const r = new Reader(input, "extension", recorder);
+  r.open("extension");
+  assert.equal(r.u16("extension_type"), 0x2b);
+  const body = r.sub16("extension_data");
+  const list = body.sub8("versions", 2);
+  while (list.remaining) list.u16("version");
+  r.close();
+  assert.deepEqual(r.vec8("session id"), bytes(0xaa));
+  r.end();
+  assert.deepEqual(calls, [
+    "open extension @0",
+    "field extension_type 0+2 =43",
+    "vector extension_data 2+2 4+5",
+    "vector versions 4+1 5+4",
+    "field version 5+2 =772",
+    "field version 7+2 =32540",
+    "close",
+    // A vector read whole: the vector, then its contents as its value.
+    "vector session id 9+1 10+1",
+    "field session id 10+1",
+  ]);
+});
+
+Deno.test("reader: without a recorder, or with one, the same values come out", () => {
+  const input = bytes(0, 4, 0x13, 0x01, 0x13, 0x02, 1, 0, 0, 0, 0, 7);
+  const read = (
+    r: Reader,
+  ) => [r.u16List("cipher_suites", 1, "cipher_suite"), r.u8List("m", 1, "method"), r.u32("n")];
+  const { calls, recorder } = recording(input);
+  assert.deepEqual(read(new Reader(input, "x", recorder)), read(new Reader(input)));
+  assert.deepEqual(calls, [
+    "vector cipher_suites 0+2 2+4",
+    "field cipher_suite 2+2 =4865",
+    "field cipher_suite 4+2 =4866",
+    "vector m 6+1 7+1",
+    "field m 7+1",
+    "field method 7+1 =0",
+    "field n 8+4 =7",
+  ]);
 });

@@ -8,8 +8,14 @@
 
 import { AlertDescription, TlsError } from "../errors.ts";
 import { ExtensionType } from "../codepoints.ts";
-import { Reader } from "../wire/reader.ts";
+import { type FieldRecorder, Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
+import {
+  decodeMaxEarlyData,
+  decodeOfferedPsks,
+  decodePskModes,
+  decodeSelectedIdentity,
+} from "./psk_extensions.ts";
 
 /** One extension as it appeared on the wire. */
 export interface Extension {
@@ -26,24 +32,37 @@ export interface KeyShareEntry {
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
 
+/** The message an extension block is in: some extensions have a body per message (RFC 8446 §4.2). */
+export type ExtensionContext =
+  | "ClientHello"
+  | "ServerHello"
+  | "HelloRetryRequest"
+  | "EncryptedExtensions"
+  | "CertificateRequest"
+  | "CertificateEntry"
+  | "NewSessionTicket";
+
 /**
  * Reads an extension list (RFC 8446 §4.2), refusing duplicates ("There MUST
  * NOT be more than one extension of the same type in a given extension
- * block").
+ * block"). With a recorder, each body is also read field by field (`BODIES`).
  */
-export function readExtensions(r: Reader, what: string, min = 0): Extension[] {
-  const list = r.sub16(`${what} extensions`, min);
+export function readExtensions(r: Reader, what: ExtensionContext, min = 0): Extension[] {
+  const list = r.sub16("extensions", min);
   const out: Extension[] = [];
   const seen = new Set<number>();
   while (list.remaining) {
-    const type = list.u16("extension type");
-    const data = list.vec16(`${ExtensionType.name(type)} extension`);
+    list.open("extension");
+    const type = list.u16("extension_type");
+    const data = list.vec16("extension_data");
+    if (list.recorder) recordBody(list.recorder, type, data, what);
     if (seen.has(type)) {
       throw new TlsError(
         AlertDescription.illegal_parameter,
         `${what}: the ${ExtensionType.name(type)} extension appears twice`,
       );
     }
+    list.close();
     seen.add(type);
     out.push({ type, data });
   }
@@ -63,8 +82,13 @@ export function findExtension(exts: readonly Extension[], type: number): Uint8Ar
 }
 
 /** Runs `decode` over an extension body and checks that it consumed all of it. */
-function body<T>(data: Uint8Array, type: number, decode: (r: Reader) => T): T {
-  const r = new Reader(data, `${ExtensionType.name(type)} extension`);
+function body<T>(
+  data: Uint8Array,
+  type: number,
+  decode: (r: Reader) => T,
+  recorder: FieldRecorder | undefined,
+): T {
+  const r = new Reader(data, `${ExtensionType.name(type)} extension`, recorder);
   const v = decode(r);
   r.end();
   return v;
@@ -79,7 +103,10 @@ function build(fill: (w: Writer) => void): Uint8Array {
 // --- server_name (RFC 6066 §3) ---
 
 /** Decodes a ClientHello server_name: the host_name entry, if any. */
-export function decodeServerName(data: Uint8Array): string | undefined {
+export function decodeServerName(
+  data: Uint8Array,
+  recorder?: FieldRecorder,
+): string | undefined {
   return body(data, ExtensionType.server_name, (r) => {
     const list = r.sub16("server_name_list", 1);
     let host: string | undefined;
@@ -109,7 +136,7 @@ export function decodeServerName(data: Uint8Array): string | undefined {
       }
     }
     return host;
-  });
+  }, recorder);
 }
 
 /** Encodes a server_name with one host_name. */
@@ -119,9 +146,17 @@ export function encodeServerName(host: string): Uint8Array {
 
 // --- lists of u16: supported_groups, signature_algorithms(_cert) ---
 
+/** The names of a list's field and items, by extension type (RFC 8446 §4.2.3, §4.2.7). */
+const LISTS: Record<number, readonly [string, string]> = {
+  [ExtensionType.supported_groups]: ["named_group_list", "group"],
+  [ExtensionType.signature_algorithms]: ["supported_signature_algorithms", "scheme"],
+  [ExtensionType.signature_algorithms_cert]: ["supported_signature_algorithms", "scheme"],
+};
+
 /** Decodes a 2-byte-length-prefixed list of 16-bit code points (at least one). */
-export function decodeU16List(data: Uint8Array, type: number): number[] {
-  return body(data, type, (r) => r.u16List(ExtensionType.name(type)));
+export function decodeU16List(data: Uint8Array, type: number, recorder?: FieldRecorder): number[] {
+  const [list, item] = LISTS[type] ?? [ExtensionType.name(type), "u16"];
+  return body(data, type, (r) => r.u16List(list, 1, item), recorder);
 }
 
 /** Encodes a 2-byte-length-prefixed list of 16-bit code points. */
@@ -132,16 +167,16 @@ export function encodeU16List(values: readonly number[]): Uint8Array {
 // --- application_layer_protocol_negotiation (RFC 7301 §3.1) ---
 
 /** Decodes a ProtocolNameList. */
-export function decodeAlpn(data: Uint8Array): string[] {
+export function decodeAlpn(data: Uint8Array, recorder?: FieldRecorder): string[] {
   return body(data, ExtensionType.application_layer_protocol_negotiation, (r) => {
     const list = r.sub16("protocol_name_list", 2);
     const out: string[] = [];
     while (list.remaining) {
-      const name = list.vec8("protocol name", 1);
+      const name = list.vec8("protocol_name", 1);
       out.push(new TextDecoder().decode(name));
     }
     return out;
-  });
+  }, recorder);
 }
 
 /** Encodes a ProtocolNameList. */
@@ -152,16 +187,16 @@ export function encodeAlpn(protocols: readonly string[]): Uint8Array {
 // --- supported_versions (RFC 8446 §4.2.1) ---
 
 /** Decodes the ClientHello form: a 1-byte-prefixed list of versions. */
-export function decodeClientVersions(data: Uint8Array): number[] {
+export function decodeClientVersions(data: Uint8Array, recorder?: FieldRecorder): number[] {
   return body(data, ExtensionType.supported_versions, (r) => {
     const list = r.sub8("versions", 2);
     if (list.remaining % 2) {
       throw new TlsError(AlertDescription.decode_error, "supported_versions has an odd length");
     }
     const out: number[] = [];
-    while (list.remaining) out.push(list.u16());
+    while (list.remaining) out.push(list.u16("version"));
     return out;
-  });
+  }, recorder);
 }
 
 /** Encodes the ClientHello form. */
@@ -170,8 +205,8 @@ export function encodeClientVersions(versions: readonly number[]): Uint8Array {
 }
 
 /** Decodes the ServerHello form: the one selected version. */
-export function decodeSelectedVersion(data: Uint8Array): number {
-  return body(data, ExtensionType.supported_versions, (r) => r.u16("selected_version"));
+export function decodeSelectedVersion(data: Uint8Array, recorder?: FieldRecorder): number {
+  return body(data, ExtensionType.supported_versions, (r) => r.u16("selected_version"), recorder);
 }
 
 /** Encodes the ServerHello form. */
@@ -182,13 +217,18 @@ export function encodeSelectedVersion(version: number): Uint8Array {
 // --- key_share (RFC 8446 §4.2.8) ---
 
 function readKeyShareEntry(r: Reader): KeyShareEntry {
+  r.open("KeyShareEntry");
   const group = r.u16("group");
   const keyExchange = r.vec16("key_exchange", 1);
+  r.close();
   return { group, keyExchange };
 }
 
 /** Decodes the ClientHello form: client_shares, each group at most once. */
-export function decodeClientKeyShares(data: Uint8Array): KeyShareEntry[] {
+export function decodeClientKeyShares(
+  data: Uint8Array,
+  recorder?: FieldRecorder,
+): KeyShareEntry[] {
   return body(data, ExtensionType.key_share, (r) => {
     const list = r.sub16("client_shares");
     const out: KeyShareEntry[] = [];
@@ -204,7 +244,7 @@ export function decodeClientKeyShares(data: Uint8Array): KeyShareEntry[] {
       out.push(e);
     }
     return out;
-  });
+  }, recorder);
 }
 
 /** Encodes the ClientHello form. */
@@ -215,8 +255,8 @@ export function encodeClientKeyShares(shares: readonly KeyShareEntry[]): Uint8Ar
 }
 
 /** Decodes the ServerHello form: one KeyShareEntry. */
-export function decodeServerKeyShare(data: Uint8Array): KeyShareEntry {
-  return body(data, ExtensionType.key_share, readKeyShareEntry);
+export function decodeServerKeyShare(data: Uint8Array, recorder?: FieldRecorder): KeyShareEntry {
+  return body(data, ExtensionType.key_share, readKeyShareEntry, recorder);
 }
 
 /** Encodes the ServerHello form. */
@@ -225,8 +265,8 @@ export function encodeServerKeyShare(share: KeyShareEntry): Uint8Array {
 }
 
 /** Decodes the HelloRetryRequest form: the selected group. */
-export function decodeSelectedGroup(data: Uint8Array): number {
-  return body(data, ExtensionType.key_share, (r) => r.u16("selected_group"));
+export function decodeSelectedGroup(data: Uint8Array, recorder?: FieldRecorder): number {
+  return body(data, ExtensionType.key_share, (r) => r.u16("selected_group"), recorder);
 }
 
 /** Encodes the HelloRetryRequest form. */
@@ -237,8 +277,8 @@ export function encodeSelectedGroup(group: number): Uint8Array {
 // --- cookie (RFC 8446 §4.2.2) ---
 
 /** Decodes a cookie. */
-export function decodeCookie(data: Uint8Array): Uint8Array {
-  return body(data, ExtensionType.cookie, (r) => r.vec16("cookie", 1));
+export function decodeCookie(data: Uint8Array, recorder?: FieldRecorder): Uint8Array {
+  return body(data, ExtensionType.cookie, (r) => r.vec16("cookie", 1), recorder);
 }
 
 /** Encodes a cookie. */
@@ -249,13 +289,16 @@ export function encodeCookie(cookie: Uint8Array): Uint8Array {
 // --- certificate_authorities (RFC 8446 §4.2.4) ---
 
 /** Decodes a list of DER DistinguishedNames. */
-export function decodeCertificateAuthorities(data: Uint8Array): Uint8Array[] {
+export function decodeCertificateAuthorities(
+  data: Uint8Array,
+  recorder?: FieldRecorder,
+): Uint8Array[] {
   return body(data, ExtensionType.certificate_authorities, (r) => {
     const list = r.sub16("authorities", 3);
     const out: Uint8Array[] = [];
     while (list.remaining) out.push(list.vec16("DistinguishedName", 1));
     return out;
-  });
+  }, recorder);
 }
 
 /** Encodes a list of DER DistinguishedNames. */
@@ -265,3 +308,88 @@ export function encodeCertificateAuthorities(names: readonly Uint8Array[]): Uint
 
 /** An empty extension body (server_name acknowledgement, RFC 6066 §3). */
 export const EMPTY = new Uint8Array(0);
+
+// --- extensions only the byte view reads: the engine ignores them ---
+
+/** RFC 8422 §5.1.2: ec_point_formats, sent by clients that also speak TLS 1.2. */
+function decodeEcPointFormats(data: Uint8Array, recorder?: FieldRecorder): Uint8Array {
+  return body(
+    data,
+    ExtensionType.ec_point_formats,
+    (r) => r.u8List("ec_point_format_list", 1, "format"),
+    recorder,
+  );
+}
+
+/** RFC 5746 §3.2: renegotiation_info, empty on a first handshake. */
+function decodeRenegotiationInfo(data: Uint8Array, recorder?: FieldRecorder): Uint8Array {
+  return body(
+    data,
+    ExtensionType.renegotiation_info,
+    (r) => r.vec8("renegotiated_connection"),
+    recorder,
+  );
+}
+
+// --- every extension's body, for the byte view ---
+
+type BodyDecoder = (data: Uint8Array, recorder?: FieldRecorder) => unknown;
+
+const list = (type: number): BodyDecoder => (data, recorder) => decodeU16List(data, type, recorder);
+
+/**
+ * The decoder of each extension body this codec reads, by the message it is
+ * in where that changes its form (RFC 8446 §4.2). A new extension is added
+ * here and in its decoder, and the byte view shows it field by field.
+ */
+const BODIES: Readonly<
+  Record<number, BodyDecoder | Partial<Record<ExtensionContext, BodyDecoder>>>
+> = {
+  [ExtensionType.server_name]: { ClientHello: decodeServerName },
+  [ExtensionType.supported_groups]: list(ExtensionType.supported_groups),
+  [ExtensionType.signature_algorithms]: list(ExtensionType.signature_algorithms),
+  [ExtensionType.signature_algorithms_cert]: list(ExtensionType.signature_algorithms_cert),
+  [ExtensionType.application_layer_protocol_negotiation]: decodeAlpn,
+  [ExtensionType.supported_versions]: {
+    ClientHello: decodeClientVersions,
+    ServerHello: decodeSelectedVersion,
+    HelloRetryRequest: decodeSelectedVersion,
+  },
+  [ExtensionType.key_share]: {
+    ClientHello: decodeClientKeyShares,
+    ServerHello: decodeServerKeyShare,
+    HelloRetryRequest: decodeSelectedGroup,
+  },
+  [ExtensionType.cookie]: decodeCookie,
+  [ExtensionType.certificate_authorities]: decodeCertificateAuthorities,
+  [ExtensionType.psk_key_exchange_modes]: decodePskModes,
+  [ExtensionType.pre_shared_key]: {
+    ClientHello: decodeOfferedPsks,
+    ServerHello: decodeSelectedIdentity,
+  },
+  [ExtensionType.early_data]: { NewSessionTicket: decodeMaxEarlyData },
+  [ExtensionType.ec_point_formats]: decodeEcPointFormats,
+  [ExtensionType.renegotiation_info]: decodeRenegotiationInfo,
+};
+
+/**
+ * Reads one extension body into `recorder` with its decoder, if there is
+ * one for this message; a malformed body is recorded as such, and the
+ * block goes on (a body is only checked where it is used).
+ */
+function recordBody(
+  recorder: FieldRecorder,
+  type: number,
+  data: Uint8Array,
+  message: ExtensionContext,
+): void {
+  const entry = BODIES[type];
+  const decode = typeof entry === "function" ? entry : entry?.[message];
+  if (!decode) return;
+  try {
+    decode(data, recorder);
+  } catch (e) {
+    if (!(e instanceof TlsError)) throw e;
+    recorder.malformed(e.message, data);
+  }
+}

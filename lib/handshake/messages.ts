@@ -1,14 +1,16 @@
 /**
  * The handshake messages of TLS 1.3 (RFC 8446 §4), their framing
  * (`Handshake`: type, 24-bit length, body) and their codecs. Decoders
- * check every length and refuse trailing bytes.
+ * check every length and refuse trailing bytes; given a `FieldRecorder`,
+ * they also report every field they read (`recordHandshake`), which is
+ * how the byte view sees a message.
  *
  * @module
  */
 
 import { AlertDescription, TlsError } from "../errors.ts";
 import { HandshakeType, KeyUpdateRequest } from "../codepoints.ts";
-import { Reader } from "../wire/reader.ts";
+import { type FieldRecorder, Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
 import { type Extension, readExtensions, writeExtensions } from "./extensions.ts";
 
@@ -46,8 +48,8 @@ export interface ClientHello {
 }
 
 /** Decodes a ClientHello body. */
-export function decodeClientHello(body: Uint8Array): ClientHello {
-  const r = new Reader(body, "ClientHello");
+export function decodeClientHello(body: Uint8Array, recorder?: FieldRecorder): ClientHello {
+  const r = new Reader(body, "ClientHello", recorder);
   const legacyVersion = r.u16("legacy_version");
   const random = r.bytes(32, "random");
   const legacySessionId = r.vec8("legacy_session_id");
@@ -57,8 +59,8 @@ export function decodeClientHello(body: Uint8Array): ClientHello {
       "ClientHello: legacy_session_id longer than 32 bytes",
     );
   }
-  const cipherSuites = r.u16List("cipher_suites");
-  const legacyCompressionMethods = r.vec8("legacy_compression_methods", 1);
+  const cipherSuites = r.u16List("cipher_suites", 1, "cipher_suite");
+  const legacyCompressionMethods = r.u8List("legacy_compression_methods", 1, "method");
   // A ClientHello without extensions is a pre-TLS 1.3 client.
   const extensions = r.remaining ? readExtensions(r, "ClientHello") : [];
   r.end();
@@ -93,8 +95,8 @@ export interface ServerHello {
 }
 
 /** Decodes a ServerHello body. */
-export function decodeServerHello(body: Uint8Array): ServerHello {
-  const r = new Reader(body, "ServerHello");
+export function decodeServerHello(body: Uint8Array, recorder?: FieldRecorder): ServerHello {
+  const r = new Reader(body, "ServerHello", recorder);
   const legacyVersion = r.u16("legacy_version");
   const random = r.bytes(32, "random");
   const legacySessionIdEcho = r.vec8("legacy_session_id_echo");
@@ -106,7 +108,9 @@ export function decodeServerHello(body: Uint8Array): ServerHello {
   }
   const cipherSuite = r.u16("cipher_suite");
   const legacyCompressionMethod = r.u8("legacy_compression_method");
-  const extensions = r.remaining ? readExtensions(r, "ServerHello") : [];
+  const extensions = r.remaining
+    ? readExtensions(r, isHelloRetryRequest({ random }) ? "HelloRetryRequest" : "ServerHello")
+    : [];
   r.end();
   return {
     legacyVersion,
@@ -128,13 +132,16 @@ export function encodeServerHello(sh: ServerHello): Uint8Array {
 }
 
 /** Whether a ServerHello is a HelloRetryRequest (RFC 8446 §4.1.3). */
-export function isHelloRetryRequest(sh: ServerHello): boolean {
-  return sh.random.every((b, i) => b === HELLO_RETRY_REQUEST_RANDOM[i]);
+export function isHelloRetryRequest(sh: Pick<ServerHello, "random">): boolean {
+  return sh.random.length === 32 && sh.random.every((b, i) => b === HELLO_RETRY_REQUEST_RANDOM[i]);
 }
 
 /** Decodes EncryptedExtensions (RFC 8446 §4.3.1). */
-export function decodeEncryptedExtensions(body: Uint8Array): Extension[] {
-  const r = new Reader(body, "EncryptedExtensions");
+export function decodeEncryptedExtensions(
+  body: Uint8Array,
+  recorder?: FieldRecorder,
+): Extension[] {
+  const r = new Reader(body, "EncryptedExtensions", recorder);
   const exts = readExtensions(r, "EncryptedExtensions");
   r.end();
   return exts;
@@ -154,8 +161,11 @@ export interface CertificateRequest {
 }
 
 /** Decodes CertificateRequest. */
-export function decodeCertificateRequest(body: Uint8Array): CertificateRequest {
-  const r = new Reader(body, "CertificateRequest");
+export function decodeCertificateRequest(
+  body: Uint8Array,
+  recorder?: FieldRecorder,
+): CertificateRequest {
+  const r = new Reader(body, "CertificateRequest", recorder);
   const context = r.vec8("certificate_request_context");
   const extensions = readExtensions(r, "CertificateRequest", 2);
   r.end();
@@ -182,14 +192,16 @@ export interface Certificate {
 }
 
 /** Decodes Certificate. */
-export function decodeCertificate(body: Uint8Array): Certificate {
-  const r = new Reader(body, "Certificate");
+export function decodeCertificate(body: Uint8Array, recorder?: FieldRecorder): Certificate {
+  const r = new Reader(body, "Certificate", recorder);
   const context = r.vec8("certificate_request_context");
   const list = r.sub24("certificate_list");
   const entries: CertificateEntry[] = [];
   while (list.remaining) {
+    list.open("CertificateEntry");
     const certificate = list.vec24("cert_data", 1);
     const extensions = readExtensions(list, "CertificateEntry");
+    list.close();
     entries.push({ certificate, extensions });
   }
   r.end();
@@ -215,8 +227,11 @@ export interface CertificateVerify {
 }
 
 /** Decodes CertificateVerify. */
-export function decodeCertificateVerify(body: Uint8Array): CertificateVerify {
-  const r = new Reader(body, "CertificateVerify");
+export function decodeCertificateVerify(
+  body: Uint8Array,
+  recorder?: FieldRecorder,
+): CertificateVerify {
+  const r = new Reader(body, "CertificateVerify", recorder);
   const scheme = r.u16("algorithm");
   const signature = r.vec16("signature", 1);
   r.end();
@@ -229,13 +244,18 @@ export function encodeCertificateVerify(cv: CertificateVerify): Uint8Array {
 }
 
 /** Decodes Finished (RFC 8446 §4.4.4): verify_data of the suite's hash length. */
-export function decodeFinished(body: Uint8Array, hashLen: number): Uint8Array {
+export function decodeFinished(
+  body: Uint8Array,
+  hashLen: number,
+  recorder?: FieldRecorder,
+): Uint8Array {
   if (body.length !== hashLen) {
     throw new TlsError(
       AlertDescription.decode_error,
       `Finished: verify_data is ${body.length} bytes, expected ${hashLen}`,
     );
   }
+  recorder?.field("verify_data", body);
   return body;
 }
 
@@ -249,10 +269,13 @@ export interface NewSessionTicket {
 }
 
 /** Decodes NewSessionTicket. */
-export function decodeNewSessionTicket(body: Uint8Array): NewSessionTicket {
-  const r = new Reader(body, "NewSessionTicket");
-  const lifetime = r.u16() * 0x10000 + r.u16();
-  const ageAdd = r.u16() * 0x10000 + r.u16();
+export function decodeNewSessionTicket(
+  body: Uint8Array,
+  recorder?: FieldRecorder,
+): NewSessionTicket {
+  const r = new Reader(body, "NewSessionTicket", recorder);
+  const lifetime = r.u32("ticket_lifetime");
+  const ageAdd = r.u32("ticket_age_add");
   const nonce = r.vec8("ticket_nonce");
   const ticket = r.vec16("ticket", 1);
   const extensions = readExtensions(r, "NewSessionTicket");
@@ -278,8 +301,8 @@ export function encodeNewSessionTicket(t: NewSessionTicket): Uint8Array {
 }
 
 /** Decodes KeyUpdate (RFC 8446 §4.6.3): whether the peer asks us to update too. */
-export function decodeKeyUpdate(body: Uint8Array): boolean {
-  const r = new Reader(body, "KeyUpdate");
+export function decodeKeyUpdate(body: Uint8Array, recorder?: FieldRecorder): boolean {
+  const r = new Reader(body, "KeyUpdate", recorder);
   const request = r.u8("request_update");
   r.end();
   if (
@@ -297,6 +320,33 @@ export function decodeKeyUpdate(body: Uint8Array): boolean {
 /** Encodes KeyUpdate. */
 export function encodeKeyUpdate(requestUpdate: boolean): Uint8Array {
   return new Uint8Array([requestUpdate ? 1 : 0]);
+}
+
+/** The decoder of each handshake message body, for `recordHandshake`. */
+const BODIES: Readonly<Record<number, (body: Uint8Array, recorder: FieldRecorder) => unknown>> = {
+  [HandshakeType.client_hello]: decodeClientHello,
+  [HandshakeType.server_hello]: decodeServerHello,
+  [HandshakeType.encrypted_extensions]: decodeEncryptedExtensions,
+  [HandshakeType.certificate_request]: decodeCertificateRequest,
+  [HandshakeType.certificate]: decodeCertificate,
+  [HandshakeType.certificate_verify]: decodeCertificateVerify,
+  [HandshakeType.finished]: (body, recorder) => decodeFinished(body, body.length, recorder),
+  [HandshakeType.new_session_ticket]: decodeNewSessionTicket,
+  [HandshakeType.key_update]: decodeKeyUpdate,
+};
+
+/**
+ * Reads a whole handshake message (RFC 8446 §4: msg_type, length, body)
+ * into `recorder`, field by field, with the decoders above. Returns false
+ * for a type without a decoder here (its body is not read); throws
+ * `TlsError` where the message is malformed.
+ */
+export function recordHandshake(message: Uint8Array, recorder: FieldRecorder): boolean {
+  const r = new Reader(message, "handshake message", recorder);
+  const decode = BODIES[r.u8("msg_type")];
+  r.u24("length");
+  decode?.(message.subarray(4), recorder);
+  return decode !== undefined;
 }
 
 /** "ClientHello", "Certificate", ... for messages to people. */

@@ -9,7 +9,7 @@
 
 import { TlsError } from "../errors.ts";
 import { ExtensionType } from "../codepoints.ts";
-import { Reader } from "../wire/reader.ts";
+import { type FieldRecorder, Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
 
 /** RFC 8446 §4.2.9: PskKeyExchangeMode (an open enum: unknown modes are ignored). */
@@ -35,13 +35,11 @@ export interface OfferedPsks {
 }
 
 /** Decodes psk_key_exchange_modes (RFC 8446 §4.2.9): at least one mode. */
-export function decodePskModes(data: Uint8Array): number[] {
-  const r = new Reader(data, "psk_key_exchange_modes extension");
-  const list = r.sub8("ke_modes", 1);
+export function decodePskModes(data: Uint8Array, recorder?: FieldRecorder): number[] {
+  const r = new Reader(data, "psk_key_exchange_modes extension", recorder);
+  const list = r.u8List("ke_modes", 1, "mode");
   r.end();
-  const out: number[] = [];
-  while (list.remaining) out.push(list.u8("PskKeyExchangeMode"));
-  return out;
+  return [...list];
 }
 
 /** Encodes psk_key_exchange_modes. */
@@ -56,13 +54,15 @@ export function encodePskModes(modes: readonly number[]): Uint8Array {
  * and a binder is 32 to 255 bytes; the two lists must be as long as each
  * other (illegal_parameter otherwise).
  */
-export function decodeOfferedPsks(data: Uint8Array): OfferedPsks {
-  const r = new Reader(data, "pre_shared_key extension");
+export function decodeOfferedPsks(data: Uint8Array, recorder?: FieldRecorder): OfferedPsks {
+  const r = new Reader(data, "pre_shared_key extension", recorder);
   const ids = r.sub16("identities", 7);
   const identities: PskIdentity[] = [];
   while (ids.remaining) {
+    ids.open("PskIdentity");
     const identity = ids.vec16("identity", 1);
-    const obfuscatedTicketAge = ids.u16() * 0x10000 + ids.u16("obfuscated_ticket_age");
+    const obfuscatedTicketAge = ids.u32("obfuscated_ticket_age");
+    ids.close();
     identities.push({ identity, obfuscatedTicketAge });
   }
   const list = r.sub16("binders", 33);
@@ -106,8 +106,8 @@ export function bindersLength(binders: readonly Uint8Array[]): number {
 }
 
 /** Decodes the ServerHello form of pre_shared_key: selected_identity. */
-export function decodeSelectedIdentity(data: Uint8Array): number {
-  const r = new Reader(data, "pre_shared_key extension");
+export function decodeSelectedIdentity(data: Uint8Array, recorder?: FieldRecorder): number {
+  const r = new Reader(data, "pre_shared_key extension", recorder);
   const v = r.u16("selected_identity");
   r.end();
   return v;
@@ -119,9 +119,9 @@ export function encodeSelectedIdentity(index: number): Uint8Array {
 }
 
 /** Decodes the NewSessionTicket form of early_data (RFC 8446 §4.2.10): max_early_data_size. */
-export function decodeMaxEarlyData(data: Uint8Array): number {
-  const r = new Reader(data, `${ExtensionType.name(ExtensionType.early_data)} extension`);
-  const v = r.u16() * 0x10000 + r.u16("max_early_data_size");
+export function decodeMaxEarlyData(data: Uint8Array, recorder?: FieldRecorder): number {
+  const r = new Reader(data, `${ExtensionType.name(ExtensionType.early_data)} extension`, recorder);
+  const v = r.u32("max_early_data_size");
   r.end();
   return v;
 }

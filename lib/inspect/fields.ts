@@ -1,11 +1,14 @@
 /**
  * The shape of a byte-level view: a tree of fields, each with its own bytes
- * (a type code, a length prefix, a value) and what they mean, and a reader
- * that cuts bytes into such fields without ever throwing on bad input: what
- * cannot be read is shown as such, with the bytes that are left.
+ * (a type code, a length prefix, a value) and what they mean; and
+ * `FieldTree`, which builds the tree from what the engine's decoders read
+ * (a `FieldRecorder`, `lib/wire/reader.ts`), input they refuse included:
+ * what could not be read is shown as such, with the bytes that are left.
  *
  * @module
  */
+
+import type { FieldRecorder } from "../wire/reader.ts";
 
 /** One field of a byte view. */
 export interface Field {
@@ -19,115 +22,106 @@ export interface Field {
   readonly children?: readonly Field[];
 }
 
-/** Input ran out or made no sense; caught by `FieldReader.run` and shown. */
-export class Malformed extends Error {}
+/** A field as a decoder read it, before it is described. */
+export interface ReadField {
+  readonly name: string;
+  /** A value's bytes or a vector's length prefix; empty for a structure. */
+  readonly bytes: Uint8Array;
+  /** An integer's value. */
+  readonly value?: number;
+  /** A vector's contents. */
+  readonly contents?: Uint8Array;
+  /** What was read inside a vector or structure. */
+  readonly children?: ReadField[];
+  /** Why decoding stopped (a `malformed` field), or what the bytes are (`not decoded`). */
+  readonly note?: string;
+}
 
-/** Cuts bytes into fields, in order, collecting them in `fields`. */
-export class FieldReader {
-  readonly fields: Field[] = [];
-  readonly #bytes: Uint8Array;
+interface Open {
+  readonly node: ReadField & { children: ReadField[] };
+  /** Where it starts, as a `byteOffset`. */
+  readonly start: number;
+  /** A vector's end, as a `byteOffset`; undefined for a structure. */
+  readonly end?: number;
+}
+
+/**
+ * Builds the tree of what the decoders read: a field belongs to the innermost
+ * vector whose contents hold it, or to the structure opened around it.
+ */
+export class FieldTree implements FieldRecorder {
+  /** The fields read at the top level. */
+  readonly fields: ReadField[] = [];
+  readonly #open: Open[] = [];
+  /** Where the last field read ends, as a `byteOffset`. */
   #at = 0;
+  /** The vector contents just taken whole, if that was the last read. */
+  #taken?: Uint8Array;
 
-  constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
+  /** The list a field at `at` goes into, once the vectors that end before it are closed. */
+  #list(at: number): ReadField[] {
+    let top = this.#open.at(-1);
+    while (top?.end !== undefined && top.end <= at) {
+      this.#open.pop();
+      top = this.#open.at(-1);
+    }
+    return top?.node.children ?? this.fields;
   }
 
-  /** Bytes not read yet. */
-  get remaining(): number {
-    return this.#bytes.length - this.#at;
+  field(name: string, bytes: Uint8Array, value?: number): void {
+    this.#at = bytes.byteOffset + bytes.length;
+    // A vector's contents taken whole: they are shown as the vector's value.
+    this.#taken = bytes === this.#open.at(-1)?.node.contents ? bytes : undefined;
+    if (this.#taken) return;
+    this.#list(bytes.byteOffset).push({ name, bytes, value });
   }
 
-  /** The next 16-bit value, without reading it (undefined if fewer than 2 bytes remain). */
-  peekU16(): number | undefined {
-    return this.remaining >= 2
-      ? (this.#bytes[this.#at] << 8) | this.#bytes[this.#at + 1]
-      : undefined;
+  vector(name: string, prefix: Uint8Array, contents: Uint8Array): void {
+    const node = { name, bytes: prefix, contents, children: [] };
+    this.#list(prefix.byteOffset).push(node);
+    const end = contents.byteOffset + contents.length;
+    this.#open.push({ node, start: prefix.byteOffset, end });
+    this.#at = contents.byteOffset;
+    this.#taken = undefined;
   }
 
-  /** Adds a field that is already made. */
-  push(field: Field): void {
-    this.fields.push(field);
+  open(name: string, offset: number): void {
+    const node = { name, bytes: new Uint8Array(0), children: [] };
+    this.#list(offset).push(node);
+    this.#open.push({ node, start: offset });
   }
 
-  /** An unsigned integer of `size` bytes, with `note` saying what it means. */
-  uint(size: 1 | 2 | 3 | 4, name: string, note?: (v: number) => string): number {
-    const b = this.#take(size, name);
-    const v = b.reduce((acc, x) => acc * 256 + x, 0);
-    this.fields.push({ name, bytes: b, note: note?.(v) });
-    return v;
-  }
-
-  /** `n` bytes as one field. */
-  bytes(n: number, name: string, note?: string | ((b: Uint8Array) => string)): Uint8Array {
-    const b = this.#take(n, name);
-    this.fields.push({ name, bytes: b, note: typeof note === "function" ? note(b) : note });
-    return b;
+  close(): void {
+    while (this.#open.pop()?.end !== undefined);
   }
 
   /**
-   * A vector (RFC 8446 §3.4): a length of `lengthSize` bytes, then contents
-   * that `body` reads (returning an optional summary). One field, whose
-   * bytes are the length and whose children are the contents.
+   * The rest of the innermost vector is shown as `malformed`, with the
+   * reason; what is left of the vectors around it, up to the end of
+   * `within`, as `not decoded`.
    */
-  vector(
-    lengthSize: 1 | 2 | 3,
-    name: string,
-    body: (r: FieldReader) => string | void,
-  ): Uint8Array {
-    const len = this.#take(lengthSize, `${name} length`);
-    const n = len.reduce((acc, x) => acc * 256 + x, 0);
-    const contents = this.#take(n, name);
-    const inner = new FieldReader(contents);
-    const summary = inner.run(body);
-    const note = `${n} byte${n === 1 ? "" : "s"}${summary ? `, ${summary}` : ""}`;
-    this.fields.push({ name, bytes: len, note, children: inner.fields });
-    return contents;
-  }
-
-  /** A structure without a length prefix: a heading over what `body` reads. */
-  group(name: string, body: (r: FieldReader) => string | void, bytes = 0): void {
-    const own = this.#take(bytes, name);
-    const rest = this.#bytes.subarray(this.#at);
-    const inner = new FieldReader(rest);
-    const note = inner.run(body, false);
-    this.#at += rest.length - inner.remaining;
-    this.fields.push({ name, bytes: own, note: note || undefined, children: inner.fields });
-  }
-
-  /** Moves past `n` bytes that are shown by fields made elsewhere (see `push`). */
-  skip(n: number): void {
-    this.#take(n, "skipped bytes");
-  }
-
-  /** Everything left, as one field. */
-  rest(name: string, note?: string): void {
-    if (this.remaining > 0) this.bytes(this.remaining, name, note);
-  }
-
-  /**
-   * Runs `body` over this reader; if it stops on bad input, or (with
-   * `whole`) leaves bytes unread, what is left is shown as such. Returns
-   * `body`'s summary.
-   */
-  run(body: (r: FieldReader) => string | void, whole = true): string | void {
-    try {
-      const summary = body(this);
-      if (whole) this.rest("unexpected trailing bytes");
-      return summary;
-    } catch (e) {
-      if (!(e instanceof Malformed)) throw e;
-      const bytes = this.#bytes.subarray(this.#at);
-      this.#at = this.#bytes.length;
-      this.fields.push({ name: "malformed", bytes, note: e.message });
+  malformed(reason: string, within: Uint8Array): void {
+    const from = within.byteOffset, to = from + within.length;
+    // Contents just taken whole and now decoded on their own stop at their start.
+    const start = this.#taken === within ? from : Math.min(Math.max(this.#at, from), to);
+    const list = this.#list(start);
+    let cut = Math.min(this.#open.findLast((o) => o.end !== undefined)?.end ?? to, to);
+    const bytes = (a: number, b: number) => new Uint8Array(within.buffer, a, b - a);
+    list.push({ name: "malformed", bytes: bytes(start, cut), note: reason });
+    const notDecoded = (a: number, b: number) => ({
+      name: "not decoded",
+      bytes: bytes(a, b),
+      note: "after the malformed field above",
+    });
+    for (let top = this.#open.at(-1); top; top = this.#open.at(-1)) {
+      if (top.end === undefined ? top.start < from : top.end > to) break;
+      this.#open.pop();
+      if (top.end !== undefined && top.end > cut) {
+        top.node.children.push(notDecoded(cut, top.end));
+        cut = top.end;
+      }
     }
-  }
-
-  #take(n: number, what: string): Uint8Array {
-    if (n > this.remaining) {
-      throw new Malformed(`${what} needs ${n} bytes, only ${this.remaining} left`);
-    }
-    const b = this.#bytes.subarray(this.#at, this.#at + n);
-    this.#at += n;
-    return b;
+    if (to > cut) (this.#open.at(-1)?.node.children ?? this.fields).push(notDecoded(cut, to));
+    this.#at = to;
   }
 }
