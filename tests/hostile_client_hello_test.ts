@@ -108,13 +108,13 @@ for (const crypto of PROVIDERS) {
           Uint8Array.of(...encodeClientVersions([ProtocolVersion.TLSv1_3]), 0),
         ),
       A.decode_error,
-      /supported_versions extension: 1 unexpected trailing bytes/,
+      "trailing_bytes",
     ],
     [
       "supported_versions of odd length",
       (ch) => withExtension(ch, X.supported_versions, Uint8Array.of(3, 3, 4, 3)),
       A.decode_error,
-      /odd length/,
+      "vector_odd_length",
     ],
     [
       "one extension twice",
@@ -123,7 +123,7 @@ for (const crypto of PROVIDERS) {
         extensions: [...ch.extensions, ch.extensions.find((e) => e.type === X.supported_groups)!],
       }),
       A.illegal_parameter,
-      /the supported_groups extension appears twice/,
+      "duplicate_extension",
     ],
     [
       "a key share for a group not in supported_groups",
@@ -148,7 +148,7 @@ for (const crypto of PROVIDERS) {
           ]),
         ),
       A.illegal_parameter,
-      /two shares for one group/,
+      "duplicate_key_share",
     ],
     [
       "an all-zero X25519 share (the shared secret would be zero)",
@@ -221,7 +221,7 @@ for (const crypto of PROVIDERS) {
       "an empty key_exchange",
       (ch) => withExtension(ch, X.key_share, Uint8Array.of(0, 4, 0, 0x1d, 0, 0)),
       A.decode_error,
-      /key_exchange is 0 bytes/,
+      "vector_too_short",
     ],
     [
       "a P-256 point off the curve",
@@ -275,7 +275,7 @@ for (const crypto of PROVIDERS) {
       "no compression methods",
       (ch) => ({ ...ch, legacyCompressionMethods: new Uint8Array(0) }),
       A.decode_error,
-      /legacy_compression_methods is 0 bytes, at least 1 required/,
+      "vector_too_short",
     ],
     [
       "a trailing byte after the extensions",
@@ -284,7 +284,7 @@ for (const crypto of PROVIDERS) {
         return handshakeRecord(HandshakeType.client_hello, Uint8Array.of(...body, 0));
       },
       A.decode_error,
-      /ClientHello: 1 unexpected trailing bytes/,
+      "trailing_bytes",
     ],
     [
       "an extension block longer than the message",
@@ -298,19 +298,19 @@ for (const crypto of PROVIDERS) {
         );
       },
       A.decode_error,
-      /extensions needs \d+ bytes, only \d+ left/,
+      "message_truncated",
     ],
     [
       "a session id of 33 bytes",
       (ch) => ({ ...ch, legacySessionId: new Uint8Array(33) }),
       A.decode_error,
-      /legacy_session_id longer than 32 bytes/,
+      "legacy_session_id_too_long",
     ],
     [
       "no cipher suites",
       (ch) => ({ ...ch, cipherSuites: [] }),
       A.decode_error,
-      /cipher_suites is 0 bytes/,
+      "vector_too_short",
     ],
     [
       "no cipher suite in common",
@@ -359,13 +359,13 @@ for (const crypto of PROVIDERS) {
         return withExtension(ch, X.server_name, w.finish());
       },
       A.illegal_parameter,
-      /more than one host_name/,
+      "server_name_multiple_host_names",
     ],
     [
       "an empty ALPN protocol name",
       (ch) => withExtension(ch, X.application_layer_protocol_negotiation, Uint8Array.of(0, 1, 0)),
       A.decode_error,
-      /protocol_name_list is 1 bytes, at least 2 required/,
+      "vector_too_short",
       { alpn: ["h2"] },
     ],
     [
