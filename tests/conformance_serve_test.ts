@@ -8,11 +8,9 @@
 import assert from "node:assert/strict";
 import { ContentType } from "../lib/codepoints.ts";
 import { AlertDescription, PeerAlert } from "../lib/errors.ts";
-import type { TraceEvent } from "../lib/trace.ts";
 import { startServe } from "./helpers/cli.ts";
-import { makeCertSet } from "./helpers/certs.ts";
-import { clientHelloRecord, sealerFor, validClientHello } from "./helpers/hostile.ts";
-import { handshakeOver } from "./helpers/pair.ts";
+import { makeCertSet, verifierFor } from "./helpers/certs.ts";
+import { clientHelloRecord, Probe, sealerFor, validClientHello } from "./helpers/hostile.ts";
 
 const set = await makeCertSet({ dir: true });
 globalThis.addEventListener("unload", () => Deno.removeSync(set.paths!.dir, { recursive: true }));
@@ -54,15 +52,23 @@ Deno.test("serve: a ClientHello with legacy_version SSL 3.0 gets protocol_versio
 Deno.test("serve: an encrypted alert with no content gets unexpected_message", async () => {
   const server = await startServe(serveArgs);
   const sock = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
-  const trace: TraceEvent[] = [];
   try {
-    const client = await handshakeOver(sock, set, { trace: (e) => trace.push(e) });
-    const seal = await sealerFor(trace, "client");
+    const client = await Probe.client({ verifier: verifierFor(set) });
+    const buf = new Uint8Array(1 << 16);
+    while (!client.conn.handshakeInfo && !client.error) {
+      await sock.write(client.takeSent());
+      const n = await sock.read(buf);
+      assert.ok(n !== null, "the server closed the connection during the handshake");
+      await client.feed(buf.slice(0, n));
+    }
+    await sock.write(client.takeSent());
+    const seal = await sealerFor(client, "client");
     await sock.write(await seal(ContentType.alert, new Uint8Array(0)));
-    await assert.rejects(client.receive(await readAll(sock)), (e) => {
-      assert.ok(e instanceof PeerAlert && e.alertName === "unexpected_message", `${e}`);
-      return true;
-    });
+    await client.feed(await readAll(sock));
+    assert.ok(
+      client.error instanceof PeerAlert && client.error.alertName === "unexpected_message",
+      `${client.error}`,
+    );
     await server.peer.waitFor(
       /failed: received an empty alert record \(sent alert unexpected_message\)/,
     );

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { AlertDescription } from "../lib/errors.ts";
 import { ContentType, ExtensionType, HandshakeType, NamedGroup } from "../lib/codepoints.ts";
-import { MAX_SKIPPED_EARLY_DATA } from "../lib/connection.ts";
+import { MAX_SKIPPED_EARLY_DATA } from "../lib/connection/inbound.ts";
 import { KeySchedule } from "../lib/crypto/key_schedule.ts";
 import type { CryptoProvider } from "../lib/crypto/provider.ts";
 import type { ServerConfig } from "../lib/config.ts";
@@ -22,6 +22,7 @@ import {
 } from "../lib/handshake/extensions.ts";
 import {
   type ClientHello,
+  decodeEncryptedExtensions,
   decodeServerHello,
   frameHandshake,
   isHelloRetryRequest,
@@ -31,6 +32,8 @@ import {
   assertAlert,
   clientHelloRecord,
   established,
+  loggedSecret,
+  messagesSentBy,
   Probe,
   record,
   sealerFor,
@@ -40,6 +43,7 @@ import {
 import { serverConfigFor } from "./helpers/pair.ts";
 import { groupOf, PROVIDERS } from "./helpers/providers.ts";
 import { messages, records } from "./vectors/wire.ts";
+import { concat } from "../lib/wire/writer.ts";
 
 const set = await makeCertSet();
 const A = AlertDescription;
@@ -59,24 +63,27 @@ function earlyRecord(size: number): Uint8Array {
 }
 
 /**
- * Ends the handshake as the client would: its Finished under the client
- * handshake keys, computed from the server's trace.
+ * Ends the handshake as the client would (after a ClientHello without
+ * HelloRetryRequest): its Finished under the client handshake keys, over
+ * the transcript up to the server's Finished (RFC 8446 §4.4.4), from the
+ * server's key log and the messages on the wire.
  */
 async function finishAsClient(p: Probe, crypto: CryptoProvider): Promise<void> {
-  const secret = p.trace.findLast((e) =>
-    e.kind === "secret" && e.name === "client_handshake_traffic_secret"
-  );
-  const transcript = p.trace.findLast((e) => e.kind === "transcript");
-  assert.ok(secret?.kind === "secret" && transcript?.kind === "transcript");
-  const schedule = new KeySchedule(suiteById(crypto, 0x1301)!);
-  const verifyData = schedule.finishedVerifyData(secret.value, transcript.value);
-  const seal = await sealerFor(p.trace, "client");
+  const suite = suiteById(crypto, 0x1301)!;
+  const secret = loggedSecret(p.keyLog, "CLIENT_HANDSHAKE_TRAFFIC_SECRET");
+  assert.ok(secret);
+  const hello = records(p.sentBy("client")).find((r) => r.type === T.handshake)!;
+  const flight = await messagesSentBy(p, "server");
+  assert.equal(flight.at(-1)?.type, HandshakeType.finished);
+  const transcript = suite.hash.digest(concat(hello.fragment, ...flight.map((m) => m.raw)));
+  const verifyData = new KeySchedule(suite).finishedVerifyData(secret, transcript);
+  const seal = await sealerFor(p, "client");
   await p.feed(await seal(T.handshake, frameHandshake(HandshakeType.finished, verifyData)));
 }
 
 /** Sends one line of application data as the client; the server must receive it. */
 async function dataGetsThrough(p: Probe): Promise<void> {
-  const seal = await sealerFor(p.trace, "client");
+  const seal = await sealerFor(p, "client");
   await p.feed(await seal(T.application_data, new TextEncoder().encode("after 0-RTT\n")));
   assert.equal(p.error, undefined, `${p.error}`);
   const data = p.conn.takeEvents().flatMap((e) => e.type === "data" ? [e.data] : []);
@@ -121,21 +128,29 @@ for (const crypto of PROVIDERS) {
   // --- RFC 8446 §4.2.10: early data the server declines ---
 
   Deno.test(`early data: without HelloRetryRequest, records that do not open under the handshake keys are skipped [${crypto.name}]`, async () => {
-    const p = Probe.server(config);
-    const ccs = record(T.change_cipher_spec, Uint8Array.of(1));
-    await p.feed(clientHelloRecord(await earlyHello()), ccs, earlyRecord(1000), earlyRecord(17));
-    assert.equal(p.error, undefined, `${p.error}`);
-    // The server's flight does not accept early data: no early_data in EncryptedExtensions.
-    assert.ok(
-      !p.trace.some((e) => e.kind === "message" && e.type === HandshakeType.end_of_early_data),
-    );
-    await p.feed(earlyRecord(5000));
-    const skipped = p.trace.flatMap((e) => e.kind === "early_data_skipped" ? [e.bytes] : []);
-    assert.deepEqual(skipped, [1005, 22, 5005], "each skipped record is traced, header included");
-    await finishAsClient(p, crypto);
-    assert.equal(p.error, undefined, `${p.error}`);
-    assert.equal(p.conn.handshakeInfo?.helloRetry, false);
-    await dataGetsThrough(p);
+    for (const trace of [false, true]) {
+      const p = Probe.server(config, { trace });
+      const ccs = record(T.change_cipher_spec, Uint8Array.of(1));
+      await p.feed(clientHelloRecord(await earlyHello()), ccs, earlyRecord(1000), earlyRecord(17));
+      assert.equal(p.error, undefined, `${p.error}`);
+      // The server's flight does not accept early data: no early_data in EncryptedExtensions.
+      const ee = (await messagesSentBy(p, "server"))[1];
+      assert.equal(ee.type, HandshakeType.encrypted_extensions);
+      assert.equal(findExtension(decodeEncryptedExtensions(ee.body), X.early_data), undefined);
+      await p.feed(earlyRecord(5000));
+      if (trace) {
+        const skipped = p.trace.flatMap((e) => e.kind === "early_data_skipped" ? [e.bytes] : []);
+        assert.deepEqual(
+          skipped,
+          [1005, 22, 5005],
+          "each skipped record is traced, header included",
+        );
+      }
+      await finishAsClient(p, crypto);
+      assert.equal(p.error, undefined, `${p.error}`);
+      assert.equal(p.conn.handshakeInfo?.helloRetry, false);
+      await dataGetsThrough(p);
+    }
   });
 
   Deno.test(`early data: skipped up to the limit; one byte more is bad_record_mac [${crypto.name}]`, async () => {
@@ -153,13 +168,17 @@ for (const crypto of PROVIDERS) {
       earlyRecord(max - 100),
       earlyRecord(101),
     );
-    assertAlert(over, A.bad_record_mac, /past the 16640 bytes of declined early data skipped/);
+    await assertAlert(
+      over,
+      A.bad_record_mac,
+      /past the 16640 bytes of declined early data skipped/,
+    );
   });
 
   Deno.test(`early data: a client that did not offer it gets bad_record_mac for an undecryptable record [${crypto.name}]`, async () => {
     const p = Probe.server(config);
     await p.feed(clientHelloRecord(await validClientHello()), earlyRecord(100));
-    assertAlert(
+    await assertAlert(
       p,
       A.bad_record_mac,
       /failed to decrypt \(bad_record_mac\) under the handshake keys/,
@@ -169,12 +188,12 @@ for (const crypto of PROVIDERS) {
   Deno.test(`early data: once a record has opened, the next that does not is bad_record_mac [${crypto.name}]`, async () => {
     const p = Probe.server(config);
     await p.feed(clientHelloRecord(await earlyHello()), earlyRecord(100));
-    const seal = await sealerFor(p.trace, "client");
+    const seal = await sealerFor(p, "client");
     // The client's second flight begins: a record that opens (the first bytes of its Finished).
     await p.feed(await seal(T.handshake, Uint8Array.of(HandshakeType.finished, 0)));
     assert.equal(p.error, undefined, `${p.error}`);
     await p.feed(earlyRecord(100));
-    assertAlert(p, A.bad_record_mac, /failed to decrypt/);
+    await assertAlert(p, A.bad_record_mac, /failed to decrypt/);
   });
 
   Deno.test(`early data: a plaintext record among it is still unexpected_message [${crypto.name}]`, async () => {
@@ -184,7 +203,11 @@ for (const crypto of PROVIDERS) {
       earlyRecord(100),
       record(T.handshake, frameHandshake(HandshakeType.finished, new Uint8Array(32))),
     );
-    assertAlert(p, A.unexpected_message, /plaintext handshake record after encryption started/);
+    await assertAlert(
+      p,
+      A.unexpected_message,
+      /plaintext handshake record after encryption started/,
+    );
   });
 
   Deno.test(`early data: after a HelloRetryRequest, application_data records are skipped until the second ClientHello [${crypto.name}]`, async () => {
@@ -196,7 +219,7 @@ for (const crypto of PROVIDERS) {
     assert.equal(messages(flight[0].fragment)[0].type, HandshakeType.server_hello);
     // After the second ClientHello nothing is skipped any more.
     await p.feed(earlyRecord(100));
-    assertAlert(p, A.bad_record_mac, /failed to decrypt/);
+    await assertAlert(p, A.bad_record_mac, /failed to decrypt/);
   });
 
   Deno.test(`early data: after a HelloRetryRequest, past the limit is unexpected_message [${crypto.name}]`, async () => {
@@ -204,7 +227,7 @@ for (const crypto of PROVIDERS) {
     await p.feed(earlyRecord(MAX_SKIPPED_EARLY_DATA - 10), earlyRecord(10));
     assert.equal(p.error, undefined, `${p.error}`);
     await p.feed(earlyRecord(1));
-    assertAlert(
+    await assertAlert(
       p,
       A.unexpected_message,
       /application data before the handshake was complete, past/,
@@ -214,7 +237,11 @@ for (const crypto of PROVIDERS) {
   Deno.test(`early data: after a HelloRetryRequest, a client that did not offer it is refused at once [${crypto.name}]`, async () => {
     const p = Probe.server({ ...config, groups: [NamedGroup.secp256r1] });
     await p.feed(clientHelloRecord(await validClientHello()), earlyRecord(40));
-    assertAlert(p, A.unexpected_message, /application data before the handshake was complete$/);
+    await assertAlert(
+      p,
+      A.unexpected_message,
+      /application data before the handshake was complete$/,
+    );
   });
 
   // --- RFC 8446 Appendix D.5: legacy_version ---
@@ -224,7 +251,11 @@ for (const crypto of PROVIDERS) {
     Deno.test(`legacy_version 0x${hex} is protocol_version, though supported_versions offers TLS 1.3 [${crypto.name}]`, async () => {
       const p = Probe.server(config);
       await p.feed(clientHelloRecord({ ...await validClientHello(), legacyVersion: version }));
-      assertAlert(p, A.protocol_version, /ClientHello's legacy_version is .*SSL 3\.0 and older/);
+      await assertAlert(
+        p,
+        A.protocol_version,
+        /ClientHello's legacy_version is .*SSL 3\.0 and older/,
+      );
     });
   }
 
@@ -240,25 +271,25 @@ for (const crypto of PROVIDERS) {
   Deno.test(`an encrypted alert with an empty body is unexpected_message, padded or not [${crypto.name}]`, async () => {
     for (const padding of [0, 7]) {
       const { server } = await established(config);
-      const seal = await sealerFor(server.trace, "client");
+      const seal = await sealerFor(server, "client");
       await server.feed(await seal(T.alert, EMPTY, padding));
-      assertAlert(server, A.unexpected_message, /received an empty alert record/);
+      await assertAlert(server, A.unexpected_message, /received an empty alert record/);
     }
   });
 
   Deno.test(`an encrypted alert of one byte is still decode_error [${crypto.name}]`, async () => {
     const { server } = await established(config);
-    const seal = await sealerFor(server.trace, "client");
+    const seal = await sealerFor(server, "client");
     await server.feed(await seal(T.alert, Uint8Array.of(2)));
-    assertAlert(server, A.decode_error, /alert record of 1 bytes, not 2/);
+    await assertAlert(server, A.decode_error, /alert record of 1 bytes, not 2/);
   });
 
   Deno.test(`an encrypted empty alert during the handshake is unexpected_message [${crypto.name}]`, async () => {
     const p = Probe.server(config);
     await p.feed(clientHelloRecord(await validClientHello()));
-    const seal = await sealerFor(p.trace, "client");
+    const seal = await sealerFor(p, "client");
     await p.feed(await seal(T.alert, EMPTY));
-    assertAlert(p, A.unexpected_message, /received an empty alert record/);
+    await assertAlert(p, A.unexpected_message, /received an empty alert record/);
   });
 
   // --- RFC 8446 §4.2.8: no needless HelloRetryRequest ---

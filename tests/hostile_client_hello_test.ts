@@ -378,7 +378,7 @@ for (const crypto of PROVIDERS) {
 
   for (const [name, change, alert, message, extra] of cases) {
     Deno.test(`hostile ClientHello: ${name} → ${AlertDescription.name(alert)} [${crypto.name}]`, async () => {
-      assertAlert(await sendHello(change, extra), alert, ...[message].flat());
+      await assertAlert(await sendHello(change, extra), alert, ...[message].flat());
     });
   }
 
@@ -490,7 +490,7 @@ for (const crypto of PROVIDERS) {
 
   for (const [name, change, alert, message] of retries) {
     Deno.test(`hostile second ClientHello: ${name} → ${AlertDescription.name(alert)} [${crypto.name}]`, async () => {
-      assertAlert(await secondHello(change), alert, ...[message].flat());
+      await assertAlert(await secondHello(change), alert, ...[message].flat());
     });
   }
 }

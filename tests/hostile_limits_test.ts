@@ -47,36 +47,40 @@ for (const crypto of PROVIDERS) {
     assert.equal(ok.error, undefined);
     const p = Probe.server(config);
     await p.feed(hello, repeat(17, ccs));
-    assertAlert(p, A.unexpected_message, /more than 16 records in a row that carry nothing/);
+    await assertAlert(p, A.unexpected_message, /more than 16 records in a row that carry nothing/);
   });
 
   Deno.test(`limits: empty application data records: a run over the limit fails, data in between resets it [${crypto.name}]`, async () => {
     const { server, client } = await established(config);
-    const seal = await sealerFor(server.trace, "client");
+    const seal = await sealerFor(server, "client");
     const empty = () => seal(T.application_data, new Uint8Array(0));
     for (let i = 0; i < 16; i++) await server.feed(await empty());
     await server.feed(await seal(T.application_data, Uint8Array.of(1)));
     for (let i = 0; i < 16; i++) await server.feed(await empty());
     assert.equal(server.error, undefined);
     await server.feed(await empty());
-    assertAlert(server, A.unexpected_message, /the last one an empty application data record/);
+    await assertAlert(
+      server,
+      A.unexpected_message,
+      /the last one an empty application data record/,
+    );
     assert.equal(client.error, undefined);
   });
 
   Deno.test(`limits: user_canceled warnings in a run over the limit fail [${crypto.name}]`, async () => {
     const { client } = await established(config);
-    const seal = await sealerFor(client.trace, "server");
+    const seal = await sealerFor(client, "server");
     for (let i = 0; i < 17; i++) {
       await client.feed(await seal(T.alert, Uint8Array.of(1, A.user_canceled)));
     }
-    assertAlert(client, A.unexpected_message, /the last one user_canceled/);
+    await assertAlert(client, A.unexpected_message, /the last one user_canceled/);
   });
 
   Deno.test(`limits: maxIgnoredRecords is a setting [${crypto.name}]`, async () => {
     const hello = clientHelloRecord(await validClientHello());
     const p = Probe.server({ ...config, maxIgnoredRecords: 2 });
     await p.feed(hello, repeat(3, ccs));
-    assertAlert(p, A.unexpected_message, /more than 2 records in a row/);
+    await assertAlert(p, A.unexpected_message, /more than 2 records in a row/);
   });
 
   /** A ClientHello grown to about `size` bytes with a padding extension (RFC 7685). */
@@ -100,13 +104,21 @@ for (const crypto of PROVIDERS) {
   Deno.test(`limits: a message announcing one byte over the default 128 KiB is decode_error [${crypto.name}]`, async () => {
     const p = Probe.server(config);
     await p.feed(record(T.handshake, Uint8Array.of(HandshakeType.certificate, 2, 0, 1)));
-    assertAlert(p, A.decode_error, /Certificate message of 131073 bytes, more than the 131072/);
+    await assertAlert(
+      p,
+      A.decode_error,
+      /Certificate message of 131073 bytes, more than the 131072/,
+    );
   });
 
   Deno.test(`limits: maxHandshakeBytes bounds what arrives before the handshake completes [${crypto.name}]`, async () => {
     const p = Probe.server({ ...config, maxHandshakeBytes: 4000 });
     await p.feed(await paddedHello(5000));
-    assertAlert(p, A.unexpected_message, /more than 4000 bytes without completing the handshake/);
+    await assertAlert(
+      p,
+      A.unexpected_message,
+      /more than 4000 bytes without completing the handshake/,
+    );
   });
 
   Deno.test(`limits: maxHandshakeBytes counts every record, CCS included [${crypto.name}]`, async () => {
@@ -115,7 +127,7 @@ for (const crypto of PROVIDERS) {
     await p.feed(hello, ccs, ccs);
     assert.equal(p.error, undefined);
     await p.feed(ccs);
-    assertAlert(p, A.unexpected_message, /without completing the handshake/);
+    await assertAlert(p, A.unexpected_message, /without completing the handshake/);
   });
 
   Deno.test(`limits: a message trickled in 1-byte records is held only up to the limit [${crypto.name}]`, async () => {

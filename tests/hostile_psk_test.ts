@@ -32,6 +32,7 @@ import {
   clientHelloRecord,
   handshakeRecord,
   Probe,
+  type ProbeOptions,
   validClientHello,
   withExtension,
 } from "./helpers/hostile.ts";
@@ -72,8 +73,8 @@ for (const crypto of PROVIDERS) {
   const ticket = stored.ticket;
   const binder = new Uint8Array(32);
 
-  const send = async (ch: ClientHello) => {
-    const p = Probe.server(config);
+  const send = async (ch: ClientHello, options?: ProbeOptions) => {
+    const p = Probe.server(config, options);
     await p.feed(clientHelloRecord(ch));
     return p;
   };
@@ -85,11 +86,10 @@ for (const crypto of PROVIDERS) {
     const [sh] = messages(first.fragment);
     const hello = decodeServerHello(body(sh.raw, HandshakeType.server_hello));
     assert.equal(findExtension(hello.extensions, X.pre_shared_key), undefined);
-    const said = p.trace.filter((e) => e.kind === "psk").map((e) =>
-      (e as { detail: string }).detail
-    );
-    return said.join("\n");
   };
+  /** What a traced probe said about PSKs. */
+  const pskSteps = (p: Probe) =>
+    p.trace.flatMap((e) => e.kind === "psk" ? [e.detail] : []).join("\n");
 
   const refused: [string, (ch: ClientHello) => ClientHello, number, RegExp | TlsErrorCode][] = [
     [
@@ -145,7 +145,7 @@ for (const crypto of PROVIDERS) {
   for (const [what, change, alert, message] of refused) {
     Deno.test(`hostile PSK [${crypto.name}]: ${what} is ${AlertDescription.name(alert)}`, async () => {
       const p = await send(change(await validClientHello()));
-      assertAlert(p, alert, message);
+      await assertAlert(p, alert, message);
       assert.equal(p.error!.message.split("\n").length, 1);
     });
   }
@@ -166,8 +166,12 @@ for (const crypto of PROVIDERS) {
   ];
   for (const [what, identity, why] of ignored) {
     Deno.test(`hostile PSK [${crypto.name}]: ${what} means a full handshake`, async () => {
-      const p = await send(offering(await validClientHello(), psks([identity()], [binder])));
-      assert.match(fullHandshake(p), why);
+      const hello = offering(await validClientHello(), psks([identity()], [binder]));
+      fullHandshake(await send(hello));
+      // Traced, the server says why it did not resume.
+      const traced = await send(hello, { trace: true });
+      fullHandshake(traced);
+      assert.match(pskSteps(traced), why);
     });
   }
 
@@ -181,7 +185,7 @@ for (const crypto of PROVIDERS) {
     const hello = decodeServerHello(body(sh.raw, HandshakeType.server_hello));
     hello.extensions.push({ type: X.pre_shared_key, data: encodeSelectedIdentity(1) });
     await client.feed(handshakeRecord(HandshakeType.server_hello, encodeServerHello(hello)));
-    assertAlert(
+    await assertAlert(
       client,
       A.unsupported_extension,
       "unsolicited_extension",

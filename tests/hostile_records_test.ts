@@ -16,6 +16,7 @@ import {
   assertAlert,
   clientHelloRecord,
   handshakeRecord,
+  messagesSentBy,
   Probe,
   record,
   sealerFor,
@@ -52,45 +53,45 @@ for (const crypto of PROVIDERS) {
     await srv.feed(client.takeSent());
     await client.feed(srv.takeSent());
     const held = client.takeSent();
-    return { client, server: srv, held, seal: await sealerFor(srv.trace, "client") };
+    return { client, server: srv, held, seal: await sealerFor(srv, "client") };
   };
 
   // --- sizes ---
 
   Deno.test(`hostile records: a header announcing 2^14+257 bytes is record_overflow before the body [${crypto.name}]`, async () => {
     const p = await server(Uint8Array.of(T.handshake, 3, 3, 0x41, 0x01));
-    assertAlert(p, A.record_overflow, /16641 bytes, more than the 16640 allowed/);
+    await assertAlert(p, A.record_overflow, /16641 bytes, more than the 16640 allowed/);
   });
 
   Deno.test(`hostile records: a plaintext record of 2^14+1 bytes is record_overflow [${crypto.name}]`, async () => {
     const p = await server(record(T.handshake, new Uint8Array((1 << 14) + 1)));
-    assertAlert(p, A.record_overflow, /plaintext record of 16385 bytes/);
+    await assertAlert(p, A.record_overflow, /plaintext record of 16385 bytes/);
   });
 
   Deno.test(`hostile records: an encrypted record whose plaintext exceeds 2^14+1 is record_overflow [${crypto.name}]`, async () => {
     const { server: p, seal } = await beforeClientFinished();
     await p.feed(await seal(T.handshake, new Uint8Array(1 << 14).fill(1), 1));
-    assertAlert(p, A.record_overflow, /holds 16386 bytes, more than 2\^14 \+ 1/);
+    await assertAlert(p, A.record_overflow, /holds 16386 bytes, more than 2\^14 \+ 1/);
   });
 
   Deno.test(`hostile records: a handshake message over the limit is refused from its header [${crypto.name}]`, async () => {
     const p = Probe.server({ ...config, maxHandshakeMessage: 1000 });
     await p.feed(record(T.handshake, Uint8Array.of(HandshakeType.client_hello, 0, 3, 0xe9)));
-    assertAlert(p, A.decode_error, /ClientHello message of 1001 bytes, more than the 1000/);
+    await assertAlert(p, A.decode_error, /ClientHello message of 1001 bytes, more than the 1000/);
   });
 
   Deno.test(`hostile records: the default limit refuses a 2^24-1 byte message at once [${crypto.name}]`, async () => {
     const p = await server(
       record(T.handshake, Uint8Array.of(HandshakeType.client_hello, 255, 255, 255)),
     );
-    assertAlert(p, A.decode_error, /16777215 bytes, more than the 131072/);
+    await assertAlert(p, A.decode_error, /16777215 bytes, more than the 131072/);
     assert.ok(p.conn.buffered < 100);
   });
 
   // --- empty and unknown records ---
 
   Deno.test(`hostile records: a zero-length handshake record is unexpected_message [${crypto.name}]`, async () => {
-    assertAlert(
+    await assertAlert(
       await server(record(T.handshake, new Uint8Array(0))),
       A.unexpected_message,
       /zero-length handshake/,
@@ -100,54 +101,74 @@ for (const crypto of PROVIDERS) {
   Deno.test(`hostile records: a zero-length encrypted handshake record is unexpected_message [${crypto.name}]`, async () => {
     const { server: p, seal } = await beforeClientFinished();
     await p.feed(await seal(T.handshake, new Uint8Array(0)));
-    assertAlert(p, A.unexpected_message, /zero-length handshake/);
+    await assertAlert(p, A.unexpected_message, /zero-length handshake/);
   });
 
   Deno.test(`hostile records: an encrypted record holding only padding is unexpected_message [${crypto.name}]`, async () => {
     const { server: p, seal } = await beforeClientFinished();
     await p.feed(await seal(0, new Uint8Array(0), 10)); // content type 0, then zeros: all padding
-    assertAlert(p, A.unexpected_message, /only padding/);
+    await assertAlert(p, A.unexpected_message, /only padding/);
   });
 
   Deno.test(`hostile records: an unknown content type is unexpected_message (HTTP is named) [${crypto.name}]`, async () => {
     const p = await server(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
-    assertAlert(p, A.unexpected_message, /unknown content type 71 \(this looks like plain HTTP/);
+    await assertAlert(
+      p,
+      A.unexpected_message,
+      /unknown content type 71 \(this looks like plain HTTP/,
+    );
     const reply = await server(new TextEncoder().encode("<html>not TLS</html>"));
-    assertAlert(
+    await assertAlert(
       reply,
       A.unexpected_message,
       /unknown content type 60 \(this looks like plain text/,
     );
-    assertAlert(
+    await assertAlert(
       await server(record(99, Uint8Array.of(1))),
       A.unexpected_message,
       /content type 99/,
     );
-    assertAlert(await server(record(0, Uint8Array.of(1))), A.unexpected_message, /content type 0/);
+    await assertAlert(
+      await server(record(0, Uint8Array.of(1))),
+      A.unexpected_message,
+      /content type 0/,
+    );
   });
 
   Deno.test(`hostile records: a record version that is not 3.x is decode_error [${crypto.name}]`, async () => {
     const p = await server(record(T.handshake, Uint8Array.of(1, 0, 0, 0), 0x0200));
-    assertAlert(p, A.decode_error, /record version 0x200 is not TLS/);
+    await assertAlert(p, A.decode_error, /record version 0x200 is not TLS/);
   });
 
   // --- records out of place ---
 
   Deno.test(`hostile records: application data before the handshake is unexpected_message [${crypto.name}]`, async () => {
     const p = await server(record(T.application_data, new TextEncoder().encode("early")));
-    assertAlert(p, A.unexpected_message, /application data before the handshake was complete/);
+    await assertAlert(
+      p,
+      A.unexpected_message,
+      /application data before the handshake was complete/,
+    );
   });
 
   Deno.test(`hostile records: application data under the handshake keys is unexpected_message [${crypto.name}]`, async () => {
     const { server: p, seal } = await beforeClientFinished();
     await p.feed(await seal(T.application_data, new TextEncoder().encode("too soon")));
-    assertAlert(p, A.unexpected_message, /application data before the handshake was complete/);
+    await assertAlert(
+      p,
+      A.unexpected_message,
+      /application data before the handshake was complete/,
+    );
   });
 
   Deno.test(`hostile records: a plaintext handshake record after encryption started is unexpected_message [${crypto.name}]`, async () => {
     const { server: p } = await beforeClientFinished();
     await p.feed(handshakeRecord(HandshakeType.finished, new Uint8Array(32)));
-    assertAlert(p, A.unexpected_message, /plaintext handshake record after encryption started/);
+    await assertAlert(
+      p,
+      A.unexpected_message,
+      /plaintext handshake record after encryption started/,
+    );
   });
 
   Deno.test(`hostile records: a KeyUpdate during the handshake is unexpected_message [${crypto.name}]`, async () => {
@@ -155,7 +176,7 @@ for (const crypto of PROVIDERS) {
     await p.feed(
       await seal(T.handshake, frameHandshake(HandshakeType.key_update, Uint8Array.of(0))),
     );
-    assertAlert(p, A.unexpected_message, /expected Finished, received KeyUpdate/);
+    await assertAlert(p, A.unexpected_message, /expected Finished, received KeyUpdate/);
   });
 
   Deno.test(`hostile records: a tampered encrypted record is bad_record_mac [${crypto.name}]`, async () => {
@@ -164,7 +185,7 @@ for (const crypto of PROVIDERS) {
     const finished = recordBytes(recs.at(-1)!);
     finished[finished.length - 1] ^= 1;
     await p.feed(recordBytes(recs[0]), finished);
-    assertAlert(
+    await assertAlert(
       p,
       A.bad_record_mac,
       /failed to decrypt \(bad_record_mac\) under the handshake keys/,
@@ -174,7 +195,7 @@ for (const crypto of PROVIDERS) {
   Deno.test(`hostile records: an encrypted record too short for its tag is bad_record_mac [${crypto.name}]`, async () => {
     const { server: p } = await beforeClientFinished();
     await p.feed(record(T.application_data, new Uint8Array(16)));
-    assertAlert(p, A.bad_record_mac, /too short to hold a tag/);
+    await assertAlert(p, A.bad_record_mac, /too short to hold a tag/);
   });
 
   Deno.test(`hostile records: the real client Finished, held back and then sent, completes the handshake [${crypto.name}]`, async () => {
@@ -190,30 +211,30 @@ for (const crypto of PROVIDERS) {
     const ch = await hello();
     const content = concat(ch.subarray(5), Uint8Array.of(HandshakeType.finished, 0));
     const p = await server(record(T.handshake, content));
-    assertAlert(p, A.unexpected_message, /spans a change of keys/);
+    await assertAlert(p, A.unexpected_message, /spans a change of keys/);
   });
 
   Deno.test(`hostile records: a whole message after the client Finished in its record is unexpected_message [${crypto.name}]`, async () => {
     const { server: p, client } = await beforeClientFinished();
-    const finished = client.trace.findLast((e) => e.kind === "message" && e.from === "client");
-    assert.ok(finished?.kind === "message");
-    const seal = await sealerFor(p.trace, "client");
+    const finished = (await messagesSentBy(client, "client")).at(-1);
+    assert.equal(finished?.type, HandshakeType.finished);
+    const seal = await sealerFor(p, "client");
     const keyUpdate = frameHandshake(HandshakeType.key_update, Uint8Array.of(0));
     await p.feed(await seal(T.handshake, concat(finished.raw, keyUpdate)));
-    assertAlert(p, A.unexpected_message, /spans a change of keys/);
+    await assertAlert(p, A.unexpected_message, /spans a change of keys/);
   });
 
   // --- ChangeCipherSpec (RFC 8446 §5) ---
 
   Deno.test(`hostile records: ChangeCipherSpec before the ClientHello is unexpected_message [${crypto.name}]`, async () => {
     const p = await server(record(T.change_cipher_spec, Uint8Array.of(1)), await hello());
-    assertAlert(p, A.unexpected_message, /ChangeCipherSpec before the ClientHello/);
+    await assertAlert(p, A.unexpected_message, /ChangeCipherSpec before the ClientHello/);
   });
 
   for (const body of [[2], [1, 1], []]) {
     Deno.test(`hostile records: ChangeCipherSpec with body [${body}] is unexpected_message [${crypto.name}]`, async () => {
       const p = await server(await hello(), record(T.change_cipher_spec, Uint8Array.from(body)));
-      assertAlert(p, A.unexpected_message, /not the single byte 0x01/);
+      await assertAlert(p, A.unexpected_message, /not the single byte 0x01/);
     });
   }
 
@@ -227,7 +248,7 @@ for (const crypto of PROVIDERS) {
   Deno.test(`hostile records: an encrypted ChangeCipherSpec is unexpected_message [${crypto.name}]`, async () => {
     const { server: p, seal } = await beforeClientFinished();
     await p.feed(await seal(T.change_cipher_spec, Uint8Array.of(1)));
-    assertAlert(p, A.unexpected_message, /encrypted change_cipher_spec record/);
+    await assertAlert(p, A.unexpected_message, /encrypted change_cipher_spec record/);
   });
 
   Deno.test(`hostile records: ChangeCipherSpec inside a fragmented handshake message is unexpected_message [${crypto.name}]`, async () => {
@@ -236,7 +257,7 @@ for (const crypto of PROVIDERS) {
       record(T.handshake, ch.subarray(0, 10)),
       record(T.change_cipher_spec, Uint8Array.of(1)),
     );
-    assertAlert(
+    await assertAlert(
       p,
       A.unexpected_message,
       /change_cipher_spec record arrived in the middle of a handshake message/,
@@ -247,19 +268,23 @@ for (const crypto of PROVIDERS) {
 
   Deno.test(`hostile records: an alert of unknown level is illegal_parameter [${crypto.name}]`, async () => {
     const p = await server(await hello(), record(T.alert, Uint8Array.of(3, 0)));
-    assertAlert(p, A.illegal_parameter, /alert with unknown level 3/);
+    await assertAlert(p, A.illegal_parameter, /alert with unknown level 3/);
   });
 
   for (const body of [[2], [2, 40, 0]]) {
     Deno.test(`hostile records: an alert record of ${body.length} bytes is decode_error [${crypto.name}]`, async () => {
       const p = await server(await hello(), record(T.alert, Uint8Array.from(body)));
-      assertAlert(p, A.decode_error, new RegExp(`alert record of ${body.length} bytes, not 2`));
+      await assertAlert(
+        p,
+        A.decode_error,
+        new RegExp(`alert record of ${body.length} bytes, not 2`),
+      );
     });
   }
 
   Deno.test(`hostile records: an empty alert record is unexpected_message (RFC 8446 §5.1, §5.4) [${crypto.name}]`, async () => {
     const p = await server(await hello(), record(T.alert, new Uint8Array(0)));
-    assertAlert(p, A.unexpected_message, /received an empty alert record/);
+    await assertAlert(p, A.unexpected_message, /received an empty alert record/);
   });
 
   Deno.test(`hostile records: a fatal alert from the peer is a PeerAlert, with nothing sent back [${crypto.name}]`, async () => {

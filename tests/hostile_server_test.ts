@@ -52,12 +52,12 @@ for (const crypto of PROVIDERS) {
   };
 
   /** Asserts the client refused with `alert`, and the server received it. */
-  const refused = (
+  const refused = async (
     r: Awaited<ReturnType<typeof against>>,
     alert: number,
     ...expected: (TlsErrorCode | RegExp)[]
   ) => {
-    assertAlert(r.client, alert, ...expected);
+    await assertAlert(r.client, alert, ...expected);
     assert.deepEqual(r.server.alerts, [alert], "the server received the alert");
   };
 
@@ -73,12 +73,12 @@ for (const crypto of PROVIDERS) {
 
   Deno.test(`malicious server: a wrong Finished is decrypt_error [${crypto.name}]`, async () => {
     const r = await against({ finished: (v) => v.with(0, v[0] ^ 1) });
-    refused(r, A.decrypt_error, /the server's Finished does not match the handshake/);
+    await refused(r, A.decrypt_error, /the server's Finished does not match the handshake/);
   });
 
   Deno.test(`malicious server: a CertificateVerify over the wrong transcript is decrypt_error [${crypto.name}]`, async () => {
     const r = await against({ signedHash: (h) => h.map((b) => b ^ 0xff) });
-    refused(
+    await refused(
       r,
       A.decrypt_error,
       "bad_certificate_verify_signature",
@@ -88,7 +88,7 @@ for (const crypto of PROVIDERS) {
   Deno.test(`malicious server: a CertificateVerify signed by a key other than the certificate's is decrypt_error [${crypto.name}]`, async () => {
     const other = await makeCertSet({ names: ["localhost"] });
     const r = await against({ signer: await webcrypto.loadSigningKey(other.server.privateKey) });
-    refused(r, A.decrypt_error, "bad_certificate_verify_signature");
+    await refused(r, A.decrypt_error, "bad_certificate_verify_signature");
   });
 
   Deno.test(`malicious server: a certificate signed by the wrong key is refused by the path validator [${crypto.name}]`, async () => {
@@ -101,14 +101,14 @@ for (const crypto of PROVIDERS) {
       { chain: [leaf.certificate], signer: await webcrypto.loadSigningKey(leaf.privateKey) },
       { verifier: new PathVerifier([trusted.certificate]) },
     );
-    refused(r, A.unknown_ca, /not by trust anchor .*the signature does not verify/);
+    await refused(r, A.unknown_ca, /not by trust anchor .*the signature does not verify/);
   });
 
   Deno.test(`malicious server: a certificate whose signature was altered is bad_certificate [${crypto.name}]`, async () => {
     const leaf = set.serverChain[0];
     const altered = leaf.with(leaf.length - 1, leaf[leaf.length - 1] ^ 1);
     const r = await against({ chain: [altered] });
-    refused(
+    await refused(
       r,
       A.bad_certificate,
       /signature on .* does not verify with the public key of trust anchor/,
@@ -120,7 +120,7 @@ for (const crypto of PROVIDERS) {
     const spki = leafPublicKey(leaf);
     const at = indexOf(leaf, spki) + 2; // the AlgorithmIdentifier SEQUENCE inside the SPKI
     const r = await against({ chain: [leaf.with(at, 0x31)] }, { verifier: acceptAnything });
-    refused(r, A.bad_certificate, "cert_unparseable", /expected DER tag 0x30/);
+    await refused(r, A.bad_certificate, "cert_unparseable", /expected DER tag 0x30/);
   });
 
   /** Where `part` starts in `whole`. */
@@ -133,24 +133,32 @@ for (const crypto of PROVIDERS) {
 
   Deno.test(`malicious server: a ServerHello choosing a cipher suite never offered is illegal_parameter [${crypto.name}]`, async () => {
     const r = await against({ suite: 0x1302 }, { cipherSuites: [0x1301] });
-    refused(r, A.illegal_parameter, /cipher suite 0x1302, which was not offered/);
+    await refused(r, A.illegal_parameter, /cipher suite 0x1302, which was not offered/);
   });
 
   Deno.test(`malicious server: a ServerHello choosing an unimplemented suite is illegal_parameter [${crypto.name}]`, async () => {
     const r = await against({ suite: 0x1304 });
-    refused(r, A.illegal_parameter, /cipher suite 0x1304, which was not offered/);
+    await refused(r, A.illegal_parameter, /cipher suite 0x1304, which was not offered/);
   });
 
   Deno.test(`malicious server: a key share for a group never offered is illegal_parameter [${crypto.name}]`, async () => {
     const r = await against({ group: NamedGroup.secp384r1 }, {
       groups: [NamedGroup.x25519, NamedGroup.secp256r1],
     });
-    refused(r, A.illegal_parameter, /key share is for secp384r1, for which no share was sent/);
+    await refused(
+      r,
+      A.illegal_parameter,
+      /key share is for secp384r1, for which no share was sent/,
+    );
   });
 
   Deno.test(`malicious server: a key share for an offered group that had no share is illegal_parameter [${crypto.name}]`, async () => {
     const r = await against({ group: NamedGroup.secp256r1 });
-    refused(r, A.illegal_parameter, /key share is for secp256r1, for which no share was sent/);
+    await refused(
+      r,
+      A.illegal_parameter,
+      /key share is for secp256r1, for which no share was sent/,
+    );
   });
 
   Deno.test(`malicious server: a key share off the curve is illegal_parameter [${crypto.name}]`, async () => {
@@ -167,7 +175,12 @@ for (const crypto of PROVIDERS) {
       },
       { groups: [NamedGroup.secp256r1] },
     );
-    refused(r, A.illegal_parameter, "invalid_key_share", /secp256r1 key share is not a point/);
+    await refused(
+      r,
+      A.illegal_parameter,
+      "invalid_key_share",
+      /secp256r1 key share is not a point/,
+    );
   });
 
   for (
@@ -193,7 +206,7 @@ for (const crypto of PROVIDERS) {
           };
         },
       });
-      refused(r, A.illegal_parameter, "invalid_key_share", message);
+      await refused(r, A.illegal_parameter, "invalid_key_share", message);
     });
   }
 
@@ -210,7 +223,7 @@ for (const crypto of PROVIDERS) {
         };
       },
     });
-    refused(r, A.illegal_parameter, "invalid_key_share", /unusable X25519 half/);
+    await refused(r, A.illegal_parameter, "invalid_key_share", /unusable X25519 half/);
   });
 
   for (
@@ -225,14 +238,18 @@ for (const crypto of PROVIDERS) {
           sh.extensions[0] = { type: X.supported_versions, data: encodeSelectedVersion(version) };
         },
       });
-      refused(r, alert, message);
+      await refused(r, alert, message);
     });
   }
 
   Deno.test(`malicious server: a ServerHello with legacy_version SSL 3.0 is protocol_version, though it selects TLS 1.3 [${crypto.name}]`, async () => {
     // RFC 8446 Appendix D.5.
     const r = await against({ serverHello: (sh) => void (sh.legacyVersion = 0x0300) });
-    refused(r, A.protocol_version, /ServerHello's legacy_version is SSL 3\.0; SSL 3\.0 and older/);
+    await refused(
+      r,
+      A.protocol_version,
+      /ServerHello's legacy_version is SSL 3\.0; SSL 3\.0 and older/,
+    );
   });
 
   Deno.test(`malicious server: a ServerHello without supported_versions (TLS 1.2) is protocol_version [${crypto.name}]`, async () => {
@@ -241,7 +258,7 @@ for (const crypto of PROVIDERS) {
         sh.extensions = sh.extensions.filter((e) => e.type !== X.supported_versions);
       },
     });
-    refused(
+    await refused(
       r,
       A.protocol_version,
       /the server chose TLS 1\.2, but this client speaks only TLS 1\.3/,
@@ -254,12 +271,12 @@ for (const crypto of PROVIDERS) {
         sh.legacySessionIdEcho = new Uint8Array(32);
       },
     });
-    refused(r, A.illegal_parameter, /legacy_session_id_echo does not match/);
+    await refused(r, A.illegal_parameter, /legacy_session_id_echo does not match/);
   });
 
   Deno.test(`malicious server: a ServerHello with an extension twice is illegal_parameter [${crypto.name}]`, async () => {
     const r = await against({ serverHello: (sh) => void sh.extensions.push(sh.extensions[0]) });
-    refused(r, A.illegal_parameter, /the supported_versions extension appears twice/);
+    await refused(r, A.illegal_parameter, /the supported_versions extension appears twice/);
   });
 
   Deno.test(`malicious server: a ServerHello with an extension never offered is unsupported_extension [${crypto.name}]`, async () => {
@@ -267,7 +284,7 @@ for (const crypto of PROVIDERS) {
       serverHello: (sh) =>
         void sh.extensions.push({ type: X.cookie, data: Uint8Array.of(0, 1, 1) }),
     });
-    refused(
+    await refused(
       r,
       A.unsupported_extension,
       "unsolicited_extension",
@@ -276,7 +293,7 @@ for (const crypto of PROVIDERS) {
 
   Deno.test(`malicious server: a second HelloRetryRequest is unexpected_message [${crypto.name}]`, async () => {
     const r = await against({ helloRetry: { group: NamedGroup.secp256r1, again: true } });
-    refused(r, A.unexpected_message, /the server sent a second HelloRetryRequest/);
+    await refused(r, A.unexpected_message, /the server sent a second HelloRetryRequest/);
   });
 
   Deno.test(`malicious server: one HelloRetryRequest is fine [${crypto.name}]`, async () => {
@@ -289,12 +306,12 @@ for (const crypto of PROVIDERS) {
     const r = await against({ helloRetry: { group: NamedGroup.secp384r1 } }, {
       groups: [NamedGroup.x25519, NamedGroup.secp256r1],
     });
-    refused(r, A.illegal_parameter, /asks for group secp384r1, which was not offered/);
+    await refused(r, A.illegal_parameter, /asks for group secp384r1, which was not offered/);
   });
 
   Deno.test(`malicious server: a HelloRetryRequest for the group already shared is illegal_parameter [${crypto.name}]`, async () => {
     const r = await against({ helloRetry: { group: NamedGroup.x25519 } });
-    refused(r, A.illegal_parameter, /asks for group x25519, which already had a key share/);
+    await refused(r, A.illegal_parameter, /asks for group x25519, which already had a key share/);
   });
 
   Deno.test(`malicious server: a ServerHello changing the suite the HelloRetryRequest chose is illegal_parameter [${crypto.name}]`, async () => {
@@ -304,13 +321,17 @@ for (const crypto of PROVIDERS) {
         sh.cipherSuite = 0x1302;
       },
     });
-    refused(r, A.illegal_parameter, /changed the cipher suite chosen by the HelloRetryRequest/);
+    await refused(
+      r,
+      A.illegal_parameter,
+      /changed the cipher suite chosen by the HelloRetryRequest/,
+    );
   });
 
   Deno.test(`malicious server: a huge certificate message is refused from its header (decode_error) [${crypto.name}]`, async () => {
     const huge = new Uint8Array(200_000).fill(0x30);
     const r = await against({ chain: [huge] });
-    refused(
+    await refused(
       r,
       A.decode_error,
       /Certificate message of 200\d+ bytes, more than the 131072 this side accepts/,
@@ -326,7 +347,7 @@ for (const crypto of PROVIDERS) {
 
   Deno.test(`malicious server: an empty Certificate is decode_error [${crypto.name}]`, async () => {
     const r = await against({ chain: [] });
-    refused(r, A.decode_error, /the server sent no certificate/);
+    await refused(r, A.decode_error, /the server sent no certificate/);
   });
 
   for (
@@ -367,7 +388,7 @@ for (const crypto of PROVIDERS) {
       const r = await against({
         message: (t, body) => t === type ? concat(body, Uint8Array.of(0)) : body,
       });
-      refused(r, alert, message);
+      await refused(r, alert, message);
     });
   }
 
@@ -376,7 +397,7 @@ for (const crypto of PROVIDERS) {
       message: (t, body) =>
         t === HandshakeType.encrypted_extensions ? Uint8Array.of(0, 4, 0, X.padding, 0, 0) : body,
     });
-    refused(r, A.unsupported_extension, /EncryptedExtensions carries the padding extension/);
+    await refused(r, A.unsupported_extension, /EncryptedExtensions carries the padding extension/);
   });
 
   Deno.test(`malicious server: EncryptedExtensions with key_share is illegal_parameter [${crypto.name}]`, async () => {
@@ -384,7 +405,7 @@ for (const crypto of PROVIDERS) {
       message: (t, body) =>
         t === HandshakeType.encrypted_extensions ? Uint8Array.of(0, 4, 0, X.key_share, 0, 0) : body,
     });
-    refused(
+    await refused(
       r,
       A.illegal_parameter,
       "extension_not_allowed",
@@ -398,7 +419,7 @@ for (const crypto of PROVIDERS) {
         return [{ ...sh, content: concat(sh.content, Uint8Array.of(8, 0)) }, ccs, ...rest];
       },
     });
-    refused(r, A.unexpected_message, /spans a change of keys/);
+    await refused(r, A.unexpected_message, /spans a change of keys/);
   });
 
   Deno.test(`malicious server: application data under the handshake keys is unexpected_message [${crypto.name}]`, async () => {
@@ -409,7 +430,7 @@ for (const crypto of PROVIDERS) {
         ...recs.slice(2),
       ],
     });
-    refused(r, A.unexpected_message, /application data before the handshake was complete/);
+    await refused(r, A.unexpected_message, /application data before the handshake was complete/);
   });
 
   Deno.test(`malicious server: ChangeCipherSpec after its Finished is unexpected_message [${crypto.name}]`, async () => {
@@ -419,7 +440,7 @@ for (const crypto of PROVIDERS) {
         { type: ContentType.change_cipher_spec, content: Uint8Array.of(1), keys: "plaintext" },
       ],
     });
-    assertAlert(r.client, A.unexpected_message, /ChangeCipherSpec after the handshake/);
+    await assertAlert(r.client, A.unexpected_message, /ChangeCipherSpec after the handshake/);
   });
 
   Deno.test(`malicious server: a flood of ChangeCipherSpec records is unexpected_message [${crypto.name}]`, async () => {
@@ -431,7 +452,7 @@ for (const crypto of PROVIDERS) {
     const r = await against({
       records: (recs) => [recs[0], ...Array(20).fill(ccs), ...recs.slice(2)],
     });
-    refused(r, A.unexpected_message, /more than 16 records in a row that carry nothing/);
+    await refused(r, A.unexpected_message, /more than 16 records in a row that carry nothing/);
   });
 
   Deno.test(`malicious server: an alert from the server is a PeerAlert naming it [${crypto.name}]`, async () => {

@@ -4,6 +4,14 @@
  * queued in their place, application data and alerts, sealed under the
  * keys in force at their turn and joined into one output.
  *
+ * The outbox also keeps the trace in protocol order. A key change takes
+ * effect only when the queue is flushed, but the trace tells the
+ * connection as if each change were sealed at once: what was queued
+ * before it (its records) and the change itself come first, what the
+ * connection reported after it follows. So events reported while a key
+ * change waits in the queue wait with it, and tracing never changes when
+ * keys are installed or what is sent.
+ *
  * @module
  */
 
@@ -35,15 +43,17 @@ export const CHANGE_CIPHER_SPEC_RECORD: Uint8Array = new Uint8Array([
 
 /**
  * A queued item: handshake bytes (sealed under the keys in force when their
- * turn comes), the plaintext CCS, or a change of our sending keys (its AEAD
- * key possibly still being made, installed in its place in the queue).
+ * turn comes), the plaintext CCS, a change of our sending keys (its AEAD
+ * key possibly still being made, installed in its place in the queue), or
+ * a trace event reported after a key change that is still queued.
  */
 type Pending =
   | { type: "handshake"; data: Uint8Array }
   | { type: "ccs" }
   | { type: "data"; data: Uint8Array }
   | { type: "plaintext" }
-  | { type: "keys"; keys: MaybePromise<Keys>; secret: Uint8Array; epoch: Epoch };
+  | { type: "keys"; keys: MaybePromise<Keys>; secret: Uint8Array; epoch: Epoch }
+  | { type: "trace"; event: TraceEvent };
 
 /** The sending half of a connection. */
 export class Outbox {
@@ -56,11 +66,16 @@ export class Outbox {
   #out: Uint8Array[] = [];
   #pending: Pending[] = [];
   #queuedEpoch: Epoch = "plaintext";
+  /** Key changes in `#pending`. */
+  #keysQueued = 0;
+  /** Flushes begun and not finished. */
+  #flushing = 0;
 
   /**
    * @param side who sends (for the trace)
    * @param maxFragment the largest record content to send (at most 2^14)
-   * @param trace receives `record` and `keys` events, when tracing
+   * @param trace receives the `record` and `keys` events of what is sent,
+   *   and the events given to `observe()`, in protocol order, when tracing
    */
   constructor(side: Side, maxFragment: number, trace?: (event: TraceEvent) => void) {
     this.#side = side;
@@ -98,12 +113,26 @@ export class Outbox {
   queueKeys(keys: MaybePromise<Keys>, secret: Uint8Array, epoch: Epoch): void {
     if (keys instanceof Promise) keys.catch(() => {}); // awaited, and its failure surfaced, by flush()
     this.#pending.push({ type: "keys", keys, secret, epoch });
+    this.#keysQueued++;
     this.#queuedEpoch = epoch;
   }
 
-  /** Drops what is queued and not yet sealed (the connection failed). */
+  /**
+   * Reports a trace event of the connection at this point of the protocol:
+   * at once, or after the key changes queued before it, when they are.
+   */
+  observe(event: TraceEvent): void {
+    if (!this.#trace) return;
+    if (this.#keysQueued > 0 || this.#flushing > 0) this.#pending.push({ type: "trace", event });
+    else this.#trace(event);
+  }
+
+  /** Drops what is queued and not yet sealed (the connection failed); its trace events are told. */
   discardQueued(): void {
+    const items = this.#pending;
     this.#pending = [];
+    this.#keysQueued = 0;
+    if (this.#trace) this.#tell(items, 0, items.length);
   }
 
   /** Puts keys in force for what we send from now on. */
@@ -118,36 +147,83 @@ export class Outbox {
     return this.#serial.run(job);
   }
 
-  /** Seals what is queued, in order, installing the key changes between. */
+  /**
+   * Seals what is queued, in order, installing the key changes between.
+   * The trace events queued after a key change are told before what
+   * follows that change is sealed (see the module's comment).
+   */
   async flush(): Promise<void> {
     if (this.#pending.length === 0) return;
     const items = this.#pending;
     this.#pending = [];
-    await this.#serial.run(async () => {
-      for (let i = 0; i < items.length;) {
-        const item = items[i];
-        if (item.type === "ccs") {
-          this.#traceRecord(ContentType.change_cipher_spec, "plaintext", CHANGE_CIPHER_SPEC_RECORD);
-          this.#out.push(CHANGE_CIPHER_SPEC_RECORD);
-          i++;
-        } else if (item.type === "keys") {
-          this.install(await item.keys, item.secret, item.epoch);
-          i++;
-        } else if (item.type === "plaintext") {
-          this.direction.clear();
-          i++;
-        } else if (item.type === "data") {
-          await this.seal(ContentType.application_data, item.data);
-          i++;
-        } else {
-          const run: Uint8Array[] = [];
-          for (; i < items.length && items[i].type === "handshake"; i++) {
-            run.push((items[i] as { data: Uint8Array }).data);
-          }
-          await this.seal(ContentType.handshake, run.length === 1 ? run[0] : concat(...run));
+    this.#keysQueued = 0;
+    if (!this.#trace) return await this.#serial.run(() => this.#sealItems(items, 0, items.length));
+    this.#flushing++;
+    let done = 0;
+    try {
+      await this.#serial.run(async () => {
+        while (done < items.length) {
+          const keys = items.findIndex((item, i) => i >= done && item.type === "keys");
+          const end = keys < 0 ? items.length : keys + 1;
+          this.#tell(items, done, end);
+          await this.#sealItems(items, done, end);
+          done = end;
         }
+      });
+    } finally {
+      this.#tell(items, done, items.length); // a key change failed: the events are still told
+      if (--this.#flushing === 0) this.#tellLeadingEvents();
+    }
+  }
+
+  /** Seals the items from `start` to `end` (trace events aside), installing a key change. */
+  async #sealItems(items: Pending[], start: number, end: number): Promise<void> {
+    for (let i = start; i < end;) {
+      const item = items[i];
+      if (item.type === "ccs") {
+        this.#traceRecord(ContentType.change_cipher_spec, "plaintext", CHANGE_CIPHER_SPEC_RECORD);
+        this.#out.push(CHANGE_CIPHER_SPEC_RECORD);
+        i++;
+      } else if (item.type === "keys") {
+        this.install(await item.keys, item.secret, item.epoch);
+        i++;
+      } else if (item.type === "plaintext") {
+        this.direction.clear();
+        i++;
+      } else if (item.type === "data") {
+        await this.seal(ContentType.application_data, item.data);
+        i++;
+      } else if (item.type === "trace") {
+        i++;
+      } else {
+        const run: Uint8Array[] = [];
+        for (; i < end && (items[i].type === "handshake" || items[i].type === "trace"); i++) {
+          const next = items[i];
+          if (next.type === "handshake") run.push(next.data);
+        }
+        await this.seal(ContentType.handshake, run.length === 1 ? run[0] : concat(...run));
       }
-    });
+    }
+  }
+
+  /** Tells the trace events among the items from `start` to `end`, in order. */
+  #tell(items: Pending[], start: number, end: number): void {
+    for (let i = start; i < end; i++) {
+      const item = items[i];
+      if (item.type === "trace") this.#trace!(item.event);
+    }
+  }
+
+  /**
+   * After the last flush under way: tells the events queued while it ran,
+   * up to the first key change still queued, and keeps the rest queued.
+   */
+  #tellLeadingEvents(): void {
+    const keys = this.#pending.findIndex((item) => item.type === "keys");
+    const end = keys < 0 ? this.#pending.length : keys;
+    if (!this.#pending.slice(0, end).some((item) => item.type === "trace")) return;
+    this.#tell(this.#pending, 0, end);
+    this.#pending = this.#pending.filter((item, i) => i >= end || item.type !== "trace");
   }
 
   /** Seals `content` of `type` under the keys in force. Call only from a job given to run(). */

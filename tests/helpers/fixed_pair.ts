@@ -30,14 +30,14 @@ function counting(start: number): (n: number) => Uint8Array {
 }
 
 /**
- * Runs the fixed connection with both sides traced, on `crypto`: handshake,
- * one line each way, close_notify each way.
+ * The settings of both sides of the fixed connection on `crypto`, each
+ * traced to the function given (untraced without one).
  */
-export async function runFixedConnection(
-  clientTrace: (e: TraceEvent) => void,
-  serverTrace: (e: TraceEvent) => void,
+export async function fixedConfigs(
   crypto: CryptoProvider = PROVIDERS[0],
-): Promise<void> {
+  clientTrace?: (e: TraceEvent) => void,
+  serverTrace?: (e: TraceEvent) => void,
+): Promise<{ client: Partial<ClientConfig>; server: ServerConfig }> {
   const anchors = decodePem(await read("ca.pem")).map((b) => b.der);
   const client: Partial<ClientConfig> = {
     serverName: "localhost",
@@ -66,6 +66,19 @@ export async function runFixedConnection(
     keyShares: () => x25519FromPrivate(crypto, V.SERVER_PRIVATE, V.SERVER_PUBLIC),
     trace: serverTrace,
   };
+  return { client, server };
+}
+
+/**
+ * Runs the fixed connection with both sides traced, on `crypto`: handshake,
+ * one line each way, close_notify each way.
+ */
+export async function runFixedConnection(
+  clientTrace: (e: TraceEvent) => void,
+  serverTrace: (e: TraceEvent) => void,
+  crypto: CryptoProvider = PROVIDERS[0],
+): Promise<void> {
+  const { client, server } = await fixedConfigs(crypto, clientTrace, serverTrace);
   const r = await handshakePair(client, server);
   if (r.clientError || r.serverError) throw r.clientError ?? r.serverError;
   await r.client.write(new TextEncoder().encode("hello from the client\n"));
