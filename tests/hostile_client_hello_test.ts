@@ -372,7 +372,7 @@ for (const crypto of PROVIDERS) {
       "a ServerHello where the ClientHello belongs",
       (ch) => handshakeRecord(HandshakeType.server_hello, encodeClientHello(ch)),
       A.unexpected_message,
-      /expected ClientHello, received ServerHello/,
+      "unexpected_handshake_message",
     ],
   ];
 
