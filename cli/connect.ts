@@ -20,7 +20,6 @@ import { parseAlpn, parseGroups, parseSuites } from "./names.ts";
 import { buildVerifier } from "./trust.ts";
 import { loadCertificatePair } from "./credentials.ts";
 import { CRYPTO_FLAGS, CRYPTO_HELP, loadCrypto } from "./crypto_flag.ts";
-import { connectionSummary } from "./connect_json.ts";
 import {
   CONNECT_PSK_FLAGS,
   CONNECT_PSK_HELP,
@@ -207,6 +206,8 @@ export async function connect(argv: string[]): Promise<number> {
     const info = await conn.handshake();
     if (values.json) {
       const ms = performance.now() - started;
+      // Only --json needs the summary's chain description (the inspect decoders): loaded here.
+      const { connectionSummary } = await import("./connect_json.ts");
       console.log(JSON.stringify(await connectionSummary(host, port, info, ms)));
       if (earlyData) await sendEarlyRest(conn, info, earlyData, () => {});
       // The server's tickets follow its reading our Finished: give them a moment to arrive.

@@ -2,8 +2,11 @@
  * `handshake inspect --listen HOST:PORT --to HOST:PORT`: a TCP relay that
  * passes every byte on unchanged, as soon as it comes, and narrates each
  * connection beside it, in a worker (`inspect_worker.ts`): the relay's own
- * thread only moves bytes. The narration may fall behind; past a bound it
- * gives up on that connection (saying so) rather than buffer without end.
+ * thread only moves bytes. Each read lands in a buffer that is written on,
+ * then handed to the worker as it is (transferred, not copied), which hands
+ * it back for another read once narrated: no copy and no new memory per
+ * read. The narration may fall behind; past a bound it gives up on that
+ * connection (saying so) rather than buffer without end.
  *
  * @module
  */
@@ -19,6 +22,8 @@ const MAX_BACKLOG = 64 << 20;
 const MAX_TOTAL_BACKLOG = 256 << 20;
 /** Bytes read at once from either side. */
 const READ_SIZE = 256 * 1024;
+/** Read buffers kept for reuse while connections are open (4 MiB). */
+const POOL_SIZE = 16;
 /**
  * Chunks go to the narration in batches of up to this many bytes, or after
  * BATCH_MS: fewer wake-ups of the worker while bulk data flows.
@@ -76,17 +81,21 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
     return;
   }
   narrator.say(id, `TCP ${from} → relayed to ${to}`, { event: "connection", client: from, to });
+  narrator.opened();
   const relayed: Record<Side, number> = { client: 0, server: 0 };
   const pump = async (src: Deno.TcpConn, dst: Deno.TcpConn, side: Side) => {
-    const buf = new Uint8Array(READ_SIZE);
     try {
       while (true) {
+        const buf = narrator.buffer();
         const n = await src.read(buf);
-        if (n === null) break;
+        if (n === null) {
+          narrator.recycle(buf.buffer);
+          break;
+        }
         const chunk = buf.subarray(0, n);
         for (let at = 0; at < n;) at += await dst.write(chunk.subarray(at));
         relayed[side] += n;
-        narrator.data(id, side, chunk.slice());
+        narrator.data(id, side, chunk);
       }
       await dst.closeWrite().catch(() => {});
     } catch {
@@ -98,6 +107,7 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
   await Promise.all([pump(client, server, "client"), pump(server, client, "server")]);
   close(client);
   close(server);
+  narrator.closed();
   narrator.forget(id, {
     text:
       `closed: relayed ${relayed.client} bytes from the client, ${relayed.server} from the server`,
@@ -118,7 +128,10 @@ function close(c: Deno.Conn): void {
   }
 }
 
-/** The narration worker, and how far behind each connection's narration is. */
+/**
+ * The narration worker, how far behind each connection's narration is, and
+ * the read buffers it has handed back.
+ */
 class Narrator {
   readonly #worker: Worker;
   readonly #pending = new Map<number, number>();
@@ -128,14 +141,19 @@ class Narrator {
   /** Chunks not yet posted, by connection, and the timer that will post them. */
   readonly #batches = new Map<
     number,
-    { chunks: { from: Side; bytes: Uint8Array }[]; size: number }
+    { chunks: { from: Side; bytes: Uint8Array<ArrayBuffer> }[]; size: number }
   >();
   #timer?: ReturnType<typeof setTimeout>;
+  /** Read buffers free for reuse; dropped when no connection is open. */
+  readonly #pool: ArrayBuffer[] = [];
+  /** Connections being relayed. */
+  #open = 0;
 
   constructor(o: RelayOptions) {
     this.#worker = new Worker(new URL("./inspect_worker.ts", import.meta.url), { type: "module" });
     this.#worker.onmessage = (e: MessageEvent<FromNarrator>) => {
       this.#total -= e.data.bytes;
+      for (const b of e.data.buffers) this.recycle(b);
       const left = (this.#pending.get(e.data.id) ?? 0) - e.data.bytes;
       if (left > 0) this.#pending.set(e.data.id, left);
       else this.#pending.delete(e.data.id);
@@ -168,16 +186,40 @@ class Narrator {
     if (!batch) return;
     this.#batches.delete(id);
     const m: ToNarrator = { kind: "data", id, chunks: batch.chunks };
-    this.#worker.postMessage(m, batch.chunks.map((c) => c.bytes.buffer as ArrayBuffer));
+    this.#worker.postMessage(m, batch.chunks.map((c) => c.bytes.buffer));
+  }
+
+  /** A buffer to read into: one handed back, or a new one. */
+  buffer(): Uint8Array<ArrayBuffer> {
+    return new Uint8Array(this.#pool.pop() ?? new ArrayBuffer(READ_SIZE));
+  }
+
+  /** Takes back a read buffer nobody uses any more, while connections may need it. */
+  recycle(b: ArrayBuffer): void {
+    if (this.#open > 0 && this.#pool.length < POOL_SIZE && b.byteLength === READ_SIZE) {
+      this.#pool.push(b);
+    }
+  }
+
+  opened(): void {
+    this.#open++;
+  }
+
+  /** A connection is over; the last one lets the pool go (an idle relay holds no buffer). */
+  closed(): void {
+    if (--this.#open === 0) this.#pool.length = 0;
   }
 
   say(id: number, text: string, json: Record<string, unknown>): void {
     this.#post({ kind: "say", id, text, json });
   }
 
-  /** Hands over `bytes` (the relay's own copy, which it gives up) to be narrated. */
-  data(id: number, from: Side, bytes: Uint8Array): void {
-    if (this.#behind.has(id)) return;
+  /**
+   * Hands over `bytes`, a view of a read buffer that the relay gives up (to
+   * the worker, or back to the pool when this connection is not narrated).
+   */
+  data(id: number, from: Side, bytes: Uint8Array<ArrayBuffer>): void {
+    if (this.#behind.has(id)) return this.recycle(bytes.buffer);
     const pending = this.#pending.get(id) ?? 0;
     if (
       pending + bytes.length > MAX_BACKLOG || this.#total + bytes.length > MAX_TOTAL_BACKLOG
@@ -186,7 +228,7 @@ class Narrator {
       this.say(id, "the narration fell too far behind: the rest is relayed, not shown", {
         event: "behind",
       });
-      return;
+      return this.recycle(bytes.buffer);
     }
     this.#pending.set(id, pending + bytes.length);
     this.#total += bytes.length;

@@ -4,9 +4,10 @@
  * connections up. The relay posts each connection's events here (bytes are
  * transferred, not copied); each connection is narrated in order, all of
  * them at once; every chunk narrated is acknowledged, so that the relay
- * can bound what waits. Records held back for a secret the key log does
- * not have yet are looked for again every POLL_MS, without holding up the
- * rest.
+ * can bound what waits, and its buffer handed back for the relay to read
+ * into again (unless records held back are views of it). Records held back
+ * for a secret the key log does not have yet are looked for again every
+ * POLL_MS, without holding up the rest.
  *
  * @module
  */
@@ -37,8 +38,11 @@ export type ToNarrator =
   | { kind: "end"; id: number; from: Side }
   | { kind: "forget"; id: number; last?: { text: string; json: Record<string, unknown> } };
 
-/** What the worker answers: `bytes` of connection `id` have been narrated. */
-export type FromNarrator = { kind: "done"; id: number; bytes: number };
+/**
+ * What the worker answers: `bytes` of connection `id` have been narrated;
+ * `buffers` (transferred back) held them, and nothing refers to them now.
+ */
+export type FromNarrator = { kind: "done"; id: number; bytes: number; buffers: ArrayBuffer[] };
 
 /** How often the key log is read again while records are held back. */
 const POLL_MS = 25;
@@ -113,11 +117,14 @@ self.onmessage = (e: MessageEvent<ToNarrator>) => {
     case "data":
       return then(m.id, async (n) => {
         let bytes = 0;
+        const buffers: ArrayBuffer[] = [];
         for (const c of m.chunks) {
           await n.feed(c.from, c.bytes);
           bytes += c.bytes.length;
+          // Records held back for a secret are views of these bytes: that buffer is not reused.
+          if (!n.holding) buffers.push(c.bytes.buffer as ArrayBuffer);
         }
-        self.postMessage({ kind: "done", id: m.id, bytes } as FromNarrator);
+        self.postMessage({ kind: "done", id: m.id, bytes, buffers } as FromNarrator, buffers);
       });
     case "end":
       return then(m.id, (n) => n.observer.end(m.from));

@@ -12,6 +12,14 @@ import { makeCertSet } from "./helpers/certs.ts";
 import { MAIN } from "./helpers/commands.ts";
 import { INSPECT_PERMISSIONS, runInspect, startRelay } from "./helpers/inspect.ts";
 import { freePort, Peer } from "./helpers/peer.ts";
+import { type PairResult, pump, serverConfigFor } from "./helpers/pair.ts";
+import { verifierFor } from "./helpers/certs.ts";
+import { Connection } from "../lib/connection.ts";
+import { KeyLogBook } from "../lib/inspect/key_log_reader.ts";
+import { cryptoProvider } from "../lib/providers.ts";
+import type { Side } from "../lib/trace.ts";
+import { Narration } from "../cli/inspect_narration.ts";
+import { paint } from "../cli/paint.ts";
 
 const set = await makeCertSet();
 const MiB = 1 << 20;
@@ -264,5 +272,92 @@ Deno.test("inspect relay: over IPv6, addresses written [v6]:port", async () => {
   } finally {
     await relay.kill();
     listener.close();
+  }
+});
+
+/**
+ * What each side of a real conversation sent, in order (our engines in memory:
+ * handshake, 40,000 bytes, a KeyUpdate each way, data back, close_notify), and the client's key log.
+ */
+async function recordedConversation() {
+  let keyLog = "";
+  const r: PairResult = {
+    client: Connection.client({
+      verifier: verifierFor(set),
+      serverName: "localhost",
+      keyLog: (line) => keyLog += line,
+    }),
+    server: Connection.server(await serverConfigFor(set)),
+    clientReceived: [],
+    serverReceived: [],
+  };
+  const sent: { from: Side; bytes: Uint8Array }[] = [];
+  for (const from of ["client", "server"] as const) {
+    const conn = r[from], take = conn.takeOutput.bind(conn);
+    conn.takeOutput = () => {
+      const bytes = take();
+      if (bytes.length) sent.push({ from, bytes: bytes.slice() });
+      return bytes;
+    };
+  }
+  await r.client.start();
+  await pump(r);
+  await r.client.write(randomBytes(40_000));
+  await pump(r);
+  await r.client.keyUpdate(true);
+  await pump(r);
+  await r.server.write(new TextEncoder().encode("after the key update\n"));
+  await r.client.close();
+  await pump(r);
+  return { sent, keyLog };
+}
+
+Deno.test("inspect narration keeps no view of bytes once fed: one read buffer reused for every chunk tells the same story", async () => {
+  // The relay reads into buffers that the narration hands back once a chunk is fed (unless
+  // records are held back): if anything kept a view of them, reusing them would change the story.
+  const { sent, keyLog } = await recordedConversation();
+  const book = new KeyLogBook();
+  book.add(keyLog);
+  book.end();
+  const crypto = await cryptoProvider("webcrypto");
+  const tell = async (reuse: boolean, piece: number) => {
+    const lines: string[] = [];
+    const n = new Narration(
+      {
+        level: { secrets: true, bytes: true },
+        json: false,
+        paint: paint(false),
+        crypto,
+        write: (l) => void lines.push(l),
+      },
+      1,
+      {
+        lookup: (random, label) => Promise.resolve(book.get(random, label)),
+        ms: 1000,
+        maxBytes: 1 << 20,
+      },
+    );
+    const buffer = new Uint8Array(piece);
+    for (const { from, bytes } of sent) {
+      for (let at = 0; at < bytes.length; at += piece) {
+        const chunk = bytes.subarray(at, at + piece);
+        if (!reuse) {
+          await n.feed(from, chunk.slice());
+          continue;
+        }
+        buffer.set(chunk);
+        await n.feed(from, buffer.subarray(0, chunk.length));
+        assert.ok(!n.holding, "the key log is complete: nothing is held back");
+        buffer.fill(0xee);
+      }
+    }
+    return lines;
+  };
+  for (const piece of [100_000, 5_000, 7]) {
+    const fresh = await tell(false, piece);
+    assert.ok(fresh.some((l) => l.includes("application data: hex")), "data decrypted");
+    assert.ok(fresh.some((l) => l.includes("KeyUpdate")), "the KeyUpdate followed");
+    assert.ok(!fresh.some((l) => l.includes("encrypted,")), "every record opened");
+    assert.deepEqual(await tell(true, piece), fresh, `pieces of ${piece} bytes`);
   }
 });

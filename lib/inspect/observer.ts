@@ -199,7 +199,12 @@ export class ConversationObserver {
       this.#flows.server.stopped && this.#flows.server.records === 0;
   }
 
-  /** Bytes `from` sent, in order. They must not change afterwards. */
+  /**
+   * Bytes `from` sent, in order. They must not change until this resolves
+   * (the events it emits hold views of them), nor while `holding` (records
+   * held back are views of them); then nothing here refers to them, and the
+   * caller may reuse their memory (the relay reads into it again).
+   */
   async feed(from: Side, bytes: Uint8Array): Promise<void> {
     const flow = this.#flows[from];
     if (flow.stopped || bytes.length === 0) return;
