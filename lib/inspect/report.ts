@@ -73,7 +73,7 @@ const UNPARSEABLE: CertificateView = {
 };
 
 /** The messages of a connection, in order, from its trace events. */
-export function messageSteps(events: readonly TraceEvent[]): MessageStep[] {
+function messageSteps(events: readonly TraceEvent[]): MessageStep[] {
   const steps: MessageStep[] = [];
   const epoch: Record<Side, Epoch> = { client: "plaintext", server: "plaintext" };
   for (const e of events) {
