@@ -349,6 +349,17 @@ export function recordHandshake(message: Uint8Array, recorder: FieldRecorder): b
   return decode !== undefined;
 }
 
+/**
+ * The name of a whole handshake message (header and body), for people: its
+ * type's, or "HelloRetryRequest" for a ServerHello that is one (RFC 8446
+ * §4.1.3; its random follows the type, the length and legacy_version).
+ */
+export function nameOfMessage(message: Uint8Array): string {
+  const hrr = message[0] === HandshakeType.server_hello &&
+    isHelloRetryRequest({ random: message.subarray(6, 38) });
+  return hrr ? "HelloRetryRequest" : messageName(message[0]);
+}
+
 /** "ClientHello", "Certificate", ... for messages to people. */
 export function messageName(type: number): string {
   const n = HandshakeType.name(type);

@@ -11,9 +11,9 @@
  */
 
 import { TlsError } from "../errors.ts";
-import { ContentType, HandshakeType, versionName } from "../codepoints.ts";
+import { ContentType, versionName } from "../codepoints.ts";
 import { TAG_LENGTH } from "../crypto/aead.ts";
-import { isHelloRetryRequest, messageName, recordHandshake } from "../handshake/messages.ts";
+import { nameOfMessage, recordHandshake } from "../handshake/messages.ts";
 import { decodeAlert } from "../record/alert.ts";
 import { decodeChangeCipherSpec } from "../record/change_cipher_spec.ts";
 import { readRecordHeader } from "../record/deframer.ts";
@@ -175,10 +175,7 @@ function read(bytes: Uint8Array, what: string, decode: (tree: FieldTree) => unkn
 
 /** The fields of one whole handshake message (type, length, body), as the engine's decoders read it. */
 export function dissectHandshake(message: Uint8Array): Field {
-  const type = message[0];
-  const hrr = type === HandshakeType.server_hello &&
-    isHelloRetryRequest({ random: message.subarray(6, 38) });
-  const name = hrr ? "HelloRetryRequest" : messageName(type);
+  const name = nameOfMessage(message);
   let known = true;
   const fields = read(message, name, (tree) => (known = recordHandshake(message, tree)));
   const body = message.subarray(4);
