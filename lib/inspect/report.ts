@@ -79,12 +79,8 @@ function messageSteps(events: readonly TraceEvent[]): MessageStep[] {
   for (const e of events) {
     if (e.kind === "keys") epoch[e.direction] = e.epoch;
     if (e.kind === "message") {
-      steps.push({
-        from: e.from,
-        name: nameOfMessage(e.raw),
-        protection: e.epoch,
-        bytes: e.raw.length,
-      });
+      const name = nameOfMessage(e.raw);
+      steps.push({ from: e.from, name, protection: e.epoch, bytes: e.raw.length });
     } else if (e.kind === "record" && e.contentType === ContentType.change_cipher_spec) {
       steps.push({ from: e.from, name: "ChangeCipherSpec", protection: "plaintext", bytes: 1 });
     } else if (e.kind === "alert") {
