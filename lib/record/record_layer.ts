@@ -207,11 +207,7 @@ export function openRecord(dir: Direction, rec: RawRecord): MaybePromise<OpenedR
     : unpad(opened);
 }
 
-/**
- * Decodes a TLSInnerPlaintext (RFC 8446 §5.2): its content and type,
- * padding removed. Given a `recorder`, reports the content, the type and
- * the padding (if any) once they are checked.
- */
+/** RFC 8446 §5.4: the TLSInnerPlaintext's content and type, padding removed. */
 export function unpad(inner: Uint8Array, recorder?: FieldRecorder): OpenedRecord {
   // RFC 8446 §5.4: the content type is the last non-zero byte; zeros after it are padding.
   let end = inner.length - 1;
@@ -229,6 +225,7 @@ export function unpad(inner: Uint8Array, recorder?: FieldRecorder): OpenedRecord
       `a decrypted record holds ${inner.length} bytes, more than 2^14 + 1`,
     );
   }
+  // For the byte view: the TLSInnerPlaintext's fields (§5.2), once they are checked.
   if (recorder) {
     recorder.field("content", inner.subarray(0, end));
     recorder.field("type", inner.subarray(end, end + 1), inner[end]);
