@@ -66,6 +66,8 @@ export class Inbound {
   #earlyData: { skip: EarlyDataSkip; bytes: number } = { skip: "none", bytes: 0 };
   /** A server's accepted 0-RTT data: what it may still receive, in bytes. */
   #earlyDataLeft?: number;
+  /** Whether the bytes being handled may be overwritten by opening their records in place. */
+  #inPlace = false;
   /** Whether the peer sent user_canceled: its closing the connection then is no mystery. */
   canceled = false;
 
@@ -91,9 +93,15 @@ export class Inbound {
     return this.#read.secret;
   }
 
-  /** Handles the records in `bytes` (and any held from before), in order. */
-  async receive(bytes: Uint8Array): Promise<void> {
+  /**
+   * Handles the records in `bytes` (and any held from before), in order.
+   * With `inPlace`, records may be opened where they lie (see
+   * `ReceiveOptions`); never while tracing, which shows the records as
+   * received once they are opened.
+   */
+  async receive(bytes: Uint8Array, inPlace = false): Promise<void> {
     const core = this.#core;
+    this.#inPlace = inPlace && !core.config.trace;
     this.#deframer.push(bytes);
     let rec = this.#deframer.next();
     while (rec && !core.peerClosed) {
@@ -185,7 +193,7 @@ export class Inbound {
   #openAhead(rec: RawRecord): MaybePromise<OpenedRecord> {
     let open: MaybePromise<OpenedRecord>;
     try {
-      open = openRecord(this.#read, rec);
+      open = openRecord(this.#read, rec, this.#inPlace);
     } catch (e) {
       open = Promise.reject(e);
     }
@@ -294,7 +302,7 @@ export class Inbound {
         "received application data before the handshake was complete",
       );
     }
-    return await openRecord(this.#read, rec);
+    return await openRecord(this.#read, rec, this.#inPlace);
   }
 
   /** Counts a skipped early data record; past the limit, it is what it would be otherwise. */

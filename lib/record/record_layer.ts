@@ -172,8 +172,15 @@ export async function tryOpenRecord(
  * Opens one received record. Plaintext records pass through (a copy of the
  * fragment, since the deframer reuses its buffer); encrypted ones are
  * decrypted and their inner type and padding removed (RFC 8446 §5.4).
+ * With `inPlace`, the caller lets the record's bytes be overwritten: a key
+ * that opens in place (synchronously) decrypts the fragment where it lies,
+ * and the content is a view of it.
  */
-export function openRecord(dir: Direction, rec: RawRecord): MaybePromise<OpenedRecord> {
+export function openRecord(
+  dir: Direction,
+  rec: RawRecord,
+  inPlace = false,
+): MaybePromise<OpenedRecord> {
   const cipher = dir.cipher;
   if (!cipher || rec.type !== ContentType.application_data) {
     if (rec.fragment.length > MAX_PLAINTEXT) {
@@ -196,14 +203,28 @@ export function openRecord(dir: Direction, rec: RawRecord): MaybePromise<OpenedR
       `a record failed to decrypt (bad_record_mac) under the ${dir.epoch} keys`,
     );
   let opened: MaybePromise<Uint8Array>;
+  const viewed = inPlace && cipher.opensInPlace;
   try {
-    opened = cipher.open(rec.fragment, rec.header);
+    opened = viewed
+      ? cipher.openInPlace(rec.fragment, rec.header)
+      : cipher.open(rec.fragment, rec.header);
   } catch {
     throw failed();
   }
+  if (viewed) return ownUnlessData(unpad(opened as Uint8Array));
   return opened instanceof Promise
     ? opened.then(unpad, () => Promise.reject(failed()))
     : unpad(opened);
+}
+
+/**
+ * A record opened in place: application data stays a view of the received
+ * bytes (the caller's to keep), anything else (handshake messages, which may
+ * be held across reads; alerts) gets memory of its own.
+ */
+function ownUnlessData(opened: OpenedRecord): OpenedRecord {
+  if (opened.type === ContentType.application_data) return opened;
+  return { type: opened.type, content: opened.content.slice(), encrypted: true };
 }
 
 /** RFC 8446 §5.4: the TLSInnerPlaintext's content and type, padding removed. */
