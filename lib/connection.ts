@@ -217,6 +217,16 @@ export class Connection {
     return this.#core.outbox.take();
   }
 
+  /**
+   * Gives back `bytes`, which `takeOutput()` returned, once they have been
+   * sent and nothing reads them any more: the engine may seal later output
+   * into that memory instead of new memory. Optional (output never given
+   * back is left to the garbage collector); never give back bytes still in use.
+   */
+  releaseOutput(bytes: Uint8Array): void {
+    this.#core.outbox.release(bytes);
+  }
+
   /** Events since the last call. */
   takeEvents(): ConnectionEvent[] {
     const e = this.#core.events;

@@ -54,6 +54,13 @@ export interface TlsConnOptions {
    * `StalledPeerError`.
    */
   writeTimeoutMs?: number;
+  /**
+   * The transport keeps no reference to the bytes of a write once the write
+   * has resolved (true of a `Deno.Conn`: `connect()` and `listen()` set
+   * this): the engine may then seal later records into the same memory
+   * instead of new memory. Default false.
+   */
+  transportReleasesWrites?: boolean;
 }
 
 /** Received application data held before `read()` takes it; reading the socket pauses above this. */
@@ -414,6 +421,7 @@ export class TlsConn {
     return this.#writes.run(async () => {
       try {
         for (let at = 0; at < out.length;) at += await this.#timedWrite(out.subarray(at));
+        if (this.#options.transportReleasesWrites) this.#engine.releaseOutput(out);
       } finally {
         this.#unwritten -= out.length;
       }

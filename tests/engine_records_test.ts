@@ -1,8 +1,10 @@
 /**
  * The record paths made for speed: records read in place from a buffer the
- * driver reuses (and opened there, when the driver allows it), several opened at once after the handshake (and opened
- * again after a KeyUpdate among them), and the records of one write sent
- * as one piece; and sealing that keeps no buffer an AEAD could read late.
+ * driver reuses (and opened there, when the driver allows it), several
+ * opened at once after the handshake (and opened again after a KeyUpdate
+ * among them), the records of one write sent as one piece, and output
+ * sealed into memory the driver gave back; and sealing that keeps no
+ * buffer an AEAD could read late.
  * Once per crypto provider.
  *
  * @module
@@ -143,6 +145,38 @@ for (const crypto of PROVIDERS) {
       // Opened where it lay: what was decrypted before the tag failed is erased.
       assert.ok(body(wire).every((b) => b === 0));
     } else assert.deepEqual(body(wire), body(sent)); // only read
+  });
+
+  Deno.test(`records [${crypto.name}]: output given back is sealed into again, and nothing else is`, async () => {
+    const r = await handshakePair({}, await serverConfigFor(p256));
+    const aead = crypto.suites[0].aead;
+    const sealsInPlace = (await aead.key(new Uint8Array(aead.keyLength))).sealInPlace;
+    const sent: Uint8Array[] = [];
+    const writeAndTake = async (seed: number) => {
+      await r.client.write(pattern(40_000, seed));
+      const out = r.client.takeOutput();
+      sent.push(out.slice()); // what went on the wire, before its memory may be reused
+      return out;
+    };
+    const first = await writeAndTake(1);
+    r.client.releaseOutput(first);
+    r.client.releaseOutput(first); // twice: it is still handed out once
+    const second = await writeAndTake(2);
+    const third = await writeAndTake(3);
+    if (sealsInPlace) assert.equal(second.buffer, first.buffer);
+    else assert.notEqual(second.buffer, first.buffer);
+    assert.notEqual(third.buffer, first.buffer);
+    // Memory the engine did not hand out is not taken: a constant, the caller's own array.
+    const foreign = new Uint8Array(100_000);
+    r.client.releaseOutput(foreign);
+    const fourth = await writeAndTake(4);
+    assert.notEqual(fourth.buffer, foreign.buffer);
+    assert.ok(foreign.every((b) => b === 0));
+    for (const bytes of sent) await r.server.receive(bytes);
+    const got = r.server.takeEvents().filter((e) => e.type === "data").map((e) =>
+      (e as { data: Uint8Array }).data
+    );
+    assert.deepEqual(joined(got), joined([1, 2, 3, 4].map((seed) => pattern(40_000, seed))));
   });
 
   Deno.test(`records [${crypto.name}]: records after a KeyUpdate in the same read are opened under the new keys`, async () => {

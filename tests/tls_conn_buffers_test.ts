@@ -2,9 +2,11 @@
  * The adapter's read buffers (lib/tls_conn.ts): with a provider whose keys
  * open in place, the data it hands out are views of the buffer the
  * transport was read into, and a buffer is read into again only once no
- * chunk views it. A stream of megabytes read with `read()` in odd sizes,
- * with `chunks()` kept whole to the end, and with both mixed, must arrive
- * exactly. Once per crypto provider, over an in-memory transport.
+ * chunk views it; the engine seals into output memory again once the
+ * transport has written it, if the transport says it keeps none. A stream
+ * of megabytes read with `read()` in odd sizes, with `chunks()` kept whole
+ * to the end, and with both mixed, must arrive exactly. Once per crypto
+ * provider, over an in-memory transport.
  *
  * @module
  */
@@ -28,21 +30,25 @@ function pattern(n: number): Uint8Array {
 
 /**
  * One direction of an in-memory byte stream: what is written is read, in
- * whatever pieces fit, at most `maxRead` bytes a read.
+ * whatever pieces fit, at most `maxRead` bytes a read. A `lazy` pipe keeps
+ * the writer's bytes, not a copy, until they are read (a transport that is
+ * not done with a write when it resolves).
  */
 class Pipe {
   readonly #maxRead: number;
+  readonly #lazy: boolean;
   #queue: Uint8Array[] = [];
   #closed = false;
   #wake?: () => void;
 
-  constructor(maxRead: number) {
+  constructor(maxRead: number, lazy: boolean) {
     this.#maxRead = maxRead;
+    this.#lazy = lazy;
   }
 
   write(p: Uint8Array): void {
     if (this.#closed) throw new Error("write after close");
-    this.#queue.push(p.slice());
+    this.#queue.push(this.#lazy ? p : p.slice());
     this.#wake?.();
   }
 
@@ -72,8 +78,8 @@ class Pipe {
 }
 
 /** Two transports joined by two pipes. */
-function transportPair(maxRead: number): [Transport, Transport] {
-  const up = new Pipe(maxRead), down = new Pipe(maxRead);
+function transportPair(maxRead: number, lazy: boolean): [Transport, Transport] {
+  const up = new Pipe(maxRead, lazy), down = new Pipe(maxRead, lazy);
   const end = (r: Pipe, w: Pipe): Transport => ({
     read: (p) => r.read(p),
     write: (p) => (w.write(p), Promise.resolve(p.length)),
@@ -84,13 +90,16 @@ function transportPair(maxRead: number): [Transport, Transport] {
 
 /**
  * A client and a server TlsConn on `crypto`, the client sending `data` in
- * 64 KiB writes, the server's transport reads giving at most `maxRead` bytes.
+ * 64 KiB writes, the server's transport reads giving at most `maxRead`
+ * bytes. The client's transport copies what it is given and says so
+ * (`transportReleasesWrites`), unless `lazy`.
  */
-async function sending(crypto: CryptoProvider, data: Uint8Array, maxRead = Infinity) {
-  const [c, s] = transportPair(maxRead);
+async function sending(crypto: CryptoProvider, data: Uint8Array, maxRead = Infinity, lazy = false) {
+  const [c, s] = transportPair(maxRead, lazy);
   const client = new TlsConn(
     Connection.client({ crypto, serverName: "localhost", verifier: acceptAnything }),
     c,
+    { transportReleasesWrites: !lazy },
   );
   const server = new TlsConn(Connection.server(await serverConfigFor(p256, { crypto })), s);
   const sent = (async () => {
@@ -139,6 +148,18 @@ for (const crypto of PROVIDERS) {
     const { server, sent } = await sending(crypto, DATA);
     const kept: Uint8Array[] = [];
     for await (const chunk of server.chunks()) kept.push(chunk); // no copy
+    await sent;
+    const got = new Uint8Array(kept.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of kept) got.set(c, (at += c.length) - c.length);
+    assertSameBytes(got, DATA);
+    await server.close();
+  });
+
+  Deno.test(`TlsConn buffers [${crypto.name}]: a transport that keeps what it is given gets memory of its own`, async () => {
+    const { server, sent } = await sending(crypto, DATA, Infinity, true);
+    const kept: Uint8Array[] = [];
+    for await (const chunk of server.chunks()) kept.push(chunk);
     await sent;
     const got = new Uint8Array(kept.reduce((n, c) => n + c.length, 0));
     let at = 0;

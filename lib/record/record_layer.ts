@@ -56,13 +56,16 @@ function header(type: number, length: number): Uint8Array {
  * outer type is application_data. An asynchronous AEAD seals the records
  * concurrently; they come back in order, as consecutive views of one buffer
  * (so that they can be sent with one write and no further copy). With a
- * synchronous AEAD the result is not a Promise.
+ * synchronous AEAD the result is not a Promise; one that seals in place
+ * seals into memory from `allocate` (which may hand out used memory: every
+ * byte of it is written).
  */
 export function sealRecords(
   dir: Direction,
   type: number,
   content: Uint8Array,
   maxFragment = MAX_PLAINTEXT,
+  allocate: (length: number) => Uint8Array = (n) => new Uint8Array(n),
 ): MaybePromise<Uint8Array[]> {
   const chunks: Uint8Array[] = [];
   let at = 0;
@@ -79,7 +82,7 @@ export function sealRecords(
       return rec;
     });
   }
-  if (cipher.sealsInPlace) return sealInPlace(cipher, type, chunks);
+  if (cipher.sealsInPlace) return sealInPlace(cipher, type, chunks, allocate);
   // Every TLSInnerPlaintext of this call (the content, then its type) in one buffer of its own:
   // the AEAD reads its input before it returns, but nothing here counts on more than that.
   const inners = new Uint8Array(content.length + chunks.length);
@@ -105,14 +108,19 @@ export function sealRecords(
 
 /**
  * The records of `chunks`, each assembled where it will be sent (header,
- * content, inner type) and sealed there: one buffer and one copy of the
- * content for the whole call.
+ * content, inner type) and sealed there: one buffer (from `allocate`) and
+ * one copy of the content for the whole call.
  */
-function sealInPlace(cipher: RecordCipher, type: number, chunks: Uint8Array[]): Uint8Array[] {
+function sealInPlace(
+  cipher: RecordCipher,
+  type: number,
+  chunks: Uint8Array[],
+  allocate: (length: number) => Uint8Array,
+): Uint8Array[] {
   const overhead = HEADER_LENGTH + 1 + cipher.tagLength;
   let total = 0;
   for (const c of chunks) total += c.length + overhead;
-  const out = new Uint8Array(total);
+  const out = allocate(total);
   const records: Uint8Array[] = [];
   for (let i = 0, pos = 0; i < chunks.length; i++) {
     const c = chunks[i];
