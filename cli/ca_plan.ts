@@ -10,6 +10,7 @@
 
 import { KEY_TYPES, type KeyType, readCertificateKey } from "../lib/x509/webcrypto_issuing.ts";
 import { cryptoOf } from "../lib/config.ts";
+import { pkcs8FromPem } from "../lib/crypto/pkcs8.ts";
 import { bytesEqual } from "../lib/x509/certificate.ts";
 import { loadCertifiedKey } from "../lib/x509/certified_key.ts";
 import { certificateInfo, type Issued, loadIssuer } from "../lib/x509/issue.ts";
@@ -195,8 +196,7 @@ export async function readLeaf(
   if (keyPem === undefined) return `${certPath} exists but ${keyPath} does not`;
   try {
     const { chain } = await loadCertifiedKey(chainPem, keyPem);
-    const pkcs8 = decodePem(keyPem).find((b) => b.label === "PRIVATE KEY")!.der;
-    const { keyType } = await readCertificateKey(pkcs8);
+    const { keyType } = await readCertificateKey(pkcs8FromPem(decodePem(keyPem)));
     const info = certificateInfo(chain[0]);
     return {
       chain: [...chain],

@@ -1,15 +1,16 @@
 /**
  * `handshake connect` (a real subprocess) against a scripted malicious
- * server on loopback: each lie ends with exit status 1, one line on stderr
- * naming what the server did and the alert sent, and that alert received by
- * the server. Data after close_notify is not printed (RFC 8446 §6.1).
+ * server on loopback: what only the command shows. A lie ends with exit
+ * status 1, one line on stderr naming what the server did and the alert
+ * sent, and that alert received by the server; --max-handshake-message and
+ * --handshake-timeout reach the engine. Each lie on its own, and the alert
+ * it earns, is tested in process (tests/hostile_server_test.ts).
  */
 
 import assert from "node:assert/strict";
 import { AlertDescription } from "../lib/errors.ts";
-import { ContentType, ExtensionType, NamedGroup } from "../lib/codepoints.ts";
+import { ContentType } from "../lib/codepoints.ts";
 import { webcrypto } from "../lib/crypto/webcrypto/mod.ts";
-import { encodeSelectedVersion } from "../lib/handshake/extensions.ts";
 import { createRootCa, issueLeaf } from "../lib/x509/issue.ts";
 import { makeCertSet } from "./helpers/certs.ts";
 import { runHandshake } from "./helpers/cli.ts";
@@ -59,16 +60,6 @@ Deno.test("connect vs malicious server: the honest script works (exit 0)", async
   assert.equal(r.stdout, "hello\n");
 });
 
-Deno.test("connect vs malicious server: a wrong Finished", async () => {
-  const r = await connectTo({ finished: (v) => v.with(3, v[3] ^ 0x40) });
-  failed(r, A.decrypt_error, /the server's Finished does not match the handshake/);
-});
-
-Deno.test("connect vs malicious server: a CertificateVerify over the wrong transcript", async () => {
-  const r = await connectTo({ signedHash: (h) => h.toReversed() });
-  failed(r, A.decrypt_error, /the server's CertificateVerify signature .* does not verify/);
-});
-
 Deno.test("connect vs malicious server: a certificate signed by the wrong key", async () => {
   const trusted = await createRootCa({ commonName: "hostile cli CA" });
   const impostor = await createRootCa({ commonName: "hostile cli CA" });
@@ -87,51 +78,12 @@ Deno.test("connect vs malicious server: a certificate signed by the wrong key", 
   }
 });
 
-Deno.test("connect vs malicious server: a cipher suite never offered", async () => {
-  const r = await connectTo({ suite: 0x1302 }, "--suites", "TLS_AES_128_GCM_SHA256");
-  failed(r, A.illegal_parameter, /the server chose cipher suite 0x1302, which was not offered/);
-});
-
-Deno.test("connect vs malicious server: a group never offered", async () => {
-  const r = await connectTo({ group: NamedGroup.secp384r1 }, "--groups", "x25519,P-256");
-  failed(r, A.illegal_parameter, /key share is for secp384r1, for which no share was sent/);
-});
-
-Deno.test("connect vs malicious server: TLS 1.2 in supported_versions", async () => {
-  const r = await connectTo({
-    serverHello: (sh) => {
-      sh.extensions[0] = {
-        type: ExtensionType.supported_versions,
-        data: encodeSelectedVersion(0x0303),
-      };
-    },
-  });
-  failed(r, A.illegal_parameter, /the server selected version TLS 1\.2, which was not offered/);
-});
-
-Deno.test("connect vs malicious server: a HelloRetryRequest twice", async () => {
-  const r = await connectTo({ helloRetry: { group: NamedGroup.secp256r1, again: true } });
-  failed(r, A.unexpected_message, /the server sent a second HelloRetryRequest/);
-});
-
 Deno.test("connect vs malicious server: a huge certificate message, and the flag that admits it", async () => {
   const script = { chain: [new Uint8Array(300_000).fill(0x30)] };
   const r = await connectTo(script);
   failed(r, A.decode_error, /Certificate message of 300\d+ bytes, more than the 131072/);
   const bigger = await connectTo(script, "--max-handshake-message", "400000");
   failed(bigger, A.bad_certificate, /server certificate refused: /);
-});
-
-Deno.test("connect vs malicious server: data after close_notify is not printed, exit 0", async () => {
-  const r = await connectTo({
-    after: [
-      { type: ContentType.application_data, content: utf8("hello\n") },
-      { type: ContentType.alert, content: Uint8Array.of(1, A.close_notify) },
-      { type: ContentType.application_data, content: utf8("injected after close_notify\n") },
-    ],
-  });
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, "hello\n");
 });
 
 Deno.test("connect: --handshake-timeout gives up on a server that never answers", async () => {

@@ -34,6 +34,7 @@ async function sClient(port: number, ...args: string[]): Promise<string> {
     "localhost",
     "-CAfile",
     paths.ca,
+    "-verify_return_error",
     ...args,
   ]);
   try {

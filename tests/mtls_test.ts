@@ -75,6 +75,7 @@ Deno.test("mTLS: openssl s_client without a certificate gets certificate_require
     `127.0.0.1:${port}`,
     "-CAfile",
     p.ca,
+    "-verify_return_error",
   ]);
   try {
     await client.waitFor(/alert certificate required/);
@@ -95,6 +96,7 @@ Deno.test("mTLS: a client certificate from another CA is refused with unknown_ca
     `127.0.0.1:${port}`,
     "-CAfile",
     p.ca,
+    "-verify_return_error",
     "-cert",
     other.paths!.client!,
     "-key",
@@ -117,6 +119,7 @@ Deno.test("mTLS: a server certificate (serverAuth only) offered as a client cert
     `127.0.0.1:${port}`,
     "-CAfile",
     p.ca,
+    "-verify_return_error",
     "-cert",
     p.server,
     "-key",

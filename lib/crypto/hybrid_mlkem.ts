@@ -22,6 +22,7 @@ import {
   invalidKeyShare,
   type KeyExchangeGroup,
 } from "./provider.ts";
+import { CURVE25519_KEY_LENGTH, NIST_CURVES, uncompressedPointLength } from "./sizes.ts";
 
 /** How one hybrid group joins ML-KEM-768 and its (EC)DHE half (draft-ietf-tls-ecdhe-mlkem §3). */
 export interface HybridLayout {
@@ -44,8 +45,8 @@ export const X25519_MLKEM768: HybridLayout = {
   group: NamedGroup.X25519MLKEM768,
   classical: NamedGroup.x25519,
   classicalName: "X25519",
-  classicalShare: 32,
-  classicalSecret: 32,
+  classicalShare: CURVE25519_KEY_LENGTH,
+  classicalSecret: CURVE25519_KEY_LENGTH,
   kemFirst: true,
 };
 
@@ -54,8 +55,8 @@ export const SECP256R1_MLKEM768: HybridLayout = {
   group: NamedGroup.SecP256r1MLKEM768,
   classical: NamedGroup.secp256r1,
   classicalName: "P-256",
-  classicalShare: 65,
-  classicalSecret: 32,
+  classicalShare: uncompressedPointLength("P-256"),
+  classicalSecret: NIST_CURVES["P-256"].size,
   kemFirst: false,
 };
 

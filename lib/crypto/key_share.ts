@@ -15,6 +15,7 @@ import {
   invalidKeyShare,
   type MaybePromise,
 } from "./provider.ts";
+import { CURVE25519_KEY_LENGTH, uncompressedPointLength } from "./sizes.ts";
 
 /** Curve parameters for the on-curve check: y² = x³ − 3x + b over GF(p). */
 interface Curve {
@@ -33,9 +34,9 @@ const P384: Curve = {
 
 /** The (EC)DHE groups whose shares are checked here: share length and curve. */
 const DH_GROUPS = new Map<number, { length: number; curve?: Curve }>([
-  [NamedGroup.x25519, { length: 32 }],
-  [NamedGroup.secp256r1, { length: 65, curve: P256 }],
-  [NamedGroup.secp384r1, { length: 97, curve: P384 }],
+  [NamedGroup.x25519, { length: CURVE25519_KEY_LENGTH }],
+  [NamedGroup.secp256r1, { length: uncompressedPointLength("P-256"), curve: P256 }],
+  [NamedGroup.secp384r1, { length: uncompressedPointLength("P-384"), curve: P384 }],
 ]);
 
 /**

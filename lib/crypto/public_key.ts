@@ -7,8 +7,9 @@
  */
 
 import { DerError, DerReader, Tag } from "../wire/der.ts";
+import { curveOfOid } from "./sizes.ts";
 
-/** Object identifiers of the key types and curves met here. */
+/** Object identifiers of the key types met here, and of P-192 (the NIST curves' are in sizes.ts). */
 export const OID = {
   ecPublicKey: "1.2.840.10045.2.1",
   rsaEncryption: "1.2.840.113549.1.1.1",
@@ -17,9 +18,6 @@ export const OID = {
   ed448: "1.3.101.113",
   x25519: "1.3.101.110",
   p192: "1.2.840.10045.3.1.1",
-  p256: "1.2.840.10045.3.1.7",
-  p384: "1.3.132.0.34",
-  p521: "1.3.132.0.35",
 } as const;
 
 /** A public key's type and size. */
@@ -30,12 +28,10 @@ export type PublicKeyInfo =
   | { type: "rsa-pss"; bits: number }
   | { type: "unknown"; oid: string };
 
-const CURVES: Record<string, string> = {
-  [OID.p192]: "P-192",
-  [OID.p256]: "P-256",
-  [OID.p384]: "P-384",
-  [OID.p521]: "P-521",
-};
+/** The curve a key names: one of the NIST curves we use, or P-192 (named to refuse it). */
+function curveName(oid: string): string | undefined {
+  return oid === OID.p192 ? "P-192" : curveOfOid(oid);
+}
 
 /** Reads the algorithm (and curve or modulus size) of a DER SubjectPublicKeyInfo. */
 export function inspectPublicKey(spki: Uint8Array): PublicKeyInfo {
@@ -49,7 +45,7 @@ export function inspectPublicKey(spki: Uint8Array): PublicKeyInfo {
   switch (oid) {
     case OID.ecPublicKey: {
       const curve = alg.peekTag() === Tag.OID ? alg.oid() : "";
-      return { type: "ecdsa", curve: CURVES[curve] ?? (curve || "unnamed curve") };
+      return { type: "ecdsa", curve: curveName(curve) ?? (curve || "unnamed curve") };
     }
     case OID.ed25519:
       return { type: "ed25519" };

@@ -9,6 +9,7 @@
 import { SignatureScheme } from "../codepoints.ts";
 import type { CryptoProvider, SignatureAlgorithm, SignatureHash } from "./provider.ts";
 import { inspectPublicKey, type PublicKeyInfo } from "./public_key.ts";
+import { HASH_LENGTH } from "./sizes.ts";
 
 /** What a signature scheme requires of the key, and its hash and padding. */
 export interface SchemeInfo {
@@ -121,12 +122,10 @@ export function schemeAlgorithm(scheme: number): SignatureAlgorithm | undefined 
     case "rsa":
       return s.padding === "pss"
         // RFC 8446 §4.2.3: the salt is as long as the digest.
-        ? { kind: "rsa-pss", hash: s.hash!, saltLength: HASH_BYTES[s.hash!] }
+        ? { kind: "rsa-pss", hash: s.hash!, saltLength: HASH_LENGTH[s.hash!] }
         : { kind: "rsa-pkcs1", hash: s.hash! };
   }
 }
-
-const HASH_BYTES: Record<SignatureHash, number> = { "SHA-256": 32, "SHA-384": 48, "SHA-512": 64 };
 
 /**
  * Verifies `signature` over `data` with the key in `spki` under a TLS

@@ -13,6 +13,7 @@ import type {
   SignatureHash as CertificateHash,
 } from "../crypto/provider.ts";
 import { describePublicKey, inspectPublicKey, OID } from "../crypto/public_key.ts";
+import { isNistCurve } from "../crypto/sizes.ts";
 import { contextTag, DerError, DerReader, Tag } from "../wire/der.ts";
 
 /** A signature algorithm this engine checks, or why it will not. */
@@ -146,7 +147,7 @@ export function keyProblem(spki: Uint8Array): string | undefined {
       }
       return undefined;
     case "ecdsa":
-      if (key.curve === "P-256" || key.curve === "P-384" || key.curve === "P-521") return undefined;
+      if (isNistCurve(key.curve)) return undefined;
       if (key.curve === "P-192") return "its key is on curve P-192, which is too weak";
       if (key.curve === "unnamed curve") {
         return "its EC key has explicit curve parameters (RFC 5480 §2.1.1 requires a named curve)";

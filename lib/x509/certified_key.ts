@@ -10,6 +10,7 @@ import type { CertifiedKey } from "../config.ts";
 import { defaultProvider } from "../crypto/default.ts";
 import type { CryptoProvider, SigningKey } from "../crypto/provider.ts";
 import { verifySignature } from "../crypto/signature.ts";
+import { pkcs8FromPem } from "../crypto/pkcs8.ts";
 import { leafPublicKey } from "./leaf.ts";
 import { decodePem } from "./pem.ts";
 
@@ -49,18 +50,9 @@ export async function loadCertifiedKey(
   if (chain.length === 0) {
     throw new CertifiedKeyError("certificate", "holds no PEM CERTIFICATE block");
   }
-  const blocks = decodePem(keyPem);
-  const block = blocks.find((b) => b.label.endsWith("PRIVATE KEY"));
-  if (!block) throw new CertifiedKeyError("key", "holds no PEM PRIVATE KEY block");
-  if (block.label !== "PRIVATE KEY") {
-    throw new CertifiedKeyError(
-      "key",
-      `holds a "${block.label}" block; convert it to PKCS#8 with \`openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY8\``,
-    );
-  }
   let key: SigningKey;
   try {
-    key = await crypto.loadSigningKey(block.der);
+    key = await crypto.loadSigningKey(pkcs8FromPem(decodePem(keyPem)));
   } catch (e) {
     throw new CertifiedKeyError("key", (e as Error).message);
   }

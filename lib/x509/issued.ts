@@ -16,6 +16,7 @@ import {
   readCertificateKey,
   sha256,
 } from "./webcrypto_issuing.ts";
+import { pkcs8FromPem } from "../crypto/pkcs8.ts";
 import { decodePem, encodePem } from "./pem.ts";
 
 /** A certificate and its private key, in DER and PEM. */
@@ -134,30 +135,10 @@ export async function loadIssuer(certificatePem: string, keyPem: string): Promis
   return toIssued(cert, key);
 }
 
-const LEGACY_KEY_LABELS: Record<string, string> = {
-  "EC PRIVATE KEY": "SEC 1",
-  "RSA PRIVATE KEY": "PKCS#1",
-};
-
 async function readKey(pem: string): Promise<CertificateKey> {
   const blocks = decodePemSafely("key", pem);
-  const block = blocks.find((b) => b.label === "PRIVATE KEY");
-  if (!block) {
-    const other = blocks.find((b) => b.label.endsWith("PRIVATE KEY"));
-    if (other?.label === "ENCRYPTED PRIVATE KEY") {
-      throw new IssuerError("key", "it is encrypted; decrypt it with `openssl pkcs8`");
-    }
-    if (other && LEGACY_KEY_LABELS[other.label]) {
-      throw new IssuerError(
-        "key",
-        `it is a ${LEGACY_KEY_LABELS[other.label]} key; convert it to PKCS#8 with ` +
-          "`openssl pkcs8 -topk8 -nocrypt`",
-      );
-    }
-    throw new IssuerError("key", "it holds no PRIVATE KEY PEM block");
-  }
   try {
-    return await readCertificateKey(block.der);
+    return await readCertificateKey(pkcs8FromPem(blocks));
   } catch (e) {
     throw new IssuerError("key", (e as Error).message);
   }

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { inspectPrivateKey } from "../crypto/signing_key.ts";
+import { readPkcs8 } from "../crypto/pkcs8.ts";
 import { describePublicKey } from "../crypto/public_key.ts";
 
 /** The key types `handshake ca` makes certificates for. */
@@ -106,12 +106,7 @@ export async function generateCertificateKey(keyType: KeyType): Promise<Certific
  * what the key is when it is not one of the KeyTypes.
  */
 export async function readCertificateKey(pkcs8: Uint8Array): Promise<CertificateKey> {
-  let info;
-  try {
-    info = inspectPrivateKey(pkcs8);
-  } catch (e) {
-    throw new Error(`not a PKCS#8 private key (${(e as Error).message})`);
-  }
+  const info = readPkcs8(pkcs8);
   const keyType: string = info.type === "ecdsa"
     ? `ecdsa-${info.curve.replace("-", "").toLowerCase()}`
     : info.type === "rsa"

@@ -6,11 +6,12 @@
  * @module
  */
 
+import { type HashAlgorithm, hashLength } from "../sizes.ts";
 import { libcrypto } from "./libcrypto.ts";
 import { check, cString, NativeOwner, nonNull } from "./native.ts";
 
 /** The hashes this folder runs. */
-export type DigestName = "SHA-256" | "SHA-384" | "SHA-512" | "SHA-1";
+export type DigestName = HashAlgorithm;
 
 /** OpenSSL's names for the hashes. */
 export const OPENSSL_DIGEST_NAMES: Record<DigestName, string> = {
@@ -19,20 +20,6 @@ export const OPENSSL_DIGEST_NAMES: Record<DigestName, string> = {
   "SHA-384": "SHA2-384",
   "SHA-512": "SHA2-512",
 };
-
-const LENGTHS: Record<DigestName, number> = {
-  "SHA-1": 20,
-  "SHA-256": 32,
-  "SHA-384": 48,
-  "SHA-512": 64,
-};
-
-/** Output length of `hash` in bytes. */
-export function digestLength(hash: DigestName): number {
-  const n = LENGTHS[hash];
-  if (n === undefined) throw new TypeError(`unknown hash ${hash}`);
-  return n;
-}
 
 const fetched = new Map<DigestName, Deno.PointerObject>();
 
@@ -43,7 +30,7 @@ const fetched = new Map<DigestName, Deno.PointerObject>();
 export function evpMd(hash: DigestName): Deno.PointerObject {
   let md = fetched.get(hash);
   if (!md) {
-    digestLength(hash);
+    hashLength(hash);
     md = nonNull(
       libcrypto().EVP_MD_fetch(null, cString(OPENSSL_DIGEST_NAMES[hash]), null),
       `EVP_MD_fetch(${hash})`,
@@ -75,7 +62,7 @@ export class IncrementalHash {
 
   private constructor(hash: DigestName, ctx: Deno.PointerObject) {
     this.hash = hash;
-    this.length = digestLength(hash);
+    this.length = hashLength(hash);
     this.#ctx = ctx;
     owner.track(this, ctx);
   }
@@ -156,7 +143,7 @@ export function digest(hash: DigestName, data: Uint8Array): Uint8Array<ArrayBuff
       "EVP_DigestUpdate",
     );
   }
-  const out = new Uint8Array(digestLength(hash));
+  const out = new Uint8Array(hashLength(hash));
   check(lib.EVP_DigestFinal_ex(oneShotContext, out, null), "EVP_DigestFinal_ex");
   return out;
 }

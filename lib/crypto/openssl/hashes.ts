@@ -6,13 +6,14 @@
  */
 
 import type { Hash, HashContext, HashName } from "../provider.ts";
-import { digest, digestLength, IncrementalHash } from "./digest.ts";
+import { hashLength } from "../sizes.ts";
+import { digest, IncrementalHash } from "./digest.ts";
 import { hkdfExpand, hkdfExtract, hmac } from "./hmac.ts";
 
 function opensslHash(name: HashName): Hash {
   return {
     name,
-    outputLength: digestLength(name),
+    outputLength: hashLength(name),
     start: (): HashContext => IncrementalHash.create(name),
     digest: (data) => digest(name, data),
     hmac: (key, data) => hmac(name, key, data),

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { digestLength, type DigestName, OPENSSL_DIGEST_NAMES } from "./digest.ts";
+import { hashLength } from "../sizes.ts";
+import { type DigestName, OPENSSL_DIGEST_NAMES } from "./digest.ts";
 import { libcrypto } from "./libcrypto.ts";
 import { check, cString, failure, nonNull, outWord } from "./native.ts";
 import { ParamBlock } from "./params.ts";
@@ -23,7 +24,7 @@ function macContext(hash: DigestName): Deno.PointerObject {
   let ctx = contexts.get(hash);
   if (ctx) return ctx;
   const lib = libcrypto();
-  digestLength(hash);
+  hashLength(hash);
   hmacAlgorithm ??= nonNull(lib.EVP_MAC_fetch(null, cString("HMAC"), null), "EVP_MAC_fetch(HMAC)");
   ctx = nonNull(lib.EVP_MAC_CTX_new(hmacAlgorithm), "EVP_MAC_CTX_new");
   const digestParams = new ParamBlock([
@@ -59,7 +60,7 @@ export function hmac(
       check(lib.EVP_MAC_update(ctx, part, BigInt(part.length)), "EVP_MAC_update(HMAC)");
     }
   }
-  const out = new Uint8Array(digestLength(hash));
+  const out = new Uint8Array(hashLength(hash));
   check(lib.EVP_MAC_final(ctx, out, outWord, BigInt(out.length)), "EVP_MAC_final(HMAC)");
   if (Number(outWord[0]) !== out.length) {
     throw new Error(`HMAC-${hash} gave ${outWord[0]} bytes, expected ${out.length}`);
@@ -73,7 +74,7 @@ export function hkdfExtract(
   salt: Uint8Array,
   ikm: Uint8Array,
 ): Uint8Array<ArrayBuffer> {
-  return hmac(hash, salt.length > 0 ? salt : new Uint8Array(digestLength(hash)), ikm);
+  return hmac(hash, salt.length > 0 ? salt : new Uint8Array(hashLength(hash)), ikm);
 }
 
 /** RFC 5869 §2.3: HKDF-Expand(PRK, info, L), with L at most 255 × HashLen. */
@@ -83,7 +84,7 @@ export function hkdfExpand(
   info: Uint8Array,
   length: number,
 ): Uint8Array<ArrayBuffer> {
-  const hashLen = digestLength(hash);
+  const hashLen = hashLength(hash);
   if (!Number.isInteger(length) || length < 0 || length > 255 * hashLen) {
     throw new RangeError(`HKDF-Expand length ${length} is outside 0..${255 * hashLen}`);
   }

@@ -18,6 +18,7 @@ import {
   outPointer,
   outWord,
 } from "./native.ts";
+import { CURVE25519_KEY_LENGTH, NIST_CURVES, uncompressedPointLength } from "../sizes.ts";
 import { randomBytes } from "./random.ts";
 
 /** The groups this folder runs. */
@@ -38,13 +39,13 @@ interface GroupParams {
 
 const GROUPS: Record<GroupName, GroupParams> = {
   "X25519": {
-    publicLength: 32,
-    scalarLength: 32,
+    publicLength: CURVE25519_KEY_LENGTH,
+    scalarLength: CURVE25519_KEY_LENGTH,
     pkcs8Prefix: Uint8Array.fromHex("302e020100300506032b656e04220420"),
   },
   "P-256": {
-    publicLength: 65,
-    scalarLength: 32,
+    publicLength: uncompressedPointLength("P-256"),
+    scalarLength: NIST_CURVES["P-256"].size,
     pkcs8Prefix: Uint8Array.fromHex(
       "3041020100301306072a8648ce3d020106082a8648ce3d030107042730250201010420",
     ),
@@ -52,8 +53,8 @@ const GROUPS: Record<GroupName, GroupParams> = {
     opensslGroup: "P-256",
   },
   "P-384": {
-    publicLength: 97,
-    scalarLength: 48,
+    publicLength: uncompressedPointLength("P-384"),
+    scalarLength: NIST_CURVES["P-384"].size,
     pkcs8Prefix: Uint8Array.fromHex(
       "304e020100301006072a8648ce3d020106052b81040022043730350201010430",
     ),

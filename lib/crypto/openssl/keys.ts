@@ -10,6 +10,13 @@
  */
 
 import { DerError, DerReader, Tag } from "../../wire/der.ts";
+import {
+  CURVE25519_KEY_LENGTH,
+  curveOfOid,
+  curveOfOpensslName,
+  type NistCurve,
+  uncompressedPointLength,
+} from "../sizes.ts";
 import { libcrypto } from "./libcrypto.ts";
 import { check, cString, drainErrors, nonNull, outPointer, outWord } from "./native.ts";
 import { ParamBlock } from "./params.ts";
@@ -30,11 +37,6 @@ const EVP_PKEY_PUBLIC_KEY = 0x86;
 const OID_EC = "1.2.840.10045.2.1";
 const OID_RSA = "1.2.840.113549.1.1.1";
 const OID_ED25519 = "1.3.101.112";
-const CURVE_OIDS: Record<string, "P-256" | "P-384" | "P-521"> = {
-  "1.2.840.10045.3.1.7": "P-256",
-  "1.3.132.0.34": "P-384",
-  "1.3.132.0.35": "P-521",
-};
 
 /** What kind of key an EVP_PKEY holds. */
 export type KeyKind =
@@ -43,16 +45,6 @@ export type KeyKind =
   | { readonly type: "rsa"; readonly bits: number }
   | { readonly type: "rsa-pss"; readonly bits: number }
   | { readonly type: "other"; readonly id: number };
-
-/** OpenSSL's group names for the NIST curves, as the web and TLS name them. */
-const CURVE_NAMES: Record<string, string> = {
-  prime256v1: "P-256",
-  "P-256": "P-256",
-  secp384r1: "P-384",
-  "P-384": "P-384",
-  secp521r1: "P-521",
-  "P-521": "P-521",
-};
 
 const groupName = new Uint8Array(64);
 
@@ -65,7 +57,7 @@ export function keyKind(pkey: Deno.PointerObject): KeyKind {
       let curve = "unnamed curve";
       if (lib.EVP_PKEY_get_group_name(pkey, groupName, BigInt(groupName.length), outWord) === 1) {
         const name = new TextDecoder().decode(groupName.subarray(0, Number(outWord[0])));
-        curve = CURVE_NAMES[name] ?? name;
+        curve = curveOfOpensslName(name) ?? name;
       } else {
         drainErrors();
       }
@@ -119,17 +111,21 @@ export function decodeKey(
   }
 }
 
+const RAW_KEY_LENGTH = BigInt(CURVE25519_KEY_LENGTH);
+
 /** An X25519 or Ed25519 key from its 32 raw bytes (RFC 7748, RFC 8032). */
 export function rawKey(
   kind: "public" | "private",
   type: typeof EVP_PKEY.X25519 | typeof EVP_PKEY.ED25519,
   bytes: Uint8Array,
 ): Deno.PointerObject | Error {
-  if (bytes.length !== 32) return new Error(`a raw key is 32 bytes, got ${bytes.length}`);
+  if (bytes.length !== CURVE25519_KEY_LENGTH) {
+    return new Error(`a raw key is ${CURVE25519_KEY_LENGTH} bytes, got ${bytes.length}`);
+  }
   const lib = libcrypto();
   const pkey = kind === "public"
-    ? lib.EVP_PKEY_new_raw_public_key(type, null, bytes, 32n)
-    : lib.EVP_PKEY_new_raw_private_key(type, null, bytes, 32n);
+    ? lib.EVP_PKEY_new_raw_public_key(type, null, bytes, RAW_KEY_LENGTH)
+    : lib.EVP_PKEY_new_raw_private_key(type, null, bytes, RAW_KEY_LENGTH);
   return pkey ?? new Error(drainErrors() || "the raw key was refused");
 }
 
@@ -165,24 +161,26 @@ function fromdata(type: "EC" | "RSA", params: ParamBlock): Deno.PointerObject | 
 }
 
 const ecParams = new Map<string, ParamBlock>();
+/** The longest encoded point: an uncompressed one on P-521. */
+const MAX_POINT = uncompressedPointLength("P-521");
 
 /**
  * An EC public key from its encoded point (SEC 1 §2.3.3) on a named curve.
  * OpenSSL refuses a point that is not on the curve.
  */
 export function ecPublicKey(
-  curve: "P-256" | "P-384" | "P-521",
+  curve: NistCurve,
   point: Uint8Array,
 ): Deno.PointerObject | Error {
   let params = ecParams.get(curve);
   if (!params) {
     params = new ParamBlock([
       { key: "group", type: "utf8", value: curve },
-      { key: "pub", type: "octets", capacity: 133 },
+      { key: "pub", type: "octets", capacity: MAX_POINT },
     ]);
     ecParams.set(curve, params);
   }
-  if (point.length === 0 || point.length > 133) {
+  if (point.length === 0 || point.length > MAX_POINT) {
     return new Error(`a ${point.length}-byte EC point is not possible`);
   }
   params.set(1, point);
@@ -229,7 +227,7 @@ export function publicKeyFromSpki(spki: Uint8Array): Deno.PointerObject | Error 
 
 /** The parts of the SubjectPublicKeyInfos built by hand; undefined for others. */
 function spkiParts(spki: Uint8Array):
-  | { type: "ec"; curve: "P-256" | "P-384" | "P-521"; point: Uint8Array }
+  | { type: "ec"; curve: NistCurve; point: Uint8Array }
   | { type: "ed25519"; key: Uint8Array }
   | { type: "rsa"; n: Uint8Array; e: Uint8Array }
   | undefined {
@@ -245,13 +243,13 @@ function spkiParts(spki: Uint8Array):
   switch (oid) {
     case OID_EC: {
       if (alg.peekTag() !== Tag.OID) return undefined;
-      const curve = CURVE_OIDS[alg.oid()];
+      const curve = curveOfOid(alg.oid());
       alg.end();
       return curve ? { type: "ec", curve, point: key } : undefined;
     }
     case OID_ED25519:
       alg.end();
-      return key.length === 32 ? { type: "ed25519", key } : undefined;
+      return key.length === CURVE25519_KEY_LENGTH ? { type: "ed25519", key } : undefined;
     case OID_RSA: {
       if (!alg.done && (alg.read(Tag.NULL).length !== 0 || !alg.done)) return undefined;
       const outer = new DerReader(key);

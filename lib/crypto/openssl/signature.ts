@@ -8,6 +8,7 @@
  * @module
  */
 
+import { isNistCurve } from "../sizes.ts";
 import { type DigestName, evpMd } from "./digest.ts";
 import { libcrypto } from "./libcrypto.ts";
 import { decodeKey, type KeyKind, keyKind, publicKeyFromSpki } from "./keys.ts";
@@ -36,9 +37,6 @@ export type SignatureAlgorithm =
 /** `RSA_PKCS1_PADDING`, `RSA_PKCS1_PSS_PADDING` (openssl/rsa.h). */
 const RSA_PKCS1_PADDING = 1, RSA_PKCS1_PSS_PADDING = 6;
 
-/** The curves of TLS and the Web PKI; ECDSA on any other curve is refused. */
-const NIST_CURVES = ["P-256", "P-384", "P-521"];
-
 /** Why `key` cannot be used for `alg`, or undefined if it can. */
 function mismatch(alg: SignatureAlgorithm, key: KeyKind): string | undefined {
   switch (alg.kind) {
@@ -47,7 +45,8 @@ function mismatch(alg: SignatureAlgorithm, key: KeyKind): string | undefined {
       if (alg.curve && key.curve !== alg.curve) {
         return `this scheme needs a ${alg.curve} key, not ${key.curve}`;
       }
-      return NIST_CURVES.includes(key.curve) ? undefined : `ECDSA on ${key.curve} is not used here`;
+      // The curves of TLS and the Web PKI; ECDSA on any other curve is refused.
+      return isNistCurve(key.curve) ? undefined : `ECDSA on ${key.curve} is not used here`;
     case "ed25519":
       return key.type === "ed25519" ? undefined : "Ed25519 needs an Ed25519 key";
     case "rsa-pss":

@@ -7,9 +7,6 @@
 
 import { DerError, derItem, DerReader, derUnsignedInteger, Tag } from "../../wire/der.ts";
 
-/** Coordinate width in bytes per curve. */
-export const COORDINATE: Record<string, number> = { "P-256": 32, "P-384": 48, "P-521": 66 };
-
 /** ECDSA-Sig-Value (DER SEQUENCE of r, s) → WebCrypto's fixed-width r‖s. */
 export function ecdsaDerToRaw(der: Uint8Array, width: number): Uint8Array {
   const outer = new DerReader(der);

@@ -10,7 +10,8 @@
 import { DerError } from "../../wire/der.ts";
 import type { SignatureAlgorithm } from "../provider.ts";
 import { inspectPublicKey } from "../public_key.ts";
-import { COORDINATE, ecdsaDerToRaw } from "./ecdsa_der.ts";
+import { isNistCurve, NIST_CURVES } from "../sizes.ts";
+import { ecdsaDerToRaw } from "./ecdsa_der.ts";
 
 /** `CryptoProvider.verify` on WebCrypto: false on any mismatch. */
 export async function verify(
@@ -26,10 +27,10 @@ export async function verify(
     const key = inspectPublicKey(spki);
     switch (algorithm.kind) {
       case "ecdsa": {
-        if (key.type !== "ecdsa" || !(key.curve in COORDINATE)) return false;
+        if (key.type !== "ecdsa" || !isNistCurve(key.curve)) return false;
         importAlg = { name: "ECDSA", namedCurve: key.curve };
         verifyAlg = { name: "ECDSA", hash: algorithm.hash };
-        sig = ecdsaDerToRaw(signature, COORDINATE[key.curve]);
+        sig = ecdsaDerToRaw(signature, NIST_CURVES[key.curve].size);
         break;
       }
       case "ed25519":
