@@ -115,6 +115,8 @@ export class TlsConn {
    * whole (`chunks()`, `readable`) takes its buffer out of reuse.
    */
   readonly #lent = new Map<ArrayBufferLike, number>();
+  /** Whether the last read was short: a second one in a row makes the buffer smaller. */
+  #lastReadShort = false;
   /** A read buffer no chunk views any more, for the pump's next read. */
   #spare?: Uint8Array;
   #closed = false;
@@ -313,7 +315,9 @@ export class TlsConn {
    * and another one (the spare, or a new one) while chunks view `buf`.
    */
   #nextReadBuffer(buf: Uint8Array, n: number): Uint8Array {
-    const size = nextReadSize(buf.length, n);
+    const short = n <= buf.length / 8;
+    const size = short && !this.#lastReadShort ? buf.length : nextReadSize(buf.length, n);
+    this.#lastReadShort = short;
     if (size === buf.length && !this.#lent.has(buf.buffer)) return buf;
     const spare = this.#spare;
     this.#spare = undefined;
