@@ -172,18 +172,38 @@ export class Inbound {
       next = this.#deframer.next();
     }
     for (let i = 0; i < run.length && !this.#core.peerClosed;) {
-      await this.#readKeysReady();
+      if (this.#readKeys) await this.#readKeysReady();
       const cipher = this.#read.cipher;
       const opening = [this.#openAhead(run[i])];
       if (opening[0] instanceof Promise) {
         for (let j = i + 1; j < run.length; j++) opening.push(this.#openAhead(run[j]));
       }
       for (const open of opening) {
-        await this.#handleRecord(run[i++], open);
+        const rec = run[i++];
+        // Data opened at once, the common case, is handed on without a Promise.
+        if (!(open instanceof Promise) && this.#isPlainData(open)) this.#data(open.content);
+        else await this.#handleRecord(rec, open);
         if (this.#core.peerClosed || this.#readKeys || this.#read.cipher !== cipher) break;
       }
     }
     return next;
+  }
+
+  /**
+   * Whether an opened record after the handshake is application data that
+   * needs nothing of #handleRecord but `#data`: not empty, not traced, and no
+   * handshake message pending (RFC 8446 §5.1).
+   */
+  #isPlainData(opened: OpenedRecord): boolean {
+    return opened.type === ContentType.application_data && opened.content.length > 0 &&
+      !this.#core.config.trace && !this.#joiner.pending;
+  }
+
+  /** Application data (not empty) arrived after the handshake: it goes to the user. */
+  #data(content: Uint8Array): void {
+    this.#ignoredRecords = 0;
+    this.#handlers.applicationData();
+    this.#core.events.push({ type: "data", data: content });
   }
 
   /**
@@ -262,10 +282,7 @@ export class Inbound {
           );
         }
         if (opened.content.length === 0) return this.#ignored("an empty application data record");
-        this.#ignoredRecords = 0;
-        this.#handlers.applicationData();
-        core.events.push({ type: "data", data: opened.content });
-        return;
+        return this.#data(opened.content);
       default:
         throw new TlsError(
           "unexpected_encrypted_content_type",
