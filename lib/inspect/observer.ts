@@ -43,7 +43,7 @@ import type { CryptoProvider } from "../crypto/provider.ts";
 import type { Suite } from "../crypto/suites.ts";
 import { HandshakeJoiner } from "../record/handshake_joiner.ts";
 import { concat } from "../wire/writer.ts";
-import { Direction, type Epoch, openRecord } from "../record/record_layer.ts";
+import { Direction, type Epoch, type OpenedRecord, openRecord } from "../record/record_layer.ts";
 import type { Side, TraceEvent } from "../trace.ts";
 import type { KeyLogLabel } from "./key_log_reader.ts";
 import { decryptableSuite, nextTrafficSecret, type RecordKeys, recordKeys } from "./record_keys.ts";
@@ -74,6 +74,8 @@ export type SecretLookup = (
 
 /** Bytes shown of a stream that is not TLS. */
 const HEAD = 64;
+/** Encrypted records opened at once, at most (see ConversationObserver's #records). */
+const OPEN_AHEAD = 16;
 /** The largest handshake message put back together (a certificate chain fits easily). */
 const MAX_MESSAGE = 1 << 20;
 
@@ -213,16 +215,51 @@ export class ConversationObserver {
     }
     flow.deframer.push(bytes);
     while (!flow.stopped) {
-      let record: RawRecord | undefined;
+      // A run of records that may be opened at once (see #records), or one record.
+      const run: RawRecord[] = [];
+      let framing: Error | undefined;
       try {
-        record = flow.deframer.next();
+        for (let record = flow.deframer.next(); record;) {
+          run.push(record);
+          if (run.length === OPEN_AHEAD || !this.#opensAhead(flow, record)) break;
+          record = flow.deframer.next();
+        }
       } catch (e) {
-        this.#framingFailed(from, flow, e as Error);
-        return;
+        framing = e as Error;
       }
-      if (!record) return;
+      await this.#records(from, flow, run);
+      if (framing && !flow.stopped) this.#framingFailed(from, flow, framing);
+      if (framing || run.length === 0) return;
+    }
+  }
+
+  /**
+   * Whether `record` may be opened before the records ahead of it are told:
+   * encrypted (application_data on the wire) while the flow reads steadily
+   * under the keys it has (no key change coming, nothing awaited or given up).
+   */
+  #opensAhead(flow: Flow, record: RawRecord): boolean {
+    return record.type === ContentType.application_data && flow.keys !== undefined &&
+      !flow.next && !flow.awaiting && !flow.blind && !flow.changedCipher;
+  }
+
+  /**
+   * Tells `run` in order. Its records that may be opened ahead are opened
+   * at once (an asynchronous provider works on them in parallel, where one
+   * at a time would leave the narration behind the relay); once a record
+   * changes how the flow reads (a KeyUpdate, a problem), the openings after
+   * it are dropped and those records take the usual way.
+   */
+  async #records(from: Side, flow: Flow, run: RawRecord[]): Promise<void> {
+    const keys = flow.keys;
+    const ahead = run.length > 1 && keys
+      ? run.map((r) => this.#opensAhead(flow, r) ? keys.open(r) : undefined)
+      : [];
+    for (const opening of ahead) opening?.catch(() => {}); // a dropped one may fail unseen
+    for (let i = 0; i < run.length && !flow.stopped; i++) {
       flow.records++;
-      await this.#record(from, flow, record);
+      const steady = flow.keys === keys && this.#opensAhead(flow, run[i]);
+      await this.#record(from, flow, run[i], steady ? ahead[i] : undefined);
     }
   }
 
@@ -286,7 +323,13 @@ export class ConversationObserver {
     }
   }
 
-  async #record(from: Side, flow: Flow, record: RawRecord): Promise<void> {
+  /** Tells one record; `opening` is its opening already under way, if any (see #records). */
+  async #record(
+    from: Side,
+    flow: Flow,
+    record: RawRecord,
+    opening?: Promise<OpenedRecord>,
+  ): Promise<void> {
     if (flow.awaiting) return await this.#hold(from, flow, record);
     const bytes = wholeRecord(record);
     if (flow.changedCipher) {
@@ -303,7 +346,7 @@ export class ConversationObserver {
     }
     let opened;
     try {
-      opened = await (flow.keys ?? PLAINTEXT).open(record);
+      opened = await (opening ?? (flow.keys ?? PLAINTEXT).open(record));
     } catch (e) {
       if (record.type === ContentType.application_data) {
         flow.blind = true;
