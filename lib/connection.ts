@@ -22,7 +22,6 @@ import {
   type TlsErrorCode,
   TruncationError,
 } from "./errors.ts";
-import { ContentType } from "./codepoints.ts";
 import type { ClientConfig, HandshakeInfo, ServerConfig } from "./config.ts";
 import { ConnectionCore } from "./connection/core.ts";
 import { HandshakeDriver } from "./connection/driver.ts";
@@ -161,9 +160,8 @@ export class Connection {
     if (this.#core.closeSent) {
       throw new ApiMisuseError("write_after_close", "cannot write after close()");
     }
-    const outbox = this.#core.outbox;
     try {
-      await outbox.run(() => outbox.seal(ContentType.application_data, data));
+      await this.#core.outbox.write(data);
     } catch (e) {
       throw await this.#fail(e);
     }

@@ -286,6 +286,45 @@ Deno.test("cli: serve --max-handshakes 1 makes the next client wait for the stal
   }
 });
 
+Deno.test("cli: 16 MiB piped through connect and serve --crypto webcrypto come back in order", async () => {
+  // The echo keeps several writes under way and WebCrypto may finish their seals in any order:
+  // bytes are their position mod 251, so a record (16 KiB) out of place shows.
+  const { peer, port } = await serve("--crypto", "webcrypto");
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...PERMISSIONS, MAIN, "connect", `127.0.0.1:${port}`, "--ca", set.paths!.ca],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(30_000),
+    }).spawn();
+    const total = 16 << 20, piece = 100_000;
+    const writer = child.stdin.getWriter();
+    const write = (async () => {
+      for (let sent = 0; sent < total; sent += piece) {
+        const n = Math.min(piece, total - sent);
+        await writer.write(new Uint8Array(n).map((_, i) => (sent + i) % 251));
+      }
+      await writer.close();
+    })();
+    let received = 0, mismatch = -1;
+    for await (const c of child.stdout) {
+      for (let i = 0; i < c.length && mismatch < 0; i++) {
+        if (c[i] !== (received + i) % 251) mismatch = received + i;
+      }
+      received += c.length;
+    }
+    await write;
+    const status = await child.status;
+    assert.equal(mismatch, -1, `byte ${mismatch} differs`);
+    assert.equal(received, total);
+    assert.equal(status.code, 0);
+    await peer.waitFor(/ok, echoed 16777216 bytes/);
+  } finally {
+    await peer.kill();
+  }
+});
+
 Deno.test("cli: 64 MiB piped through connect and the echo server all come back (no write/read deadlock)", async () => {
   const { peer, port } = await serve("--crypto", "openssl");
   try {

@@ -215,6 +215,28 @@ for (const crypto of PROVIDERS) {
     assert.deepEqual(joined(got), pattern(50_000).subarray(0, 2 * 16_384));
   });
 
+  Deno.test(`records [${crypto.name}]: writes that overlap, a KeyUpdate among them, arrive in call order`, async () => {
+    const r = await handshakePair({}, await serverConfigFor(p256));
+    const sizes = [20_000, 7, 16_384, 40_000, 1, 3_000];
+    // Not awaited one by one: with an asynchronous AEAD their seals overlap.
+    const writes = sizes.map((n, i) => r.client.write(pattern(n, i)));
+    const update = r.client.keyUpdate(true);
+    const more = sizes.map((n, i) => r.client.write(pattern(n, 10 + i)));
+    await Promise.all([...writes, update, ...more]);
+    await pump(r);
+    const expected = [
+      ...sizes.map((n, i) => pattern(n, i)),
+      ...sizes.map((n, i) => pattern(n, 10 + i)),
+    ];
+    assert.deepEqual(joined(r.serverReceived), joined(expected));
+    assert.equal(r.server.error, undefined);
+    assert.equal(r.client.error, undefined);
+    // Both directions moved on: the server answered update_requested and the client reads it.
+    await r.server.write(pattern(30_000, 4));
+    await pump(r);
+    assert.deepEqual(joined(r.clientReceived), pattern(30_000, 4));
+  });
+
   Deno.test(`records [${crypto.name}]: the records of one write are sent as one piece`, async () => {
     const r = await handshakePair({}, await serverConfigFor(p256));
     await r.client.write(pattern(3 * 16_384 + 10));

@@ -167,3 +167,87 @@ Deno.test("outbox: keys that fail to be made fail flush(), and nothing after the
   assert.deepEqual(recs[0].fragment, fill(2, 1));
   assert.equal(out.direction.epoch, "plaintext");
 });
+
+/**
+ * Keys whose AEAD seals asynchronously, later calls finishing first (each
+ * waits fewer timer turns than the one before), and which counts the seals
+ * under way at once; the seal numbered `failAt` (from 0) rejects.
+ */
+async function reorderingKeys(v: number, failAt = -1) {
+  const stats = { calls: 0, underWay: 0, mostAtOnce: 0 };
+  const aead = {
+    ...suite.aead,
+    key: async (raw: Uint8Array) => {
+      const inner = await suite.aead.key(raw);
+      return {
+        seal: async (nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array) => {
+          const call = stats.calls++;
+          const sealed = inner.seal(nonce, aad, plaintext); // reads its input now, as AeadKey says
+          stats.mostAtOnce = Math.max(stats.mostAtOnce, ++stats.underWay);
+          try {
+            for (let i = 0; i < 40 - (call % 40); i++) await new Promise((r) => setTimeout(r, 0));
+            if (call === failAt) throw new Error("seal failed");
+            return await sealed;
+          } finally {
+            stats.underWay--;
+          }
+        },
+        open: inner.open.bind(inner),
+      };
+    },
+  };
+  const key = fill(suite.aead.keyLength, v), iv = fill(suite.aead.nonceLength, v + 1);
+  const cipher = await RecordCipher.fromKeys({ ...suite, aead }, key, iv);
+  return { keys: { key, iv, cipher } satisfies Keys, stats };
+}
+
+/** Writes of these sizes (records of 16 KiB and less), each a pattern of its own. */
+const WRITES = [20_000, 5, 16_384, 40_000, 1, 3_000, 16_385, 9, 70_000, 2];
+const written = (i: number) => fill(WRITES[i], i + 1);
+
+Deno.test("outbox: overlapping writes with an asynchronous AEAD are sealed at once and sent in call order", async () => {
+  const { keys: k, stats } = await reorderingKeys(5);
+  const out = new Outbox("client", 1 << 14);
+  out.install(k, fill(32, 5), "application");
+  await Promise.all(WRITES.map((_, i) => out.write(written(i))));
+  assert.ok(stats.mostAtOnce > 1, `seals overlapped (at most ${stats.mostAtOnce} at once)`);
+  assert.ok(stats.mostAtOnce <= 8 + 5, "at most SEALS_IN_FLIGHT and one write's records at once");
+  // The same writes one at a time, awaited, under the same keys: the same bytes.
+  const { keys: one } = await reorderingKeys(5);
+  const reference = new Outbox("client", 1 << 14);
+  reference.install(one, fill(32, 5), "application");
+  for (let i = 0; i < WRITES.length; i++) await reference.write(written(i));
+  const bytes = out.take();
+  assert.deepEqual(bytes, reference.take());
+  // And the records open in order under the receiving keys, each write's content in its place.
+  const dir = await receiver(k, "application");
+  let content = new Uint8Array(0);
+  for (const rec of records(bytes)) {
+    const opened = await openRecord(dir, rec);
+    assert.equal(opened.type, ContentType.application_data);
+    content = new Uint8Array([...content, ...opened.content]);
+  }
+  assert.deepEqual(content, new Uint8Array(WRITES.flatMap((_, i) => [...written(i)])));
+});
+
+Deno.test("outbox: a failed seal among overlapping writes fails its write and every later one; nothing after it is sent", async () => {
+  // Seals: write 0 takes 2 (20,000 bytes), write 1 one, write 2 one, write 3 (40,000) three: the
+  // sixth seal (numbered 5) is the second record of write 3.
+  const { keys: k } = await reorderingKeys(6, 5);
+  const out = new Outbox("client", 1 << 14);
+  out.install(k, fill(32, 6), "application");
+  const results = await Promise.allSettled(WRITES.map((_, i) => out.write(written(i))));
+  assert.deepEqual(results.map((r) => r.status), [
+    ...Array(3).fill("fulfilled"),
+    ...Array(WRITES.length - 3).fill("rejected"),
+  ]);
+  for (const r of results.slice(3)) {
+    assert.match(String((r as PromiseRejectedResult).reason), /seal failed/);
+  }
+  const dir = await receiver(k, "application");
+  let content = new Uint8Array(0);
+  for (const rec of records(out.take())) {
+    content = new Uint8Array([...content, ...(await openRecord(dir, rec)).content]);
+  }
+  assert.deepEqual(content, new Uint8Array([0, 1, 2].flatMap((i) => [...written(i)])));
+});

@@ -47,6 +47,17 @@ const REUSED_OUTPUT = 1 << 14;
 const SPARE_OUTPUTS = 2;
 /** Reused output buffers are made in multiples of this, so that one fits writes of similar size. */
 const OUTPUT_UNIT = 1 << 14;
+/**
+ * Records of application data an asynchronous AEAD may be sealing at once
+ * across writes (see `write()`): WebCrypto works on them in parallel.
+ */
+const SEALS_IN_FLIGHT = 8;
+
+/** A seal under way: its records join the output once those before it have. */
+interface Sealing {
+  joined: Promise<void>;
+  records: number;
+}
 
 /**
  * A queued item: handshake bytes (sealed under the keys in force when their
@@ -81,6 +92,10 @@ export class Outbox {
   readonly #issued = new WeakSet<ArrayBufferLike>();
   /** Output buffers given back, to seal into again. */
   readonly #spares: ArrayBuffer[] = [];
+  /** Seals under way whose records have not joined the output yet, oldest first. */
+  readonly #sealing: Sealing[] = [];
+  /** Records in `#sealing`. */
+  #recordsSealing = 0;
 
   /**
    * @param side who sends (for the trace)
@@ -192,6 +207,7 @@ export class Outbox {
     for (let i = start; i < end;) {
       const item = items[i];
       if (item.type === "ccs") {
+        await this.#sealing.at(-1)?.joined; // after what is being sealed
         this.#traceRecord(ContentType.change_cipher_spec, "plaintext", CHANGE_CIPHER_SPEC_RECORD);
         this.#out.push(CHANGE_CIPHER_SPEC_RECORD);
         i++;
@@ -237,20 +253,68 @@ export class Outbox {
     this.#pending = this.#pending.filter((item, i) => i >= end || item.type !== "trace");
   }
 
+  /**
+   * Seals application data after the handshake, in the sending order. With
+   * an asynchronous AEAD (and no trace), a write's sequence numbers are
+   * taken and its seals started in its turn, and the next write may start
+   * its own while up to SEALS_IN_FLIGHT records are being sealed; records
+   * join the output in order, each write's once those before it have, and
+   * none after a failed seal. Resolves once this write's records are in the
+   * output (or rejects with its seal's failure, or an earlier one's).
+   */
+  async write(data: Uint8Array): Promise<void> {
+    let joined: Promise<void> = Promise.resolve();
+    await this.#serial.run(async () => {
+      if (this.#trace) return await this.seal(ContentType.application_data, data);
+      joined = this.#startSeal(ContentType.application_data, data);
+      while (this.#recordsSealing > SEALS_IN_FLIGHT) {
+        await this.#sealing[0].joined.catch(() => {});
+      }
+    });
+    await joined;
+  }
+
   /** Seals `content` of `type` under the keys in force. Call only from a job given to run(). */
   async seal(type: number, content: Uint8Array): Promise<void> {
+    await this.#startSeal(type, content);
+  }
+
+  /**
+   * Starts sealing `content` of `type` under the keys in force (sequence
+   * numbers taken now); the returned promise resolves once its records are
+   * in the output, after those of every seal started before.
+   */
+  #startSeal(type: number, content: Uint8Array): Promise<void> {
     const epoch = this.direction.epoch;
     const sealed = sealRecords(this.direction, type, content, this.#maxFragment, this.#allocate);
-    const records = sealed instanceof Promise ? await sealed : sealed;
-    if (this.#trace) {
-      let at = 0;
-      for (const bytes of records) {
-        const n = Math.min(content.length - at, this.#maxFragment);
-        this.#traceRecord(type, epoch, bytes, content.subarray(at, at + n));
-        at += n;
+    const output = (records: Uint8Array[]) => {
+      if (this.#trace) {
+        let at = 0;
+        for (const bytes of records) {
+          const n = Math.min(content.length - at, this.#maxFragment);
+          this.#traceRecord(type, epoch, bytes, content.subarray(at, at + n));
+          at += n;
+        }
       }
+      this.#out.push(...records);
+    };
+    if (!(sealed instanceof Promise) && this.#sealing.length === 0) {
+      output(sealed);
+      return Promise.resolve();
     }
-    this.#out.push(...records);
+    if (sealed instanceof Promise) sealed.catch(() => {}); // surfaced through `joined`, in its turn
+    const previous = this.#sealing.at(-1)?.joined ?? Promise.resolve();
+    // An earlier seal's failure fails this one too: nothing after a failed record is sent.
+    const joined = previous.then(() => sealed).then(output);
+    const entry: Sealing = { joined, records: Math.ceil(content.length / this.#maxFragment) || 1 };
+    this.#sealing.push(entry);
+    this.#recordsSealing += entry.records;
+    const settled = () => {
+      this.#sealing.splice(this.#sealing.indexOf(entry), 1);
+      this.#recordsSealing -= entry.records;
+    };
+    joined.then(settled, settled);
+    return joined;
   }
 
   #traceRecord(type: number, epoch: Epoch, bytes: Uint8Array, content = bytes.subarray(5)): void {
