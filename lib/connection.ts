@@ -148,7 +148,11 @@ export class Connection {
     );
   }
 
-  /** Encrypts application data (after the handshake) into records for the output. */
+  /**
+   * Encrypts application data (after the handshake) into records for the
+   * output. Writes may overlap (an asynchronous AEAD then seals their records
+   * in parallel); their records go out in call order.
+   */
   async write(data: Uint8Array): Promise<void> {
     if (this.#error) throw this.#error;
     if (!this.#core.info) {
