@@ -148,6 +148,8 @@ class Narrator {
   readonly #pool: ArrayBuffer[] = [];
   /** Connections being relayed. */
   #open = 0;
+  /** The worker failed: nothing is posted to it any more. */
+  #failed = false;
 
   constructor(o: RelayOptions) {
     this.#worker = new Worker(new URL("./inspect_worker.ts", import.meta.url), { type: "module" });
@@ -159,8 +161,12 @@ class Narrator {
       else this.#pending.delete(e.data.id);
     };
     this.#worker.onerror = (e) => {
-      console.error(`inspect: the narration failed: ${e.message}`);
       e.preventDefault();
+      if (this.#failed) return;
+      this.#failed = true;
+      console.error(
+        `inspect: the narration failed (${e.message}): connections are still relayed, not shown`,
+      );
     };
     this.#worker.postMessage(
       {
@@ -177,6 +183,7 @@ class Narrator {
 
   /** Posts a message, after the chunks of its connection that came before it. */
   #post(m: Exclude<ToNarrator, { kind: "setup" | "data" }>): void {
+    if (this.#failed) return;
     this.#flush(m.id);
     this.#worker.postMessage(m);
   }
@@ -219,15 +226,20 @@ class Narrator {
    * the worker, or back to the pool when this connection is not narrated).
    */
   data(id: number, from: Side, bytes: Uint8Array<ArrayBuffer>): void {
-    if (this.#behind.has(id)) return this.recycle(bytes.buffer);
+    if (this.#failed || this.#behind.has(id)) return this.recycle(bytes.buffer);
     const pending = this.#pending.get(id) ?? 0;
-    if (
-      pending + bytes.length > MAX_BACKLOG || this.#total + bytes.length > MAX_TOTAL_BACKLOG
-    ) {
+    const alone = pending + bytes.length > MAX_BACKLOG;
+    if (alone || this.#total + bytes.length > MAX_TOTAL_BACKLOG) {
       this.#behind.add(id);
-      this.say(id, "the narration fell too far behind: the rest is relayed, not shown", {
-        event: "behind",
-      });
+      const limit = alone ? MAX_BACKLOG : MAX_TOTAL_BACKLOG;
+      const what = alone ? "this connection" : "all connections together";
+      this.say(
+        id,
+        `the narration fell more than ${limit >> 20} MiB behind ${what} (narrating, ` +
+          "decrypting above all, or writing it out is slower than the transfer): the rest of " +
+          "this connection is relayed, not shown",
+        { event: "behind", limitBytes: limit, of: alone ? "connection" : "all" },
+      );
       return this.recycle(bytes.buffer);
     }
     this.#pending.set(id, pending + bytes.length);

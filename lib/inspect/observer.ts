@@ -43,7 +43,7 @@ import type { CryptoProvider } from "../crypto/provider.ts";
 import type { Suite } from "../crypto/suites.ts";
 import { HandshakeJoiner } from "../record/handshake_joiner.ts";
 import { concat } from "../wire/writer.ts";
-import { Direction, type Epoch, openRecord } from "../record/record_layer.ts";
+import { Direction, type Epoch, type OpenedRecord, openRecord } from "../record/record_layer.ts";
 import type { Side, TraceEvent } from "../trace.ts";
 import type { KeyLogLabel } from "./key_log_reader.ts";
 import { decryptableSuite, nextTrafficSecret, type RecordKeys, recordKeys } from "./record_keys.ts";
@@ -212,18 +212,33 @@ export class ConversationObserver {
       flow.head = concat(flow.head, bytes.subarray(0, HEAD - flow.head.length));
     }
     flow.deframer.push(bytes);
-    while (!flow.stopped) {
-      let record: RawRecord | undefined;
-      try {
-        record = flow.deframer.next();
-      } catch (e) {
-        this.#framingFailed(from, flow, e as Error);
-        return;
-      }
-      if (!record) return;
-      flow.records++;
-      await this.#record(from, flow, record);
+    // The whole records these bytes complete (views of them, or of the deframer's own copy).
+    const records: RawRecord[] = [];
+    let broken: Error | undefined;
+    try {
+      for (let r = flow.deframer.next(); r; r = flow.deframer.next()) records.push(r);
+    } catch (e) {
+      broken = e as Error;
     }
+    const ahead = new OpeningAhead(records);
+    for (let i = 0; i < records.length && !flow.stopped; i++) {
+      flow.records++;
+      const opening = this.#opensAhead(flow) ? ahead.outcome(flow.keys!, i) : undefined;
+      if (!opening) await this.#record(from, flow, records[i]);
+      else this.#tell(from, flow, records[i], opening instanceof Promise ? await opening : opening);
+    }
+    if (broken && !flow.stopped) this.#framingFailed(from, flow, broken);
+  }
+
+  /**
+   * Whether `flow`'s next encrypted records are opened with the keys it has
+   * now, whatever they hold: none of them can change the keys before the
+   * one after it is opened (a KeyUpdate sets `next`, a record that does not
+   * open makes the flow blind), so they may be opened ahead.
+   */
+  #opensAhead(flow: Flow): boolean {
+    return flow.keys !== undefined && !flow.next && !flow.blind && !flow.awaiting &&
+      !flow.changedCipher;
   }
 
   /** `from` closed its side of the connection. */
@@ -301,17 +316,27 @@ export class ConversationObserver {
     if (record.type === ContentType.application_data && (flow.blind || !flow.keys)) {
       return this.#emit({ kind: "sealed", from, bytes, why: this.#whySealed(flow) });
     }
-    let opened;
+    let outcome: Outcome;
     try {
-      opened = await (flow.keys ?? PLAINTEXT).open(record);
+      outcome = { opened: await (flow.keys ?? PLAINTEXT).open(record) };
     } catch (e) {
+      outcome = { error: e as Error };
+    }
+    this.#tell(from, flow, record, outcome);
+  }
+
+  /** Tells `record` once opened (or not), and what it holds. */
+  #tell(from: Side, flow: Flow, record: RawRecord, outcome: Outcome): void {
+    const bytes = wholeRecord(record);
+    if ("error" in outcome) {
       if (record.type === ContentType.application_data) {
         flow.blind = true;
-        const why = `does not open with the key log's secret (${(e as Error).message})`;
+        const why = `does not open with the key log's secret (${outcome.error.message})`;
         return this.#emit({ kind: "sealed", from, bytes, why });
       }
-      return this.#problem(from, (e as Error).message);
+      return this.#problem(from, outcome.error.message);
     }
+    const opened = outcome.opened;
     const epoch = opened.encrypted ? flow.epoch : "plaintext";
     const { type, content } = opened;
     this.#emit({ kind: "record", from, epoch, bytes, contentType: type, content });
@@ -463,6 +488,67 @@ export class ConversationObserver {
     return flow.epoch === "plaintext"
       ? "sent before any ServerHello (0-RTT early data, which this tool does not follow)"
       : "not opened";
+  }
+}
+
+/** A record opened, or why it did not open. */
+type Outcome = { opened: OpenedRecord } | { error: Error };
+
+/**
+ * Records of one direction opened at once, at most: an asynchronous
+ * provider works on all of them while their results are told in order
+ * (WebCrypto's AES-GCM runs on other threads, and a hand-off per record,
+ * waited for, costs more CPU than the decryption of 16 KiB).
+ */
+const OPEN_AHEAD = 16;
+
+/**
+ * The records of one `feed`, opened up to OPEN_AHEAD ahead of the one
+ * being told, with the keys the flow had then. Each is opened once, in
+ * order, so the keys' sequence numbers follow the records; when the keys
+ * change, what was opened with the old ones is dropped.
+ */
+class OpeningAhead {
+  readonly #records: readonly RawRecord[];
+  readonly #outcomes: (Outcome | Promise<Outcome> | undefined)[] = [];
+  #keys?: RecordKeys;
+  /** Records before this one have been opened (or passed over: not application data). */
+  #next = 0;
+
+  constructor(records: readonly RawRecord[]) {
+    this.#records = records;
+  }
+
+  /**
+   * Record `i`'s outcome with `keys`, the flow's keys now, which open every
+   * application data record from `i` on; undefined if it is not one.
+   */
+  outcome(keys: RecordKeys, i: number): Outcome | Promise<Outcome> | undefined {
+    if (keys !== this.#keys) {
+      this.#keys = keys;
+      this.#next = i;
+    }
+    this.#next = Math.max(this.#next, i);
+    const end = Math.min(this.#records.length, i + OPEN_AHEAD);
+    while (this.#next < end && this.#records[this.#next].type === ContentType.application_data) {
+      this.#outcomes[this.#next] = open(keys, this.#records[this.#next]);
+      this.#next++;
+    }
+    const outcome = this.#outcomes[i];
+    this.#outcomes[i] = undefined;
+    return outcome;
+  }
+}
+
+/** Opens `record` with `keys`; a failure is an outcome too, never a rejection. */
+function open(keys: RecordKeys, record: RawRecord): Outcome | Promise<Outcome> {
+  try {
+    const opened = keys.open(record);
+    return opened instanceof Promise
+      ? opened.then((o) => ({ opened: o }), (e) => ({ error: e as Error }))
+      : { opened };
+  } catch (e) {
+    return { error: e as Error };
   }
 }
 
