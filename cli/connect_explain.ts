@@ -36,13 +36,7 @@ export interface Attempt {
 /** Turns a failure into one line with a hint where one helps. */
 export function explain(e: unknown, attempt: Attempt): Error {
   if (e instanceof TlsError) {
-    const verification = [
-      AlertDescription.unknown_ca,
-      AlertDescription.bad_certificate,
-      AlertDescription.certificate_expired,
-      AlertDescription.certificate_unknown,
-      AlertDescription.unsupported_certificate,
-    ].includes(e.alert);
+    const verification = e.code.startsWith("cert_");
     const hint = e.alert === AlertDescription.unknown_ca ? otherCa(attempt) : undefined;
     return new ConnectFailure(
       `${

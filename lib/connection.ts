@@ -14,7 +14,14 @@
  * @module
  */
 
-import { AlertDescription, PeerAlert, TlsError, TruncationError } from "./errors.ts";
+import {
+  AlertDescription,
+  ApiMisuseError,
+  PeerAlert,
+  TlsError,
+  type TlsErrorCode,
+  TruncationError,
+} from "./errors.ts";
 import { ContentType } from "./codepoints.ts";
 import type { ClientConfig, HandshakeInfo, ServerConfig } from "./config.ts";
 import { ConnectionCore } from "./connection/core.ts";
@@ -130,9 +137,14 @@ export class Connection {
   async write(data: Uint8Array): Promise<void> {
     if (this.#error) throw this.#error;
     if (!this.#core.info) {
-      throw new Error("cannot write application data before the handshake is complete");
+      throw new ApiMisuseError(
+        "write_before_handshake",
+        "cannot write application data before the handshake is complete",
+      );
     }
-    if (this.#core.closeSent) throw new Error("cannot write after close()");
+    if (this.#core.closeSent) {
+      throw new ApiMisuseError("write_after_close", "cannot write after close()");
+    }
     const outbox = this.#core.outbox;
     try {
       await outbox.run(() => outbox.seal(ContentType.application_data, data));
@@ -147,7 +159,12 @@ export class Connection {
    */
   async keyUpdate(requestPeer = false): Promise<void> {
     if (this.#error) throw this.#error;
-    if (!this.#core.info) throw new Error("cannot update keys before the handshake is complete");
+    if (!this.#core.info) {
+      throw new ApiMisuseError(
+        "key_update_before_handshake",
+        "cannot update keys before the handshake is complete",
+      );
+    }
     try {
       await this.#core.outbox.run(() => this.#post.sendKeyUpdate(requestPeer));
     } catch (e) {
@@ -191,9 +208,12 @@ export class Connection {
     return this.#error;
   }
 
-  /** Ends the connection with `alert` (for a limit or timeout the driver enforces). */
-  async abort(alert: number, message: string): Promise<Error> {
-    return await this.#fail(new TlsError(alert, message));
+  /**
+   * Ends the connection with the failure `code` names, sending its alert
+   * (for a limit or timeout the driver enforces).
+   */
+  async abort(code: TlsErrorCode, message: string): Promise<Error> {
+    return await this.#fail(new TlsError(code, message));
   }
 
   /** Bytes to send to the peer, in order; empty when there are none. */
@@ -228,7 +248,7 @@ export class Connection {
     if (this.#error) return this.#error;
     const core = this.#core;
     const err = e instanceof TlsError || e instanceof PeerAlert ? e : new TlsError(
-      AlertDescription.internal_error,
+      "internal_error",
       `internal error: ${(e as Error)?.message ?? e}`,
       { cause: e },
     );

@@ -7,8 +7,9 @@
  * renamed; a new failure gets a new code. The families follow rustls's
  * `Error`: records, malformed messages (`InvalidMessage`), a peer that
  * breaks the protocol (`PeerMisbehaved`), a peer with nothing in common
- * (`PeerIncompatible`), certificate refusals (`CertificateError`), and
- * failures of this side.
+ * (`PeerIncompatible`), certificate refusals (`CertificateError`, every
+ * code `cert_` and nothing else sending a certificate alert), and failures
+ * of this side.
  *
  * @module
  */

@@ -11,12 +11,7 @@
  * @module
  */
 
-import {
-  type AlertName,
-  type ApiMisuseCode,
-  TLS_ERROR_CODES,
-  type TlsErrorCode,
-} from "./error_codes.ts";
+import { type ApiMisuseCode, TLS_ERROR_CODES, type TlsErrorCode } from "./error_codes.ts";
 import { type OpenEnum, openEnum } from "./wire/open_enum.ts";
 
 export {
@@ -70,14 +65,13 @@ export const AlertLevel = openEnum({ warning: 1, fatal: 2 });
  */
 export class TlsError extends Error {
   /** What went wrong, as a stable code (see `TLS_ERROR_CODES`). */
-  readonly code: TlsErrorCode | LegacyTlsErrorCode;
+  readonly code: TlsErrorCode;
   /** The alert description sent to the peer, from `TLS_ERROR_CODES`. */
   readonly alert: number;
 
   /**
    * `code` names the failure and so the alert to send; `message` says what
-   * went wrong. Temporarily, an alert number in place of the code is taken
-   * too (the code is then `legacy_` and the alert's name).
+   * went wrong.
    *
    * @example
    * ```ts
@@ -85,16 +79,11 @@ export class TlsError extends Error {
    * throw new TlsError("cert_expired", "the certificate has expired");
    * ```
    */
-  constructor(code: TlsErrorCode | number, message: string, options?: ErrorOptions) {
+  constructor(code: TlsErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "TlsError";
-    if (typeof code === "number") {
-      this.code = `legacy_${AlertDescription.name(code) as AlertName}`;
-      this.alert = code;
-    } else {
-      this.code = code;
-      this.alert = ALERT_DESCRIPTIONS[TLS_ERROR_CODES[code]];
-    }
+    this.code = code;
+    this.alert = ALERT_DESCRIPTIONS[TLS_ERROR_CODES[code]];
   }
 
   /** The alert's RFC name, e.g. `decode_error`. */
@@ -102,12 +91,6 @@ export class TlsError extends Error {
     return AlertDescription.name(this.alert);
   }
 }
-
-/**
- * The code of a `TlsError` built from a bare alert number, while the last
- * throw sites move to codes.
- */
-export type LegacyTlsErrorCode = `legacy_${AlertName}`;
 
 /**
  * A call the library refuses (a method at the wrong time, a setting out of

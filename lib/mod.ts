@@ -60,7 +60,7 @@ export {
   TruncationError,
 } from "./errors.ts";
 export { API_MISUSE_CODES, type ApiMisuseCode, ApiMisuseError, TLS_ERROR_CODES } from "./errors.ts";
-export type { AlertName, LegacyTlsErrorCode, TlsErrorCode } from "./errors.ts";
+export type { AlertName, TlsErrorCode } from "./errors.ts";
 export {
   CIPHER_SUITES,
   CipherSuite,

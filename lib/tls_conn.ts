@@ -145,7 +145,7 @@ export class TlsConn {
     if (timeout) {
       timer = setTimeout(() => {
         this.#engine.abort(
-          90, /* user_canceled */
+          "handshake_timeout",
           `the handshake did not complete within ${timeout / 1000} s`,
         )
           .then((e) => this.#failWith(e));

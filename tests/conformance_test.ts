@@ -181,7 +181,8 @@ for (const crypto of PROVIDERS) {
     await assertAlert(
       p,
       A.bad_record_mac,
-      /failed to decrypt \(bad_record_mac\) under the handshake keys/,
+      "bad_record_mac",
+      /under the handshake keys/,
     );
   });
 
@@ -193,7 +194,7 @@ for (const crypto of PROVIDERS) {
     await p.feed(await seal(T.handshake, Uint8Array.of(HandshakeType.finished, 0)));
     assert.equal(p.error, undefined, `${p.error}`);
     await p.feed(earlyRecord(100));
-    await assertAlert(p, A.bad_record_mac, /failed to decrypt/);
+    await assertAlert(p, A.bad_record_mac, "bad_record_mac");
   });
 
   Deno.test(`early data: a plaintext record among it is still unexpected_message [${crypto.name}]`, async () => {
@@ -206,7 +207,7 @@ for (const crypto of PROVIDERS) {
     await assertAlert(
       p,
       A.unexpected_message,
-      /plaintext handshake record after encryption started/,
+      "plaintext_after_encryption",
     );
   });
 
@@ -219,7 +220,7 @@ for (const crypto of PROVIDERS) {
     assert.equal(messages(flight[0].fragment)[0].type, HandshakeType.server_hello);
     // After the second ClientHello nothing is skipped any more.
     await p.feed(earlyRecord(100));
-    await assertAlert(p, A.bad_record_mac, /failed to decrypt/);
+    await assertAlert(p, A.bad_record_mac, "bad_record_mac");
   });
 
   Deno.test(`early data: after a HelloRetryRequest, past the limit is unexpected_message [${crypto.name}]`, async () => {
@@ -230,7 +231,8 @@ for (const crypto of PROVIDERS) {
     await assertAlert(
       p,
       A.unexpected_message,
-      /application data before the handshake was complete, past/,
+      "application_data_before_finished",
+      /, past the/,
     );
   });
 
@@ -240,7 +242,8 @@ for (const crypto of PROVIDERS) {
     await assertAlert(
       p,
       A.unexpected_message,
-      /application data before the handshake was complete$/,
+      "application_data_before_finished",
+      /complete$/,
     );
   });
 
@@ -254,7 +257,7 @@ for (const crypto of PROVIDERS) {
       await assertAlert(
         p,
         A.protocol_version,
-        /ClientHello's legacy_version is .*SSL 3\.0 and older/,
+        "legacy_version_too_old",
       );
     });
   }
@@ -273,7 +276,7 @@ for (const crypto of PROVIDERS) {
       const { server } = await established(config);
       const seal = await sealerFor(server, "client");
       await server.feed(await seal(T.alert, EMPTY, padding));
-      await assertAlert(server, A.unexpected_message, /received an empty alert record/);
+      await assertAlert(server, A.unexpected_message, "empty_alert_record");
     }
   });
 
@@ -281,7 +284,7 @@ for (const crypto of PROVIDERS) {
     const { server } = await established(config);
     const seal = await sealerFor(server, "client");
     await server.feed(await seal(T.alert, Uint8Array.of(2)));
-    await assertAlert(server, A.decode_error, /alert record of 1 bytes, not 2/);
+    await assertAlert(server, A.decode_error, "alert_record_wrong_length");
   });
 
   Deno.test(`an encrypted empty alert during the handshake is unexpected_message [${crypto.name}]`, async () => {
@@ -289,7 +292,7 @@ for (const crypto of PROVIDERS) {
     await p.feed(clientHelloRecord(await validClientHello()));
     const seal = await sealerFor(p, "client");
     await p.feed(await seal(T.alert, EMPTY));
-    await assertAlert(p, A.unexpected_message, /received an empty alert record/);
+    await assertAlert(p, A.unexpected_message, "empty_alert_record");
   });
 
   // --- RFC 8446 §4.2.8: no needless HelloRetryRequest ---

@@ -14,6 +14,7 @@ import type { ClientConfig, ServerConfig } from "../lib/config.ts";
 import type { Aead, CryptoProvider } from "../lib/crypto/provider.ts";
 import { Deframer } from "../lib/record/deframer.ts";
 import { type CertSet, makeCertSet } from "./helpers/certs.ts";
+import { tlsError } from "./helpers/errors.ts";
 import { handshakePair as pair, pump, serverConfigFor as serverConfig } from "./helpers/pair.ts";
 import { PROVIDERS } from "./helpers/providers.ts";
 
@@ -97,7 +98,7 @@ for (const crypto of PROVIDERS) {
     await r.client.write(pattern(50_000));
     const wire = r.client.takeOutput().slice();
     wire[2 * (16_384 + 22) + 100] ^= 1; // inside the third record
-    await assert.rejects(() => r.server.receive(wire), /bad_record_mac/);
+    await assert.rejects(() => r.server.receive(wire), tlsError("bad_record_mac"));
     const got = r.server.takeEvents().filter((e) => e.type === "data").map((e) =>
       (e as { data: Uint8Array }).data
     );

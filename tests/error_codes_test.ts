@@ -189,6 +189,20 @@ Deno.test("error codes: every code is snake_case, unique, and maps to a known al
   }
 });
 
+Deno.test("error codes: certificate refusals are the cert_ codes, the only ones with a certificate alert", () => {
+  // `connect` says "server certificate refused" for a cert_ code.
+  const certificateAlerts = [
+    "bad_certificate",
+    "unsupported_certificate",
+    "certificate_expired",
+    "certificate_unknown",
+    "unknown_ca",
+  ];
+  for (const [code, alert] of Object.entries(TLS_ERROR_CODES)) {
+    assert.equal(code.startsWith("cert_"), certificateAlerts.includes(alert), `${code}: ${alert}`);
+  }
+});
+
 Deno.test("error codes: a TlsError takes its alert from the table, and keeps its message", () => {
   for (const [code, alert] of Object.entries(TLS_ERROR_CODES)) {
     const e = new TlsError(code as TlsErrorCode, `failed: ${code}`);
@@ -199,16 +213,41 @@ Deno.test("error codes: a TlsError takes its alert from the table, and keeps its
   }
 });
 
-Deno.test("error codes: a bare alert number still makes a TlsError, coded legacy_<alert>", () => {
-  const e = new TlsError(AlertDescription.decode_error, "a short message");
-  assert.equal(e.code, "legacy_decode_error");
-  assert.equal(e.alert, 50);
-});
-
 Deno.test("error codes: API misuse is an ApiMisuseError with its code, not a TlsError", () => {
   const e = new ApiMisuseError("write_before_handshake", "not yet");
   assert.equal(e.code, "write_before_handshake");
   assert.equal(e.name, "ApiMisuseError");
   assert.ok(!(e instanceof TlsError));
   assert.ok(API_MISUSE_CODES.includes(e.code));
+});
+
+/** The code of every TypeScript file under `dir`, without its comments. */
+async function codeUnder(dir: URL): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const url = new URL(entry.name + (entry.isDirectory ? "/" : ""), dir);
+    if (entry.isDirectory) out.push(...await codeUnder(url));
+    else if (entry.name.endsWith(".ts")) {
+      out.push(
+        (await Deno.readTextFile(url)).replace(/\/\*[\s\S]*?\*\//g, "").replace(
+          /(^|\s)\/\/.*$/gm,
+          "",
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+Deno.test("error codes: every code in the tables is raised somewhere in lib/ or cli/, so none is dead", async () => {
+  const code = [
+    ...await codeUnder(new URL("../lib/", import.meta.url)),
+    ...await codeUnder(new URL("../cli/", import.meta.url)),
+  ].join("\n")
+    // The table itself names every code.
+    .replace(/export const TLS_ERROR_CODES = \{[\s\S]*?\n\}/, "")
+    .replace(/export const API_MISUSE_CODES = \[[\s\S]*?\n\]/, "");
+  const unused = [...Object.keys(TLS_ERROR_CODES), ...API_MISUSE_CODES]
+    .filter((c) => !code.includes(`"${c}"`));
+  assert.deepEqual(unused, [], `codes in the tables that nothing raises: ${unused.join(", ")}`);
 });

@@ -76,7 +76,7 @@ for (const crypto of PROVIDERS) {
       "no supported_versions (a TLS 1.2 client)",
       (ch) => withExtension(ch, X.supported_versions),
       A.protocol_version,
-      /TLS 1\.2 \(no supported_versions\); this server speaks only TLS 1\.3/,
+      ["client_lacks_tls13", /the client offers only TLS 1\.2 \(no supported_versions\)/],
     ],
     [
       "no extensions at all",
@@ -86,7 +86,7 @@ for (const crypto of PROVIDERS) {
           encodeClientHello({ ...ch, extensions: [] }).subarray(0, -2),
         ),
       A.protocol_version,
-      /no supported_versions/,
+      "client_lacks_tls13",
     ],
     [
       "supported_versions without TLS 1.3",
@@ -97,7 +97,7 @@ for (const crypto of PROVIDERS) {
           encodeClientVersions([0x0a0a, ProtocolVersion.TLSv1_2, ProtocolVersion.TLSv1_1]),
         ),
       A.protocol_version,
-      /offers TLS 1\.2, TLS 1\.1, not TLS 1\.3/,
+      ["client_lacks_tls13", /offers TLS 1\.2, TLS 1\.1, not TLS 1\.3/],
     ],
     [
       "supported_versions with a trailing byte",
@@ -108,13 +108,13 @@ for (const crypto of PROVIDERS) {
           Uint8Array.of(...encodeClientVersions([ProtocolVersion.TLSv1_3]), 0),
         ),
       A.decode_error,
-      /supported_versions extension: 1 unexpected trailing bytes/,
+      "trailing_bytes",
     ],
     [
       "supported_versions of odd length",
       (ch) => withExtension(ch, X.supported_versions, Uint8Array.of(3, 3, 4, 3)),
       A.decode_error,
-      /odd length/,
+      "vector_odd_length",
     ],
     [
       "one extension twice",
@@ -123,7 +123,7 @@ for (const crypto of PROVIDERS) {
         extensions: [...ch.extensions, ch.extensions.find((e) => e.type === X.supported_groups)!],
       }),
       A.illegal_parameter,
-      /the supported_groups extension appears twice/,
+      "duplicate_extension",
     ],
     [
       "a key share for a group not in supported_groups",
@@ -134,7 +134,7 @@ for (const crypto of PROVIDERS) {
           encodeU16List([NamedGroup.secp256r1, NamedGroup.secp384r1]),
         ),
       A.illegal_parameter,
-      /key share for x25519, which is not in supported_groups/,
+      ["key_share_group_not_supported", /a key share for x25519/],
     ],
     [
       "two key shares for one group",
@@ -148,7 +148,7 @@ for (const crypto of PROVIDERS) {
           ]),
         ),
       A.illegal_parameter,
-      /two shares for one group/,
+      "duplicate_key_share",
     ],
     [
       "an all-zero X25519 share (the shared secret would be zero)",
@@ -221,7 +221,7 @@ for (const crypto of PROVIDERS) {
       "an empty key_exchange",
       (ch) => withExtension(ch, X.key_share, Uint8Array.of(0, 4, 0, 0x1d, 0, 0)),
       A.decode_error,
-      /key_exchange is 0 bytes/,
+      "vector_too_short",
     ],
     [
       "a P-256 point off the curve",
@@ -263,19 +263,19 @@ for (const crypto of PROVIDERS) {
       "compression methods other than null",
       (ch) => ({ ...ch, legacyCompressionMethods: Uint8Array.of(1, 0) }),
       A.illegal_parameter,
-      /legacy_compression_methods is not just null/,
+      "compression_not_null",
     ],
     [
       "only the DEFLATE compression method",
       (ch) => ({ ...ch, legacyCompressionMethods: Uint8Array.of(1) }),
       A.illegal_parameter,
-      /legacy_compression_methods is not just null/,
+      "compression_not_null",
     ],
     [
       "no compression methods",
       (ch) => ({ ...ch, legacyCompressionMethods: new Uint8Array(0) }),
       A.decode_error,
-      /legacy_compression_methods is 0 bytes, at least 1 required/,
+      "vector_too_short",
     ],
     [
       "a trailing byte after the extensions",
@@ -284,7 +284,7 @@ for (const crypto of PROVIDERS) {
         return handshakeRecord(HandshakeType.client_hello, Uint8Array.of(...body, 0));
       },
       A.decode_error,
-      /ClientHello: 1 unexpected trailing bytes/,
+      "trailing_bytes",
     ],
     [
       "an extension block longer than the message",
@@ -298,43 +298,43 @@ for (const crypto of PROVIDERS) {
         );
       },
       A.decode_error,
-      /extensions needs \d+ bytes, only \d+ left/,
+      "message_truncated",
     ],
     [
       "a session id of 33 bytes",
       (ch) => ({ ...ch, legacySessionId: new Uint8Array(33) }),
       A.decode_error,
-      /legacy_session_id longer than 32 bytes/,
+      "legacy_session_id_too_long",
     ],
     [
       "no cipher suites",
       (ch) => ({ ...ch, cipherSuites: [] }),
       A.decode_error,
-      /cipher_suites is 0 bytes/,
+      "vector_too_short",
     ],
     [
       "no cipher suite in common",
       (ch) => ({ ...ch, cipherSuites: [0x1304, 0x00ff] }),
       A.handshake_failure,
-      /no cipher suite in common/,
+      "no_common_cipher_suite",
     ],
     [
       "no key_share",
       (ch) => withExtension(ch, X.key_share),
       A.missing_extension,
-      /no key_share extension/,
+      "missing_key_share",
     ],
     [
       "no supported_groups",
       (ch) => withExtension(ch, X.supported_groups),
       A.missing_extension,
-      /no supported_groups extension/,
+      "missing_supported_groups",
     ],
     [
       "no signature_algorithms",
       (ch) => withExtension(ch, X.signature_algorithms),
       A.missing_extension,
-      /no signature_algorithms extension/,
+      "missing_signature_algorithms",
     ],
     [
       "pre_shared_key not the last extension",
@@ -346,7 +346,7 @@ for (const crypto of PROVIDERS) {
         ],
       }),
       A.illegal_parameter,
-      /pre_shared_key is not the last extension/,
+      "psk_not_last_extension",
     ],
     [
       "two host names in server_name",
@@ -359,20 +359,20 @@ for (const crypto of PROVIDERS) {
         return withExtension(ch, X.server_name, w.finish());
       },
       A.illegal_parameter,
-      /more than one host_name/,
+      "server_name_multiple_host_names",
     ],
     [
       "an empty ALPN protocol name",
       (ch) => withExtension(ch, X.application_layer_protocol_negotiation, Uint8Array.of(0, 1, 0)),
       A.decode_error,
-      /protocol_name_list is 1 bytes, at least 2 required/,
+      "vector_too_short",
       { alpn: ["h2"] },
     ],
     [
       "a ServerHello where the ClientHello belongs",
       (ch) => handshakeRecord(HandshakeType.server_hello, encodeClientHello(ch)),
       A.unexpected_message,
-      /expected ClientHello, received ServerHello/,
+      "unexpected_handshake_message",
     ],
   ];
 
@@ -413,84 +413,84 @@ for (const crypto of PROVIDERS) {
     assert.ok(p.sent.length > 0);
   });
 
-  const retries: [string, (s: ClientHello, f: ClientHello) => ClientHello, number, RegExp][] = [
+  const retries: [string, (s: ClientHello, f: ClientHello) => ClientHello, number, Expected][] = [
     [
       "a new random",
       (s) => ({ ...s, random: new Uint8Array(32) }),
       A.illegal_parameter,
-      /changed the random/,
+      ["retry_client_hello_changed", /changed the random/],
     ],
     [
       "another session id",
       (s) => ({ ...s, legacySessionId: new Uint8Array(32) }),
       A.illegal_parameter,
-      /changed legacy_session_id/,
+      ["retry_client_hello_changed", /changed legacy_session_id/],
     ],
     [
       "other cipher suites",
       (s) => ({ ...s, cipherSuites: [0x1302] }),
       A.illegal_parameter,
-      /changed the cipher suites/,
+      ["retry_client_hello_changed", /changed the cipher suites/],
     ],
     [
       "another supported_groups",
       (s) => withExtension(s, X.supported_groups, encodeU16List([NamedGroup.secp256r1])),
       A.illegal_parameter,
-      /changed the supported_groups extension/,
+      ["retry_client_hello_changed", /changed the supported_groups extension/],
     ],
     [
       "an added extension",
       (s) => withExtension(s, X.application_layer_protocol_negotiation, encodeAlpn(["h2"])),
       A.illegal_parameter,
-      /added application_layer_protocol_negotiation/,
+      ["retry_client_hello_changed", /added application_layer_protocol_negotiation/],
     ],
     [
       "a dropped extension",
       (s) => withExtension(s, X.signature_algorithms),
       A.illegal_parameter,
-      /changed the signature_algorithms extension|no signature_algorithms/,
+      ["retry_client_hello_changed", /changed the signature_algorithms extension/],
     ],
     [
       "no cookie",
       (s) => withExtension(s, X.cookie),
       A.missing_extension,
-      /does not echo the cookie/,
+      "retry_cookie_missing",
     ],
     [
       "no key share at all",
       (s) => withExtension(s, X.key_share),
       A.missing_extension,
-      /the second ClientHello has no key_share extension/,
+      "missing_key_share",
     ],
     [
       "another cookie",
       (s) => withExtension(s, X.cookie, encodeCookie(new Uint8Array(32))),
       A.illegal_parameter,
-      /changed the cookie/,
+      ["retry_client_hello_changed", /changed the cookie/],
     ],
     [
       "the first key share again",
       (s, f) => withExtension(s, X.key_share, findExtension(f.extensions, X.key_share)),
       A.illegal_parameter,
-      /does not hold exactly one key share, for secp256r1/,
+      ["retry_key_share_wrong", /exactly one key share, for secp256r1/],
     ],
     [
       "early data",
       (s) => withExtension(s, X.early_data, new Uint8Array(0)),
       A.illegal_parameter,
-      /offers early data/,
+      "early_data_after_retry",
     ],
     [
       "compression methods added",
       (s) => ({ ...s, legacyCompressionMethods: Uint8Array.of(0, 1) }),
       A.illegal_parameter,
-      /legacy_compression_methods is not just null/,
+      "compression_not_null",
     ],
   ];
 
   for (const [name, change, alert, message] of retries) {
     Deno.test(`hostile second ClientHello: ${name} → ${AlertDescription.name(alert)} [${crypto.name}]`, async () => {
-      await assertAlert(await secondHello(change), alert, message);
+      await assertAlert(await secondHello(change), alert, ...[message].flat());
     });
   }
 }

@@ -47,7 +47,12 @@ for (const crypto of PROVIDERS) {
     assert.equal(ok.error, undefined);
     const p = Probe.server(config);
     await p.feed(hello, repeat(17, ccs));
-    await assertAlert(p, A.unexpected_message, /more than 16 records in a row that carry nothing/);
+    await assertAlert(
+      p,
+      A.unexpected_message,
+      "too_many_empty_records",
+      /more than 16 records in a row/,
+    );
   });
 
   Deno.test(`limits: empty application data records: a run over the limit fails, data in between resets it [${crypto.name}]`, async () => {
@@ -62,6 +67,7 @@ for (const crypto of PROVIDERS) {
     await assertAlert(
       server,
       A.unexpected_message,
+      "too_many_empty_records",
       /the last one an empty application data record/,
     );
     assert.equal(client.error, undefined);
@@ -73,14 +79,24 @@ for (const crypto of PROVIDERS) {
     for (let i = 0; i < 17; i++) {
       await client.feed(await seal(T.alert, Uint8Array.of(1, A.user_canceled)));
     }
-    await assertAlert(client, A.unexpected_message, /the last one user_canceled/);
+    await assertAlert(
+      client,
+      A.unexpected_message,
+      "too_many_empty_records",
+      /the last one user_canceled/,
+    );
   });
 
   Deno.test(`limits: maxIgnoredRecords is a setting [${crypto.name}]`, async () => {
     const hello = clientHelloRecord(await validClientHello());
     const p = Probe.server({ ...config, maxIgnoredRecords: 2 });
     await p.feed(hello, repeat(3, ccs));
-    await assertAlert(p, A.unexpected_message, /more than 2 records in a row/);
+    await assertAlert(
+      p,
+      A.unexpected_message,
+      "too_many_empty_records",
+      /more than 2 records in a row/,
+    );
   });
 
   /** A ClientHello grown to about `size` bytes with a padding extension (RFC 7685). */
@@ -107,6 +123,7 @@ for (const crypto of PROVIDERS) {
     await assertAlert(
       p,
       A.decode_error,
+      "handshake_message_too_large",
       /Certificate message of 131073 bytes, more than the 131072/,
     );
   });
@@ -117,7 +134,8 @@ for (const crypto of PROVIDERS) {
     await assertAlert(
       p,
       A.unexpected_message,
-      /more than 4000 bytes without completing the handshake/,
+      "handshake_too_long",
+      /more than 4000 bytes/,
     );
   });
 
@@ -127,7 +145,7 @@ for (const crypto of PROVIDERS) {
     await p.feed(hello, ccs, ccs);
     assert.equal(p.error, undefined);
     await p.feed(ccs);
-    await assertAlert(p, A.unexpected_message, /without completing the handshake/);
+    await assertAlert(p, A.unexpected_message, "handshake_too_long");
   });
 
   Deno.test(`limits: a message trickled in 1-byte records is held only up to the limit [${crypto.name}]`, async () => {

@@ -54,7 +54,7 @@ for (const crypto of PROVIDERS) {
     const { to, seal } = await after("client");
     const ch = frameHandshake(H.client_hello, encodeClientHello(await validClientHello()));
     await to.feed(await seal(T.handshake, ch));
-    await assertAlert(to, A.unexpected_message, /received ClientHello after the handshake/);
+    await assertAlert(to, A.unexpected_message, "handshake_message_after_handshake");
   });
 
   Deno.test(`hostile after the handshake: a NewSessionTicket sent to a server is unexpected_message [${crypto.name}]`, async () => {
@@ -62,7 +62,7 @@ for (const crypto of PROVIDERS) {
     await to.feed(
       await seal(T.handshake, frameHandshake(H.new_session_ticket, new Uint8Array(13))),
     );
-    await assertAlert(to, A.unexpected_message, /NewSessionTicket after the handshake/);
+    await assertAlert(to, A.unexpected_message, "handshake_message_after_handshake");
   });
 
   Deno.test(`hostile after the handshake: a CertificateRequest (no post_handshake_auth offered) is unexpected_message [${crypto.name}]`, async () => {
@@ -70,13 +70,13 @@ for (const crypto of PROVIDERS) {
     await to.feed(
       await seal(T.handshake, frameHandshake(H.certificate_request, hex("00 0006 000d 0002 0403"))),
     );
-    await assertAlert(to, A.unexpected_message, /CertificateRequest after the handshake/);
+    await assertAlert(to, A.unexpected_message, "handshake_message_after_handshake");
   });
 
   Deno.test(`hostile after the handshake: a second ServerHello is unexpected_message [${crypto.name}]`, async () => {
     const { to, seal } = await after("server");
     await to.feed(await seal(T.handshake, frameHandshake(H.server_hello, new Uint8Array(40))));
-    await assertAlert(to, A.unexpected_message, /ServerHello after the handshake/);
+    await assertAlert(to, A.unexpected_message, "handshake_message_after_handshake");
   });
 
   for (const [from, value] of [["client", 2], ["server", 255]] as const) {
@@ -86,7 +86,7 @@ for (const crypto of PROVIDERS) {
       await assertAlert(
         to,
         A.illegal_parameter,
-        new RegExp(`request_update is ${value}, not 0 or 1`),
+        "key_update_invalid_request",
       );
     });
   }
@@ -94,20 +94,20 @@ for (const crypto of PROVIDERS) {
   Deno.test(`hostile after the handshake: a KeyUpdate with a trailing byte is decode_error [${crypto.name}]`, async () => {
     const { to, seal } = await after("client");
     await to.feed(await seal(T.handshake, frameHandshake(H.key_update, Uint8Array.of(0, 0))));
-    await assertAlert(to, A.decode_error, /KeyUpdate: 1 unexpected trailing bytes/);
+    await assertAlert(to, A.decode_error, "trailing_bytes");
   });
 
   Deno.test(`hostile after the handshake: an empty KeyUpdate is decode_error [${crypto.name}]`, async () => {
     const { to, seal } = await after("client");
     await to.feed(await seal(T.handshake, frameHandshake(H.key_update, new Uint8Array(0))));
-    await assertAlert(to, A.decode_error, /KeyUpdate: request_update needs 1 bytes/);
+    await assertAlert(to, A.decode_error, "message_truncated");
   });
 
   Deno.test(`hostile after the handshake: a message after a KeyUpdate in its record spans a key change [${crypto.name}]`, async () => {
     const { to, seal } = await after("client");
     const update = frameHandshake(H.key_update, Uint8Array.of(0));
     await to.feed(await seal(T.handshake, concat(update, update.subarray(0, 2))));
-    await assertAlert(to, A.unexpected_message, /spans a change of keys/);
+    await assertAlert(to, A.unexpected_message, "handshake_message_spans_key_change");
   });
 
   Deno.test(`hostile after the handshake: a valid KeyUpdate moves the keys on [${crypto.name}]`, async () => {
@@ -123,14 +123,14 @@ for (const crypto of PROVIDERS) {
     const { to, seal } = await after("server");
     const ticket = hex("00093a81 00000000 00 0001 aa 0000"); // lifetime 604801
     await to.feed(await seal(T.handshake, frameHandshake(H.new_session_ticket, ticket)));
-    await assertAlert(to, A.illegal_parameter, /lifetime over 7 days/);
+    await assertAlert(to, A.illegal_parameter, "ticket_lifetime_too_long");
   });
 
   Deno.test(`hostile after the handshake: a NewSessionTicket with a trailing byte is decode_error [${crypto.name}]`, async () => {
     const { to, seal } = await after("server");
     const ticket = hex("00000e10 00000000 00 0001 aa 0000 00");
     await to.feed(await seal(T.handshake, frameHandshake(H.new_session_ticket, ticket)));
-    await assertAlert(to, A.decode_error, /NewSessionTicket: 1 unexpected trailing bytes/);
+    await assertAlert(to, A.decode_error, "trailing_bytes");
   });
 
   Deno.test(`hostile after the handshake: a valid NewSessionTicket is set aside [${crypto.name}]`, async () => {
@@ -143,19 +143,19 @@ for (const crypto of PROVIDERS) {
   Deno.test(`hostile after the handshake: ChangeCipherSpec is unexpected_message [${crypto.name}]`, async () => {
     const { to } = await after("client");
     await to.feed(record(T.change_cipher_spec, Uint8Array.of(1)));
-    await assertAlert(to, A.unexpected_message, /ChangeCipherSpec after the handshake/);
+    await assertAlert(to, A.unexpected_message, "change_cipher_spec_after_handshake");
   });
 
   Deno.test(`hostile after the handshake: a plaintext alert is unexpected_message [${crypto.name}]`, async () => {
     const { to } = await after("server");
     await to.feed(record(T.alert, Uint8Array.of(2, A.internal_error)));
-    await assertAlert(to, A.unexpected_message, /plaintext alert record after encryption started/);
+    await assertAlert(to, A.unexpected_message, "plaintext_after_encryption");
   });
 
   Deno.test(`hostile after the handshake: an encrypted alert of unknown level is illegal_parameter [${crypto.name}]`, async () => {
     const { to, seal } = await after("server");
     await to.feed(await seal(T.alert, Uint8Array.of(0, 0)));
-    await assertAlert(to, A.illegal_parameter, /unknown level 0/);
+    await assertAlert(to, A.illegal_parameter, "alert_unknown_level");
   });
 
   Deno.test(`hostile after the handshake: RFC 8446 §6.1: data after close_notify is ignored [${crypto.name}]`, async () => {

@@ -60,31 +60,31 @@ for (const crypto of PROVIDERS) {
 
   Deno.test(`hostile records: a header announcing 2^14+257 bytes is record_overflow before the body [${crypto.name}]`, async () => {
     const p = await server(Uint8Array.of(T.handshake, 3, 3, 0x41, 0x01));
-    await assertAlert(p, A.record_overflow, /16641 bytes, more than the 16640 allowed/);
+    await assertAlert(p, A.record_overflow, "record_overflow");
   });
 
   Deno.test(`hostile records: a plaintext record of 2^14+1 bytes is record_overflow [${crypto.name}]`, async () => {
     const p = await server(record(T.handshake, new Uint8Array((1 << 14) + 1)));
-    await assertAlert(p, A.record_overflow, /plaintext record of 16385 bytes/);
+    await assertAlert(p, A.record_overflow, "plaintext_record_overflow");
   });
 
   Deno.test(`hostile records: an encrypted record whose plaintext exceeds 2^14+1 is record_overflow [${crypto.name}]`, async () => {
     const { server: p, seal } = await beforeClientFinished();
     await p.feed(await seal(T.handshake, new Uint8Array(1 << 14).fill(1), 1));
-    await assertAlert(p, A.record_overflow, /holds 16386 bytes, more than 2\^14 \+ 1/);
+    await assertAlert(p, A.record_overflow, "inner_plaintext_overflow");
   });
 
   Deno.test(`hostile records: a handshake message over the limit is refused from its header [${crypto.name}]`, async () => {
     const p = Probe.server({ ...config, maxHandshakeMessage: 1000 });
     await p.feed(record(T.handshake, Uint8Array.of(HandshakeType.client_hello, 0, 3, 0xe9)));
-    await assertAlert(p, A.decode_error, /ClientHello message of 1001 bytes, more than the 1000/);
+    await assertAlert(p, A.decode_error, "handshake_message_too_large", /more than the 1000/);
   });
 
   Deno.test(`hostile records: the default limit refuses a 2^24-1 byte message at once [${crypto.name}]`, async () => {
     const p = await server(
       record(T.handshake, Uint8Array.of(HandshakeType.client_hello, 255, 255, 255)),
     );
-    await assertAlert(p, A.decode_error, /16777215 bytes, more than the 131072/);
+    await assertAlert(p, A.decode_error, "handshake_message_too_large");
     assert.ok(p.conn.buffered < 100);
   });
 
@@ -94,20 +94,20 @@ for (const crypto of PROVIDERS) {
     await assertAlert(
       await server(record(T.handshake, new Uint8Array(0))),
       A.unexpected_message,
-      /zero-length handshake/,
+      "empty_handshake_record",
     );
   });
 
   Deno.test(`hostile records: a zero-length encrypted handshake record is unexpected_message [${crypto.name}]`, async () => {
     const { server: p, seal } = await beforeClientFinished();
     await p.feed(await seal(T.handshake, new Uint8Array(0)));
-    await assertAlert(p, A.unexpected_message, /zero-length handshake/);
+    await assertAlert(p, A.unexpected_message, "empty_handshake_record");
   });
 
   Deno.test(`hostile records: an encrypted record holding only padding is unexpected_message [${crypto.name}]`, async () => {
     const { server: p, seal } = await beforeClientFinished();
     await p.feed(await seal(0, new Uint8Array(0), 10)); // content type 0, then zeros: all padding
-    await assertAlert(p, A.unexpected_message, /only padding/);
+    await assertAlert(p, A.unexpected_message, "record_only_padding");
   });
 
   Deno.test(`hostile records: an unknown content type is unexpected_message (HTTP is named) [${crypto.name}]`, async () => {
@@ -115,29 +115,31 @@ for (const crypto of PROVIDERS) {
     await assertAlert(
       p,
       A.unexpected_message,
+      "record_unknown_content_type",
       /unknown content type 71 \(this looks like plain HTTP/,
     );
     const reply = await server(new TextEncoder().encode("<html>not TLS</html>"));
     await assertAlert(
       reply,
       A.unexpected_message,
+      "record_unknown_content_type",
       /unknown content type 60 \(this looks like plain text/,
     );
     await assertAlert(
       await server(record(99, Uint8Array.of(1))),
       A.unexpected_message,
-      /content type 99/,
+      "record_unknown_content_type",
     );
     await assertAlert(
       await server(record(0, Uint8Array.of(1))),
       A.unexpected_message,
-      /content type 0/,
+      "record_unknown_content_type",
     );
   });
 
   Deno.test(`hostile records: a record version that is not 3.x is decode_error [${crypto.name}]`, async () => {
     const p = await server(record(T.handshake, Uint8Array.of(1, 0, 0, 0), 0x0200));
-    await assertAlert(p, A.decode_error, /record version 0x200 is not TLS/);
+    await assertAlert(p, A.decode_error, "record_bad_version");
   });
 
   // --- records out of place ---
@@ -147,7 +149,7 @@ for (const crypto of PROVIDERS) {
     await assertAlert(
       p,
       A.unexpected_message,
-      /application data before the handshake was complete/,
+      "application_data_before_finished",
     );
   });
 
@@ -157,7 +159,7 @@ for (const crypto of PROVIDERS) {
     await assertAlert(
       p,
       A.unexpected_message,
-      /application data before the handshake was complete/,
+      "application_data_before_finished",
     );
   });
 
@@ -167,7 +169,7 @@ for (const crypto of PROVIDERS) {
     await assertAlert(
       p,
       A.unexpected_message,
-      /plaintext handshake record after encryption started/,
+      "plaintext_after_encryption",
     );
   });
 
@@ -176,7 +178,7 @@ for (const crypto of PROVIDERS) {
     await p.feed(
       await seal(T.handshake, frameHandshake(HandshakeType.key_update, Uint8Array.of(0))),
     );
-    await assertAlert(p, A.unexpected_message, /expected Finished, received KeyUpdate/);
+    await assertAlert(p, A.unexpected_message, "unexpected_handshake_message");
   });
 
   Deno.test(`hostile records: a tampered encrypted record is bad_record_mac [${crypto.name}]`, async () => {
@@ -188,14 +190,15 @@ for (const crypto of PROVIDERS) {
     await assertAlert(
       p,
       A.bad_record_mac,
-      /failed to decrypt \(bad_record_mac\) under the handshake keys/,
+      "bad_record_mac",
+      /under the handshake keys/,
     );
   });
 
   Deno.test(`hostile records: an encrypted record too short for its tag is bad_record_mac [${crypto.name}]`, async () => {
     const { server: p } = await beforeClientFinished();
     await p.feed(record(T.application_data, new Uint8Array(16)));
-    await assertAlert(p, A.bad_record_mac, /too short to hold a tag/);
+    await assertAlert(p, A.bad_record_mac, "record_too_short_for_tag");
   });
 
   Deno.test(`hostile records: the real client Finished, held back and then sent, completes the handshake [${crypto.name}]`, async () => {
@@ -211,7 +214,7 @@ for (const crypto of PROVIDERS) {
     const ch = await hello();
     const content = concat(ch.subarray(5), Uint8Array.of(HandshakeType.finished, 0));
     const p = await server(record(T.handshake, content));
-    await assertAlert(p, A.unexpected_message, /spans a change of keys/);
+    await assertAlert(p, A.unexpected_message, "handshake_message_spans_key_change");
   });
 
   Deno.test(`hostile records: a whole message after the client Finished in its record is unexpected_message [${crypto.name}]`, async () => {
@@ -221,20 +224,20 @@ for (const crypto of PROVIDERS) {
     const seal = await sealerFor(p, "client");
     const keyUpdate = frameHandshake(HandshakeType.key_update, Uint8Array.of(0));
     await p.feed(await seal(T.handshake, concat(finished.raw, keyUpdate)));
-    await assertAlert(p, A.unexpected_message, /spans a change of keys/);
+    await assertAlert(p, A.unexpected_message, "handshake_message_spans_key_change");
   });
 
   // --- ChangeCipherSpec (RFC 8446 §5) ---
 
   Deno.test(`hostile records: ChangeCipherSpec before the ClientHello is unexpected_message [${crypto.name}]`, async () => {
     const p = await server(record(T.change_cipher_spec, Uint8Array.of(1)), await hello());
-    await assertAlert(p, A.unexpected_message, /ChangeCipherSpec before the ClientHello/);
+    await assertAlert(p, A.unexpected_message, "change_cipher_spec_before_client_hello");
   });
 
   for (const body of [[2], [1, 1], []]) {
     Deno.test(`hostile records: ChangeCipherSpec with body [${body}] is unexpected_message [${crypto.name}]`, async () => {
       const p = await server(await hello(), record(T.change_cipher_spec, Uint8Array.from(body)));
-      await assertAlert(p, A.unexpected_message, /not the single byte 0x01/);
+      await assertAlert(p, A.unexpected_message, "invalid_change_cipher_spec");
     });
   }
 
@@ -248,7 +251,7 @@ for (const crypto of PROVIDERS) {
   Deno.test(`hostile records: an encrypted ChangeCipherSpec is unexpected_message [${crypto.name}]`, async () => {
     const { server: p, seal } = await beforeClientFinished();
     await p.feed(await seal(T.change_cipher_spec, Uint8Array.of(1)));
-    await assertAlert(p, A.unexpected_message, /encrypted change_cipher_spec record/);
+    await assertAlert(p, A.unexpected_message, "unexpected_encrypted_content_type");
   });
 
   Deno.test(`hostile records: ChangeCipherSpec inside a fragmented handshake message is unexpected_message [${crypto.name}]`, async () => {
@@ -260,7 +263,7 @@ for (const crypto of PROVIDERS) {
     await assertAlert(
       p,
       A.unexpected_message,
-      /change_cipher_spec record arrived in the middle of a handshake message/,
+      "record_interleaved_with_handshake_message",
     );
   });
 
@@ -268,7 +271,7 @@ for (const crypto of PROVIDERS) {
 
   Deno.test(`hostile records: an alert of unknown level is illegal_parameter [${crypto.name}]`, async () => {
     const p = await server(await hello(), record(T.alert, Uint8Array.of(3, 0)));
-    await assertAlert(p, A.illegal_parameter, /alert with unknown level 3/);
+    await assertAlert(p, A.illegal_parameter, "alert_unknown_level");
   });
 
   for (const body of [[2], [2, 40, 0]]) {
@@ -277,14 +280,14 @@ for (const crypto of PROVIDERS) {
       await assertAlert(
         p,
         A.decode_error,
-        new RegExp(`alert record of ${body.length} bytes, not 2`),
+        "alert_record_wrong_length",
       );
     });
   }
 
   Deno.test(`hostile records: an empty alert record is unexpected_message (RFC 8446 §5.1, §5.4) [${crypto.name}]`, async () => {
     const p = await server(await hello(), record(T.alert, new Uint8Array(0)));
-    await assertAlert(p, A.unexpected_message, /received an empty alert record/);
+    await assertAlert(p, A.unexpected_message, "empty_alert_record");
   });
 
   Deno.test(`hostile records: a fatal alert from the peer is a PeerAlert, with nothing sent back [${crypto.name}]`, async () => {

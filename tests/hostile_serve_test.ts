@@ -21,15 +21,19 @@ const config = await serverConfigFor(set);
 /** A server on a free port whose log lines are collected. */
 function server(handshakeTimeoutMs = 2000, maxHandshakes?: number) {
   const lines: string[] = [];
+  const codes: (string | undefined)[] = [];
   const running = startServer({
     host: "127.0.0.1",
     port: 0,
     config,
     handshakeTimeoutMs,
     maxHandshakes,
-    log: (record) => lines.push(connectionLine(record)),
+    log: (record) => {
+      lines.push(connectionLine(record));
+      codes.push(record.code);
+    },
   });
-  return { running, lines, port: running.addr.port };
+  return { running, lines, codes, port: running.addr.port };
 }
 
 /** Waits until `lines` has `n` entries (or fails after 10 s). */
@@ -99,7 +103,7 @@ Deno.test("hostile serve: misbehaving clients each get their alert; a good clien
 });
 
 Deno.test("hostile serve: a client that stalls after its ClientHello is dropped at the handshake timeout", async () => {
-  const { running, lines, port } = server(300);
+  const { running, lines, codes, port } = server(300);
   const started = performance.now();
   try {
     const silent = await tcp(port);
@@ -117,6 +121,7 @@ Deno.test("hostile serve: a client that stalls after its ClientHello is dropped 
   for (const line of lines) {
     assert.match(line, /failed: the handshake did not complete within 0.3 s/);
   }
+  assert.deepEqual(codes, Array(3).fill("handshake_timeout"));
 });
 
 Deno.test("hostile serve: at the handshake limit, a new client waits for a slot, then is served", async () => {

@@ -73,7 +73,7 @@ for (const crypto of PROVIDERS) {
 
   Deno.test(`malicious server: a wrong Finished is decrypt_error [${crypto.name}]`, async () => {
     const r = await against({ finished: (v) => v.with(0, v[0] ^ 1) });
-    await refused(r, A.decrypt_error, /the server's Finished does not match the handshake/);
+    await refused(r, A.decrypt_error, "bad_finished");
   });
 
   Deno.test(`malicious server: a CertificateVerify over the wrong transcript is decrypt_error [${crypto.name}]`, async () => {
@@ -133,12 +133,12 @@ for (const crypto of PROVIDERS) {
 
   Deno.test(`malicious server: a ServerHello choosing a cipher suite never offered is illegal_parameter [${crypto.name}]`, async () => {
     const r = await against({ suite: 0x1302 }, { cipherSuites: [0x1301] });
-    await refused(r, A.illegal_parameter, /cipher suite 0x1302, which was not offered/);
+    await refused(r, A.illegal_parameter, "selected_unoffered_cipher_suite");
   });
 
   Deno.test(`malicious server: a ServerHello choosing an unimplemented suite is illegal_parameter [${crypto.name}]`, async () => {
     const r = await against({ suite: 0x1304 });
-    await refused(r, A.illegal_parameter, /cipher suite 0x1304, which was not offered/);
+    await refused(r, A.illegal_parameter, "selected_unoffered_cipher_suite");
   });
 
   Deno.test(`malicious server: a key share for a group never offered is illegal_parameter [${crypto.name}]`, async () => {
@@ -148,7 +148,7 @@ for (const crypto of PROVIDERS) {
     await refused(
       r,
       A.illegal_parameter,
-      /key share is for secp384r1, for which no share was sent/,
+      "selected_unoffered_group",
     );
   });
 
@@ -157,7 +157,7 @@ for (const crypto of PROVIDERS) {
     await refused(
       r,
       A.illegal_parameter,
-      /key share is for secp256r1, for which no share was sent/,
+      "selected_unoffered_group",
     );
   });
 
@@ -228,8 +228,8 @@ for (const crypto of PROVIDERS) {
 
   for (
     const [name, version, alert, message] of [
-      ["TLS 1.2", 0x0303, A.illegal_parameter, /selected version TLS 1\.2, which was not offered/],
-      ["an unknown version", 0x0305, A.illegal_parameter, /selected version 0x0305/],
+      ["TLS 1.2", 0x0303, A.illegal_parameter, "selected_unoffered_version"],
+      ["an unknown version", 0x0305, A.illegal_parameter, "selected_unoffered_version"],
     ] as const
   ) {
     Deno.test(`malicious server: supported_versions choosing ${name} is ${A.name(alert)} [${crypto.name}]`, async () => {
@@ -248,7 +248,7 @@ for (const crypto of PROVIDERS) {
     await refused(
       r,
       A.protocol_version,
-      /ServerHello's legacy_version is SSL 3\.0; SSL 3\.0 and older/,
+      "legacy_version_too_old",
     );
   });
 
@@ -261,7 +261,7 @@ for (const crypto of PROVIDERS) {
     await refused(
       r,
       A.protocol_version,
-      /the server chose TLS 1\.2, but this client speaks only TLS 1\.3/,
+      "server_chose_old_version",
     );
   });
 
@@ -271,12 +271,12 @@ for (const crypto of PROVIDERS) {
         sh.legacySessionIdEcho = new Uint8Array(32);
       },
     });
-    await refused(r, A.illegal_parameter, /legacy_session_id_echo does not match/);
+    await refused(r, A.illegal_parameter, "session_id_echo_mismatch");
   });
 
   Deno.test(`malicious server: a ServerHello with an extension twice is illegal_parameter [${crypto.name}]`, async () => {
     const r = await against({ serverHello: (sh) => void sh.extensions.push(sh.extensions[0]) });
-    await refused(r, A.illegal_parameter, /the supported_versions extension appears twice/);
+    await refused(r, A.illegal_parameter, "duplicate_extension");
   });
 
   Deno.test(`malicious server: a ServerHello with an extension never offered is unsupported_extension [${crypto.name}]`, async () => {
@@ -293,7 +293,7 @@ for (const crypto of PROVIDERS) {
 
   Deno.test(`malicious server: a second HelloRetryRequest is unexpected_message [${crypto.name}]`, async () => {
     const r = await against({ helloRetry: { group: NamedGroup.secp256r1, again: true } });
-    await refused(r, A.unexpected_message, /the server sent a second HelloRetryRequest/);
+    await refused(r, A.unexpected_message, "second_hello_retry_request");
   });
 
   Deno.test(`malicious server: one HelloRetryRequest is fine [${crypto.name}]`, async () => {
@@ -306,12 +306,12 @@ for (const crypto of PROVIDERS) {
     const r = await against({ helloRetry: { group: NamedGroup.secp384r1 } }, {
       groups: [NamedGroup.x25519, NamedGroup.secp256r1],
     });
-    await refused(r, A.illegal_parameter, /asks for group secp384r1, which was not offered/);
+    await refused(r, A.illegal_parameter, "retry_group_not_offered");
   });
 
   Deno.test(`malicious server: a HelloRetryRequest for the group already shared is illegal_parameter [${crypto.name}]`, async () => {
     const r = await against({ helloRetry: { group: NamedGroup.x25519 } });
-    await refused(r, A.illegal_parameter, /asks for group x25519, which already had a key share/);
+    await refused(r, A.illegal_parameter, "retry_group_already_shared");
   });
 
   Deno.test(`malicious server: a ServerHello changing the suite the HelloRetryRequest chose is illegal_parameter [${crypto.name}]`, async () => {
@@ -324,7 +324,7 @@ for (const crypto of PROVIDERS) {
     await refused(
       r,
       A.illegal_parameter,
-      /changed the cipher suite chosen by the HelloRetryRequest/,
+      "cipher_suite_changed_after_retry",
     );
   });
 
@@ -334,7 +334,7 @@ for (const crypto of PROVIDERS) {
     await refused(
       r,
       A.decode_error,
-      /Certificate message of 200\d+ bytes, more than the 131072 this side accepts/,
+      "handshake_message_too_large",
     );
   });
 
@@ -347,7 +347,7 @@ for (const crypto of PROVIDERS) {
 
   Deno.test(`malicious server: an empty Certificate is decode_error [${crypto.name}]`, async () => {
     const r = await against({ chain: [] });
-    await refused(r, A.decode_error, /the server sent no certificate/);
+    await refused(r, A.decode_error, "server_sent_no_certificate");
   });
 
   for (
@@ -356,31 +356,31 @@ for (const crypto of PROVIDERS) {
         HandshakeType.encrypted_extensions,
         "EncryptedExtensions",
         A.decode_error,
-        /EncryptedExtensions: 1 unexpected trailing bytes/,
+        "trailing_bytes",
       ],
       [
         HandshakeType.certificate,
         "Certificate",
         A.decode_error,
-        /Certificate: 1 unexpected trailing bytes/,
+        "trailing_bytes",
       ],
       [
         HandshakeType.certificate_verify,
         "CertificateVerify",
         A.decode_error,
-        /CertificateVerify: 1 unexpected trailing bytes/,
+        "trailing_bytes",
       ],
       [
         HandshakeType.finished,
         "Finished",
         A.decode_error,
-        /Finished: verify_data is 33 bytes, expected 32/,
+        "finished_wrong_length",
       ],
       [
         HandshakeType.server_hello,
         "ServerHello",
         A.decode_error,
-        /ServerHello: 1 unexpected trailing bytes/,
+        "trailing_bytes",
       ],
     ] as const
   ) {
@@ -397,7 +397,7 @@ for (const crypto of PROVIDERS) {
       message: (t, body) =>
         t === HandshakeType.encrypted_extensions ? Uint8Array.of(0, 4, 0, X.padding, 0, 0) : body,
     });
-    await refused(r, A.unsupported_extension, /EncryptedExtensions carries the padding extension/);
+    await refused(r, A.unsupported_extension, "unsolicited_extension");
   });
 
   Deno.test(`malicious server: EncryptedExtensions with key_share is illegal_parameter [${crypto.name}]`, async () => {
@@ -419,7 +419,7 @@ for (const crypto of PROVIDERS) {
         return [{ ...sh, content: concat(sh.content, Uint8Array.of(8, 0)) }, ccs, ...rest];
       },
     });
-    await refused(r, A.unexpected_message, /spans a change of keys/);
+    await refused(r, A.unexpected_message, "handshake_message_spans_key_change");
   });
 
   Deno.test(`malicious server: application data under the handshake keys is unexpected_message [${crypto.name}]`, async () => {
@@ -430,7 +430,7 @@ for (const crypto of PROVIDERS) {
         ...recs.slice(2),
       ],
     });
-    await refused(r, A.unexpected_message, /application data before the handshake was complete/);
+    await refused(r, A.unexpected_message, "application_data_before_finished");
   });
 
   Deno.test(`malicious server: ChangeCipherSpec after its Finished is unexpected_message [${crypto.name}]`, async () => {
@@ -440,7 +440,7 @@ for (const crypto of PROVIDERS) {
         { type: ContentType.change_cipher_spec, content: Uint8Array.of(1), keys: "plaintext" },
       ],
     });
-    await assertAlert(r.client, A.unexpected_message, /ChangeCipherSpec after the handshake/);
+    await assertAlert(r.client, A.unexpected_message, "change_cipher_spec_after_handshake");
   });
 
   Deno.test(`malicious server: a flood of ChangeCipherSpec records is unexpected_message [${crypto.name}]`, async () => {
@@ -452,7 +452,7 @@ for (const crypto of PROVIDERS) {
     const r = await against({
       records: (recs) => [recs[0], ...Array(20).fill(ccs), ...recs.slice(2)],
     });
-    await refused(r, A.unexpected_message, /more than 16 records in a row that carry nothing/);
+    await refused(r, A.unexpected_message, "too_many_empty_records");
   });
 
   Deno.test(`malicious server: an alert from the server is a PeerAlert naming it [${crypto.name}]`, async () => {

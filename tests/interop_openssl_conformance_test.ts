@@ -97,10 +97,35 @@ for (
   });
 }
 
-/** Types `lines` into s_client one at a time (it reads a command per line). */
-async function type(client: Peer, lines: string[]): Promise<void> {
+const count = (text: string, re: RegExp) => text.match(re)?.length ?? 0;
+
+/** Waits until `peer` has printed `re` (global) at least `n` times. */
+async function waitForCount(peer: Peer, re: RegExp, n: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (count(peer.output, re) < n) {
+    if (Date.now() > deadline) {
+      throw new Error(`${count(peer.output, re)} of ${n} ${re} after 10 s:\n${peer.output}`);
+    }
+    await sleep(5);
+  }
+}
+
+/**
+ * Types KeyUpdate commands (`k`, or `K` to have ours answer) into s_client,
+ * one at a time: each once the server's trace shows the one before received
+ * (and, for `K`, answered). s_client acts on the first command of each read,
+ * so two lines read at once would be one KeyUpdate.
+ */
+async function type(client: Peer, server: Peer, lines: string[]): Promise<void> {
+  const received = /client → server +KeyUpdate/g, answered = /server → client +KeyUpdate/g;
   for (const line of lines) {
+    const before = {
+      received: count(server.output, received),
+      answered: count(server.output, answered),
+    };
     await client.write(line + "\n");
+    await waitForCount(server, received, before.received + 1);
+    if (line === "K") await waitForCount(server, answered, before.answered + 1);
     await sleep(15);
   }
 }
@@ -114,7 +139,7 @@ Deno.test({
     try {
       await client.waitFor(/Verify return code: 0/);
       for (const [command, round] of [["K", 1], ["k", 2], ["K", 3]] as const) {
-        await type(client, Array(30).fill(command));
+        await type(client, server.peer, Array(30).fill(command));
         await client.write(`round ${round}\n`);
         await client.waitFor(new RegExp(`^round ${round}$`, "m"));
       }
@@ -138,11 +163,12 @@ Deno.test({
     "openssl s_client k → serve: the 33rd KeyUpdate in a row without data is unexpected_message",
   ignore: !ok,
   async fn() {
-    const server = await startServe(serveArgs);
+    const server = await startServe([...serveArgs, "--trace"]);
     const client = sClient(server.port);
     try {
       await client.waitFor(/Verify return code: 0/);
-      await type(client, Array(33).fill("k"));
+      await type(client, server.peer, Array(32).fill("k"));
+      await client.write("k\n");
       await client.waitFor(/alert unexpected message/);
       await server.peer.waitFor(
         /failed: the peer sent more than 32 KeyUpdates in a row without application data \(sent alert unexpected_message\)/,

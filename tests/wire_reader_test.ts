@@ -7,15 +7,19 @@
  */
 
 import assert from "node:assert/strict";
-import { AlertDescription, TlsError } from "../lib/errors.ts";
+import { AlertDescription, TlsError, type TlsErrorCode } from "../lib/errors.ts";
 import { type FieldRecorder, Reader } from "../lib/wire/reader.ts";
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 
-/** Asserts that `f` throws a decode_error TlsError whose message matches `message`. */
-function decodeError(f: () => unknown, message: RegExp): void {
+/**
+ * Asserts that `f` throws a decode_error TlsError with `code`, whose message
+ * (naming the message and field) matches `message`.
+ */
+function decodeError(f: () => unknown, code: TlsErrorCode, message: RegExp): void {
   assert.throws(f, (e) => {
     assert.ok(e instanceof TlsError, `a TlsError, not ${e}`);
+    assert.equal(e.code, code, e.message);
     assert.equal(e.alert, AlertDescription.decode_error);
     assert.match(e.message, message);
     return true;
@@ -37,19 +41,29 @@ Deno.test("reader: integers are big-endian and advance the offset", () => {
 Deno.test("reader: every read past the end is decode_error naming the context and field", () => {
   decodeError(
     () => new Reader(bytes(), "ServerHello").u8("legacy_version"),
+    "message_truncated",
     /^ServerHello: legacy_version needs 1 bytes, only 0 left$/,
   );
-  decodeError(() => new Reader(bytes(1)).u16(), /u16 needs 2 bytes, only 1 left/);
-  decodeError(() => new Reader(bytes(1, 2)).u24(), /u24 needs 3 bytes, only 2 left/);
+  decodeError(
+    () => new Reader(bytes(1)).u16(),
+    "message_truncated",
+    /u16 needs 2 bytes, only 1 left/,
+  );
+  decodeError(
+    () => new Reader(bytes(1, 2)).u24(),
+    "message_truncated",
+    /u24 needs 3 bytes, only 2 left/,
+  );
   decodeError(
     () => new Reader(bytes(1, 2, 3)).bytes(4, "random"),
+    "message_truncated",
     /random needs 4 bytes, only 3 left/,
   );
 });
 
 Deno.test("reader: a failed read consumes nothing", () => {
   const r = new Reader(bytes(0xaa));
-  decodeError(() => r.u16(), /needs 2 bytes/);
+  decodeError(() => r.u16(), "message_truncated", /needs 2 bytes/);
   assert.equal(r.offset, 0);
   assert.equal(r.u8(), 0xaa);
 });
@@ -72,14 +86,17 @@ Deno.test("reader: vec8/vec16/vec24 read their length prefix, and refuse one lon
   r.end();
   decodeError(
     () => new Reader(bytes(3, 1, 2)).vec8("session id"),
+    "message_truncated",
     /session id needs 3 bytes, only 2 left/,
   );
   decodeError(
     () => new Reader(bytes(0, 5, 1)).vec16("extensions"),
+    "message_truncated",
     /extensions needs 5 bytes, only 1 left/,
   );
   decodeError(
     () => new Reader(bytes(0, 0)).vec24("certificate"),
+    "message_truncated",
     /certificate length needs 3 bytes, only 2 left/,
   );
 });
@@ -87,10 +104,12 @@ Deno.test("reader: vec8/vec16/vec24 read their length prefix, and refuse one lon
 Deno.test("reader: a vector shorter than its minimum is decode_error", () => {
   decodeError(
     () => new Reader(bytes(0)).vec8("compression methods", 1),
+    "vector_too_short",
     /compression methods is 0 bytes, at least 1 required/,
   );
   decodeError(
     () => new Reader(bytes(0, 1, 9)).vec16("key_exchange", 2),
+    "vector_too_short",
     /key_exchange is 1 bytes, at least 2 required/,
   );
   assert.deepEqual(new Reader(bytes(0, 0, 1, 7)).vec24("x", 1), bytes(7));
@@ -101,12 +120,20 @@ Deno.test("reader: sub-readers are bounded by their vector and name it in errors
   const sub = r.sub16("key_share");
   assert.equal(sub.context, "ClientHello: key_share");
   assert.equal(sub.u8(), 0xaa);
-  decodeError(() => sub.u16("group"), /^ClientHello: key_share: group needs 2 bytes, only 1 left$/);
+  decodeError(
+    () => sub.u16("group"),
+    "message_truncated",
+    /^ClientHello: key_share: group needs 2 bytes, only 1 left$/,
+  );
   assert.equal(r.u8(), 0xcc, "the outer reader is past the vector");
   r.end();
   assert.equal(new Reader(bytes(1, 5)).sub8("a").u8(), 5);
   assert.equal(new Reader(bytes(0, 0, 1, 6)).sub24("b").u8(), 6);
-  decodeError(() => new Reader(bytes(0, 0, 2, 6)).sub24("c"), /c needs 2 bytes, only 1 left/);
+  decodeError(
+    () => new Reader(bytes(0, 0, 2, 6)).sub24("c"),
+    "message_truncated",
+    /c needs 2 bytes, only 1 left/,
+  );
 });
 
 Deno.test("reader: u16List reads pairs, refusing an odd length, too few items or a short input", () => {
@@ -116,15 +143,18 @@ Deno.test("reader: u16List reads pairs, refusing an odd length, too few items or
   ]);
   decodeError(
     () => new Reader(bytes(0, 3, 0x13, 0x01, 0x13)).u16List("cipher_suites"),
+    "vector_odd_length",
     /cipher_suites has an odd length/,
   );
   decodeError(
     () => new Reader(bytes(0, 0)).u16List("supported_groups"),
+    "vector_too_short",
     /supported_groups is 0 bytes, at least 2 required/,
   );
   assert.deepEqual(new Reader(bytes(0, 0)).u16List("empty", 0), []);
   decodeError(
     () => new Reader(bytes(0, 4, 0, 1)).u16List("groups"),
+    "message_truncated",
     /groups needs 4 bytes, only 2 left/,
   );
 });
@@ -132,12 +162,16 @@ Deno.test("reader: u16List reads pairs, refusing an odd length, too few items or
 Deno.test("reader: end() refuses trailing bytes, at the top and in a sub-reader", () => {
   const r = new Reader(bytes(1, 2, 3), "EncryptedExtensions");
   r.u8();
-  decodeError(() => r.end(), /^EncryptedExtensions: 2 unexpected trailing bytes$/);
+  decodeError(
+    () => r.end(),
+    "trailing_bytes",
+    /^EncryptedExtensions: 2 unexpected trailing bytes$/,
+  );
   r.bytes(2);
   r.end();
   const sub = new Reader(bytes(0, 2, 1, 2)).sub16("alpn");
   sub.u8();
-  decodeError(() => sub.end(), /alpn: 1 unexpected trailing bytes/);
+  decodeError(() => sub.end(), "trailing_bytes", /alpn: 1 unexpected trailing bytes/);
 });
 
 Deno.test("reader: no truncation of a well-formed structure is anything but decode_error", () => {
@@ -154,22 +188,27 @@ Deno.test("reader: no truncation of a well-formed structure is anything but deco
   };
   parse(whole);
   for (let n = 0; n < whole.length; n++) {
-    decodeError(() => parse(whole.subarray(0, n)), /^extension/);
+    decodeError(() => parse(whole.subarray(0, n)), "message_truncated", /^extension/);
   }
-  decodeError(() => parse(bytes(...whole, 0)), /1 unexpected trailing bytes/);
+  decodeError(() => parse(bytes(...whole, 0)), "trailing_bytes", /1 unexpected trailing bytes/);
 });
 
 Deno.test("reader: u32 is unsigned big-endian", () => {
   const r = new Reader(bytes(0xff, 0xff, 0xff, 0xfe, 0, 0, 1, 0));
   assert.equal(r.u32(), 0xfffffffe);
   assert.equal(r.u32(), 256);
-  decodeError(() => r.u32("ticket_lifetime"), /ticket_lifetime needs 4 bytes, only 0 left/);
+  decodeError(
+    () => r.u32("ticket_lifetime"),
+    "message_truncated",
+    /ticket_lifetime needs 4 bytes, only 0 left/,
+  );
 });
 
 Deno.test("reader: u8List reads one-byte items, at least `min`", () => {
   assert.deepEqual(new Reader(bytes(2, 0, 1)).u8List("ke_modes", 1, "mode"), bytes(0, 1));
   decodeError(
     () => new Reader(bytes(0)).u8List("ke_modes", 1, "mode"),
+    "vector_too_short",
     /ke_modes is 0 bytes, at least 1 required/,
   );
 });

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { AlertDescription, TlsError } from "../errors.ts";
+import { TlsError } from "../errors.ts";
 import type { ClientConfig, HandshakeInfo, ServerConfig } from "../config.ts";
 import type { KeySchedule } from "../crypto/key_schedule.ts";
 import type { CryptoProvider } from "../crypto/provider.ts";
@@ -87,7 +87,7 @@ export class HandshakeDriver implements HandshakeIO {
     const waiter = this.#waiter;
     if (!waiter) {
       throw new TlsError(
-        AlertDescription.internal_error,
+        "internal_error",
         "the handshake is not waiting for a message",
       );
     }
@@ -123,7 +123,7 @@ export class HandshakeDriver implements HandshakeIO {
     });
     if (!types.includes(msg.type)) {
       throw new TlsError(
-        AlertDescription.unexpected_message,
+        "unexpected_handshake_message",
         `expected ${types.map(messageName).join(" or ")}, received ${messageName(msg.type)}`,
       );
     }

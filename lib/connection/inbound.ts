@@ -9,7 +9,7 @@
  * @module
  */
 
-import { AlertDescription, AlertLevel, PeerAlert, TlsError } from "../errors.ts";
+import { AlertDescription, AlertLevel, PeerAlert, TlsError, type TlsErrorCode } from "../errors.ts";
 import { ContentType } from "../codepoints.ts";
 import { DEFAULT_LIMITS } from "../config.ts";
 import type { MaybePromise } from "../crypto/provider.ts";
@@ -219,7 +219,7 @@ export class Inbound {
       // A peer that fails before it has keys sends its alert in the clear (e.g. a client refusing our ServerHello).
       if (!(rec.type === ContentType.alert && !core.info)) {
         throw new TlsError(
-          AlertDescription.unexpected_message,
+          "plaintext_after_encryption",
           `received a plaintext ${ContentType.name(rec.type)} record after encryption started`,
         );
       }
@@ -249,7 +249,7 @@ export class Inbound {
         }
         if (!core.info) {
           throw new TlsError(
-            AlertDescription.unexpected_message,
+            "application_data_before_finished",
             "received application data before the handshake was complete",
           );
         }
@@ -260,7 +260,7 @@ export class Inbound {
         return;
       default:
         throw new TlsError(
-          AlertDescription.unexpected_message,
+          "unexpected_encrypted_content_type",
           `received an encrypted ${ContentType.name(opened.type)} record`,
         );
     }
@@ -283,14 +283,14 @@ export class Inbound {
       }
       return this.#skipEarlyData(
         rec,
-        AlertDescription.bad_record_mac,
+        "bad_record_mac",
         `a record failed to decrypt (bad_record_mac) under the ${this.#read.epoch} keys`,
       );
     }
     if (skip === "encrypted" && rec.type === ContentType.application_data && !this.#read.cipher) {
       return this.#skipEarlyData(
         rec,
-        AlertDescription.unexpected_message,
+        "application_data_before_finished",
         "received application data before the handshake was complete",
       );
     }
@@ -298,7 +298,7 @@ export class Inbound {
   }
 
   /** Counts a skipped early data record; past the limit, it is what it would be otherwise. */
-  #skipEarlyData(rec: RawRecord, alert: number, what: string): undefined {
+  #skipEarlyData(rec: RawRecord, code: TlsErrorCode, what: string): undefined {
     this.#core.trace({
       kind: "early_data_skipped",
       bytes: rec.header.length + rec.fragment.length,
@@ -306,7 +306,7 @@ export class Inbound {
     this.#earlyData.bytes += rec.fragment.length;
     if (this.#earlyData.bytes > MAX_SKIPPED_EARLY_DATA) {
       throw new TlsError(
-        alert,
+        code,
         `${what}, past the ${MAX_SKIPPED_EARLY_DATA} bytes of declined early data skipped`,
       );
     }
@@ -318,7 +318,7 @@ export class Inbound {
     this.#earlyDataLeft! -= data.length;
     if (this.#earlyDataLeft! < 0) {
       throw new TlsError(
-        AlertDescription.unexpected_message,
+        "too_much_early_data",
         "the client sent more early data than max_early_data_size",
       );
     }
@@ -329,7 +329,7 @@ export class Inbound {
   #checkNotInterleaved(type: number): void {
     if (this.#joiner.pending) {
       throw new TlsError(
-        AlertDescription.unexpected_message,
+        "record_interleaved_with_handshake_message",
         `a ${ContentType.name(type)} record arrived in the middle of a handshake message`,
       );
     }
@@ -343,19 +343,19 @@ export class Inbound {
   #handleChangeCipherSpec(rec: RawRecord): void {
     if (this.#core.info) {
       throw new TlsError(
-        AlertDescription.unexpected_message,
+        "change_cipher_spec_after_handshake",
         "received ChangeCipherSpec after the handshake",
       );
     }
     if (this.#core.role === "server" && !this.#helloReceived) {
       throw new TlsError(
-        AlertDescription.unexpected_message,
+        "change_cipher_spec_before_client_hello",
         "received ChangeCipherSpec before the ClientHello",
       );
     }
     if (rec.fragment.length !== 1 || rec.fragment[0] !== 1) {
       throw new TlsError(
-        AlertDescription.unexpected_message,
+        "invalid_change_cipher_spec",
         "received a ChangeCipherSpec record whose body is not the single byte 0x01",
       );
     }
@@ -371,7 +371,7 @@ export class Inbound {
   #ignored(what: string): void {
     if (++this.#ignoredRecords > this.#limits.ignoredRecords) {
       throw new TlsError(
-        AlertDescription.unexpected_message,
+        "too_many_empty_records",
         `received more than ${this.#limits.ignoredRecords} records in a row that carry nothing ` +
           `(the last one ${what})`,
       );
@@ -383,7 +383,7 @@ export class Inbound {
     this.#handshakeBytes += rec.header.length + rec.fragment.length;
     if (this.#handshakeBytes > this.#limits.handshakeBytes) {
       throw new TlsError(
-        AlertDescription.unexpected_message,
+        "handshake_too_long",
         `the peer sent more than ${this.#limits.handshakeBytes} bytes without completing the handshake`,
       );
     }
@@ -410,11 +410,11 @@ export class Inbound {
   #handleAlert(content: Uint8Array): void {
     // RFC 8446 §5.4 (and §5.1): an alert record with no content is unexpected_message.
     if (content.length === 0) {
-      throw new TlsError(AlertDescription.unexpected_message, "received an empty alert record");
+      throw new TlsError("empty_alert_record", "received an empty alert record");
     }
     if (content.length !== 2) {
       throw new TlsError(
-        AlertDescription.decode_error,
+        "alert_record_wrong_length",
         `received an alert record of ${content.length} bytes, not 2`,
       );
     }
@@ -422,7 +422,7 @@ export class Inbound {
     this.#core.trace({ kind: "alert", from: this.#core.peer, level, description });
     if (level !== AlertLevel.warning && level !== AlertLevel.fatal) {
       throw new TlsError(
-        AlertDescription.illegal_parameter,
+        "alert_unknown_level",
         `received an alert with unknown level ${level}`,
       );
     }
@@ -442,7 +442,7 @@ export class Inbound {
   #checkKeyChange(): void {
     if (this.#joiner.pending) {
       throw new TlsError(
-        AlertDescription.unexpected_message,
+        "handshake_message_spans_key_change",
         "a handshake message spans a change of keys",
       );
     }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { AlertDescription, TlsError } from "../errors.ts";
+import { TlsError } from "../errors.ts";
 import { ContentType, ExtensionType, HandshakeType } from "../codepoints.ts";
 import { type ClientConfig, DEFAULT_LIMITS } from "../config.ts";
 import { findExtension } from "../handshake/extensions.ts";
@@ -57,7 +57,7 @@ export class PostHandshake {
       return;
     }
     throw new TlsError(
-      AlertDescription.unexpected_message,
+      "handshake_message_after_handshake",
       `received ${messageName(msg.type)} after the handshake`,
     );
   }
@@ -136,7 +136,7 @@ export class PostHandshake {
   #countKeyUpdate(): void {
     if (++this.#keyUpdatesInARow > this.#maxKeyUpdatesInARow) {
       throw new TlsError(
-        AlertDescription.unexpected_message,
+        "too_many_key_updates",
         `the peer sent more than ${this.#maxKeyUpdatesInARow} KeyUpdates in a row ` +
           "without application data",
       );

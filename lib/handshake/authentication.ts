@@ -7,7 +7,7 @@
  * @module
  */
 
-import { AlertDescription, TlsError } from "../errors.ts";
+import { TlsError } from "../errors.ts";
 import { HandshakeType } from "../codepoints.ts";
 import type { KeySchedule } from "../crypto/key_schedule.ts";
 import type { SigningKey } from "../crypto/provider.ts";
@@ -66,7 +66,7 @@ export function decodePeerCertificate(flow: HandshakeFlow, msg: HandshakeMessage
   const cert = decodeCertificate(msg.body);
   if (cert.context.length !== 0) {
     throw new TlsError(
-      AlertDescription.illegal_parameter,
+      "certificate_context_not_empty",
       `the ${flow.peer}'s Certificate has a non-empty request context`,
     );
   }
@@ -100,10 +100,7 @@ export async function readFinished(flow: HandshakeFlow, schedule: KeySchedule): 
   const ok = constantTimeEqual(got, schedule.finished(flow.peer, flow.hash()));
   flow.io.trace({ kind: "finished", from: flow.peer, verifyData: got, ok });
   if (!ok) {
-    throw new TlsError(
-      AlertDescription.decrypt_error,
-      `the ${flow.peer}'s Finished does not match the handshake`,
-    );
+    throw new TlsError("bad_finished", `the ${flow.peer}'s Finished does not match the handshake`);
   }
   flow.accept(msg);
 }

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { AlertDescription, TlsError } from "../errors.ts";
+import { TlsError } from "../errors.ts";
 import {
   ExtensionType,
   HandshakeType,
@@ -201,7 +201,7 @@ export class ClientHandshake {
       sh = await this.#readServerHello();
       if (isHelloRetryRequest(sh)) {
         throw new TlsError(
-          AlertDescription.unexpected_message,
+          "second_hello_retry_request",
           "the server sent a second HelloRetryRequest",
         );
       }
@@ -453,7 +453,7 @@ export class ClientHandshake {
     // RFC 8446 Appendix D.5: SSL 3.0 or older in legacy_version is refused, whatever else is said.
     if (sh.legacyVersion <= ProtocolVersion.SSLv3) {
       throw new TlsError(
-        AlertDescription.protocol_version,
+        "legacy_version_too_old",
         `the ServerHello's legacy_version is ${
           versionName(sh.legacyVersion)
         }; SSL 3.0 and older are refused`,
@@ -468,7 +468,7 @@ export class ClientHandshake {
           ? " (and its random carries the downgrade sentinel)"
           : "";
       throw new TlsError(
-        AlertDescription.protocol_version,
+        "server_chose_old_version",
         `the server chose ${
           versionName(sh.legacyVersion)
         }, but this client speaks only TLS 1.3${why}`,
@@ -477,32 +477,29 @@ export class ClientHandshake {
     const version = decodeSelectedVersion(versions);
     if (version !== ProtocolVersion.TLSv1_3) {
       throw new TlsError(
-        AlertDescription.illegal_parameter,
+        "selected_unoffered_version",
         `the server selected version ${versionName(version)}, which was not offered`,
       );
     }
     if (sh.legacyVersion !== ProtocolVersion.TLSv1_2) {
       throw new TlsError(
-        AlertDescription.illegal_parameter,
+        "server_hello_legacy_version",
         "ServerHello: legacy_version is not 0x0303",
       );
     }
     if (!constantTimeEqual(sh.legacySessionIdEcho, s.hello.legacySessionId)) {
       throw new TlsError(
-        AlertDescription.illegal_parameter,
+        "session_id_echo_mismatch",
         "ServerHello: legacy_session_id_echo does not match",
       );
     }
     if (sh.legacyCompressionMethod !== 0) {
-      throw new TlsError(
-        AlertDescription.illegal_parameter,
-        "ServerHello: legacy_compression_method is not 0",
-      );
+      throw new TlsError("compression_not_null", "ServerHello: legacy_compression_method is not 0");
     }
     const suite = this.#prefs.suites.find((ours) => ours.id === sh.cipherSuite);
     if (!suite) {
       throw new TlsError(
-        AlertDescription.illegal_parameter,
+        "selected_unoffered_cipher_suite",
         `the server chose cipher suite 0x${
           sh.cipherSuite.toString(16).padStart(4, "0")
         }, which was not offered`,
@@ -511,7 +508,7 @@ export class ClientHandshake {
     // RFC 8446 §4.1.4: after a HelloRetryRequest the ServerHello must keep its suite.
     if (s.suite && suite !== s.suite) {
       throw new TlsError(
-        AlertDescription.illegal_parameter,
+        "cipher_suite_changed_after_retry",
         "the ServerHello changed the cipher suite chosen by the HelloRetryRequest",
       );
     }
@@ -550,21 +547,21 @@ export class ClientHandshake {
     const index = decodeSelectedIdentity(ext);
     if (index !== 0) {
       throw new TlsError(
-        AlertDescription.illegal_parameter,
+        "selected_unoffered_psk",
         `the server selected PSK ${index}, but only one was offered`,
       );
     }
     // RFC 8446 §4.2.11: the server must pick a suite with the PSK's hash.
     if (suite.hash.name !== s.psk!.suite.hash.name) {
       throw new TlsError(
-        AlertDescription.illegal_parameter,
+        "psk_suite_hash_mismatch",
         `the server accepted the PSK with ${suite.name}, whose hash is not the PSK's`,
       );
     }
     const dhe = findExtension(sh.extensions, ExtensionType.key_share) !== undefined;
     if (!this.#pskModes().includes(dhe ? "psk_dhe_ke" : "psk_ke")) {
       throw new TlsError(
-        dhe ? AlertDescription.illegal_parameter : AlertDescription.missing_extension,
+        dhe ? "psk_ke_with_key_share" : "psk_dhe_ke_without_key_share",
         `the server accepted the PSK ${
           dhe ? "with a key_share, but psk_dhe_ke" : "without a key_share, but psk_ke"
         } was not offered`,
@@ -591,13 +588,13 @@ export class ClientHandshake {
     if (group !== undefined) {
       if (!this.#prefs.groups.includes(group)) {
         throw new TlsError(
-          AlertDescription.illegal_parameter,
+          "retry_group_not_offered",
           `the HelloRetryRequest asks for group ${NamedGroup.name(group)}, which was not offered`,
         );
       }
       if (s.shares.some((share) => share.group === group)) {
         throw new TlsError(
-          AlertDescription.illegal_parameter,
+          "retry_group_already_shared",
           `the HelloRetryRequest asks for group ${
             NamedGroup.name(group)
           }, which already had a key share`,
@@ -605,7 +602,7 @@ export class ClientHandshake {
       }
     } else if (!cookieExt) {
       throw new TlsError(
-        AlertDescription.illegal_parameter,
+        "retry_without_change",
         "the HelloRetryRequest would not change the ClientHello",
       );
     }
@@ -677,13 +674,13 @@ export class ClientHandshake {
     if (s.pskMode !== "psk_ke") {
       const ext = findExtension(sh.extensions, ExtensionType.key_share);
       if (!ext) {
-        throw new TlsError(AlertDescription.missing_extension, "the ServerHello has no key_share");
+        throw new TlsError("missing_key_share", "the ServerHello has no key_share");
       }
       const entry = decodeServerKeyShare(ext);
       const share = s.shares.find((share) => share.group === entry.group);
       if (!share) {
         throw new TlsError(
-          AlertDescription.illegal_parameter,
+          "selected_unoffered_group",
           `the server's key share is for ${
             NamedGroup.name(entry.group)
           }, for which no share was sent`,
@@ -708,7 +705,7 @@ export class ClientHandshake {
     const sni = findExtension(exts, ExtensionType.server_name);
     if (sni && sni.length !== 0) {
       throw new TlsError(
-        AlertDescription.decode_error,
+        "server_name_ack_not_empty",
         "EncryptedExtensions: server_name is not empty",
       );
     }
@@ -718,7 +715,7 @@ export class ClientHandshake {
       // RFC 7301 §3.1: exactly one protocol, one the client offered.
       if (chosen.length !== 1 || !this.#config.alpn?.includes(chosen[0])) {
         throw new TlsError(
-          AlertDescription.illegal_parameter,
+          "selected_unoffered_application_protocol",
           `the server chose ALPN ${JSON.stringify(chosen)}, which was not offered`,
         );
       }
@@ -744,13 +741,13 @@ export class ClientHandshake {
     }
     if (ext.length !== 0) {
       throw new TlsError(
-        AlertDescription.decode_error,
+        "early_data_ack_not_empty",
         "EncryptedExtensions: early_data is not empty",
       );
     }
     if (!s.pskMode || (s.psk!.alpn ?? "") !== (s.alpn ?? "")) {
       throw new TlsError(
-        AlertDescription.illegal_parameter,
+        "early_data_accepted_wrongly",
         s.pskMode
           ? "the server accepted early data with another ALPN protocol than the ticket's"
           : "the server accepted early data without accepting the PSK",
@@ -785,14 +782,14 @@ export class ClientHandshake {
     const algs = findExtension(cr.extensions, ExtensionType.signature_algorithms);
     if (!algs) {
       throw new TlsError(
-        AlertDescription.missing_extension,
+        "missing_signature_algorithms",
         "the CertificateRequest has no signature_algorithms",
       );
     }
     // RFC 8446 §4.3.2: the context is empty during the handshake.
     if (cr.context.length !== 0) {
       throw new TlsError(
-        AlertDescription.illegal_parameter,
+        "certificate_request_context_not_empty",
         "the CertificateRequest context is not empty",
       );
     }
@@ -808,7 +805,7 @@ export class ClientHandshake {
     const cert = auth.decodePeerCertificate(this.#flow, msg);
     // RFC 8446 §4.4.2.4: an empty server Certificate is a decode_error.
     if (cert.entries.length === 0) {
-      throw new TlsError(AlertDescription.decode_error, "the server sent no certificate");
+      throw new TlsError("server_sent_no_certificate", "the server sent no certificate");
     }
     for (const e of cert.entries) {
       checkReplyExtensions(e.extensions, HandshakeType.certificate, this.#s.offered, new Set());

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { AlertDescription, TlsError } from "../errors.ts";
+import { TlsError } from "../errors.ts";
 import { ExtensionType } from "../codepoints.ts";
 import { type FieldRecorder, Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
@@ -58,7 +58,7 @@ export function readExtensions(r: Reader, what: ExtensionContext, min = 0): Exte
     if (list.recorder) recordBody(list.recorder, type, data, what);
     if (seen.has(type)) {
       throw new TlsError(
-        AlertDescription.illegal_parameter,
+        "duplicate_extension",
         `${what}: the ${ExtensionType.name(type)} extension appears twice`,
       );
     }
@@ -116,7 +116,7 @@ export function decodeServerName(
       if (nameType !== 0) continue;
       if (host !== undefined) {
         throw new TlsError(
-          AlertDescription.illegal_parameter,
+          "server_name_multiple_host_names",
           "server_name: more than one host_name",
         );
       }
@@ -124,13 +124,13 @@ export function decodeServerName(
         host = decoder.decode(name);
       } catch {
         throw new TlsError(
-          AlertDescription.decode_error,
+          "server_name_not_utf8",
           "server_name: host_name is not valid UTF-8",
         );
       }
       if (!/^[\x21-\x7e]+$/.test(host)) {
         throw new TlsError(
-          AlertDescription.illegal_parameter,
+          "server_name_not_printable",
           "server_name: host_name is not printable ASCII",
         );
       }
@@ -191,7 +191,7 @@ export function decodeClientVersions(data: Uint8Array, recorder?: FieldRecorder)
   return body(data, ExtensionType.supported_versions, (r) => {
     const list = r.sub8("versions", 2);
     if (list.remaining % 2) {
-      throw new TlsError(AlertDescription.decode_error, "supported_versions has an odd length");
+      throw new TlsError("vector_odd_length", "supported_versions has an odd length");
     }
     const out: number[] = [];
     while (list.remaining) out.push(list.u16("version"));
@@ -237,7 +237,7 @@ export function decodeClientKeyShares(
       // RFC 8446 §4.2.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same group."
       if (out.some((o) => o.group === e.group)) {
         throw new TlsError(
-          AlertDescription.illegal_parameter,
+          "duplicate_key_share",
           "key_share: two shares for one group",
         );
       }

@@ -1,7 +1,8 @@
 /**
  * What a handshake state machine may do: read the next handshake message,
- * queue messages to send, and change keys. The connection implements it;
- * the handshake code never sees records or sockets.
+ * queue messages to send, and change keys. The connection's private driver
+ * (lib/connection/driver.ts) implements it; the handshake code never sees
+ * records or sockets, and users of `Connection` never see this interface.
  *
  * @module
  */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { AlertDescription, TlsError } from "../errors.ts";
+import { TlsError } from "../errors.ts";
 import { HandshakeType, KeyUpdateRequest } from "../codepoints.ts";
 import { type FieldRecorder, Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
@@ -55,7 +55,7 @@ export function decodeClientHello(body: Uint8Array, recorder?: FieldRecorder): C
   const legacySessionId = r.vec8("legacy_session_id");
   if (legacySessionId.length > 32) {
     throw new TlsError(
-      AlertDescription.decode_error,
+      "legacy_session_id_too_long",
       "ClientHello: legacy_session_id longer than 32 bytes",
     );
   }
@@ -102,7 +102,7 @@ export function decodeServerHello(body: Uint8Array, recorder?: FieldRecorder): S
   const legacySessionIdEcho = r.vec8("legacy_session_id_echo");
   if (legacySessionIdEcho.length > 32) {
     throw new TlsError(
-      AlertDescription.decode_error,
+      "legacy_session_id_too_long",
       "ServerHello: legacy_session_id_echo longer than 32 bytes",
     );
   }
@@ -251,7 +251,7 @@ export function decodeFinished(
 ): Uint8Array {
   if (body.length !== hashLen) {
     throw new TlsError(
-      AlertDescription.decode_error,
+      "finished_wrong_length",
       `Finished: verify_data is ${body.length} bytes, expected ${hashLen}`,
     );
   }
@@ -283,7 +283,7 @@ export function decodeNewSessionTicket(
   // RFC 8446 §4.6.1: "Servers MUST NOT use any value greater than 604800 seconds."
   if (lifetime > 604800) {
     throw new TlsError(
-      AlertDescription.illegal_parameter,
+      "ticket_lifetime_too_long",
       "NewSessionTicket: lifetime over 7 days",
     );
   }
@@ -310,7 +310,7 @@ export function decodeKeyUpdate(body: Uint8Array, recorder?: FieldRecorder): boo
     request !== KeyUpdateRequest.update_requested
   ) {
     throw new TlsError(
-      AlertDescription.illegal_parameter,
+      "key_update_invalid_request",
       `KeyUpdate: request_update is ${request}, not 0 or 1`,
     );
   }

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { AlertDescription, TlsError } from "../errors.ts";
+import { TlsError } from "../errors.ts";
 import {
   CipherSuite,
   ExtensionType,
@@ -215,7 +215,7 @@ export class ServerHandshake {
     // RFC 8446 Appendix D.5: SSL 3.0 or older in legacy_version is refused, whatever else is offered.
     if (ch.legacyVersion <= ProtocolVersion.SSLv3) {
       throw new TlsError(
-        AlertDescription.protocol_version,
+        "legacy_version_too_old",
         `the ClientHello's legacy_version is ${
           versionName(ch.legacyVersion)
         }; SSL 3.0 and older are refused`,
@@ -224,7 +224,7 @@ export class ServerHandshake {
     const versions = findExtension(ch.extensions, ExtensionType.supported_versions);
     if (!versions) {
       throw new TlsError(
-        AlertDescription.protocol_version,
+        "client_lacks_tls13",
         `the client offers only ${
           versionName(ch.legacyVersion)
         } (no supported_versions); this server speaks only TLS 1.3`,
@@ -236,14 +236,14 @@ export class ServerHandshake {
         ", ",
       );
       throw new TlsError(
-        AlertDescription.protocol_version,
+        "client_lacks_tls13",
         `the client offers ${names || "no versions"}, not TLS 1.3; this server speaks only TLS 1.3`,
       );
     }
     // RFC 8446 §4.1.2: TLS 1.3 ClientHellos carry exactly one compression method, null.
     if (ch.legacyCompressionMethods.length !== 1 || ch.legacyCompressionMethods[0] !== 0) {
       throw new TlsError(
-        AlertDescription.illegal_parameter,
+        "compression_not_null",
         "ClientHello: legacy_compression_methods is not just null (0)",
       );
     }
@@ -251,7 +251,7 @@ export class ServerHandshake {
     const psk = ch.extensions.findIndex((e) => e.type === ExtensionType.pre_shared_key);
     if (psk >= 0 && psk !== ch.extensions.length - 1) {
       throw new TlsError(
-        AlertDescription.illegal_parameter,
+        "psk_not_last_extension",
         "ClientHello: pre_shared_key is not the last extension",
       );
     }
@@ -278,7 +278,7 @@ export class ServerHandshake {
     const suite = this.#prefs.suites.find((s) => ch.cipherSuites.includes(s.id));
     if (!suite) {
       throw new TlsError(
-        AlertDescription.handshake_failure,
+        "no_common_cipher_suite",
         `no cipher suite in common (the client offers ${
           listNames(ch.cipherSuites, CipherSuite.name)
         })`,
@@ -301,7 +301,7 @@ export class ServerHandshake {
       // RFC 8446 §4.2.8: shares only for groups in supported_groups.
       if (!clientGroups.includes(s.group)) {
         throw new TlsError(
-          AlertDescription.illegal_parameter,
+          "key_share_group_not_supported",
           `ClientHello: a key share for ${
             NamedGroup.name(s.group)
           }, which is not in supported_groups`,
@@ -315,7 +315,7 @@ export class ServerHandshake {
       groups.find(usable);
     if (group === undefined) {
       throw new TlsError(
-        AlertDescription.handshake_failure,
+        "no_common_group",
         `no group in common (the client offers ${listNames(clientGroups, NamedGroup.name)})`,
       );
     }
@@ -334,7 +334,7 @@ export class ServerHandshake {
     const scheme = chooseScheme(key, clientSchemes);
     if (scheme === undefined) {
       throw new TlsError(
-        AlertDescription.handshake_failure,
+        "no_common_signature_scheme",
         `no signature scheme in common for this server's ${
           key.schemes.map(SignatureScheme.name).join("/")
         } key (the client accepts ${listNames(clientSchemes, SignatureScheme.name)})`,
@@ -353,7 +353,7 @@ export class ServerHandshake {
     // RFC 7301 §3.2: no protocol in common is a no_application_protocol alert.
     if (alpn === undefined) {
       throw new TlsError(
-        AlertDescription.no_application_protocol,
+        "no_common_application_protocol",
         `no ALPN protocol in common (the client offers ${offered.join(", ")}; this server accepts ${
           ours.join(", ")
         })`,
@@ -421,7 +421,7 @@ export class ServerHandshake {
     const first = s.hello;
     const second = this.#readClientHello(msg);
     const changed = (what: string) =>
-      new TlsError(AlertDescription.illegal_parameter, `the second ClientHello changed ${what}`);
+      new TlsError("retry_client_hello_changed", `the second ClientHello changed ${what}`);
     if (second.legacyVersion !== first.legacyVersion) throw changed("legacy_version");
     if (!constantTimeEqual(second.random, first.random)) throw changed("the random");
     if (!constantTimeEqual(second.legacySessionId, first.legacySessionId)) {
@@ -442,30 +442,21 @@ export class ServerHandshake {
       if (!a.has(type)) throw changed(`its extensions (added ${ExtensionType.name(type)})`);
     }
     if (findExtension(second.extensions, ExtensionType.early_data)) {
-      throw new TlsError(
-        AlertDescription.illegal_parameter,
-        "the second ClientHello offers early data",
-      );
+      throw new TlsError("early_data_after_retry", "the second ClientHello offers early data");
     }
     const cookie = findExtension(second.extensions, ExtensionType.cookie);
     if (!cookie) {
-      throw new TlsError(
-        AlertDescription.missing_extension,
-        "the second ClientHello does not echo the cookie",
-      );
+      throw new TlsError("retry_cookie_missing", "the second ClientHello does not echo the cookie");
     }
     if (!constantTimeEqual(decodeCookie(cookie), s.cookie!)) throw changed("the cookie");
     const sharesExt = findExtension(second.extensions, ExtensionType.key_share);
     if (!sharesExt) {
-      throw new TlsError(
-        AlertDescription.missing_extension,
-        "the second ClientHello has no key_share extension",
-      );
+      throw new TlsError("missing_key_share", "the second ClientHello has no key_share extension");
     }
     const shares = decodeClientKeyShares(sharesExt);
     if (shares.length !== 1 || shares[0].group !== s.group) {
       throw new TlsError(
-        AlertDescription.illegal_parameter,
+        "retry_key_share_wrong",
         `the second ClientHello does not hold exactly one key share, for ${
           NamedGroup.name(s.group)
         }`,
@@ -506,7 +497,7 @@ export class ServerHandshake {
       : "none";
     if (!s.psk && !this.#config.certificate) {
       throw new TlsError(
-        AlertDescription.handshake_failure,
+        "no_psk_and_no_certificate",
         "the client offered no PSK this server holds, and it has no certificate",
       );
     }
@@ -638,7 +629,7 @@ export class ServerHandshake {
   async #readEndOfEarlyData(): Promise<void> {
     const msg = await this.#flow.expect(HandshakeType.end_of_early_data);
     if (msg.body.length !== 0) {
-      throw new TlsError(AlertDescription.decode_error, "EndOfEarlyData is not empty");
+      throw new TlsError("end_of_early_data_not_empty", "EndOfEarlyData is not empty");
     }
     this.#flow.accept(msg);
     await this.#flow.readKeys(this.#s.schedule, "handshake");
@@ -654,7 +645,7 @@ export class ServerHandshake {
       // RFC 8446 §4.4.2.4: a server that requires a certificate answers none with certificate_required.
       if (clientAuth.required) {
         throw new TlsError(
-          AlertDescription.certificate_required,
+          "client_certificate_required",
           "the client sent no certificate, and one is required",
         );
       }
@@ -688,19 +679,16 @@ interface RequiredExtensions {
 function requiredExtensions(ch: ClientHello): RequiredExtensions {
   const supportedGroups = findExtension(ch.extensions, ExtensionType.supported_groups);
   if (!supportedGroups) {
-    throw new TlsError(
-      AlertDescription.missing_extension,
-      "ClientHello: no supported_groups extension",
-    );
+    throw new TlsError("missing_supported_groups", "ClientHello: no supported_groups extension");
   }
   const keyShare = findExtension(ch.extensions, ExtensionType.key_share);
   if (!keyShare) {
-    throw new TlsError(AlertDescription.missing_extension, "ClientHello: no key_share extension");
+    throw new TlsError("missing_key_share", "ClientHello: no key_share extension");
   }
   const signatureAlgorithms = findExtension(ch.extensions, ExtensionType.signature_algorithms);
   if (!signatureAlgorithms) {
     throw new TlsError(
-      AlertDescription.missing_extension,
+      "missing_signature_algorithms",
       "ClientHello: no signature_algorithms extension",
     );
   }

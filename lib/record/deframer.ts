@@ -6,7 +6,7 @@
  * @module
  */
 
-import { AlertDescription, TlsError } from "../errors.ts";
+import { TlsError } from "../errors.ts";
 import { ContentType } from "../codepoints.ts";
 
 /** RFC 8446 §5.1: the largest TLSPlaintext.fragment. */
@@ -158,20 +158,20 @@ export class Deframer {
     const length = (b[s + 3] << 8) | b[s + 4];
     if (!ContentType.has(type) || type === ContentType.invalid) {
       throw new TlsError(
-        AlertDescription.unexpected_message,
+        "record_unknown_content_type",
         `received a record of unknown content type ${type}` + plainTextHint(b.subarray(s, s + 5)),
       );
     }
     // RFC 8446 §5.1: legacy_record_version is ignored, but it is 0x03xx in every TLS record.
     if (b[s + 1] !== 3) {
       throw new TlsError(
-        AlertDescription.decode_error,
+        "record_bad_version",
         `record version 0x${version.toString(16)} is not TLS`,
       );
     }
     if (length > MAX_CIPHERTEXT) {
       throw new TlsError(
-        AlertDescription.record_overflow,
+        "record_overflow",
         `received a record of ${length} bytes, more than the ${MAX_CIPHERTEXT} allowed`,
       );
     }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { AlertDescription, TlsError } from "../errors.ts";
+import { TlsError } from "../errors.ts";
 import { type HandshakeMessage, messageName } from "../handshake/messages.ts";
 
 /** Collects handshake bytes and yields whole messages. */
@@ -34,7 +34,7 @@ export class HandshakeJoiner {
     // RFC 8446 §5.1: "Implementations MUST NOT send zero-length fragments of Handshake types."
     if (fragment.length === 0) {
       throw new TlsError(
-        AlertDescription.unexpected_message,
+        "empty_handshake_record",
         "received a zero-length handshake record",
       );
     }
@@ -51,7 +51,7 @@ export class HandshakeJoiner {
     // (decode_error, as rustls answers a handshake payload that is too large).
     if (bodyLength > this.#maxMessage) {
       throw new TlsError(
-        AlertDescription.decode_error,
+        "handshake_message_too_large",
         `received a ${messageName(head[0])} message of ${bodyLength} bytes, ` +
           `more than the ${this.#maxMessage} this side accepts`,
       );

@@ -178,7 +178,7 @@ export function openRecord(dir: Direction, rec: RawRecord): MaybePromise<OpenedR
   if (!cipher || rec.type !== ContentType.application_data) {
     if (rec.fragment.length > MAX_PLAINTEXT) {
       throw new TlsError(
-        AlertDescription.record_overflow,
+        "plaintext_record_overflow",
         `received a plaintext record of ${rec.fragment.length} bytes, more than 2^14`,
       );
     }
@@ -186,13 +186,13 @@ export function openRecord(dir: Direction, rec: RawRecord): MaybePromise<OpenedR
   }
   if (rec.fragment.length < cipher.tagLength + 1) {
     throw new TlsError(
-      AlertDescription.bad_record_mac,
+      "record_too_short_for_tag",
       "received an encrypted record too short to hold a tag",
     );
   }
   const failed = () =>
     new TlsError(
-      AlertDescription.bad_record_mac,
+      "bad_record_mac",
       `a record failed to decrypt (bad_record_mac) under the ${dir.epoch} keys`,
     );
   let opened: MaybePromise<Uint8Array>;
@@ -213,14 +213,14 @@ function unpad(inner: Uint8Array): OpenedRecord {
   while (end >= 0 && inner[end] === 0) end--;
   if (end < 0) {
     throw new TlsError(
-      AlertDescription.unexpected_message,
+      "record_only_padding",
       "a decrypted record holds only padding, no content type",
     );
   }
   // RFC 8446 §5.4: "The full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets."
   if (inner.length > MAX_PLAINTEXT + 1) {
     throw new TlsError(
-      AlertDescription.record_overflow,
+      "inner_plaintext_overflow",
       `a decrypted record holds ${inner.length} bytes, more than 2^14 + 1`,
     );
   }

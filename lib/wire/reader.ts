@@ -11,7 +11,7 @@
  * @module
  */
 
-import { AlertDescription, TlsError } from "../errors.ts";
+import { TlsError } from "../errors.ts";
 
 /**
  * Receives the fields a `Reader` reads, in order. Bytes are views into the
@@ -60,7 +60,7 @@ export class Reader {
   #need(n: number, what: string, suffix = ""): void {
     if (n > this.remaining) {
       throw new TlsError(
-        AlertDescription.decode_error,
+        "message_truncated",
         `${this.context}: ${what}${suffix} needs ${n} bytes, only ${this.remaining} left`,
       );
     }
@@ -153,7 +153,7 @@ export class Reader {
     this.#pos += size;
     if (n < min) {
       throw new TlsError(
-        AlertDescription.decode_error,
+        "vector_too_short",
         `${this.context}: ${what} is ${n} bytes, at least ${min} required`,
       );
     }
@@ -185,7 +185,7 @@ export class Reader {
     const r = this.sub16(what, 2 * min);
     if (r.remaining % 2 !== 0) {
       throw new TlsError(
-        AlertDescription.decode_error,
+        "vector_odd_length",
         `${this.context}: ${what} has an odd length`,
       );
     }
@@ -219,7 +219,7 @@ export class Reader {
   end(): void {
     if (this.remaining !== 0) {
       throw new TlsError(
-        AlertDescription.decode_error,
+        "trailing_bytes",
         `${this.context}: ${this.remaining} unexpected trailing bytes`,
       );
     }

@@ -125,7 +125,11 @@ export async function runCase(tc: LimboCase, cache: DerCache): Promise<LimboResu
     return { id: tc.id, actual_result: "SUCCESS", context: `path of ${path.length} certificates` };
   } catch (e) {
     if (!(e instanceof TlsError)) throw e;
-    return { id: tc.id, actual_result: "FAILURE", context: `${e.alertName}: ${e.message}` };
+    return {
+      id: tc.id,
+      actual_result: "FAILURE",
+      context: `${e.code} (${e.alertName}): ${e.message}`,
+    };
   }
 }
 
