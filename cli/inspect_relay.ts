@@ -22,8 +22,14 @@ const MAX_BACKLOG = 64 << 20;
 const MAX_TOTAL_BACKLOG = 256 << 20;
 /** Bytes read at once from either side. */
 const READ_SIZE = 256 * 1024;
-/** Read buffers kept for reuse while connections are open (4 MiB). */
-const POOL_SIZE = 16;
+/**
+ * Read buffers kept for reuse while connections are open (16 MiB): as many
+ * as a narration a few MiB behind holds, so that bulk data reads into
+ * buffers handed back rather than new ones (zeroed, faulted in, collected).
+ */
+const POOL_SIZE = 64;
+/** How long the pool outlives the last connection (one often follows another). */
+const POOL_LINGER_MS = 2000;
 /**
  * Chunks go to the narration in batches of up to this many bytes, or after
  * BATCH_MS: fewer wake-ups of the worker while bulk data flows.
@@ -144,10 +150,13 @@ class Narrator {
     { chunks: { from: Side; bytes: Uint8Array<ArrayBuffer> }[]; size: number }
   >();
   #timer?: ReturnType<typeof setTimeout>;
-  /** Read buffers free for reuse; dropped when no connection is open. */
+  /** Read buffers free for reuse; dropped POOL_LINGER_MS after the last connection. */
   readonly #pool: ArrayBuffer[] = [];
   /** Connections being relayed. */
   #open = 0;
+  /** Whether buffers handed back are kept (connections are open, or were a moment ago). */
+  #pooling = false;
+  #linger?: ReturnType<typeof setTimeout>;
   /** The worker failed: nothing is posted to it any more. */
   #failed = false;
 
@@ -203,18 +212,24 @@ class Narrator {
 
   /** Takes back a read buffer nobody uses any more, while connections may need it. */
   recycle(b: ArrayBuffer): void {
-    if (this.#open > 0 && this.#pool.length < POOL_SIZE && b.byteLength === READ_SIZE) {
+    if (this.#pooling && this.#pool.length < POOL_SIZE && b.byteLength === READ_SIZE) {
       this.#pool.push(b);
     }
   }
 
   opened(): void {
     this.#open++;
+    this.#pooling = true;
+    clearTimeout(this.#linger);
   }
 
-  /** A connection is over; the last one lets the pool go (an idle relay holds no buffer). */
+  /** A connection is over; a while after the last one the pool goes (an idle relay holds no buffer). */
   closed(): void {
-    if (--this.#open === 0) this.#pool.length = 0;
+    if (--this.#open > 0) return;
+    this.#linger = setTimeout(() => {
+      this.#pooling = false;
+      this.#pool.length = 0;
+    }, POOL_LINGER_MS);
   }
 
   say(id: number, text: string, json: Record<string, unknown>): void {
