@@ -22,7 +22,7 @@ import type { Made } from "./ca_summary.ts";
 import { UsageError } from "./common.ts";
 
 /** The server certificate's names when none are given (and none are there to keep). */
-export const DEFAULT_NAMES = ["localhost", "127.0.0.1", "::1"];
+const DEFAULT_NAMES = ["localhost", "127.0.0.1", "::1"];
 
 /** What the person asked for, checked; an absent field was not given. */
 export interface Request {
@@ -186,7 +186,7 @@ const DAY_MS = 86_400_000;
  * Reads the leaf in `certPath` and `keyPath`. Undefined when neither file
  * exists; a string saying what is wrong when it cannot be used.
  */
-export async function readLeaf(
+async function readLeaf(
   certPath: string,
   keyPath: string,
 ): Promise<ExistingLeaf | string | undefined> {
@@ -213,7 +213,7 @@ export async function readLeaf(
 }
 
 /** Reads an intermediate CA in --out; undefined when it is not there or not usable. */
-export async function readIntermediate(
+async function readIntermediate(
   certPath: string,
   keyPath: string,
 ): Promise<Issued | undefined> {
@@ -228,7 +228,7 @@ export async function readIntermediate(
  * asked for, or none), for the usage and every name asked for, with the
  * key type, common name and lifetime asked for.
  */
-export async function mismatch(
+async function mismatch(
   leaf: ExistingLeaf,
   want: LeafRequest,
   root: Issued,

@@ -68,7 +68,7 @@ function joinNegativeValues(argv: string[], options: Options): string[] {
 }
 
 /** The flag of `options` closest to `typed` (at most 2 edits, or a prefix), as `--name`. */
-export function nearestFlag(typed: string, options: Options): string | undefined {
+function nearestFlag(typed: string, options: Options): string | undefined {
   const names = Object.entries(options).flatMap(([name, o]) =>
     o.short ? [[name, name], [o.short, name]] : [[name, name]]
   );

@@ -113,7 +113,7 @@ export async function ticketSettings(
 }
 
 /** Reads (or creates, 0600) a ticket key file; with `rotate`, adds a key and writes it back. */
-export async function loadTicketKeys(
+async function loadTicketKeys(
   file: string,
   crypto: CryptoProvider,
   rotate: boolean,

@@ -196,7 +196,7 @@ function row(name: string, value: string): string {
 }
 
 /** The HTML page: the visitor's offer, the choice, the chain, the diagram. */
-export function renderPage(r: HandshakeReport): string {
+function renderPage(r: HandshakeReport): string {
   const ch = r.clientHello;
   const offered = ch
     ? [
@@ -294,7 +294,7 @@ const COLORS: Record<MessageStep["protection"], string> = {
 };
 
 /** An SVG sequence diagram: client on the left, server on the right, one arrow per message. */
-export function sequenceDiagram(steps: readonly MessageStep[]): string {
+function sequenceDiagram(steps: readonly MessageStep[]): string {
   const left = 90, right = 530, top = 50, gap = 30;
   const height = top + steps.length * gap + 20;
   const arrows = steps.map((s, i) => {

@@ -41,7 +41,7 @@ const PSK_ONLY: CertificateVerifier = {
 };
 
 /** The default `--ca`. */
-export const DEFAULT_CA = "certs/ca.pem";
+const DEFAULT_CA = "certs/ca.pem";
 
 /** The verifier the flags ask for, and the CA file's anchors when that is what it uses. */
 export interface Trust {

@@ -13,7 +13,6 @@ import { LibcryptoUnavailableError, libcryptoVersion } from "../lib/crypto/opens
 import { randomBytes } from "../lib/crypto/openssl/random.ts";
 import {
   PrivateKey,
-  publicKeyKind,
   type SignatureAlgorithm,
   verifySignature,
 } from "../lib/crypto/openssl/signature.ts";
@@ -530,7 +529,6 @@ Deno.test("Ed25519: RFC 8032 §7.1 tests 1-3 sign and verify", () => {
     const message = hex(v.message);
     assert.deepEqual(key.sign(alg, message).toHex(), v.signature);
     const spki = hex("302a300506032b6570032100" + v.public);
-    assert.deepEqual(publicKeyKind(spki), { type: "ed25519" });
     assert.ok(verifySignature(spki, alg, message, hex(v.signature)));
     const bad = hex(v.signature);
     bad[5] ^= 1;
@@ -557,7 +555,6 @@ Deno.test("ECDSA: signed here, verified by WebCrypto, and back (P-256/SHA-256, P
     const { pair, pkcs8, spki } = await webPair({ name: "ECDSA", namedCurve: curve });
     const key = PrivateKey.fromPkcs8(pkcs8);
     assert.deepEqual(key.kind, { type: "ecdsa", curve });
-    assert.deepEqual(publicKeyKind(spki), { type: "ecdsa", curve });
     const alg: SignatureAlgorithm = { kind: "ecdsa", hash, curve };
     const data = randomBytes(200);
     const ours = key.sign(alg, data);
@@ -663,7 +660,6 @@ Deno.test("RSA-PSS keys (id-RSASSA-PSS SPKI, rsa_pss_pss_*) verify through the D
     const key = PrivateKey.fromPkcs8(await Deno.readFile(`${dir}/k.der`));
     const spki = await Deno.readFile(`${dir}/p.der`);
     assert.deepEqual(key.kind, { type: "rsa-pss", bits: 2048 });
-    assert.deepEqual(publicKeyKind(spki), { type: "rsa-pss", bits: 2048 });
     const alg: SignatureAlgorithm = { kind: "rsa-pss", hash: "SHA-256", saltLength: 32 };
     const data = randomBytes(64);
     const signature = key.sign(alg, data);
@@ -699,7 +695,6 @@ Deno.test("Keys: malformed DER is a clear error (private) or false (public), nev
   const offCurve = spki.slice();
   offCurve[offCurve.length - 1] ^= 1;
   assert.ok(!verifySignature(offCurve, alg, data, sig));
-  assert.deepEqual(publicKeyKind(offCurve), undefined);
   assert.ok(!verifySignature(spki, { kind: "ed25519" }, data, sig));
   assert.ok(
     !verifySignature(spki, { kind: "rsa-pss", hash: "SHA-256", saltLength: 32 }, data, sig),

@@ -15,6 +15,8 @@ import { DEFAULT_LIMITS } from "../config.ts";
 import type { MaybePromise } from "../crypto/provider.ts";
 import type { EarlyDataSkip } from "../handshake/io.ts";
 import type { HandshakeMessage } from "../handshake/messages.ts";
+import { decodeAlert } from "../record/alert.ts";
+import { decodeChangeCipherSpec } from "../record/change_cipher_spec.ts";
 import { Deframer, MAX_PLAINTEXT, type RawRecord } from "../record/deframer.ts";
 import { HandshakeJoiner } from "../record/handshake_joiner.ts";
 import type { Keys } from "../record/outbox.ts";
@@ -353,12 +355,7 @@ export class Inbound {
         "received ChangeCipherSpec before the ClientHello",
       );
     }
-    if (rec.fragment.length !== 1 || rec.fragment[0] !== 1) {
-      throw new TlsError(
-        "invalid_change_cipher_spec",
-        "received a ChangeCipherSpec record whose body is not the single byte 0x01",
-      );
-    }
+    decodeChangeCipherSpec(rec.fragment);
     this.#ignored("a ChangeCipherSpec record");
   }
 
@@ -408,17 +405,7 @@ export class Inbound {
 
   /** RFC 8446 §6: alerts. close_notify ends the peer's sending; every other alert but user_canceled is fatal. */
   #handleAlert(content: Uint8Array): void {
-    // RFC 8446 §5.4 (and §5.1): an alert record with no content is unexpected_message.
-    if (content.length === 0) {
-      throw new TlsError("empty_alert_record", "received an empty alert record");
-    }
-    if (content.length !== 2) {
-      throw new TlsError(
-        "alert_record_wrong_length",
-        `received an alert record of ${content.length} bytes, not 2`,
-      );
-    }
-    const [level, description] = content;
+    const { level, description } = decodeAlert(content);
     this.#core.trace({ kind: "alert", from: this.#core.peer, level, description });
     if (level !== AlertLevel.warning && level !== AlertLevel.fatal) {
       throw new TlsError(

@@ -12,7 +12,7 @@ import { inspectPublicKey, type PublicKeyInfo } from "./public_key.ts";
 import { HASH_LENGTH } from "./sizes.ts";
 
 /** What a signature scheme requires of the key, and its hash and padding. */
-export interface SchemeInfo {
+interface SchemeInfo {
   readonly key: "ecdsa" | "ed25519" | "rsa";
   /** For ECDSA: the curve the key must be on (TLS 1.3 binds curve and hash). */
   readonly curve?: "P-256" | "P-384" | "P-521";
@@ -92,11 +92,6 @@ export const CERTIFICATE_SCHEMES: readonly number[] = [
   SignatureScheme.rsa_pkcs1_sha384,
   SignatureScheme.rsa_pkcs1_sha512,
 ];
-
-/** What `scheme` needs, if it is implemented. */
-export function schemeInfo(scheme: number): SchemeInfo | undefined {
-  return SCHEMES.get(scheme);
-}
 
 /** Whether a key of this kind can make signatures of `scheme`. */
 export function schemeFitsKey(scheme: number, key: PublicKeyInfo): boolean {

@@ -850,7 +850,7 @@ export class ClientHandshake {
 }
 
 /** The groups the first ClientHello sends key shares for (see `sendClientHello`). */
-export function initialShareGroups(groups: readonly number[]): number[] {
+function initialShareGroups(groups: readonly number[]): number[] {
   const first = groups[0];
   if (hybridLayout(first) === undefined) return [first];
   const classical = groups.find((g) => hybridLayout(g) === undefined);

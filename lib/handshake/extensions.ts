@@ -289,7 +289,7 @@ export function encodeCookie(cookie: Uint8Array): Uint8Array {
 // --- certificate_authorities (RFC 8446 §4.2.4) ---
 
 /** Decodes a list of DER DistinguishedNames. */
-export function decodeCertificateAuthorities(
+function decodeCertificateAuthorities(
   data: Uint8Array,
   recorder?: FieldRecorder,
 ): Uint8Array[] {

@@ -32,6 +32,21 @@ export const DOWNGRADE_TLS12 = Uint8Array.fromHex("444f574e47524401");
 /** RFC 8446 §4.1.3: last 8 bytes of ServerHello.random when a TLS 1.3 server negotiates 1.1 or below. */
 export const DOWNGRADE_TLS11 = Uint8Array.fromHex("444f574e47524400");
 
+/** A handshake message's header (RFC 8446 §4): msg_type and the 24-bit length of the body. */
+export interface HandshakeHeader {
+  readonly type: number;
+  readonly length: number;
+}
+
+/** Reads the header at the start of `message`; given a `recorder`, reports its two fields. */
+export function readHandshakeHeader(
+  message: Uint8Array,
+  recorder?: FieldRecorder,
+): HandshakeHeader {
+  const r = new Reader(message, "handshake message", recorder);
+  return { type: r.u8("msg_type"), length: r.u24("length") };
+}
+
 /** Frames a handshake message: type, 24-bit length, body. */
 export function frameHandshake(type: number, body: Uint8Array): Uint8Array {
   return new Writer(body.length + 4).u8(type).vec24(body).finish();
@@ -342,11 +357,20 @@ const BODIES: Readonly<Record<number, (body: Uint8Array, recorder: FieldRecorder
  * `TlsError` where the message is malformed.
  */
 export function recordHandshake(message: Uint8Array, recorder: FieldRecorder): boolean {
-  const r = new Reader(message, "handshake message", recorder);
-  const decode = BODIES[r.u8("msg_type")];
-  r.u24("length");
+  const decode = BODIES[readHandshakeHeader(message, recorder).type];
   decode?.(message.subarray(4), recorder);
   return decode !== undefined;
+}
+
+/**
+ * The name of a whole handshake message (header and body), for people: its
+ * type's, or "HelloRetryRequest" for a ServerHello that is one (RFC 8446
+ * §4.1.3; its random follows the type, the length and legacy_version).
+ */
+export function nameOfMessage(message: Uint8Array): string {
+  const hrr = message[0] === HandshakeType.server_hello &&
+    isHelloRetryRequest({ random: message.subarray(6, 38) });
+  return hrr ? "HelloRetryRequest" : messageName(message[0]);
 }
 
 /** "ClientHello", "Certificate", ... for messages to people. */

@@ -31,11 +31,11 @@ import {
 import type { Transcript } from "./transcript.ts";
 
 /** Default ticket_lifetime: two hours. */
-export const DEFAULT_TICKET_LIFETIME = 7200;
+const DEFAULT_TICKET_LIFETIME = 7200;
 /** RFC 8446 §4.6.1: "Servers MUST NOT use any value greater than 604800 seconds (7 days)." */
 export const MAX_TICKET_LIFETIME = 604800;
 /** How far the client's idea of a ticket's age may be from ours (RFC 8446 §8.3). */
-export const TICKET_AGE_WINDOW_MS = 10_000;
+const TICKET_AGE_WINDOW_MS = 10_000;
 
 /** The PSK a server accepted. */
 export interface AcceptedPsk {

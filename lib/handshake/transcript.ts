@@ -11,7 +11,7 @@
 import { HandshakeType } from "../codepoints.ts";
 import type { Hash, HashContext, HashName } from "../crypto/provider.ts";
 import type { Side } from "../trace.ts";
-import { HELLO_RETRY_REQUEST_RANDOM, messageName } from "./messages.ts";
+import { nameOfMessage } from "./messages.ts";
 
 /** Receives the transcript hash after each message, e.g. `after` = "ServerHello". */
 export type TranscriptObserver = (hash: HashName, value: Uint8Array, after: string) => void;
@@ -83,19 +83,11 @@ export class Transcript {
 
 /** "ClientHello", "HelloRetryRequest", "server Certificate", ... */
 function label(message: Uint8Array, from: Side): string {
-  const type = message[0];
-  // RFC 8446 §4.1.3: a HelloRetryRequest is a ServerHello with a special random (after type,
-  // length and legacy_version).
-  if (
-    type === HandshakeType.server_hello &&
-    HELLO_RETRY_REQUEST_RANDOM.every((b, i) => message[6 + i] === b)
-  ) {
-    return "HelloRetryRequest";
-  }
   const both = [
     HandshakeType.certificate,
     HandshakeType.certificate_verify,
     HandshakeType.finished,
   ];
-  return both.includes(type) ? `${from} ${messageName(type)}` : messageName(type);
+  const name = nameOfMessage(message);
+  return both.includes(message[0]) ? `${from} ${name}` : name;
 }

@@ -11,12 +11,14 @@
  */
 
 import { TlsError } from "../errors.ts";
-import { ContentType, HandshakeType, versionName } from "../codepoints.ts";
+import { ContentType, versionName } from "../codepoints.ts";
 import { TAG_LENGTH } from "../crypto/aead.ts";
-import { isHelloRetryRequest, messageName, recordHandshake } from "../handshake/messages.ts";
+import { nameOfMessage, recordHandshake } from "../handshake/messages.ts";
+import { decodeAlert } from "../record/alert.ts";
+import { decodeChangeCipherSpec } from "../record/change_cipher_spec.ts";
+import { readRecordHeader } from "../record/deframer.ts";
 import { HandshakeJoiner } from "../record/handshake_joiner.ts";
-import type { Epoch } from "../record/record_layer.ts";
-import { Reader } from "../wire/reader.ts";
+import { type Epoch, unpad } from "../record/record_layer.ts";
 import { VERSIONS } from "./code_point.ts";
 import { byteCount, describeFields, named } from "./field_notes.ts";
 import { type Field, FieldTree } from "./fields.ts";
@@ -45,24 +47,29 @@ const field = (name: string, bytes: Uint8Array, note?: string, children?: Field[
   children,
 });
 
-/** The 5-byte record header (RFC 8446 §5.1): type, version and length, with their notes. */
-function header(b: Uint8Array, type: [string, string], version: string, length: string): Field[] {
-  return [
-    field(type[0], b.subarray(0, 1), type[1]),
-    field("legacy_record_version", b.subarray(1, 3), version),
-    field("length", b.subarray(3, 5), length),
-  ];
+/** Notes on a record header's values. */
+type Note = (value: number) => string;
+
+/**
+ * The record header's fields (RFC 8446 §5.1) as the deframer reads them,
+ * the type named `typeName`, with notes. (It reports them before checking
+ * them: a header the engine would refuse is shown as it is.)
+ */
+function header(b: Uint8Array, typeName: string, notes: [Note, Note, Note]): Field[] {
+  const tree = new FieldTree();
+  try {
+    readRecordHeader(b, 0, tree);
+  } catch (e) {
+    if (!(e instanceof TlsError)) throw e;
+  }
+  return tree.fields.map(({ name, bytes, value }, i) =>
+    field(i === 0 ? typeName : name, bytes, notes[i](value!))
+  );
 }
 
 /** The fields of a record that was not opened: its header and its ciphertext. */
 export function dissectSealed(b: Uint8Array): Field[] {
-  const n = (b[3] << 8) | b[4];
-  const fields = header(
-    b,
-    ["opaque_type", ContentType.name(b[0])],
-    versionName((b[1] << 8) | b[2]),
-    `${n} bytes`,
-  );
+  const fields = header(b, "opaque_type", [ContentType.name, versionName, (n) => `${n} bytes`]);
   const note = "AEAD-encrypted TLSInnerPlaintext, not opened";
   return b.length > 5 ? [...fields, field("encrypted_record", b.subarray(5), note)] : fields;
 }
@@ -77,41 +84,54 @@ export class RecordDissector {
   /** The fields of one record. */
   dissect(record: TracedRecord): Field[] {
     const { bytes: b, content, contentType, epoch } = record;
-    const type = ContentType.name(b[0]);
-    const version = recordVersion((b[1] << 8) | b[2]);
-    const length = byteCount(b.length - 5);
     if (epoch === "plaintext") {
       return [
-        ...header(b, ["type", type], version, length),
+        ...header(b, "type", [ContentType.name, recordVersion, byteCount]),
         ...this.#content(contentType, content),
       ];
     }
-    const opaque = `${type}: always, for encrypted records; the real type is inside`;
-    const inner = b.length - 5 - TAG_LENGTH;
-    const padding = inner - content.length - 1;
-    const real = `${ContentType.name(contentType)}: the real content type`;
+    const opaque = (t: number) =>
+      `${ContentType.name(t)}: always, for encrypted records; the real type is inside`;
+    const sealed = b.length - 5 - TAG_LENGTH;
     return [
-      ...header(b, ["opaque_type", opaque], version, length),
+      ...header(b, "opaque_type", [opaque, recordVersion, byteCount]),
       field(
         "encrypted_record",
-        b.subarray(5, 5 + inner),
+        b.subarray(5, 5 + sealed),
         `AEAD-encrypted TLSInnerPlaintext under ${epoch} keys`,
       ),
-      field("authentication tag", b.subarray(5 + inner), "AES-GCM tag over header and ciphertext"),
-      field("TLSInnerPlaintext, decrypted", EMPTY, undefined, [
-        field("content", EMPTY, byteCount(content.length), this.#content(contentType, content)),
-        field("type", new Uint8Array([contentType]), real),
-        ...(padding > 0 ? [field("padding", new Uint8Array(padding), "zeros")] : []),
-      ]),
+      field("authentication tag", b.subarray(5 + sealed), "AES-GCM tag over header and ciphertext"),
+      field("TLSInnerPlaintext, decrypted", EMPTY, undefined, this.#inner(record, sealed)),
     ];
+  }
+
+  /**
+   * The TLSInnerPlaintext of an opened record (RFC 8446 §5.2), as the record
+   * layer decodes it: `sealed` bytes, of which the trace gives the content
+   * and its type; the rest is padding.
+   */
+  #inner({ content, contentType }: TracedRecord, sealed: number): Field[] {
+    const inner = new Uint8Array(Math.max(sealed, content.length + 1));
+    inner.set(content);
+    inner[content.length] = contentType;
+    const tree = new FieldTree();
+    unpad(inner, tree);
+    const real = `${ContentType.name(contentType)}: the real content type`;
+    return tree.fields.map(({ name, bytes }) =>
+      name === "content"
+        ? field(name, EMPTY, byteCount(bytes.length), this.#content(contentType, bytes))
+        : name === "type"
+        ? field(name, bytes, real)
+        : field(name, bytes, "zeros")
+    );
   }
 
   #content(type: number, content: Uint8Array): Field[] {
     switch (type) {
       case ContentType.change_cipher_spec:
-        return read(content, "ChangeCipherSpec", bytesOf(content, ["change_cipher_spec"]));
+        return read(content, "ChangeCipherSpec", (tree) => decodeChangeCipherSpec(content, tree));
       case ContentType.alert:
-        return read(content, "Alert", bytesOf(content, ["level", "description"]));
+        return read(content, "Alert", (tree) => decodeAlert(content, tree));
       case ContentType.handshake:
         return this.#handshake(content);
       case ContentType.application_data:
@@ -153,19 +173,9 @@ function read(bytes: Uint8Array, what: string, decode: (tree: FieldTree) => unkn
   return describeFields(tree.fields, what);
 }
 
-/** A decoder of one-byte fields called `names`, and nothing after them (an alert, RFC 8446 §6). */
-const bytesOf = (bytes: Uint8Array, names: readonly string[]) => (tree: FieldTree) => {
-  const r = new Reader(bytes, "record", tree);
-  for (const name of names) r.u8(name);
-  r.end();
-};
-
 /** The fields of one whole handshake message (type, length, body), as the engine's decoders read it. */
 export function dissectHandshake(message: Uint8Array): Field {
-  const type = message[0];
-  const hrr = type === HandshakeType.server_hello &&
-    isHelloRetryRequest({ random: message.subarray(6, 38) });
-  const name = hrr ? "HelloRetryRequest" : messageName(type);
+  const name = nameOfMessage(message);
   let known = true;
   const fields = read(message, name, (tree) => (known = recordHandshake(message, tree)));
   const body = message.subarray(4);

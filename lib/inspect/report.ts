@@ -11,7 +11,7 @@
 import { AlertDescription } from "../errors.ts";
 import { ContentType, HandshakeType, NamedGroup } from "../codepoints.ts";
 import type { HandshakeInfo } from "../config.ts";
-import { isHelloRetryRequest, messageName } from "../handshake/messages.ts";
+import { nameOfMessage } from "../handshake/messages.ts";
 import type { Epoch } from "../record/record_layer.ts";
 import type { Side, TraceEvent } from "../trace.ts";
 import { type CertificateView, describeCertificate, fingerprint } from "./certificate.ts";
@@ -73,15 +73,13 @@ const UNPARSEABLE: CertificateView = {
 };
 
 /** The messages of a connection, in order, from its trace events. */
-export function messageSteps(events: readonly TraceEvent[]): MessageStep[] {
+function messageSteps(events: readonly TraceEvent[]): MessageStep[] {
   const steps: MessageStep[] = [];
   const epoch: Record<Side, Epoch> = { client: "plaintext", server: "plaintext" };
   for (const e of events) {
     if (e.kind === "keys") epoch[e.direction] = e.epoch;
     if (e.kind === "message") {
-      const hrr = e.type === HandshakeType.server_hello &&
-        isHelloRetryRequest({ random: e.raw.subarray(6, 38) });
-      const name = hrr ? "HelloRetryRequest" : messageName(e.type);
+      const name = nameOfMessage(e.raw);
       steps.push({ from: e.from, name, protection: e.epoch, bytes: e.raw.length });
     } else if (e.kind === "record" && e.contentType === ContentType.change_cipher_spec) {
       steps.push({ from: e.from, name: "ChangeCipherSpec", protection: "plaintext", bytes: 1 });

@@ -8,6 +8,7 @@
 
 import { TlsError } from "../errors.ts";
 import { ContentType } from "../codepoints.ts";
+import type { FieldRecorder } from "../wire/reader.ts";
 
 /** RFC 8446 §5.1: the largest TLSPlaintext.fragment. */
 export const MAX_PLAINTEXT = 1 << 14;
@@ -15,6 +16,13 @@ export const MAX_PLAINTEXT = 1 << 14;
 export const MAX_CIPHERTEXT = MAX_PLAINTEXT + 256;
 /** Record header length: type, legacy_record_version, length. */
 export const HEADER_LENGTH = 5;
+
+/** The record header (RFC 8446 §5.1, §5.2): type, legacy_record_version, length. */
+export interface RecordHeader {
+  readonly type: number;
+  readonly version: number;
+  readonly length: number;
+}
 
 /** One record as framed on the wire. `header` and `fragment` are views of received bytes. */
 export interface RawRecord {
@@ -72,7 +80,7 @@ export class Deframer {
       // Room for the whole record when its header is here, so it is copied once.
       const head = held > 0 ? this.#partial!.subarray(0, held) : rest;
       const record = head.length >= HEADER_LENGTH
-        ? HEADER_LENGTH + this.#check(head, 0).length
+        ? HEADER_LENGTH + readRecordHeader(head, 0).length
         : HEADER_LENGTH;
       const grown = new Uint8Array(Math.max(record, need));
       if (held > 0) grown.set(this.#partial!.subarray(0, held));
@@ -93,7 +101,7 @@ export class Deframer {
       this.keep();
       return undefined;
     }
-    const { type, version, length } = this.#check(b, s);
+    const { type, version, length } = readRecordHeader(b, s);
     if (b.length - s < HEADER_LENGTH + length) {
       this.keep();
       return undefined;
@@ -113,14 +121,14 @@ export class Deframer {
     if (this.#partialLength < HEADER_LENGTH) {
       this.#take(HEADER_LENGTH - this.#partialLength);
       if (this.#partialLength < HEADER_LENGTH) return undefined;
-      const size = HEADER_LENGTH + this.#check(p, 0).length;
+      const size = HEADER_LENGTH + readRecordHeader(p, 0).length;
       if (p.length < size) {
         const grown = new Uint8Array(size);
         grown.set(p.subarray(0, this.#partialLength));
         this.#partial = p = grown;
       }
     }
-    const { type, version, length } = this.#check(p, 0);
+    const { type, version, length } = readRecordHeader(p, 0);
     const end = HEADER_LENGTH + length;
     this.#take(end - this.#partialLength);
     if (this.#partialLength < end) return undefined;
@@ -150,33 +158,42 @@ export class Deframer {
     this.#partial!.set(bytes, this.#partialLength);
     this.#partialLength += bytes.length;
   }
+}
 
-  /** Reads and checks the record header at `s` (RFC 8446 §5.1). */
-  #check(b: Uint8Array, s: number): { type: number; version: number; length: number } {
-    const type = b[s];
-    const version = (b[s + 1] << 8) | b[s + 2];
-    const length = (b[s + 3] << 8) | b[s + 4];
-    if (!ContentType.has(type) || type === ContentType.invalid) {
-      throw new TlsError(
-        "record_unknown_content_type",
-        `received a record of unknown content type ${type}` + plainTextHint(b.subarray(s, s + 5)),
-      );
-    }
-    // RFC 8446 §5.1: legacy_record_version is ignored, but it is 0x03xx in every TLS record.
-    if (b[s + 1] !== 3) {
-      throw new TlsError(
-        "record_bad_version",
-        `record version 0x${version.toString(16)} is not TLS`,
-      );
-    }
-    if (length > MAX_CIPHERTEXT) {
-      throw new TlsError(
-        "record_overflow",
-        `received a record of ${length} bytes, more than the ${MAX_CIPHERTEXT} allowed`,
-      );
-    }
-    return { type, version, length };
+/**
+ * Reads and checks the record header at `s` (RFC 8446 §5.1), which must
+ * hold 5 bytes. Given a `recorder`, reports its three fields before
+ * checking them.
+ */
+export function readRecordHeader(b: Uint8Array, s: number, recorder?: FieldRecorder): RecordHeader {
+  const type = b[s];
+  const version = (b[s + 1] << 8) | b[s + 2];
+  const length = (b[s + 3] << 8) | b[s + 4];
+  if (recorder) {
+    recorder.field("type", b.subarray(s, s + 1), type);
+    recorder.field("legacy_record_version", b.subarray(s + 1, s + 3), version);
+    recorder.field("length", b.subarray(s + 3, s + 5), length);
   }
+  if (!ContentType.has(type) || type === ContentType.invalid) {
+    throw new TlsError(
+      "record_unknown_content_type",
+      `received a record of unknown content type ${type}` + plainTextHint(b.subarray(s, s + 5)),
+    );
+  }
+  // RFC 8446 §5.1: legacy_record_version is ignored, but it is 0x03xx in every TLS record.
+  if (b[s + 1] !== 3) {
+    throw new TlsError(
+      "record_bad_version",
+      `record version 0x${version.toString(16)} is not TLS`,
+    );
+  }
+  if (length > MAX_CIPHERTEXT) {
+    throw new TlsError(
+      "record_overflow",
+      `received a record of ${length} bytes, more than the ${MAX_CIPHERTEXT} allowed`,
+    );
+  }
+  return { type, version, length };
 }
 
 /** " (this looks like plain HTTP, not TLS)" when the first bytes are readable text. */

@@ -7,7 +7,7 @@
  */
 
 import { TlsError } from "../errors.ts";
-import { type HandshakeMessage, messageName } from "../handshake/messages.ts";
+import { type HandshakeMessage, messageName, readHandshakeHeader } from "../handshake/messages.ts";
 
 /** Collects handshake bytes and yields whole messages. */
 export class HandshakeJoiner {
@@ -45,14 +45,13 @@ export class HandshakeJoiner {
   /** The next whole message, or undefined when more records are needed. */
   next(): HandshakeMessage | undefined {
     if (this.#length < 4) return undefined;
-    const head = this.#peek(4);
-    const bodyLength = (head[1] << 16) | (head[2] << 8) | head[3];
+    const { type, length: bodyLength } = readHandshakeHeader(this.#peek(4));
     // A length beyond what this side buffers is refused before any of the body is held
     // (decode_error, as rustls answers a handshake payload that is too large).
     if (bodyLength > this.#maxMessage) {
       throw new TlsError(
         "handshake_message_too_large",
-        `received a ${messageName(head[0])} message of ${bodyLength} bytes, ` +
+        `received a ${messageName(type)} message of ${bodyLength} bytes, ` +
           `more than the ${this.#maxMessage} this side accepts`,
       );
     }

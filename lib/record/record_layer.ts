@@ -10,6 +10,7 @@ import { AlertDescription, TlsError } from "../errors.ts";
 import { ContentType } from "../codepoints.ts";
 import type { RecordCipher } from "../crypto/aead.ts";
 import type { MaybePromise } from "../crypto/provider.ts";
+import type { FieldRecorder } from "../wire/reader.ts";
 import { HEADER_LENGTH, MAX_PLAINTEXT, type RawRecord } from "./deframer.ts";
 
 /** Which keys protect a direction, for traces and errors. */
@@ -207,7 +208,7 @@ export function openRecord(dir: Direction, rec: RawRecord): MaybePromise<OpenedR
 }
 
 /** RFC 8446 §5.4: the TLSInnerPlaintext's content and type, padding removed. */
-function unpad(inner: Uint8Array): OpenedRecord {
+export function unpad(inner: Uint8Array, recorder?: FieldRecorder): OpenedRecord {
   // RFC 8446 §5.4: the content type is the last non-zero byte; zeros after it are padding.
   let end = inner.length - 1;
   while (end >= 0 && inner[end] === 0) end--;
@@ -223,6 +224,12 @@ function unpad(inner: Uint8Array): OpenedRecord {
       "inner_plaintext_overflow",
       `a decrypted record holds ${inner.length} bytes, more than 2^14 + 1`,
     );
+  }
+  // For the byte view: the TLSInnerPlaintext's fields (§5.2), once they are checked.
+  if (recorder) {
+    recorder.field("content", inner.subarray(0, end));
+    recorder.field("type", inner.subarray(end, end + 1), inner[end]);
+    if (end + 1 < inner.length) recorder.field("padding", inner.subarray(end + 1));
   }
   return { type: inner[end], content: inner.subarray(0, end), encrypted: true };
 }

@@ -60,7 +60,7 @@ export interface SessionFile {
 }
 
 /** Whether a session's ticket has outlived its lifetime at `now`. */
-export function expired(s: StoredSession, now: Date): boolean {
+function expired(s: StoredSession, now: Date): boolean {
   const age = now.getTime() - s.received;
   return age < 0 || age >= s.lifetime * 1000;
 }

@@ -31,7 +31,7 @@ export interface TicketKey {
 
 const NAME = 16, NONCE = 12, KEY = 32, TAG = 16;
 /** The largest ticket this server opens (its own hold a client's leaf certificate at most). */
-export const MAX_TICKET = 8192;
+const MAX_TICKET = 8192;
 
 /** The ticket keys of a server (or of several sharing them). */
 export class TicketKeys {

@@ -144,7 +144,7 @@ export class DerReader {
 }
 
 /** Decodes the contents of an OBJECT IDENTIFIER to dotted text. */
-export function oidToString(v: Uint8Array): string {
+function oidToString(v: Uint8Array): string {
   if (v.length === 0) throw new DerError("empty OID");
   const parts: number[] = [];
   let n = 0;

@@ -75,7 +75,7 @@ export function parseName(der: Uint8Array): Name {
 }
 
 /** The text of a string-typed attribute value, or undefined for other types. */
-export function attributeText(a: Attribute): string | undefined {
+function attributeText(a: Attribute): string | undefined {
   switch (a.tag) {
     case Tag.UTF8String:
       return new TextDecoder().decode(a.value);

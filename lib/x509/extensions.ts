@@ -39,7 +39,7 @@ export const KeyPurpose = {
 } as const;
 
 /** keyUsage bits (RFC 5280 §4.2.1.3), bit 0 first. */
-export const KEY_USAGE_NAMES = [
+const KEY_USAGE_NAMES = [
   "digitalSignature",
   "nonRepudiation",
   "keyEncipherment",

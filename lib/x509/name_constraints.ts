@@ -21,7 +21,7 @@ import { isDnsName } from "./names.ts";
 import { describe, refuse, type Role } from "./refusal.ts";
 
 /** Most name-to-subtree comparisons one verification may make (Go's limit). */
-export const MAX_CONSTRAINT_COMPARISONS = 250_000;
+const MAX_CONSTRAINT_COMPARISONS = 250_000;
 
 /** The comparisons spent so far in one verification. */
 export interface ConstraintBudget {

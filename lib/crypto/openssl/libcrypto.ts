@@ -139,7 +139,7 @@ export class LibcryptoUnavailableError extends Error {
 }
 
 /** The library name the platform's loader finds for OpenSSL 3. */
-export function defaultLibraryName(os: typeof Deno.build.os = Deno.build.os): string {
+function defaultLibraryName(os: typeof Deno.build.os = Deno.build.os): string {
   switch (os) {
     case "darwin":
       return "libcrypto.3.dylib";
@@ -154,7 +154,7 @@ export function defaultLibraryName(os: typeof Deno.build.os = Deno.build.os): st
  * Where libcrypto is looked for: `HANDSHAKE_LIBCRYPTO` if it is set (and may
  * be read), else the platform's name for OpenSSL 3's libcrypto.
  */
-export function libraryPath(): string {
+function libraryPath(): string {
   const permission = Deno.permissions.querySync({ name: "env", variable: "HANDSHAKE_LIBCRYPTO" });
   const fromEnv = permission.state === "granted" ? Deno.env.get("HANDSHAKE_LIBCRYPTO") : undefined;
   return fromEnv || defaultLibraryName();

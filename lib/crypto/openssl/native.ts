@@ -9,7 +9,7 @@
 import { libcrypto } from "./libcrypto.ts";
 
 /** A libcrypto call failed; the message names the call and OpenSSL's reasons. */
-export class OpensslError extends Error {
+class OpensslError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "OpensslError";

@@ -12,7 +12,7 @@ import { check } from "./native.ts";
 const MAX_REQUEST = 0x7fffffff;
 
 /** Fills `buffer` with random bytes and returns it. */
-export function fillRandom<T extends Uint8Array>(buffer: T): T {
+function fillRandom<T extends Uint8Array>(buffer: T): T {
   if (buffer.length > MAX_REQUEST) {
     throw new RangeError(`cannot draw ${buffer.length} random bytes in one call`);
   }

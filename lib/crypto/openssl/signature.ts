@@ -148,11 +148,6 @@ export class PrivateKey {
   }
 }
 
-/** The kind of key in a SubjectPublicKeyInfo, or undefined if OpenSSL cannot read it. */
-export function publicKeyKind(spki: Uint8Array): KeyKind | undefined {
-  return withPublicKey(spki, keyKind);
-}
-
 /**
  * Verifies `signature` over `data` with the SubjectPublicKeyInfo `spki`.
  * Returns false for a bad signature, a malformed key or signature, and a
