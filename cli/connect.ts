@@ -200,7 +200,10 @@ export async function connect(argv: string[]): Promise<number> {
   };
   const started = performance.now();
   const tcp = await dial(host, port);
-  const conn = new TlsConn(Connection.client(config), tcp, { handshakeTimeoutMs });
+  const conn = new TlsConn(Connection.client(config), tcp, {
+    handshakeTimeoutMs,
+    transportReleasesWrites: true,
+  });
   const held = sessions?.list(new Date()).length ?? 0;
   try {
     const info = await conn.handshake();

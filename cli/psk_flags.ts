@@ -10,10 +10,8 @@
 
 import type { ExternalPsk, TicketSettings } from "../lib/config.ts";
 import type { CryptoProvider } from "../lib/crypto/provider.ts";
-import { MAX_TICKET_LIFETIME } from "../lib/handshake/server_psk.ts";
 import { MemorySessionStore } from "../lib/session/store.ts";
-import { TicketKeys } from "../lib/session/ticket_keys.ts";
-import { UsedTickets } from "../lib/session/used_tickets.ts";
+import type { TicketKeys } from "../lib/session/ticket_keys.ts";
 import { UsageError } from "./common.ts";
 import { parseCount } from "./limits.ts";
 
@@ -90,6 +88,12 @@ export async function ticketSettings(
   },
   crypto: CryptoProvider,
 ): Promise<TicketSettings> {
+  // The server's session modules, loaded here so that `connect` (which shares this file) does not.
+  const [{ MAX_TICKET_LIFETIME }, { TicketKeys }, { UsedTickets }] = await Promise.all([
+    import("../lib/handshake/server_psk.ts"),
+    import("../lib/session/ticket_keys.ts"),
+    import("../lib/session/used_tickets.ts"),
+  ]);
   const maxBytes = parseCount("--early-data", values["early-data"], 0);
   const earlyData = maxBytes
     ? { maxBytes, used: new UsedTickets(crypto.hashes["SHA-256"]) }
@@ -118,6 +122,7 @@ async function loadTicketKeys(
   crypto: CryptoProvider,
   rotate: boolean,
 ): Promise<TicketKeys> {
+  const { TicketKeys } = await import("../lib/session/ticket_keys.ts");
   let keys: TicketKeys;
   try {
     keys = TicketKeys.fromText(crypto, await Deno.readTextFile(file));

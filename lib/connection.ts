@@ -34,6 +34,18 @@ import type { Side } from "./trace.ts";
 export type { ConnectionEvent } from "./connection/core.ts";
 import type { ConnectionEvent } from "./connection/core.ts";
 
+/** How `Connection.receive()` may use the bytes it is given. */
+export interface ReceiveOptions {
+  /**
+   * The caller gives the engine `bytes` to overwrite: with a provider whose
+   * keys open in place (openssl), records are decrypted where they lie and
+   * the `data` events are views of `bytes`, so the caller must leave those
+   * bytes alone until it is done with that data. Without it (the default),
+   * `bytes` is only read and every `data` event has memory of its own.
+   */
+  inPlace?: boolean;
+}
+
 /**
  * One TLS 1.3 connection, client or server. Drive it with `start()`,
  * `receive()`, `write()` and `close()`, then send what `takeOutput()` returns
@@ -122,13 +134,17 @@ export class Connection {
     return this.#receiving.run(() => this.#guard(() => this.#driver.begin()));
   }
 
-  /** Processes bytes received from the peer. */
-  receive(bytes: Uint8Array): Promise<void> {
+  /**
+   * Processes bytes received from the peer. `bytes` must stay unchanged
+   * until this settles; see `ReceiveOptions` for letting the engine open
+   * records in them.
+   */
+  receive(bytes: Uint8Array, options: ReceiveOptions = {}): Promise<void> {
     return this.#receiving.run(() =>
       this.#guard(async () => {
         await this.#driver.begin();
         if (this.#core.peerClosed) return; // RFC 8446 §6.1: data after close_notify is ignored.
-        await this.#inbound.receive(bytes);
+        await this.#inbound.receive(bytes, options.inPlace);
       })
     );
   }
@@ -219,6 +235,16 @@ export class Connection {
   /** Bytes to send to the peer, in order; empty when there are none. */
   takeOutput(): Uint8Array {
     return this.#core.outbox.take();
+  }
+
+  /**
+   * Gives back `bytes`, which `takeOutput()` returned, once they have been
+   * sent and nothing reads them any more: the engine may seal later output
+   * into that memory instead of new memory. Optional (output never given
+   * back is left to the garbage collector); never give back bytes still in use.
+   */
+  releaseOutput(bytes: Uint8Array): void {
+    this.#core.outbox.release(bytes);
   }
 
   /** Events since the last call. */

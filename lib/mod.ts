@@ -31,7 +31,7 @@
 import "./compat/uint8array_base_encoding.ts";
 export { TlsConn, type TlsConnOptions, type Transport } from "./tls_conn.ts";
 export { WebSocketTransport } from "./websocket_transport.ts";
-export { Connection, type ConnectionEvent } from "./connection.ts";
+export { Connection, type ConnectionEvent, type ReceiveOptions } from "./connection.ts";
 export type {
   CertificateVerifier,
   CertifiedKey,

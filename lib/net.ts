@@ -41,7 +41,10 @@ export async function connect(options: ConnectOptions): Promise<TlsConn> {
   // Each write is a whole flight or record run: Nagle's algorithm would only hold back the next
   // one until the peer's delayed ACK (40 ms a round trip on Linux).
   tcp.setNoDelay(true);
-  return new TlsConn(Connection.client(options), tcp, options);
+  return new TlsConn(Connection.client(options), tcp, {
+    ...options,
+    transportReleasesWrites: true,
+  });
 }
 
 export { DEFAULT_MAX_HANDSHAKES } from "./slots.ts";
@@ -89,7 +92,7 @@ export class TlsListener implements AsyncIterable<TlsConn> {
   constructor(listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>, options: ListenOptions) {
     this.#listener = listener;
     this.#options = options;
-    this.#connOptions = acceptedConnOptions(options);
+    this.#connOptions = { ...acceptedConnOptions(options), transportReleasesWrites: true };
     this.#slots = new Slots(options.maxConcurrentHandshakes ?? DEFAULT_MAX_HANDSHAKES);
   }
 

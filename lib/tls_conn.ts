@@ -54,6 +54,13 @@ export interface TlsConnOptions {
    * `StalledPeerError`.
    */
   writeTimeoutMs?: number;
+  /**
+   * The transport keeps no reference to the bytes of a write once the write
+   * has resolved (true of a `Deno.Conn`: `connect()` and `listen()` set
+   * this): the engine may then seal later records into the same memory
+   * instead of new memory. Default false.
+   */
+  transportReleasesWrites?: boolean;
 }
 
 /** Received application data held before `read()` takes it; reading the socket pauses above this. */
@@ -101,6 +108,17 @@ export class TlsConn {
   /** Bytes given to the transport's write queue and not yet written. */
   #unwritten = 0;
   #readBuffer: Uint8Array = new Uint8Array(READ_MIN);
+  /**
+   * Read buffers whose records were opened in place: how many of the
+   * received chunks still view each. `read()` hands a buffer back as the
+   * spare once it has copied out the last of them; a chunk given away
+   * whole (`chunks()`, `readable`) takes its buffer out of reuse.
+   */
+  readonly #lent = new Map<ArrayBufferLike, number>();
+  /** Whether the last read was short: a second one in a row makes the buffer smaller. */
+  #lastReadShort = false;
+  /** A read buffer no chunk views any more, for the pump's next read. */
+  #spare?: Uint8Array;
   #closed = false;
   #readable?: ReadableStream<Uint8Array>;
   #writable?: WritableStream<Uint8Array>;
@@ -186,8 +204,10 @@ export class TlsConn {
     const head = this.#received[0];
     const n = Math.min(p.length, head.length);
     p.set(head.subarray(0, n));
-    if (n === head.length) this.#received.shift();
-    else this.#received[0] = head.subarray(n);
+    if (n === head.length) {
+      this.#received.shift();
+      this.#returnChunk(head);
+    } else this.#received[0] = head.subarray(n);
     this.#receivedBytes -= n;
     this.#pump();
     return n;
@@ -275,8 +295,33 @@ export class TlsConn {
     if (!(await this.#dataReady())) return null;
     const chunk = this.#received.shift()!;
     this.#receivedBytes -= chunk.length;
+    this.#lent.delete(chunk.buffer); // the caller may keep it: its buffer is never read into again
     this.#pump();
     return chunk;
+  }
+
+  /** `read()` has copied out all of `chunk`: its read buffer is free once no other chunk views it. */
+  #returnChunk(chunk: Uint8Array): void {
+    const views = this.#lent.get(chunk.buffer);
+    if (views === undefined) return;
+    if (views > 1) return void this.#lent.set(chunk.buffer, views - 1);
+    this.#lent.delete(chunk.buffer);
+    this.#spare = new Uint8Array(chunk.buffer);
+  }
+
+  /**
+   * The buffer for the pump's next read, after a read of `n` bytes into
+   * `buf`: larger after a read that filled it, smaller after a short one,
+   * and another one (the spare, or a new one) while chunks view `buf`.
+   */
+  #nextReadBuffer(buf: Uint8Array, n: number): Uint8Array {
+    const short = n <= buf.length / 8;
+    const size = short && !this.#lastReadShort ? buf.length : nextReadSize(buf.length, n);
+    this.#lastReadShort = short;
+    if (size === buf.length && !this.#lent.has(buf.buffer)) return buf;
+    const spare = this.#spare;
+    this.#spare = undefined;
+    return spare?.length === size ? spare : new Uint8Array(size);
   }
 
   /** A sink for application data; closing it sends close_notify. */
@@ -335,22 +380,26 @@ export class TlsConn {
           break;
         }
         try {
-          // The engine reads records in place: buf is reused only once this settles.
-          await this.#engine.receive(buf.subarray(0, n));
+          // The engine reads records in place, and may open them there: the data it hands out
+          // can be views of buf, which is read into again only once no chunk views it.
+          await this.#engine.receive(buf.subarray(0, n), { inPlace: true });
         } catch (e) {
           await this.#failWith(e as Error);
           break;
         }
-        buf = nextReadBuffer(buf, n);
+        let views = 0;
         for (const ev of this.#engine.takeEvents()) {
           if (ev.type === "data") {
             this.#received.push(ev.data);
             this.#receivedBytes += ev.data.length;
             if (ev.early) this.#earlyDataLength += ev.data.length;
+            if (ev.data.buffer === buf.buffer) views++;
           } else if (ev.type === "close_notify") {
             this.#eof = true;
           }
         }
+        if (views > 0) this.#lent.set(buf.buffer, views);
+        buf = this.#nextReadBuffer(buf, n);
         // Only the engine's own replies (a KeyUpdate, an alert) are waited for: waiting behind
         // application data the peer has not read yet would stop this reading, and the peer may be
         // waiting for us to read before it reads (a deadlock when both sides write a lot).
@@ -376,6 +425,7 @@ export class TlsConn {
     return this.#writes.run(async () => {
       try {
         for (let at = 0; at < out.length;) at += await this.#timedWrite(out.subarray(at));
+        if (this.#options.transportReleasesWrites) this.#engine.releaseOutput(out);
       } finally {
         this.#unwritten -= out.length;
       }
@@ -498,15 +548,15 @@ export class TlsConn {
   }
 }
 
-/** The buffer for the next read: larger after a read that filled it, smaller after a short one. */
-function nextReadBuffer(buf: Uint8Array, n: number): Uint8Array {
-  if (n === buf.length && buf.length < READ_MAX) return new Uint8Array(buf.length * 4);
-  if (n <= buf.length / 8 && buf.length > READ_MIN) {
+/** The size of the next read: larger after a read that filled the buffer, smaller after a short one. */
+function nextReadSize(length: number, n: number): number {
+  if (n === length && length < READ_MAX) return length * 4;
+  if (n <= length / 8 && length > READ_MIN) {
     let size = READ_MIN;
     while (size < 2 * n) size *= 2;
-    return new Uint8Array(size);
+    return size;
   }
-  return buf;
+  return length;
 }
 
 /** A transport failure as a readable error. */

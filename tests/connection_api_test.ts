@@ -52,6 +52,7 @@ Deno.test("connection API: none of the handshake's interface is reachable from a
     "peerCertificates",
     "peerClosed",
     "receive",
+    "releaseOutput",
     "start",
     "takeEvents",
     "takeOutput",

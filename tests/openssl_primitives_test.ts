@@ -391,6 +391,38 @@ Deno.test("AEAD: sealing in place gives WebCrypto's bytes, for every AEAD and le
   }
 });
 
+Deno.test("AEAD: opening in place gives WebCrypto's plaintext; a bad tag erases it", async () => {
+  for (const name of ["AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305"] as const) {
+    const raw = randomBytes(name === "AES-128-GCM" ? 16 : 32);
+    const key = AeadKey.create(name, raw);
+    const web = name === "ChaCha20-Poly1305"
+      ? undefined
+      : await crypto.subtle.importKey("raw", raw as BufferSource, "AES-GCM", false, ["encrypt"]);
+    for (const length of [0, 1, 16, 17, 16385]) {
+      const iv = randomBytes(12), aad = randomBytes(5), data = randomBytes(length);
+      // Sealed by an independent implementation where there is one, else by seal().
+      const sealed = web
+        ? new Uint8Array(
+          await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad }, web, data),
+        )
+        : key.seal(iv, data, aad);
+      const buffer = sealed.slice();
+      const plaintext = key.openInPlace(iv, buffer, aad);
+      assert.deepEqual(plaintext, data, `${name}, ${length} bytes`);
+      assert.equal(plaintext.buffer, buffer.buffer);
+      assert.equal(plaintext.byteOffset, buffer.byteOffset);
+      const tampered = sealed.slice();
+      tampered[tampered.length - 1] ^= 1;
+      assert.throws(() => key.openInPlace(iv, tampered, aad), AeadAuthenticationError);
+      assert.ok(tampered.subarray(0, length).every((b) => b === 0), "no plaintext is left");
+    }
+    assert.throws(
+      () => key.openInPlace(randomBytes(12), new Uint8Array(15), new Uint8Array(5)),
+      AeadAuthenticationError,
+    );
+  }
+});
+
 Deno.test("X25519: RFC 7748 §6.1, and low-order points refused", () => {
   const alice = KeyExchangeKey.fromPrivate(
     "X25519",

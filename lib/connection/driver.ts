@@ -16,11 +16,14 @@ import type { CryptoProvider } from "../crypto/provider.ts";
 import { ClientHandshake } from "../handshake/client.ts";
 import type { EarlyDataSkip, HandshakeIO } from "../handshake/io.ts";
 import { frameHandshake, type HandshakeMessage, messageName } from "../handshake/messages.ts";
-import { ServerHandshake } from "../handshake/server.ts";
+import type { ServerHandshake } from "../handshake/server.ts";
 import type { Epoch } from "../record/record_layer.ts";
 import type { TraceEvent } from "../trace.ts";
 import type { ConnectionCore } from "./core.ts";
 import type { Inbound } from "./inbound.ts";
+
+/** The server handshake's module, once a server has started. */
+let serverModule: Promise<typeof import("../handshake/server.ts")> | undefined;
 
 /** Runs one handshake over a connection's records. */
 export class HandshakeDriver implements HandshakeIO {
@@ -39,10 +42,18 @@ export class HandshakeDriver implements HandshakeIO {
   constructor(core: ConnectionCore, inbound: Inbound) {
     this.#core = core;
     this.#inbound = inbound;
-    this.#handshake = core.role === "client"
-      ? new ClientHandshake(this, core.config as ClientConfig)
-      : new ServerHandshake(this, core.config as ServerConfig);
     core.randomSource = this;
+  }
+
+  /**
+   * The state machine of our side. The server's is loaded only when a
+   * server starts (once per process), so that a client never loads it.
+   */
+  async #start(): Promise<ClientHandshake | ServerHandshake> {
+    const core = this.#core;
+    if (core.role === "client") return new ClientHandshake(this, core.config as ClientConfig);
+    serverModule ??= import("../handshake/server.ts");
+    return new (await serverModule).ServerHandshake(this, core.config as ServerConfig);
   }
 
   /** The client random, once known (for the key log). */
@@ -63,16 +74,16 @@ export class HandshakeDriver implements HandshakeIO {
   async begin(): Promise<void> {
     if (this.#run) return;
     const core = this.#core, outbox = core.outbox;
+    const handshake = this.#handshake = await this.#start();
     const blocked = new Promise<void>((r) => this.#blocked = r);
-    const handshake = this.#handshake!;
     this.#run = handshake.run().then(async (info) => {
       await outbox.flush(); // what the handshake queued last (a client's Finished, its new keys)
       core.info = info;
       core.events.push({ type: "handshake", info });
       // RFC 8446 §4.6.1: the server's tickets follow the handshake; the connection is complete
       // (and can be closed) while they are being sealed.
-      if (handshake instanceof ServerHandshake && !core.closeSent) {
-        await handshake.sendNewSessionTickets();
+      if (core.role === "server" && !core.closeSent) {
+        await (handshake as ServerHandshake).sendNewSessionTickets();
         await outbox.flush();
       }
       this.#forgetHandshake();

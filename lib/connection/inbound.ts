@@ -68,6 +68,8 @@ export class Inbound {
   #earlyData: { skip: EarlyDataSkip; bytes: number } = { skip: "none", bytes: 0 };
   /** A server's accepted 0-RTT data: what it may still receive, in bytes. */
   #earlyDataLeft?: number;
+  /** Whether the bytes being handled may be overwritten by opening their records in place. */
+  #inPlace = false;
   /** Whether the peer sent user_canceled: its closing the connection then is no mystery. */
   canceled = false;
 
@@ -93,9 +95,15 @@ export class Inbound {
     return this.#read.secret;
   }
 
-  /** Handles the records in `bytes` (and any held from before), in order. */
-  async receive(bytes: Uint8Array): Promise<void> {
+  /**
+   * Handles the records in `bytes` (and any held from before), in order.
+   * With `inPlace`, records may be opened where they lie (see
+   * `ReceiveOptions`); never while tracing, which shows the records as
+   * received once they are opened.
+   */
+  async receive(bytes: Uint8Array, inPlace = false): Promise<void> {
     const core = this.#core;
+    this.#inPlace = inPlace && !core.config.trace;
     this.#deframer.push(bytes);
     let rec = this.#deframer.next();
     while (rec && !core.peerClosed) {
@@ -166,18 +174,38 @@ export class Inbound {
       next = this.#deframer.next();
     }
     for (let i = 0; i < run.length && !this.#core.peerClosed;) {
-      await this.#readKeysReady();
+      if (this.#readKeys) await this.#readKeysReady();
       const cipher = this.#read.cipher;
       const opening = [this.#openAhead(run[i])];
       if (opening[0] instanceof Promise) {
         for (let j = i + 1; j < run.length; j++) opening.push(this.#openAhead(run[j]));
       }
       for (const open of opening) {
-        await this.#handleRecord(run[i++], open);
+        const rec = run[i++];
+        // Data opened at once, the common case, is handed on without a Promise.
+        if (!(open instanceof Promise) && this.#isPlainData(open)) this.#data(open.content);
+        else await this.#handleRecord(rec, open);
         if (this.#core.peerClosed || this.#readKeys || this.#read.cipher !== cipher) break;
       }
     }
     return next;
+  }
+
+  /**
+   * Whether an opened record after the handshake is application data that
+   * needs nothing of #handleRecord but `#data`: not empty, not traced, and no
+   * handshake message pending (RFC 8446 §5.1).
+   */
+  #isPlainData(opened: OpenedRecord): boolean {
+    return opened.type === ContentType.application_data && opened.content.length > 0 &&
+      !this.#core.config.trace && !this.#joiner.pending;
+  }
+
+  /** Application data (not empty) arrived after the handshake: it goes to the user. */
+  #data(content: Uint8Array): void {
+    this.#ignoredRecords = 0;
+    this.#handlers.applicationData();
+    this.#core.events.push({ type: "data", data: content });
   }
 
   /**
@@ -187,7 +215,7 @@ export class Inbound {
   #openAhead(rec: RawRecord): MaybePromise<OpenedRecord> {
     let open: MaybePromise<OpenedRecord>;
     try {
-      open = openRecord(this.#read, rec);
+      open = openRecord(this.#read, rec, this.#inPlace);
     } catch (e) {
       open = Promise.reject(e);
     }
@@ -256,10 +284,7 @@ export class Inbound {
           );
         }
         if (opened.content.length === 0) return this.#ignored("an empty application data record");
-        this.#ignoredRecords = 0;
-        this.#handlers.applicationData();
-        core.events.push({ type: "data", data: opened.content });
-        return;
+        return this.#data(opened.content);
       default:
         throw new TlsError(
           "unexpected_encrypted_content_type",
@@ -296,7 +321,7 @@ export class Inbound {
         "received application data before the handshake was complete",
       );
     }
-    return await openRecord(this.#read, rec);
+    return await openRecord(this.#read, rec, this.#inPlace);
   }
 
   /** Counts a skipped early data record; past the limit, it is what it would be otherwise. */

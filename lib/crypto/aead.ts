@@ -41,6 +41,8 @@ export function trafficKeys(suite: Suite, secret: Uint8Array): TrafficKeys {
 export class RecordCipher {
   readonly #key: AeadKey;
   readonly #iv: Uint8Array;
+  /** The nonce of the synchronous in-place calls, which read it before they return. */
+  readonly #scratchNonce: Uint8Array;
   /** The tag length of the suite's AEAD, in bytes. */
   readonly tagLength: number;
   /** The sequence number of the next record (RFC 8446 §5.3). */
@@ -49,6 +51,7 @@ export class RecordCipher {
   private constructor(key: AeadKey, iv: Uint8Array, tagLength: number) {
     this.#key = key;
     this.#iv = iv;
+    this.#scratchNonce = new Uint8Array(iv.length);
     this.tagLength = tagLength;
   }
 
@@ -66,13 +69,25 @@ export class RecordCipher {
 
   /** RFC 8446 §5.3: the nonce for sequence number `seq`. */
   nonce(seq: number): Uint8Array {
-    const n = this.#iv.slice();
-    // The sequence number is a 64-bit big-endian value; numbers here stay below 2^53.
-    let s = seq;
-    for (let i = n.length - 1; i >= n.length - 8 && s > 0; i--) {
-      n[i] ^= s & 0xff;
-      s = Math.floor(s / 256);
-    }
+    return this.#nonceInto(new Uint8Array(this.#iv.length), seq);
+  }
+
+  /**
+   * The nonce for `seq`, written into `n`: the IV XOR the sequence number
+   * as a 64-bit big-endian value (numbers here stay below 2^53).
+   */
+  #nonceInto(n: Uint8Array, seq: number): Uint8Array {
+    n.set(this.#iv);
+    const end = n.length;
+    const high = Math.floor(seq / 0x100000000), low = seq >>> 0;
+    n[end - 8] ^= high >>> 24;
+    n[end - 7] ^= (high >>> 16) & 0xff;
+    n[end - 6] ^= (high >>> 8) & 0xff;
+    n[end - 5] ^= high & 0xff;
+    n[end - 4] ^= low >>> 24;
+    n[end - 3] ^= (low >>> 16) & 0xff;
+    n[end - 2] ^= (low >>> 8) & 0xff;
+    n[end - 1] ^= low & 0xff;
     return n;
   }
 
@@ -96,7 +111,23 @@ export class RecordCipher {
    * Only where `sealsInPlace`.
    */
   sealInPlace(aad: Uint8Array, buffer: Uint8Array, plaintextLength: number): void {
-    this.#key.sealInPlace!(this.nonce(this.seq++), aad, buffer, plaintextLength);
+    const nonce = this.#nonceInto(this.#scratchNonce, this.seq++);
+    this.#key.sealInPlace!(nonce, aad, buffer, plaintextLength);
+  }
+
+  /** Whether the key opens in place (`openInPlace`): a synchronous provider's option. */
+  get opensInPlace(): boolean {
+    return this.#key.openInPlace !== undefined;
+  }
+
+  /**
+   * Opens one record body (ciphertext‖tag) where it lies and consumes a
+   * sequence number: returns the view of `body` that holds the plaintext.
+   * Throws on a bad tag. Only where `opensInPlace`.
+   */
+  openInPlace(body: Uint8Array, aad: Uint8Array): Uint8Array {
+    const nonce = this.#nonceInto(this.#scratchNonce, this.seq++);
+    return this.#key.openInPlace!(nonce, aad, body);
   }
 
   /**

@@ -97,6 +97,15 @@ export interface AeadKey {
     buffer: Uint8Array,
     plaintextLength: number,
   ): void;
+  /**
+   * Optional, synchronous: AEAD-Decrypt in place. `buffer` holds
+   * ciphertext‖tag; on return its first `buffer.length` − tag length bytes
+   * hold the plaintext, and the view of them is returned. Throws when the
+   * tag does not verify, leaving no plaintext in `buffer`. The record layer
+   * uses it, when offered and when the caller gave it received bytes it may
+   * overwrite, to open each record where it arrived: no array per record.
+   */
+  openInPlace?(nonce: Uint8Array, aad: Uint8Array, buffer: Uint8Array): Uint8Array;
 }
 
 /** A TLS 1.3 cipher suite (RFC 8446 §B.4): an AEAD and the hash of the transcript and HKDF. */

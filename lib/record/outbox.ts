@@ -41,6 +41,13 @@ export const CHANGE_CIPHER_SPEC_RECORD: Uint8Array = new Uint8Array([
   1,
 ]);
 
+/** Sealed output at least this long goes into memory the outbox may reuse (see `release()`). */
+const REUSED_OUTPUT = 1 << 14;
+/** Output buffers given back by `release()` and kept for reuse, at most. */
+const SPARE_OUTPUTS = 2;
+/** Reused output buffers are made in multiples of this, so that one fits writes of similar size. */
+const OUTPUT_UNIT = 1 << 14;
+
 /**
  * A queued item: handshake bytes (sealed under the keys in force when their
  * turn comes), the plaintext CCS, a change of our sending keys (its AEAD
@@ -70,6 +77,10 @@ export class Outbox {
   #keysQueued = 0;
   /** Flushes begun and not finished. */
   #flushing = 0;
+  /** Output buffers handed out (in what `take()` returned) that `release()` may take back. */
+  readonly #issued = new WeakSet<ArrayBufferLike>();
+  /** Output buffers given back, to seal into again. */
+  readonly #spares: ArrayBuffer[] = [];
 
   /**
    * @param side who sends (for the trace)
@@ -229,7 +240,7 @@ export class Outbox {
   /** Seals `content` of `type` under the keys in force. Call only from a job given to run(). */
   async seal(type: number, content: Uint8Array): Promise<void> {
     const epoch = this.direction.epoch;
-    const sealed = sealRecords(this.direction, type, content, this.#maxFragment);
+    const sealed = sealRecords(this.direction, type, content, this.#maxFragment, this.#allocate);
     const records = sealed instanceof Promise ? await sealed : sealed;
     if (this.#trace) {
       let at = 0;
@@ -249,10 +260,40 @@ export class Outbox {
   /** The bytes sealed so far, in order; empty when there are none. */
   take(): Uint8Array {
     if (this.#out.length === 0) return new Uint8Array(0);
-    const out = this.#out.length === 1 ? this.#out[0] : joinOutput(this.#out);
+    const parts = this.#out;
     this.#out = [];
+    if (parts.length === 1) return parts[0];
+    const out = joinOutput(parts);
+    if (out.buffer !== parts[0].buffer) { for (const p of parts) this.release(p); // copied
+     }
     return out;
   }
+
+  /**
+   * The caller is done with `bytes`, which `take()` returned (they have been
+   * written): later records may be sealed into that memory. Memory the
+   * outbox did not hand out, or has taken back already, is left alone; so
+   * is everything while tracing (the trace may keep the records it was shown).
+   */
+  release(bytes: Uint8Array): void {
+    const buffer = bytes.buffer;
+    if (!this.#issued.delete(buffer)) return;
+    if (this.#spares.length < SPARE_OUTPUTS) this.#spares.push(buffer as ArrayBuffer);
+  }
+
+  /**
+   * Memory for `length` bytes of sealed records: a spare buffer or a new
+   * one for long output (taken back by `release()`), a new array otherwise.
+   */
+  #allocate = (length: number): Uint8Array => {
+    if (length < REUSED_OUTPUT || this.#trace) return new Uint8Array(length);
+    const i = this.#spares.findIndex((b) => b.byteLength >= length);
+    const buffer = i >= 0
+      ? this.#spares.splice(i, 1)[0]
+      : new ArrayBuffer(Math.ceil(length / OUTPUT_UNIT) * OUTPUT_UNIT);
+    this.#issued.add(buffer);
+    return new Uint8Array(buffer, 0, length);
+  };
 }
 
 /**

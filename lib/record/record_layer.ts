@@ -57,13 +57,16 @@ function header(type: number, length: number): Uint8Array {
  * outer type is application_data. An asynchronous AEAD seals the records
  * concurrently; they come back in order, as consecutive views of one buffer
  * (so that they can be sent with one write and no further copy). With a
- * synchronous AEAD the result is not a Promise.
+ * synchronous AEAD the result is not a Promise; one that seals in place
+ * seals into memory from `allocate` (which may hand out used memory: every
+ * byte of it is written).
  */
 export function sealRecords(
   dir: Direction,
   type: number,
   content: Uint8Array,
   maxFragment = MAX_PLAINTEXT,
+  allocate: (length: number) => Uint8Array = (n) => new Uint8Array(n),
 ): MaybePromise<Uint8Array[]> {
   const chunks: Uint8Array[] = [];
   let at = 0;
@@ -80,7 +83,7 @@ export function sealRecords(
       return rec;
     });
   }
-  if (cipher.sealsInPlace) return sealInPlace(cipher, type, chunks);
+  if (cipher.sealsInPlace) return sealInPlace(cipher, type, chunks, allocate);
   // Every TLSInnerPlaintext of this call (the content, then its type) in one buffer of its own:
   // the AEAD reads its input before it returns, but nothing here counts on more than that.
   const inners = new Uint8Array(content.length + chunks.length);
@@ -106,14 +109,19 @@ export function sealRecords(
 
 /**
  * The records of `chunks`, each assembled where it will be sent (header,
- * content, inner type) and sealed there: one buffer and one copy of the
- * content for the whole call.
+ * content, inner type) and sealed there: one buffer (from `allocate`) and
+ * one copy of the content for the whole call.
  */
-function sealInPlace(cipher: RecordCipher, type: number, chunks: Uint8Array[]): Uint8Array[] {
+function sealInPlace(
+  cipher: RecordCipher,
+  type: number,
+  chunks: Uint8Array[],
+  allocate: (length: number) => Uint8Array,
+): Uint8Array[] {
   const overhead = HEADER_LENGTH + 1 + cipher.tagLength;
   let total = 0;
   for (const c of chunks) total += c.length + overhead;
-  const out = new Uint8Array(total);
+  const out = allocate(total);
   const records: Uint8Array[] = [];
   for (let i = 0, pos = 0; i < chunks.length; i++) {
     const c = chunks[i];
@@ -173,8 +181,15 @@ export async function tryOpenRecord(
  * Opens one received record. Plaintext records pass through (a copy of the
  * fragment, since the deframer reuses its buffer); encrypted ones are
  * decrypted and their inner type and padding removed (RFC 8446 §5.4).
+ * With `inPlace`, the caller lets the record's bytes be overwritten: a key
+ * that opens in place (synchronously) decrypts the fragment where it lies,
+ * and the content is a view of it.
  */
-export function openRecord(dir: Direction, rec: RawRecord): MaybePromise<OpenedRecord> {
+export function openRecord(
+  dir: Direction,
+  rec: RawRecord,
+  inPlace = false,
+): MaybePromise<OpenedRecord> {
   const cipher = dir.cipher;
   if (!cipher || rec.type !== ContentType.application_data) {
     if (rec.fragment.length > MAX_PLAINTEXT) {
@@ -197,14 +212,28 @@ export function openRecord(dir: Direction, rec: RawRecord): MaybePromise<OpenedR
       `a record failed to decrypt (bad_record_mac) under the ${dir.epoch} keys`,
     );
   let opened: MaybePromise<Uint8Array>;
+  const viewed = inPlace && cipher.opensInPlace;
   try {
-    opened = cipher.open(rec.fragment, rec.header);
+    opened = viewed
+      ? cipher.openInPlace(rec.fragment, rec.header)
+      : cipher.open(rec.fragment, rec.header);
   } catch {
     throw failed();
   }
+  if (viewed) return ownUnlessData(unpad(opened as Uint8Array));
   return opened instanceof Promise
     ? opened.then(unpad, () => Promise.reject(failed()))
     : unpad(opened);
+}
+
+/**
+ * A record opened in place: application data stays a view of the received
+ * bytes (the caller's to keep), anything else (handshake messages, which may
+ * be held across reads; alerts) gets memory of its own.
+ */
+function ownUnlessData(opened: OpenedRecord): OpenedRecord {
+  if (opened.type === ContentType.application_data) return opened;
+  return { type: opened.type, content: opened.content.slice(), encrypted: true };
 }
 
 /** RFC 8446 §5.4: the TLSInnerPlaintext's content and type, padding removed. */

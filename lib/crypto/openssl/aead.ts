@@ -221,6 +221,34 @@ export class AeadKey {
     return out;
   }
 
+  /**
+   * Decrypts and authenticates `buffer` (ciphertext followed by the tag) in
+   * place: on return its first `buffer.length` - 16 bytes hold the
+   * plaintext, and the view of them is returned. Throws
+   * AeadAuthenticationError if the tag does not verify, with those bytes
+   * zeroed (no unauthenticated plaintext is left behind).
+   */
+  openInPlace(nonce: Uint8Array, buffer: Uint8Array, aad: Uint8Array): Uint8Array {
+    if (buffer.length < TAG_LENGTH) throw new AeadAuthenticationError(this.aead);
+    const n = buffer.length - TAG_LENGTH;
+    const ctx = this.#start(0, nonce, aad, n);
+    const lib = libcrypto();
+    const plaintext = buffer.subarray(0, n);
+    if (n > 0) {
+      // EVP_CipherUpdate allows the output to be the input exactly (in place).
+      check(lib.EVP_CipherUpdate(ctx, plaintext, outInt, plaintext, n), "EVP_CipherUpdate");
+      if (outInt[0] !== n) throw new Error(`${this.aead} wrote ${outInt[0]} of ${n} bytes`);
+    }
+    const tag = buffer.subarray(n);
+    check(lib.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LENGTH, tag), "set AEAD tag");
+    if (lib.EVP_CipherFinal_ex(ctx, finalOutput, outInt) !== 1) {
+      drainErrors();
+      plaintext.fill(0);
+      throw new AeadAuthenticationError(this.aead);
+    }
+    return plaintext;
+  }
+
   /** Erases the key and hands back its context; the key cannot be used afterwards. Idempotent. */
   free(): void {
     if (this.#freed) return;

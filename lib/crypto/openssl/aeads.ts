@@ -2,7 +2,7 @@
  * The openssl provider's AEADs (`Aead` of ../provider.ts): AES-128-GCM,
  * AES-256-GCM and ChaCha20-Poly1305, synchronous. Each seal and open
  * returns a new array the caller owns; `sealInPlace` seals where the
- * record layer will send.
+ * record layer will send, and `openInPlace` opens where a record was received.
  *
  * @module
  */
@@ -28,6 +28,10 @@ class RecordKey implements ProviderAeadKey {
 
   sealInPlace(nonce: Uint8Array, aad: Uint8Array, buffer: Uint8Array, plaintextLength: number) {
     this.#key.sealInPlace(nonce, buffer, plaintextLength, aad);
+  }
+
+  openInPlace(nonce: Uint8Array, aad: Uint8Array, buffer: Uint8Array): Uint8Array {
+    return this.#key.openInPlace(nonce, buffer, aad);
   }
 }
 
