@@ -485,7 +485,7 @@ function recordStarts(bytes: Uint8Array): number[] {
   return starts;
 }
 
-Deno.test("inspect: records opened ahead are told in order, across a KeyUpdate and past a record that does not open, with either provider", async () => {
+Deno.test("inspect: records opened ahead (and in place) are told in order, across a KeyUpdate and past a record that does not open, with either provider", async () => {
   const { sent, burst, keyLog } = await burstConversation();
   const book = new KeyLogBook();
   book.add(keyLog);
@@ -499,7 +499,8 @@ Deno.test("inspect: records opened ahead are told in order, across a KeyUpdate a
     const crypto = await cryptoProvider(name);
     // Fed whole (the burst in one piece: its records are opened ahead), or 7 bytes at a time
     // (a record at most per piece: each is opened after the one before is told).
-    const tell = async (conversation: typeof sent, piece: number) => {
+    // In place: the narration may overwrite what it is fed (a copy here), as the relay's does.
+    const tell = async (conversation: typeof sent, piece: number, inPlace = false) => {
       const lines: string[] = [];
       const n = new Narration(
         {
@@ -508,19 +509,22 @@ Deno.test("inspect: records opened ahead are told in order, across a KeyUpdate a
           paint: paint(false),
           crypto,
           write: (l) => void lines.push(l),
+          inPlace,
         },
         1,
         { lookup: (random, label) => Promise.resolve(book.get(random, label)), ms: 0, maxBytes: 0 },
       );
       for (const { from, bytes } of conversation) {
-        for (let at = 0; at < bytes.length; at += piece) {
-          await n.feed(from, bytes.subarray(at, at + piece));
+        const fed = inPlace ? bytes.slice() : bytes;
+        for (let at = 0; at < fed.length; at += piece) {
+          await n.feed(from, fed.subarray(at, at + piece));
         }
       }
       return lines;
     };
     const whole = await tell(sent, Infinity);
     assert.deepEqual(whole, await tell(sent, 7), `${name}: the same story, whole or in pieces`);
+    assert.deepEqual(whole, await tell(sent, Infinity, true), `${name}: the same, in place`);
     assert.ok(!whole.some((l) => l.includes("encrypted,")), `${name}: every record opened`);
     const after = whole.findIndex((l) => l.includes("KeyUpdate"));
     assert.ok(after > 0, `${name}: the KeyUpdate is told`);
@@ -530,6 +534,7 @@ Deno.test("inspect: records opened ahead are told in order, across a KeyUpdate a
     );
     const broken = await tell(tampered, Infinity);
     assert.deepEqual(broken, await tell(tampered, 7), `${name}: tampered, the same story`);
+    assert.deepEqual(broken, await tell(tampered, 7, true), `${name}: tampered, in place`);
     const fromClient = broken.filter((l) => l.startsWith("#1 client → server  record"));
     const told = fromClient.slice(-starts.length);
     assert.ok(told[0].includes("opened with application keys"), told[0]);

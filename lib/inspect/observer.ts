@@ -125,6 +125,8 @@ export class ConversationObserver {
   /** Bytes of records that may be held back, both directions together (0: none). */
   readonly #maxHeld: number;
   #heldBytes = 0;
+  /** Fed bytes may be overwritten: records are opened where they lie, when the provider can. */
+  readonly #inPlace: boolean;
 
   /**
    * `lookup` gives traffic secrets (from a key log); without it nothing is
@@ -132,17 +134,23 @@ export class ConversationObserver {
    * `hold.maxBytes`: records whose secret `lookup` does not know yet are
    * held back, up to this many bytes, for `retry` (without it they are
    * shown encrypted at once: a finished capture with a complete key log).
+   * `inPlace`: the caller lets `feed` overwrite what it is given, and needs
+   * no ciphertext afterwards: an encrypted record's bytes (in `record` and
+   * `sealed` events) then hold what was decrypted, or zeros, after the
+   * header (a synchronous provider opens in place; no copy per record).
    */
   constructor(
     emit: (e: InspectEvent) => void,
     lookup?: SecretLookup,
     crypto: CryptoProvider = defaultProvider,
     hold?: { maxBytes: number },
+    inPlace = false,
   ) {
     this.#emit = emit;
     this.#lookup = lookup;
     this.#crypto = crypto;
     this.#maxHeld = hold?.maxBytes ?? 0;
+    this.#inPlace = inPlace;
   }
 
   /** Whether records are held back, waiting for a secret. */
@@ -220,7 +228,7 @@ export class ConversationObserver {
     } catch (e) {
       broken = e as Error;
     }
-    const ahead = new OpeningAhead(records);
+    const ahead = new OpeningAhead(records, this.#inPlace);
     for (let i = 0; i < records.length && !flow.stopped; i++) {
       flow.records++;
       const opening = this.#opensAhead(flow) ? ahead.outcome(flow.keys!, i) : undefined;
@@ -318,7 +326,7 @@ export class ConversationObserver {
     }
     let outcome: Outcome;
     try {
-      outcome = { opened: await (flow.keys ?? PLAINTEXT).open(record) };
+      outcome = { opened: await (flow.keys ?? PLAINTEXT).open(record, this.#inPlace) };
     } catch (e) {
       outcome = { error: e as Error };
     }
@@ -510,13 +518,15 @@ const OPEN_AHEAD = 16;
  */
 class OpeningAhead {
   readonly #records: readonly RawRecord[];
+  readonly #inPlace: boolean;
   readonly #outcomes: (Outcome | Promise<Outcome> | undefined)[] = [];
   #keys?: RecordKeys;
   /** Records before this one have been opened (or passed over: not application data). */
   #next = 0;
 
-  constructor(records: readonly RawRecord[]) {
+  constructor(records: readonly RawRecord[], inPlace: boolean) {
     this.#records = records;
+    this.#inPlace = inPlace;
   }
 
   /**
@@ -529,9 +539,12 @@ class OpeningAhead {
       this.#next = i;
     }
     this.#next = Math.max(this.#next, i);
-    const end = Math.min(this.#records.length, i + OPEN_AHEAD);
+    // A record opened in place with keys that turn out wrong (after a KeyUpdate) is lost: in
+    // place, each is opened when its turn comes (a synchronous provider gains nothing ahead).
+    const ahead = this.#inPlace && keys.opensInPlace ? 1 : OPEN_AHEAD;
+    const end = Math.min(this.#records.length, i + ahead);
     while (this.#next < end && this.#records[this.#next].type === ContentType.application_data) {
-      this.#outcomes[this.#next] = open(keys, this.#records[this.#next]);
+      this.#outcomes[this.#next] = open(keys, this.#records[this.#next], this.#inPlace);
       this.#next++;
     }
     const outcome = this.#outcomes[i];
@@ -541,9 +554,9 @@ class OpeningAhead {
 }
 
 /** Opens `record` with `keys`; a failure is an outcome too, never a rejection. */
-function open(keys: RecordKeys, record: RawRecord): Outcome | Promise<Outcome> {
+function open(keys: RecordKeys, record: RawRecord, inPlace: boolean): Outcome | Promise<Outcome> {
   try {
-    const opened = keys.open(record);
+    const opened = keys.open(record, inPlace);
     return opened instanceof Promise
       ? opened.then((o) => ({ opened: o }), (e) => ({ error: e as Error }))
       : { opened };
@@ -553,8 +566,8 @@ function open(keys: RecordKeys, record: RawRecord): Outcome | Promise<Outcome> {
 }
 
 /** Before keys, records pass through the record layer as plaintext (with its size limit). */
-const PLAINTEXT = {
-  open: async (record: RawRecord) => await openRecord(new Direction(), record),
+const PLAINTEXT: Pick<RecordKeys, "open"> = {
+  open: async (record) => await openRecord(new Direction(), record),
 };
 
 /**

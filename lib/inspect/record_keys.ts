@@ -29,9 +29,13 @@ export interface RecordKeys {
    * Opens the next record of this direction (sequence numbers count from
    * zero), at once with a synchronous provider. Calls may overlap: each
    * takes its sequence number when it is made, so records are opened in
-   * the order of the calls, whenever their results come.
+   * the order of the calls, whenever their results come. `inPlace`: the
+   * record's bytes may be overwritten (a provider that opens in place
+   * decrypts them where they lie; the content is then a view of them).
    */
-  open(record: RawRecord): MaybePromise<OpenedRecord>;
+  open(record: RawRecord, inPlace?: boolean): MaybePromise<OpenedRecord>;
+  /** Whether `open` decrypts in place when asked to (a synchronous provider that can). */
+  readonly opensInPlace: boolean;
 }
 
 /** RFC 8446 §7.3: the write key and IV from `secret`, ready to open records. */
@@ -43,7 +47,13 @@ export async function recordKeys(
   const { key, iv } = trafficKeys(suite, secret);
   const direction = new Direction();
   direction.set(await RecordCipher.fromKeys(suite, key, iv), secret, epoch);
-  return { secret, key, iv, open: (record) => openRecord(direction, record) };
+  return {
+    secret,
+    key,
+    iv,
+    open: (record, inPlace) => openRecord(direction, record, inPlace),
+    opensInPlace: direction.cipher!.opensInPlace,
+  };
 }
 
 /** RFC 8446 §7.2: application_traffic_secret_N+1 from application_traffic_secret_N. */
