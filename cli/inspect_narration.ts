@@ -27,6 +27,11 @@ export interface NarrationOutput {
   readonly write: (line: string) => void;
   /** The crypto provider that opens records. */
   readonly crypto: CryptoProvider;
+  /**
+   * Fed bytes are the caller's to overwrite (the relay's, once written on):
+   * records may be opened where they lie, unless the byte view shows them.
+   */
+  readonly inPlace?: boolean;
 }
 
 /** The narration of connection number `id`. */
@@ -57,7 +62,14 @@ export class Narration {
     this.#printer = new InspectPrinter({ ...out, prefix: `#${id} ` });
     this.#waitMs = secrets?.ms ?? 0;
     const hold = this.#waitMs > 0 ? { maxBytes: secrets!.maxBytes } : undefined;
-    this.observer = new ConversationObserver(this.#event, secrets?.lookup, out.crypto, hold);
+    const inPlace = out.inPlace === true && !out.level.bytes;
+    this.observer = new ConversationObserver(
+      this.#event,
+      secrets?.lookup,
+      out.crypto,
+      hold,
+      inPlace,
+    );
   }
 
   /** Whether records are held back, waiting for a secret: call `poll` soon. */

@@ -19,6 +19,8 @@ import { type TraceLevel, TracePrinter } from "./trace_printer.ts";
 
 /** Application data is shown up to this many characters. */
 const PREVIEW = 72;
+/** Decodes ASCII (never asked to stream, so it keeps no state between calls). */
+const ascii = new TextDecoder();
 
 /** Prints the events of one connection. */
 export class InspectPrinter {
@@ -144,21 +146,48 @@ export class InspectPrinter {
  * anything else as hex; cut with `…` and the full size.
  */
 export function preview(bytes: Uint8Array): string {
-  // Only what can show: at most 4 bytes a character; `stream` keeps a character cut at the end
-  // from reading as invalid.
+  // Only what can show: at most 4 bytes a character.
   const head = bytes.subarray(0, PREVIEW * 4 + 4);
-  const text = new TextDecoder("utf-8").decode(head, { stream: head.length < bytes.length });
-  const printable = [...text].every((ch) => {
-    const c = ch.codePointAt(0)!;
-    return (c >= 0x20 && c !== 0x7f && c !== 0xfffd) || c === 0x09 || c === 0x0a || c === 0x0d;
-  });
+  const kind = scan(head);
+  if (kind === "binary") return hexPreview(bytes);
   const size = `(${bytes.length} byte${bytes.length === 1 ? "" : "s"})`;
-  if (printable) {
-    const escaped = JSON.stringify(text).slice(1, -1);
-    return escaped.length <= PREVIEW && head.length === bytes.length
+  if (kind === "ascii") {
+    // One character a byte, each escaped to one or more: the first PREVIEW + 1 decide the line.
+    const shown = head.subarray(0, PREVIEW + 1);
+    const escaped = JSON.stringify(ascii.decode(shown)).slice(1, -1);
+    return escaped.length <= PREVIEW && shown.length === bytes.length
       ? `"${escaped}"`
       : `"${escaped.slice(0, PREVIEW)}…" ${size}`;
   }
+  // `stream` keeps a character cut at the end from reading as invalid.
+  const text = new TextDecoder("utf-8").decode(head, { stream: head.length < bytes.length });
+  // Control characters are ruled out above; what does not decode reads as U+FFFD.
+  if (text.includes("\ufffd")) return hexPreview(bytes);
+  const escaped = JSON.stringify(text).slice(1, -1);
+  return escaped.length <= PREVIEW && head.length === bytes.length
+    ? `"${escaped}"`
+    : `"${escaped.slice(0, PREVIEW)}…" ${size}`;
+}
+
+/**
+ * What `head` holds, from its bytes alone: a control character other than
+ * tab, newline and carriage return (a byte below 0x20, or 0x7f, is that
+ * character in UTF-8, whatever comes before it) makes it binary; printable
+ * ASCII only is text as it stands; anything else must be decoded to tell.
+ */
+function scan(head: Uint8Array): "binary" | "ascii" | "utf-8" {
+  let ascii = true;
+  for (let i = 0; i < head.length; i++) {
+    const b = head[i];
+    if (b < 0x20 ? b !== 0x09 && b !== 0x0a && b !== 0x0d : b === 0x7f) return "binary";
+    if (b > 0x7f) ascii = false;
+  }
+  return ascii ? "ascii" : "utf-8";
+}
+
+function hexPreview(bytes: Uint8Array): string {
   const hex = bytes.subarray(0, PREVIEW / 2).toHex();
-  return bytes.length <= PREVIEW / 2 ? `hex ${hex}` : `hex ${hex}… ${size}`;
+  return bytes.length <= PREVIEW / 2
+    ? `hex ${hex}`
+    : `hex ${hex}… (${bytes.length} byte${bytes.length === 1 ? "" : "s"})`;
 }

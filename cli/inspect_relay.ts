@@ -22,8 +22,14 @@ const MAX_BACKLOG = 64 << 20;
 const MAX_TOTAL_BACKLOG = 256 << 20;
 /** Bytes read at once from either side. */
 const READ_SIZE = 256 * 1024;
-/** Read buffers kept for reuse while connections are open (4 MiB). */
-const POOL_SIZE = 16;
+/**
+ * Read buffers kept for reuse while connections are open (16 MiB): as many
+ * as a narration a few MiB behind holds, so that bulk data reads into
+ * buffers handed back rather than new ones (zeroed, faulted in, collected).
+ */
+const POOL_SIZE = 64;
+/** How long the pool outlives the last connection (one often follows another). */
+const POOL_LINGER_MS = 2000;
 /**
  * Chunks go to the narration in batches of up to this many bytes, or after
  * BATCH_MS: fewer wake-ups of the worker while bulk data flows.
@@ -144,10 +150,15 @@ class Narrator {
     { chunks: { from: Side; bytes: Uint8Array<ArrayBuffer> }[]; size: number }
   >();
   #timer?: ReturnType<typeof setTimeout>;
-  /** Read buffers free for reuse; dropped when no connection is open. */
+  /** Read buffers free for reuse; dropped POOL_LINGER_MS after the last connection. */
   readonly #pool: ArrayBuffer[] = [];
   /** Connections being relayed. */
   #open = 0;
+  /** Whether buffers handed back are kept (connections are open, or were a moment ago). */
+  #pooling = false;
+  #linger?: ReturnType<typeof setTimeout>;
+  /** The worker failed: nothing is posted to it any more. */
+  #failed = false;
 
   constructor(o: RelayOptions) {
     this.#worker = new Worker(new URL("./inspect_worker.ts", import.meta.url), { type: "module" });
@@ -159,8 +170,12 @@ class Narrator {
       else this.#pending.delete(e.data.id);
     };
     this.#worker.onerror = (e) => {
-      console.error(`inspect: the narration failed: ${e.message}`);
       e.preventDefault();
+      if (this.#failed) return;
+      this.#failed = true;
+      console.error(
+        `inspect: the narration failed (${e.message}): connections are still relayed, not shown`,
+      );
     };
     this.#worker.postMessage(
       {
@@ -177,6 +192,7 @@ class Narrator {
 
   /** Posts a message, after the chunks of its connection that came before it. */
   #post(m: Exclude<ToNarrator, { kind: "setup" | "data" }>): void {
+    if (this.#failed) return;
     this.#flush(m.id);
     this.#worker.postMessage(m);
   }
@@ -196,18 +212,24 @@ class Narrator {
 
   /** Takes back a read buffer nobody uses any more, while connections may need it. */
   recycle(b: ArrayBuffer): void {
-    if (this.#open > 0 && this.#pool.length < POOL_SIZE && b.byteLength === READ_SIZE) {
+    if (this.#pooling && this.#pool.length < POOL_SIZE && b.byteLength === READ_SIZE) {
       this.#pool.push(b);
     }
   }
 
   opened(): void {
     this.#open++;
+    this.#pooling = true;
+    clearTimeout(this.#linger);
   }
 
-  /** A connection is over; the last one lets the pool go (an idle relay holds no buffer). */
+  /** A connection is over; a while after the last one the pool goes (an idle relay holds no buffer). */
   closed(): void {
-    if (--this.#open === 0) this.#pool.length = 0;
+    if (--this.#open > 0) return;
+    this.#linger = setTimeout(() => {
+      this.#pooling = false;
+      this.#pool.length = 0;
+    }, POOL_LINGER_MS);
   }
 
   say(id: number, text: string, json: Record<string, unknown>): void {
@@ -219,15 +241,20 @@ class Narrator {
    * the worker, or back to the pool when this connection is not narrated).
    */
   data(id: number, from: Side, bytes: Uint8Array<ArrayBuffer>): void {
-    if (this.#behind.has(id)) return this.recycle(bytes.buffer);
+    if (this.#failed || this.#behind.has(id)) return this.recycle(bytes.buffer);
     const pending = this.#pending.get(id) ?? 0;
-    if (
-      pending + bytes.length > MAX_BACKLOG || this.#total + bytes.length > MAX_TOTAL_BACKLOG
-    ) {
+    const alone = pending + bytes.length > MAX_BACKLOG;
+    if (alone || this.#total + bytes.length > MAX_TOTAL_BACKLOG) {
       this.#behind.add(id);
-      this.say(id, "the narration fell too far behind: the rest is relayed, not shown", {
-        event: "behind",
-      });
+      const limit = alone ? MAX_BACKLOG : MAX_TOTAL_BACKLOG;
+      const what = alone ? "this connection" : "all connections together";
+      this.say(
+        id,
+        `the narration fell more than ${limit >> 20} MiB behind ${what} (narrating, ` +
+          "decrypting above all, or writing it out is slower than the transfer): the rest of " +
+          "this connection is relayed, not shown",
+        { event: "behind", limitBytes: limit, of: alone ? "connection" : "all" },
+      );
       return this.recycle(bytes.buffer);
     }
     this.#pending.set(id, pending + bytes.length);

@@ -107,6 +107,9 @@ self.onmessage = (e: MessageEvent<ToNarrator>) => {
           paint: paint(m.color),
           write: (line) => void lines.push(line),
           crypto,
+          // The relay has written each chunk on before it posts it, and reads into it again only
+          // once it is handed back.
+          inPlace: true,
         },
         keyLog: m.keyLog ? new KeyLogFile(m.keyLog, true) : undefined,
         wait: m.wait,

@@ -361,3 +361,185 @@ Deno.test("inspect narration keeps no view of bytes once fed: one read buffer re
     assert.deepEqual(await tell(true, piece), fresh, `pieces of ${piece} bytes`);
   }
 });
+
+Deno.test("inspect relay: a narration that falls 64 MiB behind gives up on that connection in one line, and the bytes still pass", async () => {
+  // The relay's stdout is a pipe nobody reads for a while: once its 64 KiB are full the
+  // narration cannot write, so it falls behind while the relay goes on moving bytes.
+  const sink = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...INSPECT_PERMISSIONS,
+      MAIN,
+      "inspect",
+      "--listen",
+      "127.0.0.1:0",
+      "--to",
+      `127.0.0.1:${sink.addr.port}`,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    let out = "";
+    while (!/listening on 127\.0\.0\.1:(\d+)/.test(out)) {
+      const { value, done } = await reader.read();
+      if (done) assert.fail(`the relay ended: ${out}${await stderr}`);
+      out += value;
+    }
+    const port = Number(out.match(/listening on 127\.0\.0\.1:(\d+)/)![1]);
+    // 96 MiB of application data records (sealed: no key log), each narrated as one line.
+    const record = new Uint8Array(5 + 16384);
+    record.set([23, 3, 3, 0x40, 0x00]);
+    const size = 96 * MiB;
+    const received = (async () => {
+      const c = await sink.accept();
+      const buf = new Uint8Array(256 * 1024);
+      let n = 0;
+      for (let r = await c.read(buf); r !== null; r = await c.read(buf)) n += r;
+      c.close();
+      return n;
+    })();
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    let sent = 0;
+    while (sent + record.length <= size) {
+      for (let at = 0; at < record.length;) at += await conn.write(record.subarray(at));
+      sent += record.length;
+    }
+    await conn.closeWrite();
+    assert.equal(await received, sent, "every byte reached the server while the narration stalled");
+    conn.close();
+    // Now the output is read: the narration catches up, says it gave up, and the connection closes.
+    while (!/#1 closed: relayed/.test(out)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    const gaveUp = out.split("\n").filter((l) => l.includes("behind"));
+    assert.equal(gaveUp.length, 1, `one line says the narration gave up:\n${gaveUp.join("\n")}`);
+    assert.match(
+      gaveUp[0],
+      /^#1 the narration fell more than 64 MiB behind this connection \(narrating, decrypting above all, or writing it out is slower than the transfer\): the rest of this connection is relayed, not shown$/,
+    );
+    assert.match(
+      out,
+      new RegExp(`#1 closed: relayed ${sent} bytes from the client, 0 from the server`),
+    );
+    assert.ok(!out.includes("closes its side"), "what was not narrated is not told either");
+  } finally {
+    reader.cancel().catch(() => {});
+    child.kill();
+    await child.status;
+    await stderr;
+    sink.close();
+  }
+});
+
+/**
+ * A conversation whose client sends, in one burst after the handshake, 100,000 random bytes, a
+ * KeyUpdate and a line of text (records under two keys, back to back), and the client's key log.
+ */
+async function burstConversation() {
+  let keyLog = "";
+  const r: PairResult = {
+    client: Connection.client({
+      verifier: verifierFor(set),
+      serverName: "localhost",
+      keyLog: (line) => keyLog += line,
+    }),
+    server: Connection.server(await serverConfigFor(set)),
+    clientReceived: [],
+    serverReceived: [],
+  };
+  const sent: { from: Side; bytes: Uint8Array }[] = [];
+  for (const from of ["client", "server"] as const) {
+    const conn = r[from], take = conn.takeOutput.bind(conn);
+    conn.takeOutput = () => {
+      const bytes = take();
+      if (bytes.length) sent.push({ from, bytes: bytes.slice() });
+      return bytes;
+    };
+  }
+  await r.client.start();
+  await pump(r);
+  const handshake = sent.length;
+  await r.client.write(randomBytes(100_000));
+  await r.client.keyUpdate(false);
+  await r.client.write(new TextEncoder().encode("after the key update\n"));
+  await r.client.close();
+  await pump(r);
+  assert.equal(sent[handshake].from, "client");
+  return { sent, burst: handshake, keyLog };
+}
+
+/** Where each record of `bytes` starts. */
+function recordStarts(bytes: Uint8Array): number[] {
+  const starts = [];
+  for (let at = 0; at < bytes.length; at += 5 + ((bytes[at + 3] << 8) | bytes[at + 4])) {
+    starts.push(at);
+  }
+  return starts;
+}
+
+Deno.test("inspect: records opened ahead (and in place) are told in order, across a KeyUpdate and past a record that does not open, with either provider", async () => {
+  const { sent, burst, keyLog } = await burstConversation();
+  const book = new KeyLogBook();
+  book.add(keyLog);
+  book.end();
+  const starts = recordStarts(sent[burst].bytes);
+  assert.ok(starts.length >= 9, "the burst is many records");
+  const tampered = sent.map((s) => ({ ...s, bytes: s.bytes.slice() }));
+  // A bit of the third record's ciphertext flipped: it and what follows cannot be opened.
+  tampered[burst].bytes[starts[2] + 20] ^= 1;
+  for (const name of ["webcrypto", "openssl"] as const) {
+    const crypto = await cryptoProvider(name);
+    // Fed whole (the burst in one piece: its records are opened ahead), or 7 bytes at a time
+    // (a record at most per piece: each is opened after the one before is told).
+    // In place: the narration may overwrite what it is fed (a copy here), as the relay's does.
+    const tell = async (conversation: typeof sent, piece: number, inPlace = false) => {
+      const lines: string[] = [];
+      const n = new Narration(
+        {
+          level: { secrets: false, bytes: false },
+          json: false,
+          paint: paint(false),
+          crypto,
+          write: (l) => void lines.push(l),
+          inPlace,
+        },
+        1,
+        { lookup: (random, label) => Promise.resolve(book.get(random, label)), ms: 0, maxBytes: 0 },
+      );
+      for (const { from, bytes } of conversation) {
+        const fed = inPlace ? bytes.slice() : bytes;
+        for (let at = 0; at < fed.length; at += piece) {
+          await n.feed(from, fed.subarray(at, at + piece));
+        }
+      }
+      return lines;
+    };
+    const whole = await tell(sent, Infinity);
+    assert.deepEqual(whole, await tell(sent, 7), `${name}: the same story, whole or in pieces`);
+    assert.deepEqual(whole, await tell(sent, Infinity, true), `${name}: the same, in place`);
+    assert.ok(!whole.some((l) => l.includes("encrypted,")), `${name}: every record opened`);
+    const after = whole.findIndex((l) => l.includes("KeyUpdate"));
+    assert.ok(after > 0, `${name}: the KeyUpdate is told`);
+    assert.ok(
+      whole.slice(after).some((l) => l.includes('application data: "after the key update\\n"')),
+      `${name}: the record after the KeyUpdate is opened with the next keys`,
+    );
+    const broken = await tell(tampered, Infinity);
+    assert.deepEqual(broken, await tell(tampered, 7), `${name}: tampered, the same story`);
+    assert.deepEqual(broken, await tell(tampered, 7, true), `${name}: tampered, in place`);
+    const fromClient = broken.filter((l) => l.startsWith("#1 client → server  record"));
+    const told = fromClient.slice(-starts.length);
+    assert.ok(told[0].includes("opened with application keys"), told[0]);
+    assert.ok(told[1].includes("opened with application keys"), told[1]);
+    assert.match(told[2], /encrypted, \d+ bytes \(does not open with the key log's secret/);
+    for (const line of told.slice(3)) assert.match(line, /encrypted, \d+ bytes \(not opened\)/);
+  }
+});

@@ -74,8 +74,6 @@ export type SecretLookup = (
 
 /** Bytes shown of a stream that is not TLS. */
 const HEAD = 64;
-/** Encrypted records opened at once, at most (see ConversationObserver's #records). */
-const OPEN_AHEAD = 16;
 /** The largest handshake message put back together (a certificate chain fits easily). */
 const MAX_MESSAGE = 1 << 20;
 
@@ -127,6 +125,8 @@ export class ConversationObserver {
   /** Bytes of records that may be held back, both directions together (0: none). */
   readonly #maxHeld: number;
   #heldBytes = 0;
+  /** Fed bytes may be overwritten: records are opened where they lie, when the provider can. */
+  readonly #inPlace: boolean;
 
   /**
    * `lookup` gives traffic secrets (from a key log); without it nothing is
@@ -134,17 +134,23 @@ export class ConversationObserver {
    * `hold.maxBytes`: records whose secret `lookup` does not know yet are
    * held back, up to this many bytes, for `retry` (without it they are
    * shown encrypted at once: a finished capture with a complete key log).
+   * `inPlace`: the caller lets `feed` overwrite what it is given, and needs
+   * no ciphertext afterwards: an encrypted record's bytes (in `record` and
+   * `sealed` events) then hold what was decrypted, or zeros, after the
+   * header (a synchronous provider opens in place; no copy per record).
    */
   constructor(
     emit: (e: InspectEvent) => void,
     lookup?: SecretLookup,
     crypto: CryptoProvider = defaultProvider,
     hold?: { maxBytes: number },
+    inPlace = false,
   ) {
     this.#emit = emit;
     this.#lookup = lookup;
     this.#crypto = crypto;
     this.#maxHeld = hold?.maxBytes ?? 0;
+    this.#inPlace = inPlace;
   }
 
   /** Whether records are held back, waiting for a secret. */
@@ -214,53 +220,33 @@ export class ConversationObserver {
       flow.head = concat(flow.head, bytes.subarray(0, HEAD - flow.head.length));
     }
     flow.deframer.push(bytes);
-    while (!flow.stopped) {
-      // A run of records that may be opened at once (see #records), or one record.
-      const run: RawRecord[] = [];
-      let framing: Error | undefined;
-      try {
-        for (let record = flow.deframer.next(); record;) {
-          run.push(record);
-          if (run.length === OPEN_AHEAD || !this.#opensAhead(flow, record)) break;
-          record = flow.deframer.next();
-        }
-      } catch (e) {
-        framing = e as Error;
-      }
-      await this.#records(from, flow, run);
-      if (framing && !flow.stopped) this.#framingFailed(from, flow, framing);
-      if (framing || run.length === 0) return;
+    // The whole records these bytes complete (views of them, or of the deframer's own copy).
+    const records: RawRecord[] = [];
+    let broken: Error | undefined;
+    try {
+      for (let r = flow.deframer.next(); r; r = flow.deframer.next()) records.push(r);
+    } catch (e) {
+      broken = e as Error;
     }
-  }
-
-  /**
-   * Whether `record` may be opened before the records ahead of it are told:
-   * encrypted (application_data on the wire) while the flow reads steadily
-   * under the keys it has (no key change coming, nothing awaited or given up).
-   */
-  #opensAhead(flow: Flow, record: RawRecord): boolean {
-    return record.type === ContentType.application_data && flow.keys !== undefined &&
-      !flow.next && !flow.awaiting && !flow.blind && !flow.changedCipher;
-  }
-
-  /**
-   * Tells `run` in order. Its records that may be opened ahead are opened
-   * at once (an asynchronous provider works on them in parallel, where one
-   * at a time would leave the narration behind the relay); once a record
-   * changes how the flow reads (a KeyUpdate, a problem), the openings after
-   * it are dropped and those records take the usual way.
-   */
-  async #records(from: Side, flow: Flow, run: RawRecord[]): Promise<void> {
-    const keys = flow.keys;
-    const ahead = run.length > 1 && keys
-      ? run.map((r) => this.#opensAhead(flow, r) ? keys.open(r) : undefined)
-      : [];
-    for (const opening of ahead) opening?.catch(() => {}); // a dropped one may fail unseen
-    for (let i = 0; i < run.length && !flow.stopped; i++) {
+    const ahead = new OpeningAhead(records, this.#inPlace);
+    for (let i = 0; i < records.length && !flow.stopped; i++) {
       flow.records++;
-      const steady = flow.keys === keys && this.#opensAhead(flow, run[i]);
-      await this.#record(from, flow, run[i], steady ? ahead[i] : undefined);
+      const opening = this.#opensAhead(flow) ? ahead.outcome(flow.keys!, i) : undefined;
+      if (!opening) await this.#record(from, flow, records[i]);
+      else this.#tell(from, flow, records[i], opening instanceof Promise ? await opening : opening);
     }
+    if (broken && !flow.stopped) this.#framingFailed(from, flow, broken);
+  }
+
+  /**
+   * Whether `flow`'s next encrypted records are opened with the keys it has
+   * now, whatever they hold: none of them can change the keys before the
+   * one after it is opened (a KeyUpdate sets `next`, a record that does not
+   * open makes the flow blind), so they may be opened ahead.
+   */
+  #opensAhead(flow: Flow): boolean {
+    return flow.keys !== undefined && !flow.next && !flow.blind && !flow.awaiting &&
+      !flow.changedCipher;
   }
 
   /** `from` closed its side of the connection. */
@@ -323,13 +309,7 @@ export class ConversationObserver {
     }
   }
 
-  /** Tells one record; `opening` is its opening already under way, if any (see #records). */
-  async #record(
-    from: Side,
-    flow: Flow,
-    record: RawRecord,
-    opening?: Promise<OpenedRecord>,
-  ): Promise<void> {
+  async #record(from: Side, flow: Flow, record: RawRecord): Promise<void> {
     if (flow.awaiting) return await this.#hold(from, flow, record);
     const bytes = wholeRecord(record);
     if (flow.changedCipher) {
@@ -344,17 +324,27 @@ export class ConversationObserver {
     if (record.type === ContentType.application_data && (flow.blind || !flow.keys)) {
       return this.#emit({ kind: "sealed", from, bytes, why: this.#whySealed(flow) });
     }
-    let opened;
+    let outcome: Outcome;
     try {
-      opened = await (opening ?? (flow.keys ?? PLAINTEXT).open(record));
+      outcome = { opened: await (flow.keys ?? PLAINTEXT).open(record, this.#inPlace) };
     } catch (e) {
+      outcome = { error: e as Error };
+    }
+    this.#tell(from, flow, record, outcome);
+  }
+
+  /** Tells `record` once opened (or not), and what it holds. */
+  #tell(from: Side, flow: Flow, record: RawRecord, outcome: Outcome): void {
+    const bytes = wholeRecord(record);
+    if ("error" in outcome) {
       if (record.type === ContentType.application_data) {
         flow.blind = true;
-        const why = `does not open with the key log's secret (${(e as Error).message})`;
+        const why = `does not open with the key log's secret (${outcome.error.message})`;
         return this.#emit({ kind: "sealed", from, bytes, why });
       }
-      return this.#problem(from, (e as Error).message);
+      return this.#problem(from, outcome.error.message);
     }
+    const opened = outcome.opened;
     const epoch = opened.encrypted ? flow.epoch : "plaintext";
     const { type, content } = opened;
     this.#emit({ kind: "record", from, epoch, bytes, contentType: type, content });
@@ -509,9 +499,75 @@ export class ConversationObserver {
   }
 }
 
+/** A record opened, or why it did not open. */
+type Outcome = { opened: OpenedRecord } | { error: Error };
+
+/**
+ * Records of one direction opened at once, at most: an asynchronous
+ * provider works on all of them while their results are told in order
+ * (WebCrypto's AES-GCM runs on other threads, and a hand-off per record,
+ * waited for, costs more CPU than the decryption of 16 KiB).
+ */
+const OPEN_AHEAD = 16;
+
+/**
+ * The records of one `feed`, opened up to OPEN_AHEAD ahead of the one
+ * being told, with the keys the flow had then. Each is opened once, in
+ * order, so the keys' sequence numbers follow the records; when the keys
+ * change, what was opened with the old ones is dropped.
+ */
+class OpeningAhead {
+  readonly #records: readonly RawRecord[];
+  readonly #inPlace: boolean;
+  readonly #outcomes: (Outcome | Promise<Outcome> | undefined)[] = [];
+  #keys?: RecordKeys;
+  /** Records before this one have been opened (or passed over: not application data). */
+  #next = 0;
+
+  constructor(records: readonly RawRecord[], inPlace: boolean) {
+    this.#records = records;
+    this.#inPlace = inPlace;
+  }
+
+  /**
+   * Record `i`'s outcome with `keys`, the flow's keys now, which open every
+   * application data record from `i` on; undefined if it is not one.
+   */
+  outcome(keys: RecordKeys, i: number): Outcome | Promise<Outcome> | undefined {
+    if (keys !== this.#keys) {
+      this.#keys = keys;
+      this.#next = i;
+    }
+    this.#next = Math.max(this.#next, i);
+    // A record opened in place with keys that turn out wrong (after a KeyUpdate) is lost: in
+    // place, each is opened when its turn comes (a synchronous provider gains nothing ahead).
+    const ahead = this.#inPlace && keys.opensInPlace ? 1 : OPEN_AHEAD;
+    const end = Math.min(this.#records.length, i + ahead);
+    while (this.#next < end && this.#records[this.#next].type === ContentType.application_data) {
+      this.#outcomes[this.#next] = open(keys, this.#records[this.#next], this.#inPlace);
+      this.#next++;
+    }
+    const outcome = this.#outcomes[i];
+    this.#outcomes[i] = undefined;
+    return outcome;
+  }
+}
+
+/** Opens `record` with `keys`; a failure is an outcome too, never a rejection. */
+function open(keys: RecordKeys, record: RawRecord, inPlace: boolean): Outcome | Promise<Outcome> {
+  try {
+    const opened = keys.open(record, inPlace);
+    return opened instanceof Promise
+      ? opened.then((o) => ({ opened: o }), (e) => ({ error: e as Error }))
+      : { opened };
+  } catch (e) {
+    return { error: e as Error };
+  }
+}
+
 /** Before keys, records pass through the record layer as plaintext (with its size limit). */
-const PLAINTEXT = {
-  open: async (record: RawRecord) => await openRecord(new Direction(), record),
+const PLAINTEXT: Pick<RecordKeys, "open"> = {
+  open: async (record) => await openRecord(new Direction(), record),
 };
 
 /**
