@@ -276,16 +276,16 @@ Deno.test("inspect relay: over IPv6, addresses written [v6]:port", async () => {
 });
 
 /**
- * What each side of a real conversation sent, in order (our engines in memory:
- * handshake, 40,000 bytes, a KeyUpdate each way, data back, close_notify), and the client's key log.
+ * A client and a server of our own in memory, handshake done, that record what each side sent,
+ * in order, and the client's key log.
  */
-async function recordedConversation() {
-  let keyLog = "";
+async function recordingPair() {
+  const log = { keyLog: "" };
   const r: PairResult = {
     client: Connection.client({
       verifier: verifierFor(set),
       serverName: "localhost",
-      keyLog: (line) => keyLog += line,
+      keyLog: (line) => log.keyLog += line,
     }),
     server: Connection.server(await serverConfigFor(set)),
     clientReceived: [],
@@ -302,6 +302,15 @@ async function recordedConversation() {
   }
   await r.client.start();
   await pump(r);
+  return { r, sent, log };
+}
+
+/**
+ * What each side of a real conversation sent, in order (our engines in memory:
+ * handshake, 40,000 bytes, a KeyUpdate each way, data back, close_notify), and the client's key log.
+ */
+async function recordedConversation() {
+  const { r, sent, log } = await recordingPair();
   await r.client.write(randomBytes(40_000));
   await pump(r);
   await r.client.keyUpdate(true);
@@ -309,7 +318,7 @@ async function recordedConversation() {
   await r.server.write(new TextEncoder().encode("after the key update\n"));
   await r.client.close();
   await pump(r);
-  return { sent, keyLog };
+  return { sent, keyLog: log.keyLog };
 }
 
 Deno.test("inspect narration keeps no view of bytes once fed: one read buffer reused for every chunk tells the same story", async () => {
@@ -444,28 +453,7 @@ Deno.test("inspect relay: a narration that falls 64 MiB behind gives up on that 
  * KeyUpdate and a line of text (records under two keys, back to back), and the client's key log.
  */
 async function burstConversation() {
-  let keyLog = "";
-  const r: PairResult = {
-    client: Connection.client({
-      verifier: verifierFor(set),
-      serverName: "localhost",
-      keyLog: (line) => keyLog += line,
-    }),
-    server: Connection.server(await serverConfigFor(set)),
-    clientReceived: [],
-    serverReceived: [],
-  };
-  const sent: { from: Side; bytes: Uint8Array }[] = [];
-  for (const from of ["client", "server"] as const) {
-    const conn = r[from], take = conn.takeOutput.bind(conn);
-    conn.takeOutput = () => {
-      const bytes = take();
-      if (bytes.length) sent.push({ from, bytes: bytes.slice() });
-      return bytes;
-    };
-  }
-  await r.client.start();
-  await pump(r);
+  const { r, sent, log } = await recordingPair();
   const handshake = sent.length;
   await r.client.write(randomBytes(100_000));
   await r.client.keyUpdate(false);
@@ -473,7 +461,7 @@ async function burstConversation() {
   await r.client.close();
   await pump(r);
   assert.equal(sent[handshake].from, "client");
-  return { sent, burst: handshake, keyLog };
+  return { sent, burst: handshake, keyLog: log.keyLog };
 }
 
 /** Where each record of `bytes` starts. */
