@@ -14,7 +14,7 @@ import { runConnect, runHandshake, type Server, startServe } from "./helpers/cli
 import { echoOnce, ourClient } from "./helpers/pair.ts";
 import { MemorySessionStore } from "../lib/session/store.ts";
 import { need, run, startSServer } from "./helpers/commands.ts";
-import { freePort, Peer, waitForPort } from "./helpers/peer.ts";
+import { freePort, opensslServer, Peer, waitForPort } from "./helpers/peer.ts";
 
 const set = await makeCertSet({ keyType: "ecdsa-p256", dir: true });
 const paths = set.paths!;
@@ -209,20 +209,8 @@ Deno.test("0-RTT: openssl s_client -early_data against serve --early-data, accep
 });
 
 Deno.test("0-RTT: connect --session --early-data against openssl s_server -early_data", async () => {
-  const port = freePort();
-  const peer = new Peer("openssl", [
-    "s_server",
-    "-accept",
-    `127.0.0.1:${port}`,
-    "-cert",
-    paths.server,
-    "-key",
-    paths.serverKey,
-    "-tls1_3",
-    "-early_data",
-  ]);
+  const { peer, port } = await opensslServer(paths, { rev: false, extra: ["-early_data"] });
   try {
-    await peer.waitFor(/ACCEPT/);
     const file = `${dir}/early-sessions.json`;
     const early = `${dir}/early-client.txt`;
     await Deno.writeTextFile(early, "zero round trips\n");

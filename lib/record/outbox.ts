@@ -328,8 +328,8 @@ export class Outbox {
     this.#out = [];
     if (parts.length === 1) return parts[0];
     const out = joinOutput(parts);
-    if (out.buffer !== parts[0].buffer) { for (const p of parts) this.release(p); // copied
-     }
+    // Joined into new memory: the parts were copied, and their buffers may be sealed into again.
+    if (out.buffer !== parts[0].buffer) { for (const p of parts) this.release(p); }
     return out;
   }
 
