@@ -12,7 +12,9 @@
 import type { CryptoProvider } from "../lib/crypto/provider.ts";
 import type { InspectEvent, SecretLookup } from "../lib/inspect/observer.ts";
 import { ConversationObserver } from "../lib/inspect/observer.ts";
+import { HEADER_LENGTH, MAX_CIPHERTEXT } from "../lib/record/deframer.ts";
 import type { Side } from "../lib/trace.ts";
+import type { Stretch } from "./inspect_sealed_bodies.ts";
 import { eventJson } from "./inspect_json.ts";
 import { InspectPrinter } from "./inspect_printer.ts";
 import type { Paint } from "./paint.ts";
@@ -33,6 +35,9 @@ export interface NarrationOutput {
    */
   readonly inPlace?: boolean;
 }
+
+/** A record of zeros, headed in turn by each header of a skimmed stretch (`feedStretch`). */
+const blank = new Uint8Array(HEADER_LENGTH + MAX_CIPHERTEXT);
 
 /** The narration of connection number `id`. */
 export class Narration {
@@ -82,6 +87,23 @@ export class Narration {
     this.bytes[from] += bytes.length;
     await this.observer.feed(from, bytes);
     if (this.holding) this.#since ??= Date.now();
+  }
+
+  /**
+   * Feeds a stretch of what `from` sent, as the relay skims it without a
+   * key log: a record whose body the relay kept to itself is fed as its
+   * header and a body of zeros, since without secrets it is told by its
+   * header and length and its body is never read (nor shown: the relay
+   * skims only when the byte view is off).
+   */
+  async feedStretch(from: Side, s: Stretch): Promise<void> {
+    if ("bytes" in s) return await this.feed(from, s.bytes);
+    const headers = "sealed" in s ? s.sealed : s.unfinished;
+    for (let at = 0; at < headers.length; at += HEADER_LENGTH) {
+      blank.set(headers.subarray(at, at + HEADER_LENGTH));
+      const length = "sealed" in s ? (blank[3] << 8) | blank[4] : s.seen;
+      await this.feed(from, blank.subarray(0, HEADER_LENGTH + length));
+    }
   }
 
   /** Looks for the secrets awaited again; past the wait, shows what is held back encrypted. */

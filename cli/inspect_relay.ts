@@ -1,18 +1,23 @@
 /**
  * `handshake inspect --listen HOST:PORT --to HOST:PORT`: a TCP relay that
  * passes every byte on unchanged, as soon as it comes, and narrates each
- * connection beside it, in a worker (`inspect_worker.ts`): the relay's own
- * thread only moves bytes. Each read lands in a buffer that is written on,
- * then handed to the worker as it is (transferred, not copied), which hands
- * it back for another read once narrated: no copy and no new memory per
- * read. The narration may fall behind; past a bound it gives up on that
- * connection (saying so) rather than buffer without end.
+ * connection beside it, in a worker (`inspect_worker.ts`) that runs at the
+ * lowest priority: the relay's own thread only moves bytes, and comes first.
+ * With a key log, each read lands in a buffer that is written on, then
+ * handed to the worker as it is (transferred, not copied), which hands it
+ * back for another read once narrated: no copy and no new memory per read.
+ * Without one, the narration needs no record's body that it cannot open
+ * (`inspect_sealed_bodies.ts`): each side is read into a buffer of its own,
+ * and only the rest is handed over. The narration may fall behind; past a
+ * bound it gives up on that connection (saying so) rather than buffer
+ * without end.
  *
  * @module
  */
 
 import type { ProviderName } from "../lib/providers.ts";
 import type { Side } from "../lib/trace.ts";
+import { SealedBodies, type Stretch, stretchSize } from "./inspect_sealed_bodies.ts";
 import type { FromNarrator, ToNarrator } from "./inspect_worker.ts";
 import type { TraceLevel } from "./trace_printer.ts";
 
@@ -20,14 +25,16 @@ import type { TraceLevel } from "./trace_printer.ts";
 const MAX_BACKLOG = 64 << 20;
 /** And of all connections together. */
 const MAX_TOTAL_BACKLOG = 256 << 20;
-/** Bytes read at once from either side. */
-const READ_SIZE = 256 * 1024;
+/** Bytes read at once from either side, at most (bulk data: fewer, bigger reads cost less). */
+const READ_SIZE = 1 << 20;
+/** The first read of a side without a key log, grown (×4) each time a read fills it. */
+const FIRST_READ = 16 * 1024;
 /**
  * Read buffers kept for reuse while connections are open (16 MiB): as many
  * as a narration a few MiB behind holds, so that bulk data reads into
  * buffers handed back rather than new ones (zeroed, faulted in, collected).
  */
-const POOL_SIZE = 64;
+const POOL_SIZE = (16 << 20) / READ_SIZE;
 /** How long the pool outlives the last connection (one often follows another). */
 const POOL_LINGER_MS = 2000;
 /**
@@ -90,24 +97,32 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
   narrator.opened();
   const relayed: Record<Side, number> = { client: 0, server: 0 };
   const pump = async (src: Deno.TcpConn, dst: Deno.TcpConn, side: Side) => {
+    // Without a key log: this side's own buffer, and only what the narration needs is handed over.
+    const skim = narrator.skims ? new SealedBodies() : undefined;
+    let own = skim && new Uint8Array(FIRST_READ);
     try {
       while (true) {
-        const buf = narrator.buffer();
+        const buf = own ?? narrator.buffer();
         const n = await src.read(buf);
         if (n === null) {
-          narrator.recycle(buf.buffer);
+          if (!own) narrator.recycle(buf.buffer);
           break;
         }
         const chunk = buf.subarray(0, n);
         for (let at = 0; at < n;) at += await dst.write(chunk.subarray(at));
         relayed[side] += n;
-        narrator.data(id, side, chunk);
+        if (!skim) narrator.data(id, side, { bytes: chunk });
+        else {
+          for (const s of skim.take(chunk)) narrator.data(id, side, s);
+          if (n === own!.length && n < READ_SIZE) own = new Uint8Array(Math.min(n * 4, READ_SIZE));
+        }
       }
       await dst.closeWrite().catch(() => {});
     } catch {
       close(src);
       close(dst);
     }
+    for (const s of skim?.end() ?? []) narrator.data(id, side, s);
     narrator.end(id, side);
   };
   await Promise.all([pump(client, server, "client"), pump(server, client, "server")]);
@@ -119,6 +134,11 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
       `closed: relayed ${relayed.client} bytes from the client, ${relayed.server} from the server`,
     json: { event: "closed", clientBytes: relayed.client, serverBytes: relayed.server },
   });
+}
+
+/** The memory of a stretch. */
+function buffer(s: Stretch): ArrayBuffer {
+  return ("bytes" in s ? s.bytes : "sealed" in s ? s.sealed : s.unfinished).buffer;
 }
 
 /** `host:port`, `[v6]:port`. */
@@ -145,10 +165,7 @@ class Narrator {
   #total = 0;
   readonly #behind = new Set<number>();
   /** Chunks not yet posted, by connection, and the timer that will post them. */
-  readonly #batches = new Map<
-    number,
-    { chunks: { from: Side; bytes: Uint8Array<ArrayBuffer> }[]; size: number }
-  >();
+  readonly #batches = new Map<number, { chunks: (Stretch & { from: Side })[]; size: number }>();
   #timer?: ReturnType<typeof setTimeout>;
   /** Read buffers free for reuse; dropped POOL_LINGER_MS after the last connection. */
   readonly #pool: ArrayBuffer[] = [];
@@ -159,8 +176,11 @@ class Narrator {
   #linger?: ReturnType<typeof setTimeout>;
   /** The worker failed: nothing is posted to it any more. */
   #failed = false;
+  /** Without a key log, nor the bytes shown: handed over is what `SealedBodies` leaves. */
+  readonly skims: boolean;
 
   constructor(o: RelayOptions) {
+    this.skims = !o.keyLog && !o.level.bytes;
     this.#worker = new Worker(new URL("./inspect_worker.ts", import.meta.url), { type: "module" });
     this.#worker.onmessage = (e: MessageEvent<FromNarrator>) => {
       this.#total -= e.data.bytes;
@@ -202,7 +222,7 @@ class Narrator {
     if (!batch) return;
     this.#batches.delete(id);
     const m: ToNarrator = { kind: "data", id, chunks: batch.chunks };
-    this.#worker.postMessage(m, batch.chunks.map((c) => c.bytes.buffer));
+    this.#worker.postMessage(m, batch.chunks.map(buffer));
   }
 
   /** A buffer to read into: one handed back, or a new one. */
@@ -237,14 +257,16 @@ class Narrator {
   }
 
   /**
-   * Hands over `bytes`, a view of a read buffer that the relay gives up (to
-   * the worker, or back to the pool when this connection is not narrated).
+   * Hands over `s`, the next stretch of what `from` sent, whose memory (a
+   * read buffer, or a copy) the relay gives up: to the worker, or back to
+   * the pool when this connection is not narrated.
    */
-  data(id: number, from: Side, bytes: Uint8Array<ArrayBuffer>): void {
-    if (this.#failed || this.#behind.has(id)) return this.recycle(bytes.buffer);
+  data(id: number, from: Side, s: Stretch): void {
+    if (this.#failed || this.#behind.has(id)) return this.recycle(buffer(s));
+    const size = stretchSize(s);
     const pending = this.#pending.get(id) ?? 0;
-    const alone = pending + bytes.length > MAX_BACKLOG;
-    if (alone || this.#total + bytes.length > MAX_TOTAL_BACKLOG) {
+    const alone = pending + size > MAX_BACKLOG;
+    if (alone || this.#total + size > MAX_TOTAL_BACKLOG) {
       this.#behind.add(id);
       const limit = alone ? MAX_BACKLOG : MAX_TOTAL_BACKLOG;
       const what = alone ? "this connection" : "all connections together";
@@ -255,14 +277,14 @@ class Narrator {
           "this connection is relayed, not shown",
         { event: "behind", limitBytes: limit, of: alone ? "connection" : "all" },
       );
-      return this.recycle(bytes.buffer);
+      return this.recycle(buffer(s));
     }
-    this.#pending.set(id, pending + bytes.length);
-    this.#total += bytes.length;
+    this.#pending.set(id, pending + size);
+    this.#total += size;
     let batch = this.#batches.get(id);
     if (!batch) this.#batches.set(id, batch = { chunks: [], size: 0 });
-    batch.chunks.push({ from, bytes });
-    batch.size += bytes.length;
+    batch.chunks.push({ from, ...s });
+    batch.size += size;
     if (batch.size >= BATCH_BYTES) this.#flush(id);
     else {
       this.#timer ??= setTimeout(() => {

@@ -19,7 +19,9 @@ import { cryptoProvider, type ProviderName } from "../lib/providers.ts";
 import type { Side } from "../lib/trace.ts";
 import { KeyLogFile } from "./inspect_key_log.ts";
 import { Narration, type NarrationOutput } from "./inspect_narration.ts";
+import { type Stretch, stretchSize } from "./inspect_sealed_bodies.ts";
 import { paint } from "./paint.ts";
+import { lowerThisThreadsPriority } from "./thread_priority.ts";
 import type { TraceLevel } from "./trace_printer.ts";
 
 /** What the relay tells the worker. */
@@ -34,7 +36,7 @@ export type ToNarrator =
     wait: { ms: number; maxBytes: number };
   }
   | { kind: "say"; id: number; text: string; json: Record<string, unknown> }
-  | { kind: "data"; id: number; chunks: { from: Side; bytes: Uint8Array }[] }
+  | { kind: "data"; id: number; chunks: (Stretch & { from: Side })[] }
   | { kind: "end"; id: number; from: Side }
   | { kind: "forget"; id: number; last?: { text: string; json: Record<string, unknown> } };
 
@@ -46,6 +48,10 @@ export type FromNarrator = { kind: "done"; id: number; bytes: number; buffers: A
 
 /** How often the key log is read again while records are held back. */
 const POLL_MS = 25;
+
+// The narration runs on what CPU time the relayed programs and the relay's thread leave (it may
+// fall behind, within the relay's bound, and catches up when the transfer pauses or ends).
+lowerThisThreadsPriority();
 
 /** Lines waiting to be written: written together, once a step is done. */
 let lines: string[] = [];
@@ -122,10 +128,10 @@ self.onmessage = (e: MessageEvent<ToNarrator>) => {
         let bytes = 0;
         const buffers: ArrayBuffer[] = [];
         for (const c of m.chunks) {
-          await n.feed(c.from, c.bytes);
-          bytes += c.bytes.length;
+          await n.feedStretch(c.from, c);
+          bytes += stretchSize(c);
           // Records held back for a secret are views of these bytes: that buffer is not reused.
-          if (!n.holding) buffers.push(c.bytes.buffer as ArrayBuffer);
+          if ("bytes" in c && !n.holding) buffers.push(c.bytes.buffer);
         }
         self.postMessage({ kind: "done", id: m.id, bytes, buffers } as FromNarrator, buffers);
       });

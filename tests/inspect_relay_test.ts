@@ -19,6 +19,7 @@ import { KeyLogBook } from "../lib/inspect/key_log_reader.ts";
 import { cryptoProvider } from "../lib/providers.ts";
 import type { Side } from "../lib/trace.ts";
 import { Narration } from "../cli/inspect_narration.ts";
+import { SealedBodies, type Stretch, stretchSize } from "../cli/inspect_sealed_bodies.ts";
 import { paint } from "../cli/paint.ts";
 
 const set = await makeCertSet();
@@ -371,9 +372,107 @@ Deno.test("inspect narration keeps no view of bytes once fed: one read buffer re
   }
 });
 
-Deno.test("inspect relay: a narration that falls 64 MiB behind gives up on that connection in one line, and the bytes still pass", async () => {
-  // The relay's stdout is a pipe nobody reads for a while: once its 64 KiB are full the
-  // narration cannot write, so it falls behind while the relay goes on moving bytes.
+/** The narration, without a key log, of `sent` fed whole in pieces of `piece` bytes, or skimmed as the relay does. */
+async function narrateUnkeyed(
+  sent: { from: Side; bytes: Uint8Array }[],
+  piece: number,
+  skimmed: boolean,
+  json = false,
+): Promise<{ lines: string[]; handedOver: number }> {
+  const lines: string[] = [];
+  const crypto = await cryptoProvider("webcrypto");
+  const out = {
+    level: { secrets: false, bytes: false },
+    json,
+    paint: paint(false),
+    crypto,
+    write: (l: string) => void lines.push(l),
+  };
+  const n = new Narration(out, 1);
+  const skims = { client: new SealedBodies(), server: new SealedBodies() };
+  let handedOver = 0;
+  const give = async (from: Side, stretches: Stretch[]) => {
+    for (const s of stretches) {
+      handedOver += stretchSize(s);
+      await n.feedStretch(from, s);
+    }
+  };
+  for (const { from, bytes } of sent) {
+    for (let at = 0; at < bytes.length; at += piece) {
+      const chunk = bytes.subarray(at, at + piece);
+      if (skimmed) await give(from, skims[from].take(chunk));
+      else await n.feed(from, chunk);
+    }
+  }
+  for (const from of ["client", "server"] as const) {
+    if (skimmed) await give(from, skims[from].end());
+    n.observer.end(from);
+  }
+  return { lines, handedOver };
+}
+
+Deno.test("inspect relay without a key log hands over the headers of application data records, not their bodies, and the story is the same", async () => {
+  const { sent } = await recordedConversation();
+  const total = sent.reduce((n, s) => n + s.bytes.length, 0);
+  for (const piece of [100_000, 5_000, 7, 3, 1]) {
+    const whole = await narrateUnkeyed(sent, piece, false);
+    const skimmed = await narrateUnkeyed(sent, piece, true);
+    assert.ok(whole.lines.some((l) => l.includes("ClientHello")), "the handshake is told");
+    assert.ok(
+      whole.lines.filter((l) => l.includes("encrypted,")).length > 5,
+      "records are told encrypted",
+    );
+    assert.deepEqual(skimmed.lines, whole.lines, `pieces of ${piece} bytes`);
+    const json = await narrateUnkeyed(sent, piece, true, true);
+    assert.deepEqual(json.lines, (await narrateUnkeyed(sent, piece, false, true)).lines, "JSON");
+    // The 40,000 bytes of data, the certificate and the rest that is encrypted stay behind.
+    assert.ok(
+      skimmed.handedOver < total - 40_000,
+      `handed over ${skimmed.handedOver} of ${total} bytes`,
+    );
+  }
+});
+
+Deno.test("inspect relay without a key log: what is not TLS, a stream that breaks off, empty and unfinished records are told as if every byte had been handed over", async () => {
+  const record = (type: number, length: number, fill = 0x41) => {
+    const r = new Uint8Array(5 + length).fill(fill);
+    r.set([type, 3, 3, length >> 8, length & 0xff]);
+    return r;
+  };
+  const join = (...parts: Uint8Array[]) => {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+    return out;
+  };
+  const streams: Record<string, Uint8Array> = {
+    "plain text": new TextEncoder().encode("GET / HTTP/1.1\r\nHost: example\r\n\r\n".repeat(50)),
+    "application data, then garbage": join(record(23, 300), record(23, 0), new Uint8Array(40)),
+    "an application data record cut short": join(
+      record(23, 100),
+      record(23, 1000).subarray(0, 600),
+    ),
+    "a header cut short": join(record(23, 100), record(23, 10).subarray(0, 3)),
+    "a record too long for TLS": join(record(23, 20), record(23, 16_641).subarray(0, 2_000)),
+    "an alert, then data": join(record(21, 2), record(23, 17_000 - 359), record(22, 4)),
+  };
+  for (const [name, bytes] of Object.entries(streams)) {
+    const sent = [{ from: "client" as const, bytes }];
+    for (const piece of [bytes.length, 64, 5, 4, 1]) {
+      const whole = await narrateUnkeyed(sent, piece, false);
+      const skimmed = await narrateUnkeyed(sent, piece, true);
+      assert.deepEqual(skimmed.lines, whole.lines, `${name}, pieces of ${piece} bytes`);
+    }
+  }
+});
+
+/**
+ * 96 MiB of application data records through a relay (started with `args`)
+ * whose stdout is a pipe nobody reads until they have reached the server:
+ * once its 64 KiB are full the narration cannot write, so it falls behind
+ * while the relay goes on moving bytes. Returns what the relay printed once
+ * read, and how many bytes and records were sent.
+ */
+async function stalledNarration(args: string[]) {
   const sink = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -385,6 +484,7 @@ Deno.test("inspect relay: a narration that falls 64 MiB behind gives up on that 
       "127.0.0.1:0",
       "--to",
       `127.0.0.1:${sink.addr.port}`,
+      ...args,
     ],
     stdin: "null",
     stdout: "piped",
@@ -401,7 +501,7 @@ Deno.test("inspect relay: a narration that falls 64 MiB behind gives up on that 
       out += value;
     }
     const port = Number(out.match(/listening on 127\.0\.0\.1:(\d+)/)![1]);
-    // 96 MiB of application data records (sealed: no key log), each narrated as one line.
+    // 96 MiB of application data records (sealed: no key log).
     const record = new Uint8Array(5 + 16384);
     record.set([23, 3, 3, 0x40, 0x00]);
     const size = 96 * MiB;
@@ -428,17 +528,11 @@ Deno.test("inspect relay: a narration that falls 64 MiB behind gives up on that 
       if (done) break;
       out += value;
     }
-    const gaveUp = out.split("\n").filter((l) => l.includes("behind"));
-    assert.equal(gaveUp.length, 1, `one line says the narration gave up:\n${gaveUp.join("\n")}`);
-    assert.match(
-      gaveUp[0],
-      /^#1 the narration fell more than 64 MiB behind this connection \(narrating, decrypting above all, or writing it out is slower than the transfer\): the rest of this connection is relayed, not shown$/,
-    );
     assert.match(
       out,
       new RegExp(`#1 closed: relayed ${sent} bytes from the client, 0 from the server`),
     );
-    assert.ok(!out.includes("closes its side"), "what was not narrated is not told either");
+    return { out, sent, records: sent / record.length };
   } finally {
     reader.cancel().catch(() => {});
     child.kill();
@@ -446,6 +540,94 @@ Deno.test("inspect relay: a narration that falls 64 MiB behind gives up on that 
     await stderr;
     sink.close();
   }
+}
+
+/** The nice value of each thread of process `pid`, by thread name (Linux). */
+function niceByThread(pid: number): Map<string, number[]> {
+  const byName = new Map<string, number[]>();
+  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/stat`);
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    // proc(5): after the name, field 3 (state) on; field 19 is the nice value.
+    const nice = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19 - 3]);
+    byName.set(name, [...byName.get(name) ?? [], nice]);
+  }
+  return byName;
+}
+
+Deno.test({
+  name:
+    "inspect relay: the narration runs at the lowest priority, the relay's thread at its own; without --allow-ffi it runs as it is, and the relay works",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const echo = (async () => {
+      for await (const c of server) {
+        const buf = new Uint8Array(64);
+        const n = await c.read(buf);
+        if (n) await c.write(buf.subarray(0, n));
+        c.close();
+      }
+    })();
+    const permissions = INSPECT_PERMISSIONS.filter((p) => p !== "--allow-ffi");
+    try {
+      for (const ffi of [true, false]) {
+        const relay = new Peer(Deno.execPath(), [
+          "run",
+          ...(ffi ? INSPECT_PERMISSIONS : permissions),
+          MAIN,
+          "inspect",
+          "--listen",
+          "127.0.0.1:0",
+          "--to",
+          `127.0.0.1:${server.addr.port}`,
+        ]);
+        try {
+          const port = Number((await relay.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1]);
+          const c = await Deno.connect({ hostname: "127.0.0.1", port });
+          await c.write(new TextEncoder().encode("ping, not TLS"));
+          const buf = new Uint8Array(13);
+          assert.equal(await c.read(buf), 13);
+          assert.equal(new TextDecoder().decode(buf), "ping, not TLS", "relayed");
+          c.close();
+          await relay.waitFor(/#1 closed/);
+          const threads = niceByThread(relay.pid);
+          const worker = [...threads].filter(([name]) => name.startsWith("worker-"));
+          assert.equal(worker.length, 1, `one narration thread: ${[...threads.keys()]}`);
+          assert.deepEqual(worker[0][1], [ffi ? 19 : 0], "the narration's priority");
+          assert.deepEqual(threads.get("deno"), threads.get("deno")!.map(() => 0), "the relay's");
+        } finally {
+          await relay.kill();
+        }
+      }
+    } finally {
+      server.close();
+      await echo;
+    }
+  },
+});
+
+Deno.test("inspect relay: a narration that falls 64 MiB behind gives up on that connection in one line, and the bytes still pass", async () => {
+  // With the byte view every byte is handed over to the narration, and held until it is told.
+  const { out } = await stalledNarration(["--trace=bytes"]);
+  const gaveUp = out.split("\n").filter((l) => l.includes("behind"));
+  assert.equal(gaveUp.length, 1, `one line says the narration gave up:\n${gaveUp.join("\n")}`);
+  assert.match(
+    gaveUp[0],
+    /^#1 the narration fell more than 64 MiB behind this connection \(narrating, decrypting above all, or writing it out is slower than the transfer\): the rest of this connection is relayed, not shown$/,
+  );
+  assert.ok(!out.includes("closes its side"), "what was not narrated is not told either");
+});
+
+Deno.test("inspect relay without a key log: a stalled narration holds only record headers, so it never gives up and tells every record once it can write", async () => {
+  const { out, records } = await stalledNarration([]);
+  assert.ok(!out.includes("behind"), "the narration did not give up");
+  const told = out.split("\n").filter((l) =>
+    /^#1 client → server {2}record application_data · TLS 1\.2 · 16384 bytes: encrypted, 16384 bytes \(no key log\)$/
+      .test(l)
+  );
+  assert.equal(told.length, records, "one line for each record");
+  assert.match(out, /#1 client → server {2}closes its side of the TCP connection\n/);
 });
 
 /**
