@@ -3,9 +3,9 @@
  * passes every byte on unchanged, as soon as it comes, and narrates each
  * connection beside it, in a worker (`inspect_worker.ts`) that runs at the
  * lowest priority: the relay's own thread only moves bytes, and comes first.
- * With a key log, each read lands in a buffer that is written on, then
- * handed to the worker as it is (transferred, not copied), which hands it
- * back for another read once narrated: no copy and no new memory per read.
+ * With a key log, each read lands in a buffer shared with the worker
+ * (`inspect_slots.ts`), is written on, and the worker is told where it is;
+ * the buffer is reused once narrated: no copy and no new memory per read.
  * Without one, the narration needs no record's body that it cannot open
  * (`inspect_sealed_bodies.ts`): each side is read into a buffer of its own,
  * and only the rest is handed over. The narration may fall behind; past a
@@ -17,7 +17,8 @@
 
 import type { ProviderName } from "../lib/providers.ts";
 import type { Side } from "../lib/trace.ts";
-import { SealedBodies, type Stretch, stretchSize } from "./inspect_sealed_bodies.ts";
+import { SealedBodies } from "./inspect_sealed_bodies.ts";
+import { type Chunk, type Piece, pieceSize, Slots } from "./inspect_slots.ts";
 import type { FromNarrator, ToNarrator } from "./inspect_worker.ts";
 import type { TraceLevel } from "./trace_printer.ts";
 
@@ -27,16 +28,16 @@ const MAX_BACKLOG = 64 << 20;
 const MAX_TOTAL_BACKLOG = 256 << 20;
 /** Bytes read at once from either side, at most (bulk data: fewer, bigger reads cost less). */
 const READ_SIZE = 1 << 20;
-/** The first read of a side without a key log, grown (×4) each time a read fills it. */
+/** A side's own first read buffer, grown (×4) each time a read fills it. */
 const FIRST_READ = 16 * 1024;
 /**
- * Read buffers kept for reuse while connections are open (16 MiB): as many
- * as a narration a few MiB behind holds, so that bulk data reads into
- * buffers handed back rather than new ones (zeroed, faulted in, collected).
+ * Shared read buffers kept for reuse while connections are open (16 MiB):
+ * as many as a narration a few MiB behind holds, so that bulk data reads
+ * into buffers handed back rather than new ones (zeroed, faulted in).
  */
-const POOL_SIZE = (16 << 20) / READ_SIZE;
-/** How long the pool outlives the last connection (one often follows another). */
-const POOL_LINGER_MS = 2000;
+const SPARE_SLOTS = (16 << 20) / READ_SIZE;
+/** How long the spares outlive the last connection (one often follows another). */
+const SPARE_LINGER_MS = 2000;
 /**
  * Chunks go to the narration in batches of up to this many bytes, or after
  * BATCH_MS: fewer wake-ups of the worker while bulk data flows.
@@ -97,24 +98,26 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
   narrator.opened();
   const relayed: Record<Side, number> = { client: 0, server: 0 };
   const pump = async (src: Deno.TcpConn, dst: Deno.TcpConn, side: Side) => {
-    // Without a key log: this side's own buffer, and only what the narration needs is handed over.
+    // Without a key log, only what the narration needs is handed over (a copy).
     const skim = narrator.skims ? new SealedBodies() : undefined;
-    let own = skim && new Uint8Array(FIRST_READ);
+    // This side's own buffer: every read without a key log; with one, reads that are not narrated.
+    let own = new Uint8Array(FIRST_READ);
     try {
       while (true) {
-        const buf = own ?? narrator.buffer();
+        const slot = skim ? undefined : narrator.slot(id);
+        const buf = slot?.view ?? own;
         const n = await src.read(buf);
         if (n === null) {
-          if (!own) narrator.recycle(buf.buffer);
+          if (slot) narrator.unused(slot.index);
           break;
         }
         const chunk = buf.subarray(0, n);
         for (let at = 0; at < n;) at += await dst.write(chunk.subarray(at));
         relayed[side] += n;
-        if (!skim) narrator.data(id, side, { bytes: chunk });
-        else {
-          for (const s of skim.take(chunk)) narrator.data(id, side, s);
-          if (n === own!.length && n < READ_SIZE) own = new Uint8Array(Math.min(n * 4, READ_SIZE));
+        if (slot) narrator.data(id, side, { slot: slot.index, length: n });
+        else if (skim) { for (const s of skim.take(chunk)) narrator.data(id, side, s); }
+        if (buf === own && n === own.length && n < READ_SIZE) {
+          own = new Uint8Array(Math.min(n * 4, READ_SIZE));
         }
       }
       await dst.closeWrite().catch(() => {});
@@ -136,11 +139,6 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
   });
 }
 
-/** The memory of a stretch. */
-function buffer(s: Stretch): ArrayBuffer {
-  return ("bytes" in s ? s.bytes : "sealed" in s ? s.sealed : s.unfinished).buffer;
-}
-
 /** `host:port`, `[v6]:port`. */
 function address(a: { hostname: string; port: number }): string {
   return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
@@ -156,7 +154,7 @@ function close(c: Deno.Conn): void {
 
 /**
  * The narration worker, how far behind each connection's narration is, and
- * the read buffers it has handed back.
+ * the read buffers shared with it.
  */
 class Narrator {
   readonly #worker: Worker;
@@ -165,14 +163,12 @@ class Narrator {
   #total = 0;
   readonly #behind = new Set<number>();
   /** Chunks not yet posted, by connection, and the timer that will post them. */
-  readonly #batches = new Map<number, { chunks: (Stretch & { from: Side })[]; size: number }>();
+  readonly #batches = new Map<number, { chunks: Chunk[]; size: number }>();
   #timer?: ReturnType<typeof setTimeout>;
-  /** Read buffers free for reuse; dropped POOL_LINGER_MS after the last connection. */
-  readonly #pool: ArrayBuffer[] = [];
+  /** Read buffers shared with the worker: as many as the backlog bound needs. */
+  readonly #slots: Slots;
   /** Connections being relayed. */
   #open = 0;
-  /** Whether buffers handed back are kept (connections are open, or were a moment ago). */
-  #pooling = false;
   #linger?: ReturnType<typeof setTimeout>;
   /** The worker failed: nothing is posted to it any more. */
   #failed = false;
@@ -182,9 +178,14 @@ class Narrator {
   constructor(o: RelayOptions) {
     this.skims = !o.keyLog && !o.level.bytes;
     this.#worker = new Worker(new URL("./inspect_worker.ts", import.meta.url), { type: "module" });
+    this.#slots = new Slots(
+      READ_SIZE,
+      MAX_TOTAL_BACKLOG / READ_SIZE,
+      (m) => this.#worker.postMessage(m satisfies ToNarrator),
+    );
     this.#worker.onmessage = (e: MessageEvent<FromNarrator>) => {
       this.#total -= e.data.bytes;
-      for (const b of e.data.buffers) this.recycle(b);
+      for (const index of e.data.slots) this.#slots.give(index);
       const left = (this.#pending.get(e.data.id) ?? 0) - e.data.bytes;
       if (left > 0) this.#pending.set(e.data.id, left);
       else this.#pending.delete(e.data.id);
@@ -211,7 +212,7 @@ class Narrator {
   }
 
   /** Posts a message, after the chunks of its connection that came before it. */
-  #post(m: Exclude<ToNarrator, { kind: "setup" | "data" }>): void {
+  #post(m: Exclude<ToNarrator, { kind: "setup" | "data" | "slot" | "unslot" }>): void {
     if (this.#failed) return;
     this.#flush(m.id);
     this.#worker.postMessage(m);
@@ -222,68 +223,62 @@ class Narrator {
     if (!batch) return;
     this.#batches.delete(id);
     const m: ToNarrator = { kind: "data", id, chunks: batch.chunks };
-    this.#worker.postMessage(m, batch.chunks.map(buffer));
+    // Skimmed stretches are copies made for the worker: theirs to keep.
+    const copies = batch.chunks.flatMap((c) =>
+      "bytes" in c ? [c.bytes.buffer] : "sealed" in c ? [c.sealed.buffer] : []
+    );
+    this.#worker.postMessage(m, copies);
   }
 
-  /** A buffer to read into: one handed back, or a new one. */
-  buffer(): Uint8Array<ArrayBuffer> {
-    return new Uint8Array(this.#pool.pop() ?? new ArrayBuffer(READ_SIZE));
+  /**
+   * A shared buffer for the next read of connection `id`, or undefined when
+   * it is not narrated (or cannot be: every buffer the bound allows is in
+   * use, and the connection is given up on).
+   */
+  slot(id: number): { index: number; view: Uint8Array<SharedArrayBuffer> } | undefined {
+    if (this.#failed || this.#behind.has(id)) return undefined;
+    const slot = this.#slots.take();
+    if (!slot) this.#fellBehind(id, false);
+    return slot;
   }
 
-  /** Takes back a read buffer nobody uses any more, while connections may need it. */
-  recycle(b: ArrayBuffer): void {
-    if (this.#pooling && this.#pool.length < POOL_SIZE && b.byteLength === READ_SIZE) {
-      this.#pool.push(b);
-    }
+  /** A slot taken for a read that brought nothing. */
+  unused(index: number): void {
+    this.#slots.give(index);
   }
 
   opened(): void {
     this.#open++;
-    this.#pooling = true;
+    this.#slots.keep(SPARE_SLOTS);
     clearTimeout(this.#linger);
   }
 
-  /** A connection is over; a while after the last one the pool goes (an idle relay holds no buffer). */
+  /** A connection is over; a while after the last one the spares go (an idle relay holds none). */
   closed(): void {
     if (--this.#open > 0) return;
-    this.#linger = setTimeout(() => {
-      this.#pooling = false;
-      this.#pool.length = 0;
-    }, POOL_LINGER_MS);
+    this.#linger = setTimeout(() => this.#slots.keep(0), SPARE_LINGER_MS);
   }
 
   say(id: number, text: string, json: Record<string, unknown>): void {
     this.#post({ kind: "say", id, text, json });
   }
 
-  /**
-   * Hands over `s`, the next stretch of what `from` sent, whose memory (a
-   * read buffer, or a copy) the relay gives up: to the worker, or back to
-   * the pool when this connection is not narrated.
-   */
-  data(id: number, from: Side, s: Stretch): void {
-    if (this.#failed || this.#behind.has(id)) return this.recycle(buffer(s));
-    const size = stretchSize(s);
+  /** Hands over `p`, the next of what `from` sent: a read in a slot, or a skimmed stretch. */
+  data(id: number, from: Side, p: Piece): void {
+    const unused = () => "slot" in p && this.#slots.give(p.slot);
+    if (this.#failed || this.#behind.has(id)) return void unused();
+    const size = pieceSize(p);
     const pending = this.#pending.get(id) ?? 0;
     const alone = pending + size > MAX_BACKLOG;
     if (alone || this.#total + size > MAX_TOTAL_BACKLOG) {
-      this.#behind.add(id);
-      const limit = alone ? MAX_BACKLOG : MAX_TOTAL_BACKLOG;
-      const what = alone ? "this connection" : "all connections together";
-      this.say(
-        id,
-        `the narration fell more than ${limit >> 20} MiB behind ${what} (narrating, ` +
-          "decrypting above all, or writing it out is slower than the transfer): the rest of " +
-          "this connection is relayed, not shown",
-        { event: "behind", limitBytes: limit, of: alone ? "connection" : "all" },
-      );
-      return this.recycle(buffer(s));
+      this.#fellBehind(id, alone);
+      return void unused();
     }
     this.#pending.set(id, pending + size);
     this.#total += size;
     let batch = this.#batches.get(id);
     if (!batch) this.#batches.set(id, batch = { chunks: [], size: 0 });
-    batch.chunks.push({ from, ...s });
+    batch.chunks.push({ from, ...p });
     batch.size += size;
     if (batch.size >= BATCH_BYTES) this.#flush(id);
     else {
@@ -292,6 +287,20 @@ class Narrator {
         for (const id of [...this.#batches.keys()]) this.#flush(id);
       }, BATCH_MS);
     }
+  }
+
+  /** Gives up on narrating connection `id` (`alone`: its own backlog is past the bound). */
+  #fellBehind(id: number, alone: boolean): void {
+    this.#behind.add(id);
+    const limit = alone ? MAX_BACKLOG : MAX_TOTAL_BACKLOG;
+    const what = alone ? "this connection" : "all connections together";
+    this.say(
+      id,
+      `the narration fell more than ${limit >> 20} MiB behind ${what} (narrating, ` +
+        "decrypting above all, or writing it out is slower than the transfer): the rest of " +
+        "this connection is relayed, not shown",
+      { event: "behind", limitBytes: limit, of: alone ? "connection" : "all" },
+    );
   }
 
   end(id: number, from: Side): void {

@@ -1,11 +1,11 @@
 /**
- * The relay's narration, in a worker of its own: the relay's thread only
- * moves bytes, so neither decrypting nor a slow terminal can hold the
- * connections up. The relay posts each connection's events here (bytes are
- * transferred, not copied); each connection is narrated in order, all of
+ * The relay's narration, in a worker of its own, at the lowest priority: the
+ * relay's thread only moves bytes, so neither decrypting nor a slow terminal
+ * can hold the connections up. The relay posts each connection's events
+ * here (where its reads lie in the buffers it shares with this worker, or
+ * what it skimmed of them); each connection is narrated in order, all of
  * them at once; every chunk narrated is acknowledged, so that the relay
- * can bound what waits, and its buffer handed back for the relay to read
- * into again (unless records held back are views of it). Records held back
+ * can bound what waits and read into its buffer again. Records held back
  * for a secret the key log does not have yet are looked for again every
  * POLL_MS, without holding up the rest.
  *
@@ -19,7 +19,7 @@ import { cryptoProvider, type ProviderName } from "../lib/providers.ts";
 import type { Side } from "../lib/trace.ts";
 import { KeyLogFile } from "./inspect_key_log.ts";
 import { Narration, type NarrationOutput } from "./inspect_narration.ts";
-import { type Stretch, stretchSize } from "./inspect_sealed_bodies.ts";
+import { type Chunk, pieceSize, type SlotMessage } from "./inspect_slots.ts";
 import { paint } from "./paint.ts";
 import { lowerThisThreadsPriority } from "./thread_priority.ts";
 import type { TraceLevel } from "./trace_printer.ts";
@@ -36,15 +36,16 @@ export type ToNarrator =
     wait: { ms: number; maxBytes: number };
   }
   | { kind: "say"; id: number; text: string; json: Record<string, unknown> }
-  | { kind: "data"; id: number; chunks: (Stretch & { from: Side })[] }
+  | SlotMessage
+  | { kind: "data"; id: number; chunks: Chunk[] }
   | { kind: "end"; id: number; from: Side }
   | { kind: "forget"; id: number; last?: { text: string; json: Record<string, unknown> } };
 
 /**
- * What the worker answers: `bytes` of connection `id` have been narrated;
- * `buffers` (transferred back) held them, and nothing refers to them now.
+ * What the worker answers: `bytes` of connection `id` have been narrated,
+ * and the `slots` that held them are free again.
  */
-export type FromNarrator = { kind: "done"; id: number; bytes: number; buffers: ArrayBuffer[] };
+export type FromNarrator = { kind: "done"; id: number; bytes: number; slots: number[] };
 
 /** How often the key log is read again while records are held back. */
 const POLL_MS = 25;
@@ -92,6 +93,23 @@ function then(id: number, step: (n: Narration) => void | Promise<void>): void {
   connections.set(id, next);
 }
 
+/** The relay's read buffers, by number (`inspect_slots.ts`). */
+const slots = new Map<number, Uint8Array>();
+/** Each connection's copy of its last read, reused unless records held back are views of it. */
+const copies = new Map<number, Uint8Array>();
+
+/**
+ * The first `length` bytes of slot `index`, copied for connection `id`: the
+ * narration may open records where they lie, and WebCrypto takes no view of
+ * shared memory.
+ */
+function copyOut(id: number, index: number, length: number): Uint8Array {
+  let copy = copies.get(id);
+  if (!copy || copy.length < length) copies.set(id, copy = new Uint8Array(length));
+  copy.set(slots.get(index)!.subarray(0, length));
+  return copy.subarray(0, length);
+}
+
 /** Looks for the secrets connection `id` awaits again in POLL_MS (unless it is over). */
 function poll(id: number): void {
   if (polls.has(id)) return;
@@ -113,8 +131,7 @@ self.onmessage = (e: MessageEvent<ToNarrator>) => {
           paint: paint(m.color),
           write: (line) => void lines.push(line),
           crypto,
-          // The relay has written each chunk on before it posts it, and reads into it again only
-          // once it is handed back.
+          // What is fed is a copy of the relay's read (`copyOut`), or a skimmed stretch: ours.
           inPlace: true,
         },
         keyLog: m.keyLog ? new KeyLogFile(m.keyLog, true) : undefined,
@@ -123,17 +140,26 @@ self.onmessage = (e: MessageEvent<ToNarrator>) => {
       return;
     case "say":
       return then(m.id, (n) => n.say(m.text, m.json));
+    case "slot":
+      return void slots.set(m.index, new Uint8Array(m.buffer));
+    case "unslot":
+      return void slots.delete(m.index);
     case "data":
       return then(m.id, async (n) => {
         let bytes = 0;
-        const buffers: ArrayBuffer[] = [];
+        const freed: number[] = [];
         for (const c of m.chunks) {
-          await n.feedStretch(c.from, c);
-          bytes += stretchSize(c);
-          // Records held back for a secret are views of these bytes: that buffer is not reused.
-          if ("bytes" in c && !n.holding) buffers.push(c.bytes.buffer);
+          bytes += pieceSize(c);
+          if (!("slot" in c)) {
+            await n.feedStretch(c.from, c);
+            continue;
+          }
+          await n.feed(c.from, copyOut(m.id, c.slot, c.length));
+          freed.push(c.slot);
+          // Records held back for a secret are views of that copy: the next read gets a new one.
+          if (n.holding) copies.delete(m.id);
         }
-        self.postMessage({ kind: "done", id: m.id, bytes, buffers } as FromNarrator, buffers);
+        self.postMessage({ kind: "done", id: m.id, bytes, slots: freed } satisfies FromNarrator);
       });
     case "end":
       return then(m.id, (n) => n.observer.end(m.from));
@@ -149,6 +175,7 @@ self.onmessage = (e: MessageEvent<ToNarrator>) => {
         } finally {
           if (m.last) n.say(m.last.text, m.last.json);
           connections.delete(m.id);
+          copies.delete(m.id);
         }
       });
   }
