@@ -60,12 +60,12 @@ if (values.client) {
 }
 
 if (values.hop) {
-  // The floor: a bare hop, read and write with 256 KiB buffers as the relay does, no narration.
+  // The floor: a bare hop, read and write with 1 MiB buffers as the relay does, no narration.
   for await (const a of Deno.listen({ hostname: "127.0.0.1", port: Number(values.hop) })) {
     (async () => {
       const b = await Deno.connect({ hostname: "127.0.0.1", port: Number(values.to) });
       const pump = async (src: Deno.Conn, dst: Deno.Conn) => {
-        const buf = new Uint8Array(256 * 1024);
+        const buf = new Uint8Array(1 << 20);
         for (let n = await src.read(buf); n !== null; n = await src.read(buf)) {
           for (let at = 0; at < n;) at += await dst.write(buf.subarray(at, n));
         }

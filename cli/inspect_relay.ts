@@ -17,8 +17,9 @@
 
 import type { ProviderName } from "../lib/providers.ts";
 import type { Side } from "../lib/trace.ts";
+import { BATCH_MS, Batches } from "./inspect_batches.ts";
 import { SealedBodies } from "./inspect_sealed_bodies.ts";
-import { type Chunk, type Piece, pieceSize, Slots } from "./inspect_slots.ts";
+import { type Piece, pieceSize, Slots } from "./inspect_slots.ts";
 import type { FromNarrator, ToNarrator } from "./inspect_worker.ts";
 import type { TraceLevel } from "./trace_printer.ts";
 
@@ -38,12 +39,6 @@ const FIRST_READ = 16 * 1024;
 const SPARE_SLOTS = (16 << 20) / READ_SIZE;
 /** How long the spares outlive the last connection (one often follows another). */
 const SPARE_LINGER_MS = 2000;
-/**
- * Chunks go to the narration in batches of up to this many bytes, or after
- * BATCH_MS: fewer wake-ups of the worker while bulk data flows.
- */
-const BATCH_BYTES = 1 << 20;
-const BATCH_MS = 5;
 
 /** Where the relay listens and connects, and how the narration is told. */
 export interface RelayOptions {
@@ -163,7 +158,7 @@ class Narrator {
   #total = 0;
   readonly #behind = new Set<number>();
   /** Chunks not yet posted, by connection, and the timer that will post them. */
-  readonly #batches = new Map<number, { chunks: Chunk[]; size: number }>();
+  readonly #batches = new Batches();
   #timer?: ReturnType<typeof setTimeout>;
   /** Read buffers shared with the worker: as many as the backlog bound needs. */
   readonly #slots: Slots;
@@ -219,12 +214,11 @@ class Narrator {
   }
 
   #flush(id: number): void {
-    const batch = this.#batches.get(id);
-    if (!batch) return;
-    this.#batches.delete(id);
-    const m: ToNarrator = { kind: "data", id, chunks: batch.chunks };
+    const chunks = this.#batches.take(id);
+    if (!chunks) return;
+    const m: ToNarrator = { kind: "data", id, chunks };
     // Skimmed stretches are copies made for the worker: theirs to keep.
-    const copies = batch.chunks.flatMap((c) =>
+    const copies = chunks.flatMap((c) =>
       "bytes" in c ? [c.bytes.buffer] : "sealed" in c ? [c.sealed.buffer] : []
     );
     this.#worker.postMessage(m, copies);
@@ -276,18 +270,16 @@ class Narrator {
     }
     this.#pending.set(id, pending + size);
     this.#total += size;
-    let batch = this.#batches.get(id);
-    if (!batch) this.#batches.set(id, batch = { chunks: [], size: 0 });
-    batch.chunks.push({ from, ...p });
-    batch.size += size;
-    if (batch.size >= BATCH_BYTES) this.#flush(id);
-    else {
-      this.#timer ??= setTimeout(() => {
-        this.#timer = undefined;
-        for (const id of [...this.#batches.keys()]) this.#flush(id);
-      }, BATCH_MS);
-    }
+    if (this.#batches.add(id, { from, ...p }, size, performance.now())) this.#flush(id);
+    else this.#timer ??= setTimeout(this.#due, BATCH_MS);
   }
+
+  /** Posts the batches that are due; looks again while some wait. */
+  readonly #due = () => {
+    this.#timer = undefined;
+    for (const id of this.#batches.due(performance.now())) this.#flush(id);
+    if (this.#batches.size > 0) this.#timer = setTimeout(this.#due, BATCH_MS);
+  };
 
   /** Gives up on narrating connection `id` (`alone`: its own backlog is past the bound). */
   #fellBehind(id: number, alone: boolean): void {
