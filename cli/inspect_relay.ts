@@ -32,13 +32,11 @@ const READ_SIZE = 1 << 20;
 /** A side's own first read buffer, grown (×4) each time a read fills it. */
 const FIRST_READ = 16 * 1024;
 /**
- * Shared read buffers kept for reuse while connections are open (16 MiB):
- * as many as a narration a few MiB behind holds, so that bulk data reads
- * into buffers handed back rather than new ones (zeroed, faulted in).
+ * How long a shared read buffer is kept once free: bulk data that follows
+ * (a transfer often follows another) reads into buffers already faulted in
+ * (a new MiB costs 256 page faults), and an idle relay holds none.
  */
-const SPARE_SLOTS = (16 << 20) / READ_SIZE;
-/** How long the spares outlive the last connection (one often follows another). */
-const SPARE_LINGER_MS = 2000;
+const SLOT_IDLE_MS = 5000;
 
 /** Where the relay listens and connects, and how the narration is told. */
 export interface RelayOptions {
@@ -90,7 +88,6 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
     return;
   }
   narrator.say(id, `TCP ${from} → relayed to ${to}`, { event: "connection", client: from, to });
-  narrator.opened();
   const relayed: Record<Side, number> = { client: 0, server: 0 };
   const pump = async (src: Deno.TcpConn, dst: Deno.TcpConn, side: Side) => {
     // Without a key log, only what the narration needs is handed over (a copy).
@@ -126,7 +123,6 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
   await Promise.all([pump(client, server, "client"), pump(server, client, "server")]);
   close(client);
   close(server);
-  narrator.closed();
   narrator.forget(id, {
     text:
       `closed: relayed ${relayed.client} bytes from the client, ${relayed.server} from the server`,
@@ -162,9 +158,8 @@ class Narrator {
   #timer?: ReturnType<typeof setTimeout>;
   /** Read buffers shared with the worker: as many as the backlog bound needs. */
   readonly #slots: Slots;
-  /** Connections being relayed. */
-  #open = 0;
-  #linger?: ReturnType<typeof setTimeout>;
+  /** The timer that drops the slots free for SLOT_IDLE_MS. */
+  #trim?: ReturnType<typeof setTimeout>;
   /** The worker failed: nothing is posted to it any more. */
   #failed = false;
   /** Without a key log, nor the bytes shown: handed over is what `SealedBodies` leaves. */
@@ -180,7 +175,7 @@ class Narrator {
     );
     this.#worker.onmessage = (e: MessageEvent<FromNarrator>) => {
       this.#total -= e.data.bytes;
-      for (const index of e.data.slots) this.#slots.give(index);
+      for (const index of e.data.slots) this.#give(index);
       const left = (this.#pending.get(e.data.id) ?? 0) - e.data.bytes;
       if (left > 0) this.#pending.set(e.data.id, left);
       else this.#pending.delete(e.data.id);
@@ -238,20 +233,19 @@ class Narrator {
 
   /** A slot taken for a read that brought nothing. */
   unused(index: number): void {
-    this.#slots.give(index);
+    this.#give(index);
   }
 
-  opened(): void {
-    this.#open++;
-    this.#slots.keep(SPARE_SLOTS);
-    clearTimeout(this.#linger);
+  /** Slot `index` is free; the ones free for SLOT_IDLE_MS are dropped. */
+  #give(index: number): void {
+    this.#slots.give(index, performance.now());
+    this.#trim ??= setTimeout(this.#trimSlots, SLOT_IDLE_MS);
   }
 
-  /** A connection is over; a while after the last one the spares go (an idle relay holds none). */
-  closed(): void {
-    if (--this.#open > 0) return;
-    this.#linger = setTimeout(() => this.#slots.keep(0), SPARE_LINGER_MS);
-  }
+  readonly #trimSlots = () => {
+    this.#slots.trim(performance.now(), SLOT_IDLE_MS);
+    this.#trim = this.#slots.free > 0 ? setTimeout(this.#trimSlots, SLOT_IDLE_MS / 5) : undefined;
+  };
 
   say(id: number, text: string, json: Record<string, unknown>): void {
     this.#post({ kind: "say", id, text, json });
@@ -259,7 +253,7 @@ class Narrator {
 
   /** Hands over `p`, the next of what `from` sent: a read in a slot, or a skimmed stretch. */
   data(id: number, from: Side, p: Piece): void {
-    const unused = () => "slot" in p && this.#slots.give(p.slot);
+    const unused = () => "slot" in p && this.#give(p.slot);
     if (this.#failed || this.#behind.has(id)) return void unused();
     const size = pieceSize(p);
     const pending = this.#pending.get(id) ?? 0;

@@ -31,16 +31,18 @@ export type SlotMessage =
   | { kind: "slot"; index: number; buffer: SharedArrayBuffer }
   | { kind: "unslot"; index: number };
 
-/** Read buffers, made as needed up to a number, kept for reuse up to another. */
+/**
+ * Read buffers, made as needed up to a number, reused, and dropped once
+ * they have been free for a while (an idle relay holds none).
+ */
 export class Slots {
   readonly #size: number;
   readonly #max: number;
   readonly #post: (m: SlotMessage) => void;
   readonly #all = new Map<number, Uint8Array<SharedArrayBuffer>>();
-  readonly #free: number[] = [];
+  /** Free slots and since when, the longest free first (the last freed is reused first). */
+  readonly #free: { index: number; since: number }[] = [];
   #next = 0;
-  /** How many free slots are kept (the rest are dropped as they come back). */
-  #spare = 0;
 
   /** Slots of `size` bytes, at most `max` of them; `post` tells the worker of each. */
   constructor(size: number, max: number, post: (m: SlotMessage) => void) {
@@ -54,10 +56,15 @@ export class Slots {
     return this.#all.size;
   }
 
+  /** How many are free. */
+  get free(): number {
+    return this.#free.length;
+  }
+
   /** A free slot, or a new one; undefined when `max` are in use. */
   take(): { index: number; view: Uint8Array<SharedArrayBuffer> } | undefined {
-    const index = this.#free.pop();
-    if (index !== undefined) return { index, view: this.#all.get(index)! };
+    const free = this.#free.pop();
+    if (free) return { index: free.index, view: this.#all.get(free.index)! };
     if (this.#all.size >= this.#max) return undefined;
     const view = new Uint8Array(new SharedArrayBuffer(this.#size));
     const made = this.#next++;
@@ -66,19 +73,15 @@ export class Slots {
     return { index: made, view };
   }
 
-  /** Slot `index` is free again: kept, or dropped (here and in the worker) past the spares. */
-  give(index: number): void {
-    if (!this.#all.has(index)) return;
-    if (this.#free.length < this.#spare) return void this.#free.push(index);
-    this.#all.delete(index);
-    this.#post({ kind: "unslot", index });
+  /** Slot `index` is free again, from `now` on. */
+  give(index: number, now: number): void {
+    if (this.#all.has(index)) this.#free.push({ index, since: now });
   }
 
-  /** Keeps up to `n` free slots from now on; drops the free ones beyond. */
-  keep(n: number): void {
-    this.#spare = n;
-    while (this.#free.length > n) {
-      const index = this.#free.pop()!;
+  /** Drops (here and in the worker) the slots free for `idleMs` or more by `now`. */
+  trim(now: number, idleMs: number): void {
+    while (this.#free.length > 0 && now - this.#free[0].since >= idleMs) {
+      const { index } = this.#free.shift()!;
       this.#all.delete(index);
       this.#post({ kind: "unslot", index });
     }
