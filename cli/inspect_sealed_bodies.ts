@@ -57,31 +57,35 @@ export class SealedBodies {
         if (!this.#skipping) out.bytes(chunk.subarray(at, at + n));
         this.#left -= n;
         at += n;
-        if (this.#left === 0 && this.#skipping) out.sealed(this.#header);
+        if (this.#left === 0 && this.#skipping) out.sealed(this.#header, 0);
         continue;
       }
-      // A record begins: its header, whole, either here or with the bytes kept from the last read.
-      const want = HEADER_LENGTH - this.#headLength;
-      const got = Math.min(want, chunk.length - at);
-      this.#head.set(chunk.subarray(at, at + got), this.#headLength);
-      this.#headLength += got;
-      at += got;
-      if (this.#headLength < HEADER_LENGTH) break;
-      this.#headLength = 0;
+      // A record begins: its header is here whole, or is put together with what the last read left.
+      let head = chunk, from = at;
+      if (this.#headLength > 0 || chunk.length - at < HEADER_LENGTH) {
+        const got = Math.min(HEADER_LENGTH - this.#headLength, chunk.length - at);
+        this.#head.set(chunk.subarray(at, at + got), this.#headLength);
+        this.#headLength += got;
+        at += got;
+        if (this.#headLength < HEADER_LENGTH) break;
+        this.#headLength = 0;
+        head = this.#head;
+        from = 0;
+      } else at += HEADER_LENGTH;
       let length: number, type: number;
       try {
-        ({ type, length } = readRecordHeader(this.#head, 0));
+        ({ type, length } = readRecordHeader(head, from));
       } catch {
         this.#whole = true;
-        out.bytes(this.#head.slice());
+        out.bytes(head.subarray(from, from + HEADER_LENGTH).slice());
         out.bytes(chunk.subarray(at));
         break;
       }
       this.#skipping = type === ContentType.application_data;
       this.#left = length;
-      if (this.#skipping) this.#header.set(this.#head);
-      else out.bytes(this.#head.slice());
-      if (length === 0 && this.#skipping) out.sealed(this.#header);
+      if (!this.#skipping) out.bytes(head.subarray(from, from + HEADER_LENGTH).slice());
+      else if (length === 0) out.sealed(head, from);
+      else for (let i = 0; i < HEADER_LENGTH; i++) this.#header[i] = head[from + i];
     }
     return out.done();
   }
@@ -105,51 +109,58 @@ export class SealedBodies {
 /** Stretches being gathered: neighbouring bytes, and neighbouring headers, joined. */
 class Stretches {
   readonly #list: Stretch[] = [];
-  #bytes: Uint8Array[] = [];
-  #headers: Uint8Array[] = [];
+  readonly #bytes: Uint8Array[] = [];
+  /** Headers of skimmed records, back to back. */
+  #headers = new Uint8Array(0);
+  #headersLength = 0;
 
   bytes(b: Uint8Array): void {
     if (b.length === 0) return;
-    this.#close("sealed");
+    this.#closeHeaders();
     this.#bytes.push(b);
   }
 
-  sealed(header: Uint8Array): void {
-    this.#close("bytes");
-    this.#headers.push(header.slice());
+  /** The header at `from` in `b`, of a record skimmed whole. */
+  sealed(b: Uint8Array, from: number): void {
+    this.#closeBytes();
+    if (this.#headersLength === this.#headers.length) {
+      const grown = new Uint8Array(Math.max(16 * HEADER_LENGTH, this.#headers.length * 2));
+      grown.set(this.#headers);
+      this.#headers = grown;
+    }
+    for (let i = 0; i < HEADER_LENGTH; i++) this.#headers[this.#headersLength++] = b[from + i];
   }
 
   unfinished(header: Uint8Array, seen: number): void {
-    this.#close("bytes");
-    this.#close("sealed");
+    this.#closeBytes();
+    this.#closeHeaders();
     this.#list.push({ unfinished: header.slice(), seen });
   }
 
   /** The stretches, in order. */
   done(): Stretch[] {
-    this.#close("bytes");
-    this.#close("sealed");
+    this.#closeBytes();
+    this.#closeHeaders();
     return this.#list;
   }
 
-  /** Ends the run of this kind, if any. */
-  #close(kind: "bytes" | "sealed"): void {
-    const run = kind === "bytes" ? this.#bytes : this.#headers;
-    if (run.length === 0) return;
-    const joined = join(run);
-    this.#list.push(kind === "bytes" ? { bytes: joined } : { sealed: joined });
-    run.length = 0;
+  #closeBytes(): void {
+    if (this.#bytes.length === 0) return;
+    const out = new Uint8Array(this.#bytes.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of this.#bytes) {
+      out.set(p, at);
+      at += p.length;
+    }
+    this.#list.push({ bytes: out });
+    this.#bytes.length = 0;
   }
-}
 
-function join(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+  #closeHeaders(): void {
+    if (this.#headersLength === 0) return;
+    this.#list.push({ sealed: this.#headers.slice(0, this.#headersLength) });
+    this.#headersLength = 0;
   }
-  return out;
 }
 
 /** The bytes a stretch holds: what the relay has handed over and not yet seen narrated. */
