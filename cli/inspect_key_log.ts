@@ -17,6 +17,12 @@ export class KeyLogFile {
   readonly #decoder = new TextDecoder();
   readonly #growing: boolean;
   #offset = 0;
+  /**
+   * The last read, which the next waits for: connections look secrets up at
+   * once (a browser opens two), and two reads from the same offset would
+   * each add what they read and move the offset on twice.
+   */
+  #reading: Promise<void> = Promise.resolve();
 
   /** `growing`: the file may still be written to (a relay's), or it is complete (a capture's). */
   constructor(path: string, growing: boolean) {
@@ -29,8 +35,17 @@ export class KeyLogFile {
     return this.#book.size;
   }
 
-  /** Reads what the file holds now; `mustExist` turns a missing file into a UsageError. */
-  async refresh(mustExist = false): Promise<void> {
+  /**
+   * Reads what the file holds now, after any read under way; `mustExist`
+   * turns a missing file into a UsageError.
+   */
+  refresh(mustExist = false): Promise<void> {
+    const read = this.#reading.then(() => this.#read(mustExist));
+    this.#reading = read.catch(() => {});
+    return read;
+  }
+
+  async #read(mustExist: boolean): Promise<void> {
     let file: Deno.FsFile;
     try {
       file = await Deno.open(this.path, { read: true });
