@@ -94,20 +94,20 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
     const skim = narrator.skims ? new SealedBodies() : undefined;
     // This side's own buffer: every read without a key log; with one, reads that are not narrated.
     let own = new Uint8Array(FIRST_READ);
+    // The shared buffer of the read under way, until it is handed over.
+    let slot: { index: number; view: Uint8Array } | undefined;
     try {
       while (true) {
-        const slot = skim ? undefined : narrator.slot(id);
+        slot = skim ? undefined : narrator.slot(id);
         const buf = slot?.view ?? own;
         const n = await src.read(buf);
-        if (n === null) {
-          if (slot) narrator.unused(slot.index);
-          break;
-        }
+        if (n === null) break;
         const chunk = buf.subarray(0, n);
         for (let at = 0; at < n;) at += await dst.write(chunk.subarray(at));
         relayed[side] += n;
         if (slot) narrator.data(id, side, { slot: slot.index, length: n });
         else if (skim) { for (const s of skim.take(chunk)) narrator.data(id, side, s); }
+        slot = undefined;
         if (buf === own && n === own.length && n < READ_SIZE) {
           own = new Uint8Array(Math.min(n * 4, READ_SIZE));
         }
@@ -117,6 +117,7 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
       close(src);
       close(dst);
     }
+    if (slot) narrator.unused(slot.index);
     for (const s of skim?.end() ?? []) narrator.data(id, side, s);
     narrator.end(id, side);
   };
@@ -227,11 +228,11 @@ class Narrator {
   slot(id: number): { index: number; view: Uint8Array<SharedArrayBuffer> } | undefined {
     if (this.#failed || this.#behind.has(id)) return undefined;
     const slot = this.#slots.take();
-    if (!slot) this.#fellBehind(id, false);
+    if (!slot) this.#fellBehind(id, "buffers");
     return slot;
   }
 
-  /** A slot taken for a read that brought nothing. */
+  /** A slot taken for a read whose bytes are not handed over (the side ended, or failed). */
   unused(index: number): void {
     this.#give(index);
   }
@@ -259,7 +260,7 @@ class Narrator {
     const pending = this.#pending.get(id) ?? 0;
     const alone = pending + size > MAX_BACKLOG;
     if (alone || this.#total + size > MAX_TOTAL_BACKLOG) {
-      this.#fellBehind(id, alone);
+      this.#fellBehind(id, alone ? "connection" : "all");
       return void unused();
     }
     this.#pending.set(id, pending + size);
@@ -275,17 +276,26 @@ class Narrator {
     if (this.#batches.size > 0) this.#timer = setTimeout(this.#due, BATCH_MS);
   };
 
-  /** Gives up on narrating connection `id` (`alone`: its own backlog is past the bound). */
-  #fellBehind(id: number, alone: boolean): void {
+  /**
+   * Gives up on narrating connection `id`: its own backlog is past the
+   * bound, or that of all connections, or every shared read buffer waits
+   * for the narration (many small reads).
+   */
+  #fellBehind(id: number, of: "connection" | "all" | "buffers"): void {
     this.#behind.add(id);
-    const limit = alone ? MAX_BACKLOG : MAX_TOTAL_BACKLOG;
-    const what = alone ? "this connection" : "all connections together";
+    const why = "(narrating, decrypting above all, or writing it out is slower than the transfer)";
+    const limit = of === "connection" ? MAX_BACKLOG : MAX_TOTAL_BACKLOG;
+    const how = of === "buffers"
+      ? `${this.#slots.count} reads behind (all the relay's read buffers wait for it)`
+      : `more than ${limit >> 20} MiB behind ${
+        of === "connection" ? "this connection" : "all connections together"
+      }`;
     this.say(
       id,
-      `the narration fell more than ${limit >> 20} MiB behind ${what} (narrating, ` +
-        "decrypting above all, or writing it out is slower than the transfer): the rest of " +
-        "this connection is relayed, not shown",
-      { event: "behind", limitBytes: limit, of: alone ? "connection" : "all" },
+      `the narration fell ${how} ${why}: the rest of this connection is relayed, not shown`,
+      of === "buffers"
+        ? { event: "behind", limitReads: this.#slots.count, of }
+        : { event: "behind", limitBytes: limit, of },
     );
   }
 

@@ -466,13 +466,16 @@ Deno.test("inspect relay without a key log: what is not TLS, a stream that break
 });
 
 /**
- * 96 MiB of application data records through a relay (started with `args`)
- * whose stdout is a pipe nobody reads until they have reached the server:
- * once its 64 KiB are full the narration cannot write, so it falls behind
- * while the relay goes on moving bytes. Returns what the relay printed once
- * read, and how many bytes and records were sent.
+ * Application data records through a relay (started with `args`) whose
+ * stdout is a pipe nobody reads until they have reached the server: once
+ * its 64 KiB are full the narration cannot write, so it falls behind while
+ * the relay goes on moving bytes. By default 96 MiB of 16 KiB records
+ * written at once; `small` records of 100 bytes instead, each read by the
+ * relay on its own (the next is sent once the server has the last one).
+ * Returns what the relay printed once read, and how many bytes and records
+ * were sent.
  */
-async function stalledNarration(args: string[]) {
+async function stalledNarration(args: string[], small?: number) {
   const sink = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -501,23 +504,27 @@ async function stalledNarration(args: string[]) {
       out += value;
     }
     const port = Number(out.match(/listening on 127\.0\.0\.1:(\d+)/)![1]);
-    // 96 MiB of application data records (sealed: no key log).
-    const record = new Uint8Array(5 + 16384);
-    record.set([23, 3, 3, 0x40, 0x00]);
-    const size = 96 * MiB;
+    const body = small ? 100 : 16384;
+    const record = new Uint8Array(5 + body);
+    record.set([23, 3, 3, body >> 8, body & 0xff]);
+    const size = small ? small * record.length : 96 * MiB;
+    let got = 0, arrived = () => {};
     const received = (async () => {
       const c = await sink.accept();
       const buf = new Uint8Array(256 * 1024);
-      let n = 0;
-      for (let r = await c.read(buf); r !== null; r = await c.read(buf)) n += r;
+      for (let r = await c.read(buf); r !== null; r = await c.read(buf)) {
+        got += r;
+        arrived();
+      }
       c.close();
-      return n;
+      return got;
     })();
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     let sent = 0;
     while (sent + record.length <= size) {
       for (let at = 0; at < record.length;) at += await conn.write(record.subarray(at));
       sent += record.length;
+      while (small && got < sent) await new Promise<void>((r) => arrived = r);
     }
     await conn.closeWrite();
     assert.equal(await received, sent, "every byte reached the server while the narration stalled");
@@ -617,6 +624,18 @@ Deno.test("inspect relay: a narration that falls 64 MiB behind gives up on that 
     /^#1 the narration fell more than 64 MiB behind this connection \(narrating, decrypting above all, or writing it out is slower than the transfer\): the rest of this connection is relayed, not shown$/,
   );
   assert.ok(!out.includes("closes its side"), "what was not narrated is not told either");
+});
+
+Deno.test("inspect relay: a narration stalled behind many small reads gives up once every shared read buffer waits for it", async () => {
+  // A few hundred records fill the pipe (each is several lines of bytes); the rest wait.
+  const { out, records } = await stalledNarration(["--trace=bytes"], 1000);
+  assert.equal(records, 1000);
+  const gaveUp = out.split("\n").filter((l) => l.includes("behind"));
+  assert.deepEqual(gaveUp, [
+    "#1 the narration fell 256 reads behind (all the relay's read buffers wait for it) " +
+    "(narrating, decrypting above all, or writing it out is slower than the transfer): " +
+    "the rest of this connection is relayed, not shown",
+  ]);
 });
 
 Deno.test("inspect relay without a key log: a stalled narration holds only record headers, so it never gives up and tells every record once it can write", async () => {
