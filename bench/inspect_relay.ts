@@ -164,7 +164,7 @@ async function narrated(r: { narration: string }): Promise<{ whole: number; gave
   const deadline = Date.now() + 60_000;
   while (true) {
     const text = await Deno.readTextFile(r.narration);
-    const gaveUp = text.match(/fell too far behind/g)?.length ?? 0;
+    const gaveUp = text.match(/ the narration fell [^\n]* behind /g)?.length ?? 0;
     const closed = [...text.matchAll(/closed: relayed (\d+) bytes from the client/g)]
       .filter((m) => Number(m[1]) > bytes).length;
     if (closed === runs || Date.now() > deadline) return { whole: closed - gaveUp, gaveUp };

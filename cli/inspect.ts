@@ -30,6 +30,10 @@ Usage: handshake inspect --listen HOST:PORT --to HOST:PORT [options]   a live re
   --trace[=LEVEL]     LEVEL: secrets (show the secrets and keys used), bytes (every record
                       field by field), or secrets,bytes
   --json              one JSON object per event, one per line
+  --max-behind MIB    how far the narration of one connection may fall behind the bytes
+                      before it gives up on it, in MiB (default 256; all connections
+                      together: twice that); while a connection is busy its records wait
+                      for a pause, up to half of it, so that telling them does not slow it
 ${CRYPTO_HELP}
   -h, --help          this help
 
@@ -43,6 +47,7 @@ const FLAGS = {
   keylog: { type: "string" },
   trace: { type: "string" },
   json: { type: "boolean" },
+  "max-behind": { type: "string" },
   ...CRYPTO_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
@@ -56,6 +61,22 @@ const FLAGS = {
 const KEY_LOG_WAIT_MS = 30_000;
 /** The most bytes of records held back for one connection meanwhile. */
 const KEY_LOG_MAX_HELD = 16 << 20;
+/** `--max-behind`, in MiB: its default and its largest value. */
+const MAX_BEHIND_MIB = 256;
+const MAX_BEHIND_LIMIT_MIB = 4096;
+
+/** The `--max-behind` value, in bytes. */
+function maxBehind(flag: string | undefined): number {
+  if (flag === undefined) return MAX_BEHIND_MIB << 20;
+  const mib = Number(flag);
+  if (!/^\d+$/.test(flag) || mib < 1 || mib > MAX_BEHIND_LIMIT_MIB) {
+    throw new UsageError(
+      `--max-behind takes a whole number of MiB from 1 to ${MAX_BEHIND_LIMIT_MIB}, not "${flag}"`,
+      "`--max-behind 64`",
+    );
+  }
+  return mib * (1 << 20);
+}
 
 /** `handshake inspect`. */
 export async function inspect(argv: string[]): Promise<number> {
@@ -82,6 +103,7 @@ export async function inspect(argv: string[]): Promise<number> {
       throw new UsageError("the relay needs both --listen HOST:PORT and --to HOST:PORT");
     }
     const listen = parseTarget(values.listen), to = parseTarget(values.to);
+    const behind = maxBehind(values["max-behind"]);
     if (values.keylog) await new KeyLogFile(values.keylog, true).refresh();
     return await inspectRelay({
       listen: { hostname: listen.host, port: listen.port },
@@ -92,7 +114,11 @@ export async function inspect(argv: string[]): Promise<number> {
       crypto: values.crypto as ProviderName,
       keyLog: values.keylog,
       keyLogWait: { ms: KEY_LOG_WAIT_MS, maxBytes: KEY_LOG_MAX_HELD },
+      maxBehind: behind,
     });
+  }
+  if (values["max-behind"] !== undefined) {
+    throw new UsageError("--max-behind is for the relay (--listen, --to), not a capture");
   }
   if (positionals.length !== 1) {
     throw new UsageError(

@@ -23,10 +23,6 @@ import { type Piece, pieceSize, Slots } from "./inspect_slots.ts";
 import type { FromNarrator, ToNarrator } from "./inspect_worker.ts";
 import type { TraceLevel } from "./trace_printer.ts";
 
-/** Bytes the narration of one connection may be behind the relay before it stops. */
-const MAX_BACKLOG = 64 << 20;
-/** And of all connections together. */
-const MAX_TOTAL_BACKLOG = 256 << 20;
 /** Bytes read at once from either side, at most (bulk data: fewer, bigger reads cost less). */
 const READ_SIZE = 1 << 20;
 /** A side's own first read buffer, grown (×4) each time a read fills it. */
@@ -51,6 +47,12 @@ export interface RelayOptions {
   readonly keyLog?: string;
   /** How long a secret not yet in the key log is waited for, and how much is held back meanwhile. */
   readonly keyLogWait: { ms: number; maxBytes: number };
+  /**
+   * How many bytes the narration of one connection may fall behind before
+   * it gives up on it (of all connections together: twice that); a busy
+   * connection's records wait for a pause up to half of it.
+   */
+  readonly maxBehind: number;
 }
 
 /** Runs the relay until the process ends. */
@@ -155,7 +157,7 @@ class Narrator {
   #total = 0;
   readonly #behind = new Set<number>();
   /** Chunks not yet posted, by connection, and the timer that will post them. */
-  readonly #batches = new Batches();
+  readonly #batches: Batches;
   #timer?: ReturnType<typeof setTimeout>;
   /** Read buffers shared with the worker: as many as the backlog bound needs. */
   readonly #slots: Slots;
@@ -165,13 +167,19 @@ class Narrator {
   #failed = false;
   /** Without a key log, nor the bytes shown: handed over is what `SealedBodies` leaves. */
   readonly skims: boolean;
+  /** How far the narration of one connection, and of all, may fall behind. */
+  readonly #maxBehind: number;
+  readonly #maxTotalBehind: number;
 
   constructor(o: RelayOptions) {
     this.skims = !o.keyLog && !o.level.bytes;
+    this.#maxBehind = o.maxBehind;
+    this.#maxTotalBehind = 2 * o.maxBehind;
+    this.#batches = new Batches(o.maxBehind / 2);
     this.#worker = new Worker(new URL("./inspect_worker.ts", import.meta.url), { type: "module" });
     this.#slots = new Slots(
       READ_SIZE,
-      MAX_TOTAL_BACKLOG / READ_SIZE,
+      Math.ceil(this.#maxTotalBehind / READ_SIZE),
       (m) => this.#worker.postMessage(m satisfies ToNarrator),
     );
     this.#worker.onmessage = (e: MessageEvent<FromNarrator>) => {
@@ -258,8 +266,8 @@ class Narrator {
     if (this.#failed || this.#behind.has(id)) return void unused();
     const size = pieceSize(p);
     const pending = this.#pending.get(id) ?? 0;
-    const alone = pending + size > MAX_BACKLOG;
-    if (alone || this.#total + size > MAX_TOTAL_BACKLOG) {
+    const alone = pending + size > this.#maxBehind;
+    if (alone || this.#total + size > this.#maxTotalBehind) {
       this.#fellBehind(id, alone ? "connection" : "all");
       return void unused();
     }
@@ -284,7 +292,7 @@ class Narrator {
   #fellBehind(id: number, of: "connection" | "all" | "buffers"): void {
     this.#behind.add(id);
     const why = "(narrating, decrypting above all, or writing it out is slower than the transfer)";
-    const limit = of === "connection" ? MAX_BACKLOG : MAX_TOTAL_BACKLOG;
+    const limit = of === "connection" ? this.#maxBehind : this.#maxTotalBehind;
     const how = of === "buffers"
       ? `${this.#slots.count} reads behind (all the relay's read buffers wait for it)`
       : `more than ${limit >> 20} MiB behind ${

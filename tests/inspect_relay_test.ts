@@ -236,6 +236,28 @@ Deno.test("inspect CLI: usage errors say what to do", async () => {
   const keyLog = await runInspect(["x.pcap", "--keylog", "/nonexistent/keys.log"]);
   assert.equal(keyLog.code, 2);
   assert.match(keyLog.stderr, /cannot read the key log \/nonexistent\/keys\.log: does not exist/);
+  for (const bad of ["0", "64MiB", "-1", "5000", "1.5"]) {
+    const behind = await runInspect([
+      "--listen",
+      "127.0.0.1:0",
+      "--to",
+      "127.0.0.1:1",
+      "--max-behind",
+      bad,
+    ]);
+    assert.equal(behind.code, 2);
+    assert.match(
+      behind.stderr,
+      new RegExp(
+        `--max-behind takes a whole number of MiB from 1 to 4096, not "${
+          bad.replace(".", "\\.")
+        }" \\(\`--max-behind 64\`\\)`,
+      ),
+    );
+  }
+  const capture = await runInspect(["x.pcap", "--max-behind", "64"]);
+  assert.equal(capture.code, 2);
+  assert.match(capture.stderr, /--max-behind is for the relay \(--listen, --to\), not a capture/);
 });
 
 Deno.test("inspect relay: over IPv6, addresses written [v6]:port", async () => {
@@ -616,7 +638,7 @@ Deno.test({
 
 Deno.test("inspect relay: a narration that falls 64 MiB behind gives up on that connection in one line, and the bytes still pass", async () => {
   // With the byte view every byte is handed over to the narration, and held until it is told.
-  const { out } = await stalledNarration(["--trace=bytes"]);
+  const { out } = await stalledNarration(["--trace=bytes", "--max-behind", "64"]);
   const gaveUp = out.split("\n").filter((l) => l.includes("behind"));
   assert.equal(gaveUp.length, 1, `one line says the narration gave up:\n${gaveUp.join("\n")}`);
   assert.match(
@@ -628,11 +650,11 @@ Deno.test("inspect relay: a narration that falls 64 MiB behind gives up on that 
 
 Deno.test("inspect relay: a narration stalled behind many small reads gives up once every shared read buffer waits for it", async () => {
   // A few hundred records fill the pipe (each is several lines of bytes); the rest wait.
-  const { out, records } = await stalledNarration(["--trace=bytes"], 1000);
+  const { out, records } = await stalledNarration(["--trace=bytes", "--max-behind", "64"], 1000);
   assert.equal(records, 1000);
   const gaveUp = out.split("\n").filter((l) => l.includes("behind"));
   assert.deepEqual(gaveUp, [
-    "#1 the narration fell 256 reads behind (all the relay's read buffers wait for it) " +
+    "#1 the narration fell 128 reads behind (all the relay's read buffers wait for it) " +
     "(narrating, decrypting above all, or writing it out is slower than the transfer): " +
     "the rest of this connection is relayed, not shown",
   ]);
