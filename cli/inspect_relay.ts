@@ -8,9 +8,11 @@
  * the buffer is reused once narrated: no copy and no new memory per read.
  * Without one, the narration needs no record's body that it cannot open
  * (`inspect_sealed_bodies.ts`): each side is read into a buffer of its own,
- * and only the rest is handed over. The narration may fall behind; past a
- * bound it gives up on that connection (saying so) rather than buffer
- * without end.
+ * and only the rest is handed over. What a busy connection sends is handed
+ * over once it pauses (`inspect_batches.ts`), so that narrating it does not
+ * slow the transfer. The narration may fall behind; past a bound
+ * (`--max-behind`) it gives up on that connection (saying so) rather than
+ * buffer without end.
  *
  * @module
  */

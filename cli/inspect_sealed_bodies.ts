@@ -33,13 +33,13 @@ export type Stretch =
 /** Skims one direction of a connection (see the module comment). */
 export class SealedBodies {
   /** A header cut by the end of a read: its first bytes, kept until the rest comes. */
-  #head = new Uint8Array(HEADER_LENGTH);
+  readonly #head = new Uint8Array(HEADER_LENGTH);
   #headLength = 0;
   /** Bytes of the current record still to pass; `#skipping` whether they are a skipped body. */
   #left = 0;
   #skipping = false;
   /** The header of the record whose body is being skipped. */
-  #header = new Uint8Array(HEADER_LENGTH);
+  readonly #header = new Uint8Array(HEADER_LENGTH);
   /** A header was refused: from there on everything is handed over. */
   #whole = false;
 
