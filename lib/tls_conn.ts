@@ -488,13 +488,20 @@ export class TlsConn {
   #failWith(e: Error): Promise<void> {
     this.#failing ??= (async () => {
       if (!this.#error) this.#error = this.#engine.error ?? e;
-      if (!(this.#error instanceof StalledPeerError && this.#error.timeout === "write")) {
+      // Whether the peer takes what we write (our alert reaches it): not if it stopped reading.
+      let reading = !(this.#error instanceof StalledPeerError && this.#error.timeout === "write");
+      if (reading) {
         const flushed = this.#flush();
         // Only bytes still waiting for the transport need the grace timer (a timer costs more
         // CPU than the rest of a failed connection's end).
-        await (this.#unwritten > 0 ? this.#withGrace(flushed) : flushed.catch(() => {}));
+        if (this.#unwritten > 0) reading = await this.#withGrace(flushed);
+        else await flushed.catch(() => {});
       }
-      if (this.#engine.error instanceof TlsError && this.#transport.closeWrite && !this.#closed) {
+      // Draining lets the peer read the alert rather than a reset: pointless if it could not be written.
+      if (
+        reading && this.#engine.error instanceof TlsError && this.#transport.closeWrite &&
+        !this.#closed
+      ) {
         const drained = this.#transport.closeWrite().then(() => this.#drain());
         await this.#withGrace(drained);
       }
@@ -504,14 +511,18 @@ export class TlsConn {
     return this.#failing;
   }
 
-  /** Waits for `work`, but no longer than ALERT_GRACE_MS, and never fails. */
-  async #withGrace(work: Promise<void>): Promise<void> {
+  /**
+   * Waits for `work`, but no longer than ALERT_GRACE_MS, and never fails;
+   * returns whether it ended in time.
+   */
+  async #withGrace(work: Promise<void>): Promise<boolean> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      work.catch(() => {}),
-      new Promise((resolve) => timer = setTimeout(resolve, ALERT_GRACE_MS)),
+    const ended = await Promise.race([
+      work.then(() => true, () => true),
+      new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), ALERT_GRACE_MS)),
     ]);
     clearTimeout(timer);
+    return ended;
   }
 
   /** Reads and drops what the peer still sends, until it closes or DRAIN_MS have passed. */

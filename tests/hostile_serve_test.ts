@@ -194,7 +194,8 @@ Deno.test("hostile serve: a failing connection closes even when the peer has sto
   clearTimeout(timer);
   const waited = performance.now() - started;
   assert.ok(outcome instanceof Error, `the blocked write ended with ${outcome}`);
-  assert.ok(waited < 3000, `closed after ${waited} ms`);
+  // One grace period for the alert (1 s), and no draining after an alert that could not be written.
+  assert.ok(waited < 2000, `closed after ${waited} ms`);
   sock.close();
   listener.close();
 });
