@@ -97,13 +97,13 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
     // Without a key log, only what the narration needs is handed over (a copy).
     const skim = narrator.skims ? new SealedBodies() : undefined;
     // This side's own buffer: every read without a key log; with one, reads that are not narrated.
-    let own = new Uint8Array(FIRST_READ);
+    let own: Uint8Array | undefined;
     // The shared buffer of the read under way, until it is handed over.
     let slot: { index: number; view: Uint8Array } | undefined;
     try {
       while (true) {
         slot = skim ? undefined : narrator.slot(id);
-        const buf = slot?.view ?? own;
+        const buf = slot?.view ?? (own ??= new Uint8Array(FIRST_READ));
         const n = await src.read(buf);
         if (n === null) break;
         const chunk = buf.subarray(0, n);
