@@ -146,20 +146,27 @@ self.onmessage = (e: MessageEvent<ToNarrator>) => {
       return void slots.delete(m.index);
     case "data":
       return then(m.id, async (n) => {
-        let bytes = 0;
-        const freed: number[] = [];
-        for (const c of m.chunks) {
-          bytes += pieceSize(c);
-          if (!("slot" in c)) {
-            await n.feedStretch(c.from, c);
-            continue;
+        try {
+          for (const c of m.chunks) {
+            if (!("slot" in c)) {
+              await n.feedStretch(c.from, c);
+              continue;
+            }
+            await n.feed(c.from, copyOut(m.id, c.slot, c.length));
+            // Records held back for a secret are views of that copy: the next read gets a new one.
+            if (n.holding) copies.delete(m.id);
           }
-          await n.feed(c.from, copyOut(m.id, c.slot, c.length));
-          freed.push(c.slot);
-          // Records held back for a secret are views of that copy: the next read gets a new one.
-          if (n.holding) copies.delete(m.id);
+        } finally {
+          // Told, or never to be if the narration stopped: the relay counts them off either way.
+          self.postMessage(
+            {
+              kind: "done",
+              id: m.id,
+              bytes: m.chunks.reduce((sum, c) => sum + pieceSize(c), 0),
+              slots: m.chunks.flatMap((c) => "slot" in c ? [c.slot] : []),
+            } satisfies FromNarrator,
+          );
         }
-        self.postMessage({ kind: "done", id: m.id, bytes, slots: freed } satisfies FromNarrator);
       });
     case "end":
       return then(m.id, (n) => n.observer.end(m.from));
