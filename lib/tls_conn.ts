@@ -107,6 +107,8 @@ export class TlsConn {
   #earlyDataLength = 0;
   /** Bytes given to the transport's write queue and not yet written. */
   #unwritten = 0;
+  /** Bytes the transport has taken, all told (whether a peer still reads: see #failWith). */
+  #written = 0;
   #readBuffer: Uint8Array = new Uint8Array(READ_MIN);
   /**
    * Read buffers whose records were opened in place: how many of the
@@ -424,7 +426,11 @@ export class TlsConn {
     this.#unwritten += out.length;
     return this.#writes.run(async () => {
       try {
-        for (let at = 0; at < out.length;) at += await this.#timedWrite(out.subarray(at));
+        for (let at = 0; at < out.length;) {
+          const n = await this.#timedWrite(out.subarray(at));
+          at += n;
+          this.#written += n;
+        }
         if (this.#options.transportReleasesWrites) this.#engine.releaseOutput(out);
       } finally {
         this.#unwritten -= out.length;
@@ -488,16 +494,19 @@ export class TlsConn {
   #failWith(e: Error): Promise<void> {
     this.#failing ??= (async () => {
       if (!this.#error) this.#error = this.#engine.error ?? e;
-      // Whether the peer takes what we write (our alert reaches it): not if it stopped reading.
+      // Whether the peer takes what we write (our alert may reach it): not if it stopped reading.
       let reading = !(this.#error instanceof StalledPeerError && this.#error.timeout === "write");
       if (reading) {
         const flushed = this.#flush();
         // Only bytes still waiting for the transport need the grace timer (a timer costs more
         // CPU than the rest of a failed connection's end).
-        if (this.#unwritten > 0) reading = await this.#withGrace(flushed);
-        else await flushed.catch(() => {});
+        if (this.#unwritten > 0) {
+          const before = this.#written;
+          // A slow reader still took some of it: it gets the drain's time as well to reach the alert.
+          reading = await this.#withGrace(flushed) || this.#written > before;
+        } else await flushed.catch(() => {});
       }
-      // Draining lets the peer read the alert rather than a reset: pointless if it could not be written.
+      // Draining lets the peer read the alert rather than a reset: pointless if it takes nothing.
       if (
         reading && this.#engine.error instanceof TlsError && this.#transport.closeWrite &&
         !this.#closed
