@@ -36,9 +36,6 @@ export interface NarrationOutput {
   readonly inPlace?: boolean;
 }
 
-/** A record of zeros, headed in turn by each header of a skimmed stretch (`feedStretch`). */
-const blank = new Uint8Array(HEADER_LENGTH + MAX_CIPHERTEXT);
-
 /** The narration of connection number `id`. */
 export class Narration {
   readonly id: number;
@@ -51,6 +48,12 @@ export class Narration {
   readonly #waitMs: number;
   /** When the records held back began to wait (or last saw a secret come). */
   #since?: number;
+  /**
+   * A record of zeros, headed in turn by each header of a skimmed stretch
+   * (`feedStretch`); this connection's own, since an event may still hold a
+   * view of it while another connection is narrated.
+   */
+  #blank?: Uint8Array;
 
   /**
    * `secrets.lookup` reads the key log; `ms` > 0 (a key log still being
@@ -99,6 +102,7 @@ export class Narration {
   async feedStretch(from: Side, s: Stretch): Promise<void> {
     if ("bytes" in s) return await this.feed(from, s.bytes);
     const headers = "sealed" in s ? s.sealed : s.unfinished;
+    const blank = this.#blank ??= new Uint8Array(HEADER_LENGTH + MAX_CIPHERTEXT);
     for (let at = 0; at < headers.length; at += HEADER_LENGTH) {
       blank.set(headers.subarray(at, at + HEADER_LENGTH));
       const length = "sealed" in s ? (blank[3] << 8) | blank[4] : s.seen;

@@ -3,10 +3,11 @@
  * passes every byte on unchanged, as soon as it comes, and narrates each
  * connection beside it, in a worker (`inspect_worker.ts`) that runs at the
  * lowest priority: the relay's own thread only moves bytes, and comes first.
- * With a key log, each read lands in a buffer shared with the worker
- * (`inspect_slots.ts`), is written on, and the worker is told where it is;
- * the buffer is reused once narrated: no copy and no new memory per read.
- * Without one, the narration needs no record's body that it cannot open
+ * With a key log (or the byte view), each read lands in a buffer shared
+ * with the worker (`inspect_slots.ts`), is written on, and the worker is
+ * told where it is; it copies the read out and the buffer is reused: no new
+ * memory per read, and none moved between the threads. Without either, the
+ * narration needs no record's body that it cannot open
  * (`inspect_sealed_bodies.ts`): each side is read into a buffer of its own,
  * and only the rest is handed over. What a busy connection sends is handed
  * over once it pauses (`inspect_batches.ts`), so that narrating it does not
@@ -96,13 +97,15 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
   const pump = async (src: Deno.TcpConn, dst: Deno.TcpConn, side: Side) => {
     // Without a key log, only what the narration needs is handed over (a copy).
     const skim = narrator.skims ? new SealedBodies() : undefined;
-    // This side's own buffer: every read without a key log; with one, reads that are not narrated.
+    // This side's own buffer: every read when skimming; otherwise reads that are not narrated.
     let own: Uint8Array | undefined;
-    // The shared buffer of the read under way, until it is handed over.
+    // The shared buffer of the read under way, until it is handed over, and the next one's size:
+    // grown while reads fill it, shrunk when they are small, so a side that waits holds little.
     let slot: { index: number; view: Uint8Array } | undefined;
+    let size = FIRST_READ;
     try {
       while (true) {
-        slot = skim ? undefined : narrator.slot(id);
+        slot = skim ? undefined : narrator.slot(id, size);
         const buf = slot?.view ?? (own ??= new Uint8Array(FIRST_READ));
         const n = await src.read(buf);
         if (n === null) break;
@@ -115,6 +118,7 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
         if (buf === own && n === own.length && n < READ_SIZE) {
           own = new Uint8Array(Math.min(n * 4, READ_SIZE));
         }
+        if (buf !== own) size = nextSize(size, n);
       }
       await dst.closeWrite().catch(() => {});
     } catch {
@@ -133,6 +137,12 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
       `closed: relayed ${relayed.client} bytes from the client, ${relayed.server} from the server`,
     json: { event: "closed", clientBytes: relayed.client, serverBytes: relayed.server },
   });
+}
+
+/** The size of the next shared read buffer, after a read of `n` bytes into one of `size`. */
+function nextSize(size: number, n: number): number {
+  if (n === size) return Math.min(size * 4, READ_SIZE);
+  return n <= size / 16 ? Math.max(size / 4, FIRST_READ) : size;
 }
 
 /** `host:port`, `[v6]:port`. */
@@ -180,8 +190,7 @@ class Narrator {
     this.#batches = new Batches(o.maxBehind / 2);
     this.#worker = new Worker(new URL("./inspect_worker.ts", import.meta.url), { type: "module" });
     this.#slots = new Slots(
-      READ_SIZE,
-      Math.ceil(this.#maxTotalBehind / READ_SIZE),
+      this.#maxTotalBehind,
       (m) => this.#worker.postMessage(m satisfies ToNarrator),
     );
     this.#worker.onmessage = (e: MessageEvent<FromNarrator>) => {
@@ -235,9 +244,12 @@ class Narrator {
    * it is not narrated (or cannot be: every buffer the bound allows is in
    * use, and the connection is given up on).
    */
-  slot(id: number): { index: number; view: Uint8Array<SharedArrayBuffer> } | undefined {
+  slot(
+    id: number,
+    size: number,
+  ): { index: number; view: Uint8Array<SharedArrayBuffer> } | undefined {
     if (this.#failed || this.#behind.has(id)) return undefined;
-    const slot = this.#slots.take();
+    const slot = this.#slots.take(size);
     if (!slot) this.#fellBehind(id, "buffers");
     return slot;
   }
@@ -288,24 +300,24 @@ class Narrator {
 
   /**
    * Gives up on narrating connection `id`: its own backlog is past the
-   * bound, or that of all connections, or every shared read buffer waits
-   * for the narration (many small reads).
+   * bound, or that of all connections, or the shared read buffers, which
+   * hold what the narration has not told yet, are full (many small reads
+   * fill them before the backlog does).
    */
   #fellBehind(id: number, of: "connection" | "all" | "buffers"): void {
     this.#behind.add(id);
     const why = "(narrating, decrypting above all, or writing it out is slower than the transfer)";
     const limit = of === "connection" ? this.#maxBehind : this.#maxTotalBehind;
-    const how = of === "buffers"
-      ? `${this.#slots.count} reads behind (all the relay's read buffers wait for it)`
-      : `more than ${limit >> 20} MiB behind ${
-        of === "connection" ? "this connection" : "all connections together"
-      }`;
+    const mib = Math.floor(limit / (1 << 20));
+    const how = of === "connection"
+      ? `more than ${mib} MiB behind this connection`
+      : of === "all"
+      ? `more than ${mib} MiB behind all connections together`
+      : `behind until the relay's read buffers were full (${mib} MiB, reads not yet told)`;
     this.say(
       id,
       `the narration fell ${how} ${why}: the rest of this connection is relayed, not shown`,
-      of === "buffers"
-        ? { event: "behind", limitReads: this.#slots.count, of }
-        : { event: "behind", limitBytes: limit, of },
+      { event: "behind", limitBytes: limit, of },
     );
   }
 

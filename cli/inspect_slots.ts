@@ -32,58 +32,72 @@ export type SlotMessage =
   | { kind: "unslot"; index: number };
 
 /**
- * Read buffers, made as needed up to a number, reused, and dropped once
- * they have been free for a while (an idle relay holds none).
+ * Read buffers of a few sizes, made as needed up to a number of bytes in
+ * all, reused, and dropped once they have been free for a while (an idle
+ * relay holds none).
  */
 export class Slots {
-  readonly #size: number;
-  readonly #max: number;
+  readonly #maxBytes: number;
   readonly #post: (m: SlotMessage) => void;
   readonly #all = new Map<number, Uint8Array<SharedArrayBuffer>>();
-  /** Free slots and since when, the longest free first (the last freed is reused first). */
-  readonly #free: { index: number; since: number }[] = [];
+  /** Free slots by size, and since when, the longest free first (the last freed is reused first). */
+  readonly #free = new Map<number, { index: number; since: number }[]>();
+  #bytes = 0;
   #next = 0;
 
-  /** Slots of `size` bytes, at most `max` of them; `post` tells the worker of each. */
-  constructor(size: number, max: number, post: (m: SlotMessage) => void) {
-    this.#size = size;
-    this.#max = max;
+  /** Slots of at most `maxBytes` in all; `post` tells the worker of each. */
+  constructor(maxBytes: number, post: (m: SlotMessage) => void) {
+    this.#maxBytes = maxBytes;
     this.#post = post;
   }
 
-  /** How many slots exist now (free or in use). */
-  get count(): number {
-    return this.#all.size;
+  /** The bytes of all slots that exist now (free or in use). */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** How many are free. */
   get free(): number {
-    return this.#free.length;
+    let n = 0;
+    for (const list of this.#free.values()) n += list.length;
+    return n;
   }
 
-  /** A free slot, or a new one; undefined when `max` are in use. */
-  take(): { index: number; view: Uint8Array<SharedArrayBuffer> } | undefined {
-    const free = this.#free.pop();
+  /**
+   * A free slot of `size` bytes, or a new one (free slots of other sizes
+   * are dropped to make room); undefined when the slots in use leave no room.
+   */
+  take(size: number): { index: number; view: Uint8Array<SharedArrayBuffer> } | undefined {
+    const free = this.#free.get(size)?.pop();
     if (free) return { index: free.index, view: this.#all.get(free.index)! };
-    if (this.#all.size >= this.#max) return undefined;
-    const view = new Uint8Array(new SharedArrayBuffer(this.#size));
+    if (this.#bytes + size > this.#maxBytes) this.trim(Infinity, 0);
+    if (this.#bytes + size > this.#maxBytes) return undefined;
+    const view = new Uint8Array(new SharedArrayBuffer(size));
     const made = this.#next++;
     this.#all.set(made, view);
+    this.#bytes += size;
     this.#post({ kind: "slot", index: made, buffer: view.buffer });
     return { index: made, view };
   }
 
   /** Slot `index` is free again, from `now` on. */
   give(index: number, now: number): void {
-    if (this.#all.has(index)) this.#free.push({ index, since: now });
+    const slot = this.#all.get(index);
+    if (!slot) return;
+    const list = this.#free.get(slot.length) ?? [];
+    list.push({ index, since: now });
+    this.#free.set(slot.length, list);
   }
 
   /** Drops (here and in the worker) the slots free for `idleMs` or more by `now`. */
   trim(now: number, idleMs: number): void {
-    while (this.#free.length > 0 && now - this.#free[0].since >= idleMs) {
-      const { index } = this.#free.shift()!;
-      this.#all.delete(index);
-      this.#post({ kind: "unslot", index });
+    for (const list of this.#free.values()) {
+      while (list.length > 0 && now - list[0].since >= idleMs) {
+        const { index } = list.shift()!;
+        this.#bytes -= this.#all.get(index)!.length;
+        this.#all.delete(index);
+        this.#post({ kind: "unslot", index });
+      }
     }
   }
 }

@@ -156,6 +156,9 @@ self.onmessage = (e: MessageEvent<ToNarrator>) => {
             // Records held back for a secret are views of that copy: the next read gets a new one.
             if (n.holding) copies.delete(m.id);
           }
+        } catch (e) {
+          copies.delete(m.id); // what the failed step left may be views of it too
+          throw e;
         } finally {
           // Told, or never to be if the narration stopped: the relay counts them off either way.
           self.postMessage(

@@ -648,16 +648,56 @@ Deno.test("inspect relay: a narration that falls 64 MiB behind gives up on that 
   assert.ok(!out.includes("closes its side"), "what was not narrated is not told either");
 });
 
-Deno.test("inspect relay: a narration stalled behind many small reads gives up once every shared read buffer waits for it", async () => {
-  // A few hundred records fill the pipe (each is several lines of bytes); the rest wait.
-  const { out, records } = await stalledNarration(["--trace=bytes", "--max-behind", "64"], 1000);
+Deno.test("inspect relay: many small reads not yet told fill the relay's read buffers, and it gives up on that connection, saying so", async () => {
+  // 2 MiB of buffers for all (--max-behind 1), 16 KiB each for reads this small: 1,000 reads
+  // that the stalled narration cannot tell (several lines of bytes each) do not fit.
+  const { out, records } = await stalledNarration(["--trace=bytes", "--max-behind", "1"], 1000);
   assert.equal(records, 1000);
   const gaveUp = out.split("\n").filter((l) => l.includes("behind"));
   assert.deepEqual(gaveUp, [
-    "#1 the narration fell 128 reads behind (all the relay's read buffers wait for it) " +
-    "(narrating, decrypting above all, or writing it out is slower than the transfer): " +
+    "#1 the narration fell behind until the relay's read buffers were full (2 MiB, reads not yet " +
+    "told) (narrating, decrypting above all, or writing it out is slower than the transfer): " +
     "the rest of this connection is relayed, not shown",
   ]);
+});
+
+Deno.test("inspect relay: connections that wait for data hold small read buffers, and do not crowd out one that sends", async () => {
+  // With --max-behind 1 the relay has 2 MiB of shared read buffers; each side of 40 idle
+  // connections waits in one of 16 KiB (it used to be 1 MiB each: two sides filled them).
+  const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const echo = (async () => {
+    for await (const c of server) {
+      (async () => {
+        const buf = new Uint8Array(256);
+        for (let n = await c.read(buf); n !== null; n = await c.read(buf)) {
+          await c.write(buf.subarray(0, n));
+        }
+        c.close();
+      })().catch(() => {});
+    }
+  })();
+  const relay = await startRelay(server.addr.port, ["--trace=bytes", "--max-behind", "1"]);
+  const idle: Deno.Conn[] = [];
+  try {
+    for (let i = 0; i < 40; i++) {
+      idle.push(await Deno.connect({ hostname: "127.0.0.1", port: relay.port }));
+    }
+    await relay.peer.waitFor(/#40 TCP /);
+    const c = await Deno.connect({ hostname: "127.0.0.1", port: relay.port });
+    await c.write(new TextEncoder().encode("hello, not TLS"));
+    const buf = new Uint8Array(14);
+    for (let got = 0; got < 14;) got += (await c.read(buf.subarray(got)))!;
+    assert.equal(new TextDecoder().decode(buf), "hello, not TLS");
+    c.close();
+    await relay.peer.waitFor(/#41 closed: relayed 14 bytes from the client, 14 from the server/);
+    assert.match(relay.peer.output, /#41 client → server {2}not TLS: "hello, not TLS"/);
+    assert.ok(!relay.peer.output.includes("behind"), relay.peer.output);
+  } finally {
+    for (const c of idle) c.close();
+    await relay.peer.kill();
+    server.close();
+    await echo;
+  }
 });
 
 Deno.test("inspect relay without a key log: a stalled narration holds only record headers, so it never gives up and tells every record once it can write", async () => {
