@@ -22,8 +22,7 @@
 
 import { parseArgs } from "node:util";
 import { makeCertSet } from "../tests/helpers/certs.ts";
-import { MAIN } from "../tests/helpers/commands.ts";
-import { INSPECT_PERMISSIONS } from "../tests/helpers/inspect.ts";
+import { relayArgs } from "../tests/helpers/inspect.ts";
 import { freePort, Peer, waitForPort, waitIdle } from "./proc.ts";
 
 const { values } = parseArgs({
@@ -139,17 +138,9 @@ async function relay(
     "-c",
     `exec "$0" "$@" > ${narration}`,
     Deno.execPath(),
-    "run",
-    ...INSPECT_PERMISSIONS,
-    MAIN,
-    "inspect",
-    "--listen",
-    `127.0.0.1:${port}`,
-    "--to",
-    `127.0.0.1:${sink.addr.port}`,
-    "--crypto",
-    values.crypto,
-    ...args,
+    ...relayArgs(`127.0.0.1:${sink.addr.port}`, ["--crypto", values.crypto, ...args], {
+      listen: `127.0.0.1:${port}`,
+    }),
   ]);
   await waitForPort(port);
   return { peer, port, narration };

@@ -28,7 +28,7 @@ import type { TraceLevel } from "./trace_printer.ts";
 
 /** Bytes read at once from either side, at most (bulk data: fewer, bigger reads cost less). */
 const READ_SIZE = 1 << 20;
-/** A side's own first read buffer, grown (×4) each time a read fills it. */
+/** The first read of a side: grown (×4) each time a read fills it (`nextSize`). */
 const FIRST_READ = 16 * 1024;
 /**
  * How long a shared read buffer is kept once free: bulk data that follows
@@ -97,16 +97,18 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
   const pump = async (src: Deno.TcpConn, dst: Deno.TcpConn, side: Side) => {
     // Without a key log, only what the narration needs is handed over (a copy).
     const skim = narrator.skims ? new SealedBodies() : undefined;
+    // The next read's size: grown while reads fill it, shrunk when they are small, so that bulk
+    // data takes few reads and a side that waits holds little.
+    let size = FIRST_READ;
     // This side's own buffer: every read when skimming; otherwise reads that are not narrated.
     let own: Uint8Array | undefined;
-    // The shared buffer of the read under way, until it is handed over, and the next one's size:
-    // grown while reads fill it, shrunk when they are small, so a side that waits holds little.
+    // The shared buffer of the read under way, until it is handed over.
     let slot: { index: number; view: Uint8Array } | undefined;
-    let size = FIRST_READ;
     try {
       while (true) {
         slot = skim ? undefined : narrator.slot(id, size);
-        const buf = slot?.view ?? (own ??= new Uint8Array(FIRST_READ));
+        if (!slot && own?.length !== size) own = new Uint8Array(size);
+        const buf = slot?.view ?? own!;
         const n = await src.read(buf);
         if (n === null) break;
         const chunk = buf.subarray(0, n);
@@ -115,10 +117,7 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
         if (slot) narrator.data(id, side, { slot: slot.index, length: n });
         else if (skim) { for (const s of skim.take(chunk)) narrator.data(id, side, s); }
         slot = undefined;
-        if (buf === own && n === own.length && n < READ_SIZE) {
-          own = new Uint8Array(Math.min(n * 4, READ_SIZE));
-        }
-        if (buf !== own) size = nextSize(size, n);
+        size = nextSize(size, n);
       }
       await dst.closeWrite().catch(() => {});
     } catch {
@@ -139,7 +138,7 @@ async function relayOne(client: Deno.TcpConn, id: number, o: RelayOptions, narra
   });
 }
 
-/** The size of the next shared read buffer, after a read of `n` bytes into one of `size`. */
+/** The size of the next read, after one of `n` bytes into `size`. */
 function nextSize(size: number, n: number): number {
   if (n === size) return Math.min(size * 4, READ_SIZE);
   return n <= size / 16 ? Math.max(size / 4, FIRST_READ) : size;

@@ -9,8 +9,7 @@
 
 import assert from "node:assert/strict";
 import { makeCertSet } from "./helpers/certs.ts";
-import { MAIN } from "./helpers/commands.ts";
-import { INSPECT_PERMISSIONS, runInspect, startRelay } from "./helpers/inspect.ts";
+import { INSPECT_PERMISSIONS, relayArgs, runInspect, startRelay } from "./helpers/inspect.ts";
 import { freePort, Peer } from "./helpers/peer.ts";
 import { type PairResult, pump, serverConfigFor } from "./helpers/pair.ts";
 import { verifierFor } from "./helpers/certs.ts";
@@ -262,16 +261,10 @@ Deno.test("inspect CLI: usage errors say what to do", async () => {
 
 Deno.test("inspect relay: over IPv6, addresses written [v6]:port", async () => {
   const listener = Deno.listen({ hostname: "::1", port: 0 });
-  const relay = new Peer(Deno.execPath(), [
-    "run",
-    ...INSPECT_PERMISSIONS,
-    MAIN,
-    "inspect",
-    "--listen",
-    "[::1]:0",
-    "--to",
-    `[::1]:${listener.addr.port}`,
-  ]);
+  const relay = new Peer(
+    Deno.execPath(),
+    relayArgs(`[::1]:${listener.addr.port}`, [], { listen: "[::1]:0" }),
+  );
   try {
     const port = Number(
       (await relay.waitFor(/listening on \[::1\]:(\d+), relaying to \[::1\]:\d+/))[1],
@@ -500,17 +493,7 @@ Deno.test("inspect relay without a key log: what is not TLS, a stream that break
 async function stalledNarration(args: string[], small?: number) {
   const sink = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...INSPECT_PERMISSIONS,
-      MAIN,
-      "inspect",
-      "--listen",
-      "127.0.0.1:0",
-      "--to",
-      `127.0.0.1:${sink.addr.port}`,
-      ...args,
-    ],
+    args: relayArgs(`127.0.0.1:${sink.addr.port}`, args),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -601,16 +584,12 @@ Deno.test({
     const permissions = INSPECT_PERMISSIONS.filter((p) => p !== "--allow-ffi");
     try {
       for (const ffi of [true, false]) {
-        const relay = new Peer(Deno.execPath(), [
-          "run",
-          ...(ffi ? INSPECT_PERMISSIONS : permissions),
-          MAIN,
-          "inspect",
-          "--listen",
-          "127.0.0.1:0",
-          "--to",
-          `127.0.0.1:${server.addr.port}`,
-        ]);
+        const relay = new Peer(
+          Deno.execPath(),
+          relayArgs(`127.0.0.1:${server.addr.port}`, [], {
+            permissions: ffi ? INSPECT_PERMISSIONS : permissions,
+          }),
+        );
         try {
           const port = Number((await relay.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1]);
           const c = await Deno.connect({ hostname: "127.0.0.1", port });

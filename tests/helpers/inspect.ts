@@ -24,19 +24,21 @@ export interface Relay {
   port: number;
 }
 
+/**
+ * The arguments of `deno` that run the relay: `handshake inspect --listen
+ * LISTEN --to TO ARGS`, with `permissions` (those of `deno task inspect`).
+ */
+export function relayArgs(
+  to: string,
+  args: string[] = [],
+  { listen = "127.0.0.1:0", permissions = INSPECT_PERMISSIONS } = {},
+): string[] {
+  return ["run", ...permissions, MAIN, "inspect", "--listen", listen, "--to", to, ...args];
+}
+
 /** Starts `handshake inspect --listen 127.0.0.1:0 --to 127.0.0.1:PORT ARGS` and waits until it listens. */
 export async function startRelay(to: number, args: string[] = []): Promise<Relay> {
-  const peer = new Peer(Deno.execPath(), [
-    "run",
-    ...INSPECT_PERMISSIONS,
-    MAIN,
-    "inspect",
-    "--listen",
-    "127.0.0.1:0",
-    "--to",
-    `127.0.0.1:${to}`,
-    ...args,
-  ]);
+  const peer = new Peer(Deno.execPath(), relayArgs(`127.0.0.1:${to}`, args));
   const m = await peer.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
   return { peer, port: Number(m[1]) };
 }
